@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { parse as parseYaml } from 'yaml';
+
+/**
+ * One setting of a service. Precedence (SPEC): environment > command-line flag > config file
+ * > default. Commander alone would let flags win, so values are merged by hand here.
+ */
+export interface Setting<T> {
+  env: string;
+  /** Commander flag spec, e.g. `-a, --address <host:port>`. */
+  flag: string;
+  description: string;
+  default: T;
+  /** Shown in --help and docs when the default is not a plain value (e.g. "embedded"). */
+  defaultLabel?: string;
+  parse: (raw: string) => T;
+  /** Value is a secret: never echoed back in errors or logs. */
+  secret?: boolean;
+}
+
+export type SettingSpecs = Record<string, Setting<unknown>>;
+export type ConfigOf<S extends SettingSpecs> = { [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
+
+export class ConfigError extends Error {}
+
+export type ConfigResult<S extends SettingSpecs> =
+  | { kind: 'config'; config: ConfigOf<S> }
+  | { kind: 'help'; text: string };
+
+export const parsers = {
+  string: (raw: string): string => raw,
+  optionalString: (raw: string): string | undefined => (raw === '' ? undefined : raw),
+  nonNegativeInt:
+    (name: string) =>
+    (raw: string): number => {
+      const n = Number(raw.trim());
+      if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) throw new ConfigError(`${name} must be a non-negative integer, got "${raw}"`);
+      return n;
+    },
+  positiveInt:
+    (name: string) =>
+    (raw: string): number => {
+      const n = Number(raw.trim());
+      if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
+      return n;
+    },
+  share:
+    (name: string) =>
+    (raw: string): number => {
+      const n = Number(raw.trim());
+      if (raw.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(`${name} must be a number from 0 to 1, got "${raw}"`);
+      return n;
+    },
+  /** Durations: plain milliseconds, or a number with ms/s/m/h suffix (`500ms`, `24h`). */
+  durationMs:
+    (name: string) =>
+    (raw: string): number => {
+      const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
+      if (!m) throw new ConfigError(`${name} must be a duration like 500, 500ms, 30s, 24h; got "${raw}"`);
+      const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+      return Math.round(Number(m[1]) * factor);
+    },
+};
+
+function longName(flag: string): string {
+  const m = /--([a-z0-9-]+)/.exec(flag);
+  if (!m?.[1]) throw new Error(`setting flag "${flag}" needs a long name`);
+  return m[1];
+}
+
+function camel(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Go-style `-a=value` → `-a value`, which commander does not split by itself for short flags. */
+function splitEquals(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const arg of argv) {
+    const m = /^(-[A-Za-z])=(.*)$/s.exec(arg);
+    if (m?.[1] !== undefined && m[2] !== undefined) out.push(m[1], m[2]);
+    else out.push(arg);
+  }
+  return out;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let data: unknown;
+  try {
+    data = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch {
+    throw new ConfigError(`config file ${path} is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}`);
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`config file ${path} must hold an object`);
+  return data as Record<string, unknown>;
+}
+
+/** Finds a setting in a config file under its key, env name or flag name, in any case. */
+function fileValue(file: Record<string, unknown>, key: string, setting: Setting<unknown>): string | undefined {
+  const wanted = new Set([key, setting.env, longName(setting.flag), camel(longName(setting.flag))].map((n) => n.toLowerCase().replace(/[-_]/g, '')));
+  for (const [k, v] of Object.entries(file)) {
+    if (!wanted.has(k.toLowerCase().replace(/[-_]/g, ''))) continue;
+    if (v === null || v === undefined) return undefined;
+    if (typeof v === 'object') throw new ConfigError(`config file key "${k}" must be a plain value`);
+    return String(v);
+  }
+  return undefined;
+}
+
+export function describeDefault(setting: Setting<unknown>): string {
+  if (setting.defaultLabel !== undefined) return setting.defaultLabel;
+  if (setting.default === undefined) return 'none';
+  return String(setting.default);
+}
+
+/**
+ * Resolves a service's settings. Never exits the process: `--help` comes back as text and
+ * bad input as a ConfigError, so the caller decides (and tests can call it directly).
+ */
+export function loadConfig<S extends SettingSpecs>(
+  program: { name: string; summary: string },
+  specs: S,
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ConfigResult<S> {
+  const cmd = new Command(program.name)
+    .description(program.summary)
+    .helpOption('-h, --help', 'show this help')
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+  cmd.option('-c, --config <file>', 'config file, JSON or YAML (env CONFIG)');
+  for (const [, s] of Object.entries(specs)) {
+    cmd.option(s.flag, `${s.description} (env ${s.env}; default ${describeDefault(s)})`);
+  }
+  try {
+    cmd.parse(splitEquals(argv), { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') return { kind: 'help', text: cmd.helpInformation() };
+      throw new ConfigError(err.message.replace(/^error: /, ''));
+    }
+    throw err;
+  }
+  const flags = cmd.opts<Record<string, string | undefined>>();
+  const configPath = env.CONFIG || flags.config;
+  const file = configPath ? readConfigFile(configPath) : {};
+
+  const config: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(specs)) {
+    const fromEnv = env[s.env];
+    const fromFlag = flags[camel(longName(s.flag))];
+    const fromFile = fileValue(file, key, s);
+    const raw = fromEnv !== undefined && fromEnv !== '' ? fromEnv : fromFlag ?? fromFile;
+    config[key] = raw === undefined ? s.default : s.parse(raw);
+  }
+  return { kind: 'config', config: config as ConfigOf<S> };
+}
+
+/** Markdown table of settings, used by docs generation and tests that compare docs to code. */
+export function settingsTable(specs: SettingSpecs): string {
+  const rows = Object.values(specs).map(
+    (s) => `| \`${s.env}\` | \`${s.flag.replace(/ <.*>$/, '')}\` | ${describeDefault(s).replace(/\|/g, '\\|')} | ${s.description} |`,
+  );
+  return ['| env | flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,45 @@
+/** A row as the drivers return it; stores narrow it to their own row types. */
+export type Row = Record<string, unknown>;
+
+export interface Queryable {
+  /** One parameterised statement (`$1`, `$2`, …). */
+  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** A script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+/**
+ * The one storage interface: node PostgreSQL pool and embedded PGlite both implement it, so
+ * every store runs the same SQL on both.
+ */
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'embedded';
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL SQLSTATE of a driver error, if it is one. */
+export function sqlState(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+export const SQLSTATE = {
+  uniqueViolation: '23505',
+  checkViolation: '23514',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+} as const;
+
+/**
+ * int8 comes back from PostgreSQL as text; ids and hundredths are far below 2^53, so they are
+ * handed to the code as numbers. A value that would lose precision is a fault, not data.
+ */
+export function parseInt8(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${text} exceeds the safe integer range`);
+  return n;
+}

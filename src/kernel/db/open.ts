@@ -1,0 +1,19 @@
+import type { Database } from './database.js';
+import { openEmbedded } from './pglite.js';
+import { openPostgres } from './postgres.js';
+
+export interface DatabaseSettings {
+  /** PostgreSQL URL; absent means the embedded database. */
+  url: string | undefined;
+  /** Data directory of the embedded database (or `memory://`). */
+  embeddedDir: string;
+  poolSize?: number;
+  applicationName?: string;
+}
+
+export async function openDatabase(settings: DatabaseSettings): Promise<Database> {
+  if (settings.url) {
+    return openPostgres({ url: settings.url, poolSize: settings.poolSize, applicationName: settings.applicationName });
+  }
+  return openEmbedded(settings.embeddedDir);
+}

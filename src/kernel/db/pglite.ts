@@ -1,0 +1,86 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite, types } from '@electric-sql/pglite';
+import { parseInt8, type Database, type Queryable, type Row } from './database.js';
+
+/** `memory://` keeps the embedded database in memory only (tests). */
+export const IN_MEMORY = 'memory://';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * PGlite lets two processes open one data directory and silently diverge; a pid lock file
+ * turns that into a clear start-up error. A lock left by a dead process is taken over.
+ */
+function acquireDirLock(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const lockPath = join(dir, 'gophermart.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lockPath, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number(readFileSync(lockPath, 'utf8').trim());
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        throw new Error(`embedded database directory ${dir} is in use by process ${owner}`);
+      }
+      rmSync(lockPath, { force: true });
+    }
+  }
+  throw new Error(`cannot lock embedded database directory ${dir}`);
+}
+
+function wrap(pg: Pick<PGlite, 'query' | 'exec'>): Queryable {
+  return {
+    async query<R extends Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+      const result = await pg.query<R>(text, params as unknown[]);
+      return result.rows;
+    },
+    async exec(text: string): Promise<void> {
+      await pg.exec(text);
+    },
+  };
+}
+
+/**
+ * Embedded PostgreSQL. One instance per process (each costs ~300 MB that close() does not
+ * return), shared by every service of the process, each in its own schema.
+ */
+export async function openEmbedded(dataDir: string): Promise<Database> {
+  const release = dataDir === IN_MEMORY ? () => undefined : acquireDirLock(dataDir);
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create(dataDir === IN_MEMORY ? undefined : dataDir, {
+      parsers: { [types.INT8]: (v: string) => parseInt8(v) },
+    });
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const base = wrap(pg);
+  let closed = false;
+  return {
+    kind: 'embedded',
+    query: base.query,
+    exec: base.exec,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return pg.transaction((tx) => fn(wrap(tx)));
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await pg.close();
+      release();
+    },
+  };
+}

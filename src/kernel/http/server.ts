@@ -1,0 +1,129 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
+import fastifyCompress from '@fastify/compress';
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../logger.js';
+import { createHttpMetrics } from '../metrics.js';
+import { registerBodyParsers } from './body.js';
+
+export type HttpApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export interface HttpServerOptions {
+  logger: Logger;
+  title: string;
+  description: string;
+  metrics: Registry;
+  /** Throws when the service cannot serve (e.g. database unreachable): /readyz answers 503. */
+  readiness: () => Promise<void>;
+  bodyLimit?: number;
+  /** Responses smaller than this are not worth compressing. */
+  compressThreshold?: number;
+}
+
+export const ErrorBody = Type.Object({ error: Type.String() }, { $id: 'Error', description: 'Error' });
+
+function clientMessage(err: FastifyError): string {
+  if (err.validation) return `invalid request: ${err.message}`;
+  return err.message;
+}
+
+/**
+ * The HTTP conventions every service shares: JSON errors `{"error": …}` without internals,
+ * gzip both ways, strict body parsing with a size limit, one structured log line per request,
+ * Prometheus metrics, OpenAPI at /openapi.json with a UI at /docs, /healthz and /readyz.
+ * Services add their routes to the returned app and then listen.
+ */
+export async function createHttpServer(options: HttpServerOptions): Promise<HttpApp> {
+  const bodyLimit = options.bodyLimit ?? 64 * 1024;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    // one line per request is written by the onResponse hook below, not by Fastify's pair
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addSchema(ErrorBody);
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err, method: request.method, path: request.url.split('?')[0] }, 'request failed');
+      return reply.code(status).send({ error: 'internal server error' });
+    }
+    return reply.code(status).send({ error: clientMessage(err) });
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not found' }));
+
+  const httpMetrics = createHttpMetrics(options.metrics);
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    httpMetrics.observe(request.method, route, reply.statusCode, seconds);
+    request.log.info(
+      { method: request.method, path: request.url.split('?')[0], route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
+      'request',
+    );
+  });
+
+  registerBodyParsers(app, bodyLimit);
+  await app.register(fastifyCookie);
+  await app.register(fastifyCompress, {
+    global: true,
+    threshold: options.compressThreshold ?? 256,
+    encodings: ['gzip', 'deflate'],
+    requestEncodings: ['gzip', 'deflate'],
+  });
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: options.title, description: options.description, version: '1.0.0' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'token' },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    '/healthz',
+    { schema: { tags: ['operations'], summary: 'Process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
+  );
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Database reachable',
+        response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: Type.Ref(ErrorBody) },
+      },
+    },
+    async (_request, reply) => {
+      try {
+        await options.readiness();
+        return { status: 'ready' as const };
+      } catch {
+        return reply.code(503).send({ error: 'database unavailable' });
+      }
+    },
+  );
+  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
+    reply.header('content-type', options.metrics.contentType);
+    return options.metrics.metrics();
+  });
+  return app;
+}

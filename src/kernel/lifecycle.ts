@@ -1,0 +1,57 @@
+import type { Logger } from './logger.js';
+
+export interface Running {
+  /** Stops accepting work, finishes or abandons in-flight work safely, releases resources. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a service until SIGINT/SIGTERM, then stops it within `graceMs` and exits 0. A second
+ * signal, or a stop that overruns, exits at once (still 0: the process was asked to end).
+ */
+export async function runUntilSignalled(logger: Logger, start: () => Promise<Running>, graceMs = 10_000): Promise<void> {
+  let running: Running;
+  try {
+    running = await start();
+  } catch (err) {
+    logger.fatal({ err }, 'start-up failed');
+    await new Promise((resolve) => logger.flush(() => resolve(undefined)));
+    process.exit(1);
+  }
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.exit(0);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.warn({ graceMs }, 'shutdown overran its grace period; exiting');
+      process.exit(0);
+    }, graceMs);
+    timer.unref();
+    running
+      .stop()
+      .then(() => logger.info('stopped'))
+      .catch((err: unknown) => logger.error({ err }, 'error while stopping'))
+      .finally(() => {
+        logger.flush(() => process.exit(0));
+      });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+/** Sleeps `ms`, waking early (resolving) when the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

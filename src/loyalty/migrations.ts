@@ -1,0 +1,48 @@
+import type { Migration } from '../kernel/db/migrate.js';
+
+export const SCHEMA = 'gophermart';
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'users, orders, withdrawals',
+    sql: `
+      create table gophermart.settings (
+        key text primary key,
+        value text not null
+      );
+      create table gophermart.users (
+        id bigint generated always as identity primary key,
+        login text not null unique,
+        password_hash text not null,
+        -- current balance and total withdrawn, integer hundredths; the CHECK is the last line
+        -- of defence against overdraw, behind the conditional update in the store
+        balance bigint not null default 0 constraint users_balance_non_negative check (balance >= 0),
+        withdrawn bigint not null default 0 check (withdrawn >= 0),
+        created_at timestamptz not null default now()
+      );
+      create table gophermart.orders (
+        id bigint generated always as identity,
+        number text primary key,
+        user_id bigint not null references gophermart.users (id),
+        status text not null default 'NEW' check (status in ('NEW', 'PROCESSING', 'INVALID', 'PROCESSED')),
+        accrual bigint not null default 0 check (accrual >= 0),
+        uploaded_at timestamptz not null default now(),
+        -- accrual poller bookkeeping: when to ask next, how often asked, who holds the claim
+        next_poll_at timestamptz not null default now(),
+        poll_attempts integer not null default 0,
+        claimed_until timestamptz
+      );
+      create index orders_by_user on gophermart.orders (user_id, id);
+      create index orders_due on gophermart.orders (next_poll_at) where status in ('NEW', 'PROCESSING');
+      create table gophermart.withdrawals (
+        id bigint generated always as identity,
+        order_number text primary key,
+        user_id bigint not null references gophermart.users (id),
+        amount bigint not null check (amount > 0),
+        processed_at timestamptz not null default now()
+      );
+      create index withdrawals_by_user on gophermart.withdrawals (user_id, id);
+    `,
+  },
+];

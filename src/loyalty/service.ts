@@ -1,0 +1,74 @@
+import { hashPassword, verifyPassword } from '../kernel/auth/password.js';
+import { isDigits, isValidLuhn } from '../kernel/luhn.js';
+import type { LoyaltyStore, OrderRow, OrderStatus, WithdrawalRow, WithdrawOutcome } from './store.js';
+
+export const LOGIN_MAX = 256;
+export const PASSWORD_MAX = 1024;
+/** Order numbers are digit strings of any length in principle; this bound keeps keys indexable. */
+export const ORDER_NUMBER_MAX = 255;
+
+export type CredentialsProblem = 'missing_login' | 'missing_password' | 'login_too_long' | 'password_too_long' | 'login_has_control_chars';
+
+export function checkCredentials(login: string | undefined, password: string | undefined): CredentialsProblem | null {
+  if (login === undefined || login.trim() === '') return 'missing_login';
+  if (password === undefined || password === '') return 'missing_password';
+  if (login.length > LOGIN_MAX) return 'login_too_long';
+  if (password.length > PASSWORD_MAX) return 'password_too_long';
+  // eslint-disable-next-line no-control-regex -- control characters are what we refuse
+  if (/[\u0000-\u001f\u007f]/.test(login)) return 'login_has_control_chars';
+  return null;
+}
+
+export type OrderNumberProblem = 'empty' | 'not_digits' | 'too_long' | 'fails_luhn';
+
+export function checkOrderNumber(number: string): OrderNumberProblem | null {
+  if (number === '') return 'empty';
+  if (!isDigits(number)) return 'not_digits';
+  if (number.length > ORDER_NUMBER_MAX) return 'too_long';
+  if (!isValidLuhn(number)) return 'fails_luhn';
+  return null;
+}
+
+export type UploadOutcome = 'accepted' | 'already_yours' | 'taken' | 'unknown_user';
+
+/** Use cases of the loyalty service: no HTTP, no SQL. */
+export class LoyaltyService {
+  constructor(private readonly store: LoyaltyStore) {}
+
+  /** New user's id, or null when the login is taken. */
+  async register(login: string, password: string): Promise<number | null> {
+    if (await this.store.findUserByLogin(login)) return null;
+    return this.store.createUser(login, await hashPassword(password));
+  }
+
+  /** The user's id when the pair matches, else null. */
+  async authenticate(login: string, password: string): Promise<number | null> {
+    const user = await this.store.findUserByLogin(login);
+    const ok = await verifyPassword(user?.password_hash, password);
+    return ok && user ? user.id : null;
+  }
+
+  async uploadOrder(userId: number, number: string): Promise<{ outcome: UploadOutcome; status?: OrderStatus }> {
+    const result = await this.store.insertOrder(userId, number);
+    if (result === 'unknown_user') return { outcome: 'unknown_user' };
+    if (result.outcome === 'created') return { outcome: 'accepted', status: 'NEW' };
+    return result.ownedByCaller ? { outcome: 'already_yours', status: result.status } : { outcome: 'taken' };
+  }
+
+  listOrders(userId: number): Promise<OrderRow[]> {
+    return this.store.listOrders(userId);
+  }
+
+  async balance(userId: number): Promise<{ current: number; withdrawn: number } | null> {
+    const row = await this.store.balance(userId);
+    return row ? { current: row.balance, withdrawn: row.withdrawn } : null;
+  }
+
+  withdraw(userId: number, orderNumber: string, amount: number): Promise<WithdrawOutcome> {
+    return this.store.withdraw(userId, orderNumber, amount);
+  }
+
+  listWithdrawals(userId: number): Promise<WithdrawalRow[]> {
+    return this.store.listWithdrawals(userId);
+  }
+}

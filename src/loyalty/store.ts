@@ -1,0 +1,163 @@
+import { SQLSTATE, sqlState, type Database, type Queryable } from '../kernel/db/database.js';
+
+export type OrderStatus = 'NEW' | 'PROCESSING' | 'INVALID' | 'PROCESSED';
+
+export interface OrderRow {
+  number: string;
+  status: OrderStatus;
+  accrual: number;
+  uploaded_at: Date;
+}
+
+export interface WithdrawalRow {
+  order_number: string;
+  amount: number;
+  processed_at: Date;
+}
+
+export interface BalanceRow {
+  balance: number;
+  withdrawn: number;
+}
+
+export type OrderInsert = { outcome: 'created' } | { outcome: 'exists'; ownedByCaller: boolean; status: OrderStatus };
+export type WithdrawOutcome =
+  | { outcome: 'done'; processedAt: Date }
+  | { outcome: 'repeat'; processedAt: Date }
+  | { outcome: 'conflict' }
+  | { outcome: 'insufficient' }
+  | { outcome: 'unknown_user' };
+
+/** The only module that knows the gophermart schema's tables. */
+export class LoyaltyStore {
+  constructor(private readonly db: Database) {}
+
+  async findUserByLogin(login: string): Promise<{ id: number; password_hash: string } | undefined> {
+    const rows = await this.db.query<{ id: number; password_hash: string }>('select id, password_hash from gophermart.users where login = $1', [login]);
+    return rows[0];
+  }
+
+  /** Returns the new user's id, or null when the login is taken (also when two registrations race). */
+  async createUser(login: string, passwordHash: string): Promise<number | null> {
+    const rows = await this.db.query<{ id: number }>(
+      'insert into gophermart.users (login, password_hash) values ($1, $2) on conflict (login) do nothing returning id',
+      [login, passwordHash],
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  async userExists(userId: number): Promise<boolean> {
+    const rows = await this.db.query('select 1 from gophermart.users where id = $1', [userId]);
+    return rows.length > 0;
+  }
+
+  /**
+   * One statement decides who owns a number: concurrent uploads of the same number serialise
+   * on the primary key, so exactly one caller sees `created`.
+   */
+  async insertOrder(userId: number, number: string): Promise<OrderInsert | 'unknown_user'> {
+    let inserted: unknown[];
+    try {
+      inserted = await this.db.query('insert into gophermart.orders (number, user_id) values ($1, $2) on conflict (number) do nothing returning 1', [number, userId]);
+    } catch (err) {
+      if (sqlState(err) === '23503') return 'unknown_user';
+      throw err;
+    }
+    if (inserted.length > 0) return { outcome: 'created' };
+    const rows = await this.db.query<{ user_id: number; status: OrderStatus }>('select user_id, status from gophermart.orders where number = $1', [number]);
+    const row = rows[0];
+    if (!row) throw new Error(`order ${number} conflicted but is not readable`);
+    return { outcome: 'exists', ownedByCaller: row.user_id === userId, status: row.status };
+  }
+
+  async listOrders(userId: number): Promise<OrderRow[]> {
+    return this.db.query<OrderRow & Record<string, unknown>>(
+      'select number, status, accrual, uploaded_at from gophermart.orders where user_id = $1 order by id',
+      [userId],
+    );
+  }
+
+  async balance(userId: number): Promise<BalanceRow | undefined> {
+    const rows = await this.db.query<BalanceRow & Record<string, unknown>>('select balance, withdrawn from gophermart.users where id = $1', [userId]);
+    return rows[0];
+  }
+
+  /**
+   * Balance check, debit and record commit together. The withdrawal row is inserted first so a
+   * concurrent retry of the same order number waits on its key and then sees it; the debit is a
+   * conditional update, so no interleaving can overdraw.
+   */
+  async withdraw(userId: number, orderNumber: string, amount: number): Promise<WithdrawOutcome> {
+    try {
+      return await this.db.transaction(async (tx) => {
+        const inserted = await tx.query<{ processed_at: Date }>(
+          `insert into gophermart.withdrawals (order_number, user_id, amount) values ($1, $2, $3)
+           on conflict (order_number) do nothing returning processed_at`,
+          [orderNumber, userId, amount],
+        );
+        const fresh = inserted[0];
+        if (!fresh) return this.existingWithdrawal(tx, userId, orderNumber, amount);
+        const debited = await tx.query(
+          'update gophermart.users set balance = balance - $2, withdrawn = withdrawn + $2 where id = $1 and balance >= $2 returning 1',
+          [userId, amount],
+        );
+        if (debited.length === 0) throw new Rollback((await this.userExistsIn(tx, userId)) ? { outcome: 'insufficient' } : { outcome: 'unknown_user' });
+        return { outcome: 'done', processedAt: fresh.processed_at };
+      });
+    } catch (err) {
+      if (err instanceof Rollback) return err.outcome;
+      if (sqlState(err) === SQLSTATE.checkViolation) return { outcome: 'insufficient' };
+      if (sqlState(err) === '23503') return { outcome: 'unknown_user' };
+      throw err;
+    }
+  }
+
+  private async existingWithdrawal(tx: Queryable, userId: number, orderNumber: string, amount: number): Promise<WithdrawOutcome> {
+    const rows = await tx.query<{ user_id: number; amount: number; processed_at: Date }>(
+      'select user_id, amount, processed_at from gophermart.withdrawals where order_number = $1',
+      [orderNumber],
+    );
+    const row = rows[0];
+    if (row && row.user_id === userId && row.amount === amount) return { outcome: 'repeat', processedAt: row.processed_at };
+    return { outcome: 'conflict' };
+  }
+
+  private async userExistsIn(tx: Queryable, userId: number): Promise<boolean> {
+    return (await tx.query('select 1 from gophermart.users where id = $1', [userId])).length > 0;
+  }
+
+  async listWithdrawals(userId: number): Promise<WithdrawalRow[]> {
+    return this.db.query<WithdrawalRow & Record<string, unknown>>(
+      'select order_number, amount, processed_at from gophermart.withdrawals where user_id = $1 order by id',
+      [userId],
+    );
+  }
+
+  /**
+   * Moves an order to a final or intermediate status. Crediting happens only on the transition
+   * into PROCESSED from a non-final status, in the same transaction, so a result seen twice (or
+   * by two instances) credits once. Returns true when this call changed the order.
+   */
+  async applyAccrualResult(number: string, status: 'PROCESSING' | 'INVALID' | 'PROCESSED', accrual = 0): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const rows = await tx.query<{ user_id: number }>(
+        `update gophermart.orders set status = $2, accrual = $3, claimed_until = null
+         where number = $1 and status in ('NEW', 'PROCESSING') and (status <> $2 or $2 <> 'PROCESSING')
+         returning user_id`,
+        [number, status, status === 'PROCESSED' ? accrual : 0],
+      );
+      const row = rows[0];
+      if (!row) return false;
+      if (status === 'PROCESSED' && accrual > 0) {
+        await tx.query('update gophermart.users set balance = balance + $2 where id = $1', [row.user_id, accrual]);
+      }
+      return true;
+    });
+  }
+}
+
+class Rollback extends Error {
+  constructor(readonly outcome: WithdrawOutcome) {
+    super('rollback');
+  }
+}

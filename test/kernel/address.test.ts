@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseListenAddress, parseServiceUrl } from '../../src/kernel/address.js';
+import { formatRfc3339 } from '../../src/kernel/time.js';
+
+test('listen addresses in every SPEC form', () => {
+  assert.deepEqual(parseListenAddress('localhost:8080'), { host: 'localhost', port: 8080 });
+  assert.deepEqual(parseListenAddress(':8080'), { host: '0.0.0.0', port: 8080 });
+  assert.deepEqual(parseListenAddress('http://127.0.0.1:9000'), { host: '127.0.0.1', port: 9000 });
+  assert.deepEqual(parseListenAddress('[::1]:81'), { host: '::1', port: 81 });
+  assert.throws(() => parseListenAddress('localhost'));
+  assert.throws(() => parseListenAddress('localhost:99999'));
+});
+
+test('service URLs', () => {
+  assert.equal(parseServiceUrl('localhost:8081'), 'http://localhost:8081');
+  assert.equal(parseServiceUrl(':8081'), 'http://localhost:8081');
+  assert.equal(parseServiceUrl('http://accrual:8081/'), 'http://accrual:8081');
+});
+
+test('RFC 3339 with numeric offset', () => {
+  const s = formatRfc3339(new Date('2020-12-10T12:15:45.678Z'));
+  assert.match(s, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
+  assert.equal(new Date(s).getTime(), Date.parse('2020-12-10T12:15:45Z'));
+});

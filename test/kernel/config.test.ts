@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/kernel/config.js';
+import { loyaltySettings } from '../../src/loyalty/config.js';
+
+const program = { name: 'gophermart', summary: 'test' };
+
+function load(argv: string[], env: Record<string, string> = {}) {
+  const r = loadConfig(program, loyaltySettings, argv, env);
+  if (r.kind !== 'config') throw new Error('expected config');
+  return r.config;
+}
+
+test('defaults', () => {
+  const c = load([]);
+  assert.equal(c.address, 'localhost:8080');
+  assert.equal(c.accrualAddress, 'http://localhost:8081');
+  assert.equal(c.databaseUri, undefined);
+  assert.equal(c.tokenTtlMs, 86_400_000);
+});
+
+test('environment wins over flags, flags over file, file over defaults', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const yaml = join(dir, 'c.yaml');
+  writeFileSync(yaml, 'RUN_ADDRESS: file:1\naccrual_address: http://file:2\njwtSecret: from-file\ntoken-ttl: 1h\n');
+  const c = load(['-a', 'flag:1', '-r', 'http://flag:2', '-c', yaml], { RUN_ADDRESS: 'env:1' });
+  assert.equal(c.address, 'env:1');
+  assert.equal(c.accrualAddress, 'http://flag:2');
+  assert.equal(c.jwtSecret, 'from-file');
+  assert.equal(c.tokenTtlMs, 3_600_000);
+});
+
+test('JSON config file via CONFIG, Go-style -a=value flags', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const json = join(dir, 'c.json');
+  writeFileSync(json, JSON.stringify({ DATABASE_URI: 'postgres://x/y', RUN_ADDRESS: 'file:9' }));
+  const c = load(['-a=flag:3'], { CONFIG: json });
+  assert.equal(c.databaseUri, 'postgres://x/y');
+  assert.equal(c.address, 'flag:3');
+});
+
+test('empty environment values do not override', () => {
+  assert.equal(load(['-a', 'flag:1'], { RUN_ADDRESS: '' }).address, 'flag:1');
+});
+
+test('--help returns text listing every env name; bad input is a ConfigError', () => {
+  const r = loadConfig(program, loyaltySettings, ['--help'], {});
+  assert.equal(r.kind, 'help');
+  if (r.kind === 'help') for (const s of Object.values(loyaltySettings)) assert.match(r.text, new RegExp(s.env));
+  assert.throws(() => load(['--no-such-flag']), ConfigError);
+  assert.throws(() => load([], { TOKEN_TTL: 'soon' }), ConfigError);
+  assert.throws(() => load(['-c', '/nonexistent/file.yaml']), ConfigError);
+});

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { divideRoundHalfUp, formatHundredths, hundredthsToNumber, parsePositiveAmount, roundToHundredths } from '../../src/kernel/money.js';
+
+test('parsePositiveAmount accepts at most two decimals, exactly', () => {
+  assert.deepEqual(parsePositiveAmount(751), { ok: true, hundredths: 75100 });
+  assert.deepEqual(parsePositiveAmount(500.5), { ok: true, hundredths: 50050 });
+  assert.deepEqual(parsePositiveAmount(0.01), { ok: true, hundredths: 1 });
+  assert.deepEqual(parsePositiveAmount(729.98), { ok: true, hundredths: 72998 });
+  assert.deepEqual(parsePositiveAmount(0.1 + 0.2), { ok: false, reason: 'too_many_decimals' });
+  assert.deepEqual(parsePositiveAmount(100.005), { ok: false, reason: 'too_many_decimals' });
+  assert.deepEqual(parsePositiveAmount(1e-7), { ok: false, reason: 'too_many_decimals' });
+});
+
+test('parsePositiveAmount refuses non-positive, non-numbers and absurd sizes', () => {
+  assert.deepEqual(parsePositiveAmount(0), { ok: false, reason: 'not_positive' });
+  assert.deepEqual(parsePositiveAmount(-5), { ok: false, reason: 'not_positive' });
+  assert.deepEqual(parsePositiveAmount('5'), { ok: false, reason: 'not_a_number' });
+  assert.deepEqual(parsePositiveAmount(Number.NaN), { ok: false, reason: 'not_a_number' });
+  assert.deepEqual(parsePositiveAmount(Infinity), { ok: false, reason: 'not_a_number' });
+  assert.deepEqual(parsePositiveAmount(null), { ok: false, reason: 'not_a_number' });
+  assert.deepEqual(parsePositiveAmount(1e21), { ok: false, reason: 'too_large' });
+});
+
+test('parsePositiveAmount with strings when allowed', () => {
+  assert.deepEqual(parsePositiveAmount('50', true), { ok: true, hundredths: 5000 });
+  assert.deepEqual(parsePositiveAmount(' 50.25 ', true), { ok: true, hundredths: 5025 });
+  assert.deepEqual(parsePositiveAmount('50.255', true), { ok: false, reason: 'too_many_decimals' });
+  assert.deepEqual(parsePositiveAmount('1e3', true), { ok: false, reason: 'not_a_number' });
+  assert.deepEqual(parsePositiveAmount('-1', true), { ok: false, reason: 'not_a_number' });
+  assert.deepEqual(parsePositiveAmount('0.00', true), { ok: false, reason: 'not_positive' });
+});
+
+test('roundToHundredths rounds half-up once', () => {
+  assert.equal(roundToHundredths(27.25), 2725);
+  assert.equal(roundToHundredths(0.005), 1);
+  assert.equal(roundToHundredths(0.004), 0);
+  assert.equal(roundToHundredths(1.005), 101); // decimal text "1.005", not the binary 1.00499…
+  assert.equal(roundToHundredths(0), 0);
+  assert.equal(roundToHundredths(-1), null);
+});
+
+test('divideRoundHalfUp', () => {
+  assert.equal(divideRoundHalfUp(5n, 10n), 1n);
+  assert.equal(divideRoundHalfUp(4n, 10n), 0n);
+  assert.equal(divideRoundHalfUp(15n, 10n), 2n);
+  assert.equal(divideRoundHalfUp(14n, 10n), 1n);
+});
+
+test('formatting hundredths', () => {
+  assert.equal(hundredthsToNumber(50050), 500.5);
+  assert.equal(hundredthsToNumber(4200), 42);
+  assert.equal(hundredthsToNumber(72998), 729.98);
+  assert.equal(JSON.stringify(hundredthsToNumber(1)), '0.01');
+  assert.equal(formatHundredths(5000, true), '+50.00');
+  assert.equal(formatHundredths(-5000), '-50.00');
+  assert.equal(formatHundredths(7), '0.07');
+});
+
+test('every two-decimal amount survives a JSON round trip exactly', () => {
+  for (let h = 0; h < 200_000; h += 7) {
+    const text = JSON.stringify(hundredthsToNumber(h));
+    const back = parsePositiveAmount(JSON.parse(text) as number);
+    if (h === 0) continue;
+    assert.deepEqual(back, { ok: true, hundredths: h }, text);
+  }
+});
