@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TokenService } from '../kernel/auth/tokens.js';
-import { authGuard, issueToken } from '../kernel/http/auth.js';
+import { TOKEN_COOKIE, authGuard, issueToken } from '../kernel/http/auth.js';
 import { parseJsonText } from '../kernel/http/body.js';
 import { HttpError, badRequest } from '../kernel/http/errors.js';
 import { ErrorBody, type HttpApp } from '../kernel/http/server.js';
@@ -20,6 +20,7 @@ const Credentials = Type.Object(
   { description: 'Credentials; `username` is accepted as an alias of `login`' },
 );
 const Session = Type.Object({ login: Type.String() });
+const LoggedOut = Type.Object({ status: Type.Literal('signed out') });
 
 const OrderStatus = Type.Union([Type.Literal('NEW'), Type.Literal('PROCESSING'), Type.Literal('INVALID'), Type.Literal('PROCESSED')]);
 const Order = Type.Object({
@@ -128,6 +129,42 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
       if (id === null) return reply.code(401).send({ error: 'wrong login or password' });
       issueToken(reply, tokens, String(id));
       return { login };
+    },
+  );
+
+  app.get(
+    '/api/user/me',
+    {
+      onRequest: guard,
+      schema: {
+        tags: ['auth'],
+        summary: 'Who the token belongs to',
+        description: 'Lets a browser app holding only the HttpOnly cookie find out, after a reload, whether it is still signed in.',
+        security,
+        response: { 200: Session, 401: Err, 500: Err },
+      },
+    },
+    async (request) => {
+      const login = await service.loginOf(userId(request));
+      if (login === undefined) throw new HttpError(401, 'missing, invalid or expired token');
+      return { login };
+    },
+  );
+
+  app.post(
+    '/api/user/logout',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign out: clear the token cookie',
+        description:
+          'Always 200, with or without a valid token. Tokens are stateless JWTs: a copy of the token kept elsewhere stays valid until it expires.',
+        response: { 200: LoggedOut, 500: Err },
+      },
+    },
+    async (_request, reply) => {
+      reply.clearCookie(TOKEN_COOKIE, { httpOnly: true, sameSite: 'lax', path: '/' });
+      return { status: 'signed out' as const };
     },
   );
 

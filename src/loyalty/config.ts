@@ -27,6 +27,13 @@ export const loyaltySettings = {
     defaultLabel: '24h',
     parse: parsers.durationMs('TOKEN_TTL'),
   } satisfies Setting<number>,
+  orchestratorAddress: {
+    env: 'ORCHESTRATOR_ADDRESS',
+    flag: '--orchestrator-address <address>',
+    description: 'wallet ledger orchestrator the web app reaches through /ledger/*: host:port, :port or URL',
+    default: 'http://localhost:8088',
+    parse: parsers.string,
+  } satisfies Setting<string>,
 };
 
 export type LoyaltyConfig = ConfigOf<typeof loyaltySettings>;

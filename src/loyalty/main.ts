@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { parseServiceUrl } from '../kernel/address.js';
 import { loadOrCreateSecret } from '../kernel/auth/secret.js';
 import { createTokenService } from '../kernel/auth/tokens.js';
 import type { Database } from '../kernel/db/database.js';
@@ -10,6 +11,7 @@ import type { Running } from '../kernel/lifecycle.js';
 import type { Logger } from '../kernel/logger.js';
 import { createMetricsRegistry } from '../kernel/metrics.js';
 import { registerLoyaltyRoutes } from './api.js';
+import { registerWebApp } from './web.js';
 import type { LoyaltyConfig } from './config.js';
 import { SCHEMA, migrations } from './migrations.js';
 import { LoyaltyService } from './service.js';
@@ -50,6 +52,7 @@ export async function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Pr
       },
     });
     registerLoyaltyRoutes(app, new LoyaltyService(store), tokens);
+    await registerWebApp(app, { logger: deps.logger, orchestratorUrl: parseServiceUrl(config.orchestratorAddress) });
     const url = await listen(app, config.address);
     deps.logger.info({ url, database: db.kind }, 'gophermart listening');
     return {

@@ -48,6 +48,11 @@ export class LoyaltyService {
     return ok && user ? user.id : null;
   }
 
+  /** The login behind a token's subject; undefined when the user no longer exists. */
+  loginOf(userId: number): Promise<string | undefined> {
+    return this.store.loginOf(userId);
+  }
+
   async uploadOrder(userId: number, number: string): Promise<{ outcome: UploadOutcome; status?: OrderStatus }> {
     const result = await this.store.insertOrder(userId, number);
     if (result === 'unknown_user') return { outcome: 'unknown_user' };

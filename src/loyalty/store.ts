@@ -46,6 +46,11 @@ export class LoyaltyStore {
     return rows[0]?.id ?? null;
   }
 
+  async loginOf(userId: number): Promise<string | undefined> {
+    const rows = await this.db.query<{ login: string }>('select login from gophermart.users where id = $1', [userId]);
+    return rows[0]?.login;
+  }
+
   async userExists(userId: number): Promise<boolean> {
     const rows = await this.db.query('select 1 from gophermart.users where id = $1', [userId]);
     return rows.length > 0;

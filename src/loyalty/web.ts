@@ -1,0 +1,148 @@
+import { existsSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+import { resolve } from 'node:path';
+import fastifyHttpProxy from '@fastify/http-proxy';
+import fastifyStatic from '@fastify/static';
+import { Type } from '@sinclair/typebox';
+import type { HttpApp } from '../kernel/http/server.js';
+import type { Logger } from '../kernel/logger.js';
+
+/** Where `npm run build:web` writes the app; the same from src/loyalty (tsx) and dist/loyalty (built). */
+export const DEFAULT_WEB_ROOT = resolve(import.meta.dirname, '../../dist/web');
+
+/** Mount point of the same-origin proxy to the ledger orchestrator. */
+export const LEDGER_PREFIX = '/ledger';
+/**
+ * Cookies the orchestrator sets are renamed with this prefix and scoped to LEDGER_PREFIX, so its
+ * `token` can never overwrite (or be overwritten by) the loyalty service's own `token` at Path=/.
+ */
+export const LEDGER_COOKIE_PREFIX = 'ledger_';
+
+/** Paths that never fall back to the app's index.html: an unknown API path is a JSON 404. */
+const NO_FALLBACK = /^\/(api|ledger|assets|docs)(\/|$)/;
+
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export interface WebAppOptions {
+  logger: Logger;
+  /** Base URL of the orchestrator (already normalised, no trailing slash). */
+  orchestratorUrl: string;
+  root?: string;
+}
+
+/**
+ * Browser → proxy: only the `ledger_*` cookies travel upstream, renamed back to what the
+ * orchestrator set (`ledger_token` → `token`). The loyalty token is never sent to the ledger.
+ */
+export function ledgerRequestCookies(cookieHeader: string | undefined): string | undefined {
+  if (!cookieHeader) return undefined;
+  const kept: string[] = [];
+  for (const part of cookieHeader.split(';')) {
+    const pair = part.trim();
+    if (pair.startsWith(LEDGER_COOKIE_PREFIX) && pair.includes('=')) kept.push(pair.slice(LEDGER_COOKIE_PREFIX.length));
+  }
+  return kept.length > 0 ? kept.join('; ') : undefined;
+}
+
+/**
+ * Orchestrator → browser: `token=…; Path=/; …` becomes `ledger_token=…; Path=/ledger; …`.
+ * Domain is dropped (the browser only ever sees this origin); every other attribute is kept.
+ */
+export function ledgerResponseCookie(setCookie: string): string {
+  const [pair = '', ...attributes] = setCookie.split(';').map((s) => s.trim());
+  const kept = attributes.filter((a) => a !== '' && !/^(path|domain)(=|$)/i.test(a));
+  return [`${LEDGER_COOKIE_PREFIX}${pair}`, `Path=${LEDGER_PREFIX}`, ...kept].join('; ');
+}
+
+function setStaticHeaders(res: { setHeader(name: string, value: string): unknown }, path: string): void {
+  if (path.endsWith('.html')) {
+    // the page names hashed assets, so it must be revalidated to pick up a new build
+    res.setHeader('cache-control', 'no-cache');
+    res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+    res.setHeader('x-frame-options', 'DENY');
+    res.setHeader('referrer-policy', 'same-origin');
+  } else if (/[\\/]assets[\\/]/.test(path)) {
+    res.setHeader('cache-control', 'public, max-age=31536000, immutable');
+  }
+  res.setHeader('x-content-type-options', 'nosniff');
+}
+
+/**
+ * The member web app: static assets at `/` with a fallback to index.html for the app's own
+ * routes, and the same-origin proxy `/ledger/*` → orchestrator with its cookies kept apart.
+ */
+export async function registerWebApp(app: HttpApp, options: WebAppOptions): Promise<void> {
+  await registerLedgerProxy(app, options);
+  const root = options.root ?? DEFAULT_WEB_ROOT;
+  if (!existsSync(resolve(root, 'index.html'))) {
+    options.logger.warn({ root }, 'web app not built (npm run build:web): serving the API only');
+    return;
+  }
+  // wildcard: false registers one route per built file, so the catch-all below only sees misses
+  await app.register(fastifyStatic, { root, wildcard: false, setHeaders: setStaticHeaders, schemaHide: true });
+  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    if (NO_FALLBACK.test(path)) return reply.code(404).send({ error: 'not found' });
+    return reply.sendFile('index.html');
+  });
+}
+
+async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promise<void> {
+  const Session = Type.Object({ connected: Type.Boolean({ description: 'a ledger token cookie is held (its validity is only known to the orchestrator)' }) });
+  const cookieName = `${LEDGER_COOKIE_PREFIX}token`;
+
+  // Served here, not proxied: the orchestrator has no sign-out, and only this service knows the
+  // cookie's renamed form. The orchestrator has no /session path for these to shadow.
+  app.get(
+    `${LEDGER_PREFIX}/session`,
+    { schema: { tags: ['web'], summary: 'Whether the browser holds a ledger session cookie', response: { 200: Session } } },
+    async (request) => ({ connected: Boolean(request.cookies[cookieName]) }),
+  );
+  app.delete(
+    `${LEDGER_PREFIX}/session`,
+    { schema: { tags: ['web'], summary: 'Forget the ledger session cookie', response: { 200: Session } } },
+    async (_request, reply) => {
+      reply.clearCookie(cookieName, { httpOnly: true, sameSite: 'lax', path: LEDGER_PREFIX });
+      return { connected: false };
+    },
+  );
+
+  await app.register(fastifyHttpProxy, {
+    upstream: options.orchestratorUrl,
+    prefix: LEDGER_PREFIX,
+    rewritePrefix: '',
+    replyOptions: {
+      rewriteRequestHeaders: (request, headers) => {
+        const out: IncomingHttpHeaders = { ...headers };
+        delete out.cookie;
+        const cookie = ledgerRequestCookies(request.headers.cookie);
+        if (cookie) out.cookie = cookie;
+        return out;
+      },
+      rewriteHeaders: (headers) => {
+        const out: IncomingHttpHeaders = { ...headers };
+        const raw = out['set-cookie'];
+        if (raw !== undefined) {
+          const list = Array.isArray(raw) ? raw : [String(raw)];
+          out['set-cookie'] = list.map(ledgerResponseCookie);
+        }
+        // the cookie is the browser's credential; the app's script never needs to see the token
+        delete out.authorization;
+        return out;
+      },
+      onError: (reply, { error }) => {
+        options.logger.warn({ err: error, upstream: options.orchestratorUrl }, 'ledger proxy: orchestrator unreachable');
+        void reply.code(502).send({ error: 'wallet ledger unavailable' });
+      },
+    },
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * Typed calls to the loyalty API (same origin) and to the ledger through the loyalty service's
+ * proxy at /ledger. Credentials are HttpOnly cookies the browser sends by itself: this module
+ * never sees or stores a token.
+ */
+
+export interface Reply<T> {
+  /** HTTP status; 0 when the server could not be reached. */
+  status: number;
+  data?: T;
+  /** The API's `{"error": "..."}` text, or a network failure in words. */
+  error?: string;
+}
+
+export type OrderStatus = 'NEW' | 'PROCESSING' | 'INVALID' | 'PROCESSED';
+export interface Order {
+  number: string;
+  status: OrderStatus;
+  accrual?: number;
+  uploaded_at: string;
+}
+export interface Balance {
+  current: number;
+  withdrawn: number;
+}
+export interface Withdrawal {
+  order: string;
+  sum: number;
+  processed_at: string;
+}
+
+export type TxStatus = 'PENDING' | 'PROCESSING' | 'INVALID' | 'FAILED' | 'SUCCESSFUL';
+export interface WalletTx {
+  tx_id: string;
+  wallet_id: string;
+  amount: string;
+  status: TxStatus;
+  note?: string | null;
+  initiated_at: string;
+}
+export interface WalletBalance {
+  wallet_id: string;
+  balance: number | string;
+  reserved: number | string;
+}
+
+async function send<T>(method: string, path: string, body?: string | object): Promise<Reply<T>> {
+  const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
+  if (typeof body === 'string') {
+    init.body = body;
+    init.headers = { ...init.headers, 'content-type': 'text/plain' };
+  } else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { ...init.headers, 'content-type': 'application/json' };
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    return { status: 0, error: 'cannot reach the server — check your connection' };
+  }
+  const text = await res.text().catch(() => '');
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (res.ok) return { status: res.status, data: json as T };
+  const error = typeof json === 'object' && json !== null && typeof (json as { error?: unknown }).error === 'string' ? (json as { error: string }).error : text || res.statusText;
+  return { status: res.status, error };
+}
+
+const list = <T>(r: Reply<T[]>): Reply<T[]> => (r.status === 204 ? { status: 204, data: [] } : r);
+
+export const loyalty = {
+  me: () => send<{ login: string }>('GET', '/api/user/me'),
+  register: (login: string, password: string) => send<{ login: string }>('POST', '/api/user/register', { login, password }),
+  login: (login: string, password: string) => send<{ login: string }>('POST', '/api/user/login', { login, password }),
+  logout: () => send<unknown>('POST', '/api/user/logout'),
+  upload: (number: string) => send<{ number: string; status: OrderStatus }>('POST', '/api/user/orders', number),
+  orders: async () => list(await send<Order[]>('GET', '/api/user/orders')),
+  balance: () => send<Balance>('GET', '/api/user/balance'),
+  withdraw: (order: string, sum: number) => send<Withdrawal>('POST', '/api/user/balance/withdraw', { order, sum }),
+  withdrawals: async () => list(await send<Withdrawal[]>('GET', '/api/user/withdrawals')),
+};
+
+const L = '/ledger';
+export const ledger = {
+  session: () => send<{ connected: boolean }>('GET', `${L}/session`),
+  forget: () => send<unknown>('DELETE', `${L}/session`),
+  register: (login: string, password: string) => send<unknown>('POST', `${L}/auth/register`, { login, password }),
+  login: (login: string, password: string) => send<unknown>('POST', `${L}/auth/login`, { login, password }),
+  createWallet: (walletId: string) => send<unknown>('POST', `${L}/api/user/create_wallet`, { wallet_id: walletId }),
+  transfer: (fromId: string, toId: string, amount: string) => send<{ tx_id: string }>('POST', `${L}/api/user/do_transaction`, { from_id: fromId, to_id: toId, amount }),
+  balance: (id: string) => send<WalletBalance>('GET', `${L}/api/user/balance/${encodeURIComponent(id)}`),
+  transactions: async (id: string) => list(await send<WalletTx[]>('GET', `${L}/api/user/transactions/${encodeURIComponent(id)}`)),
+};

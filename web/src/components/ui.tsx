@@ -1,0 +1,65 @@
+import type { ComponentChildren, JSX } from 'preact';
+
+const badgeHelp: Record<string, string> = {
+  NEW: 'uploaded; the calculation system has not seen it yet',
+  PROCESSING: 'points are being calculated',
+  PROCESSED: 'points calculated and credited',
+  INVALID: 'refused by the calculation system; no points',
+  PENDING: 'accepted, waiting to be processed',
+  SUCCESSFUL: 'done',
+  FAILED: 'did not happen: a shard could not confirm in time',
+};
+
+/** A status in words and colour; the colour is never the only signal. */
+export function Badge(props: { status: string }) {
+  return (
+    <span class={`badge badge-${props.status.toLowerCase()}`} title={badgeHelp[props.status]}>
+      {props.status}
+    </span>
+  );
+}
+
+type InputProps = Omit<JSX.InputHTMLAttributes<HTMLInputElement>, 'id' | 'label'>;
+
+/** A labelled input with its hint or problem tied to it for screen readers. */
+export function Field(props: { id: string; label: string; hint?: string; problem?: string; ok?: string } & InputProps) {
+  const { id, label, hint, problem, ok, ...input } = props;
+  const note = problem || ok || hint;
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <input id={id} {...input} aria-invalid={problem ? true : undefined} aria-describedby={note ? `${id}-note` : undefined} />
+      {note ? (
+        <p id={`${id}-note`} class={problem ? 'note note-bad' : ok ? 'note note-ok' : 'note'}>
+          {note}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+export type Tone = 'ok' | 'bad' | 'info';
+export interface Notice {
+  tone: Tone;
+  text: string;
+}
+
+/** Result of the last action; announced politely (or assertively for errors). */
+export function Message(props: { notice: Notice | null; testId?: string }) {
+  const n = props.notice;
+  return (
+    <div class={n ? `message message-${n.tone}` : 'message message-empty'} role={n?.tone === 'bad' ? 'alert' : 'status'} data-testid={props.testId}>
+      {n?.text ?? ''}
+    </div>
+  );
+}
+
+export function Card(props: { title: string; children: ComponentChildren; id?: string }) {
+  const headingId = props.id ? `${props.id}-title` : undefined;
+  return (
+    <section class="card" id={props.id} aria-labelledby={headingId}>
+      <h2 id={headingId}>{props.title}</h2>
+      {props.children}
+    </section>
+  );
+}

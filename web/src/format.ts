@@ -1,0 +1,37 @@
+import { isValidLuhn } from '../../src/kernel/luhn.js';
+
+const points = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** Amounts arrive as JSON numbers (loyalty) or decimal strings (ledger); shown with 2 decimals. */
+export function money(value: number | string | undefined, signed = false): string {
+  if (value === undefined) return '—';
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(n)) return String(value);
+  const sign = n < 0 ? '−' : signed && n > 0 ? '+' : '';
+  return sign + points.format(Math.abs(n));
+}
+
+export function when(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export type NumberCheck = { ok: true } | { ok: false; problem: string };
+
+/** The same rule as the server (digits, Luhn), told as the member types. */
+export function checkOrderNumber(text: string): NumberCheck {
+  const v = text.trim();
+  if (v === '') return { ok: false, problem: '' };
+  if (!/^[0-9]+$/.test(v)) return { ok: false, problem: 'Digits only, please.' };
+  if (v.length > 255) return { ok: false, problem: 'That is longer than any order number.' };
+  if (!isValidLuhn(v)) return { ok: false, problem: 'This number fails the Luhn check — probably a typo.' };
+  return { ok: true };
+}
+
+/** A positive amount with at most two decimals, as the APIs require; null when it is not one. */
+export function parseAmount(text: string): number | null {
+  const v = text.trim().replace(',', '.');
+  if (!/^\d+(\.\d{1,2})?$/.test(v)) return null;
+  const n = Number(v);
+  return n > 0 && Number.isFinite(n) ? n : null;
+}

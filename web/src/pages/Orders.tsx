@@ -1,0 +1,112 @@
+import { useState } from 'preact/hooks';
+import { loyalty } from '../api';
+import { Badge, Card, Field, Message, type Notice } from '../components/ui';
+import { isFinal, POLL_MS, type MemberData } from '../data';
+import { checkOrderNumber, money, when } from '../format';
+
+export function Orders(props: { data: MemberData }) {
+  const { orders, refresh } = props.data;
+  const [number, setNumber] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<Notice | null>(null);
+  const check = checkOrderNumber(number);
+
+  async function submit(e: Event): Promise<void> {
+    e.preventDefault();
+    const n = number.trim();
+    if (!check.ok) {
+      setNotice({ tone: 'bad', text: check.problem || 'Type an order number first.' });
+      return;
+    }
+    setBusy(true);
+    const r = await loyalty.upload(n);
+    setBusy(false);
+    switch (r.status) {
+      case 202:
+        setNotice({ tone: 'ok', text: `Order ${n} accepted. Its points are being calculated; the list updates by itself.` });
+        setNumber('');
+        break;
+      case 200:
+        setNotice({ tone: 'info', text: `You have already uploaded order ${n}. Nothing changed — it is in the list below.` });
+        setNumber('');
+        break;
+      case 409:
+        setNotice({ tone: 'bad', text: `Order ${n} was already uploaded by another member, so it cannot earn points for you.` });
+        break;
+      case 422:
+        setNotice({ tone: 'bad', text: `That is not a valid order number (${r.error ?? 'rejected'}). Check it for a typo.` });
+        break;
+      default:
+        setNotice({ tone: 'bad', text: `Upload failed (${r.status || 'no answer'}): ${r.error ?? ''}` });
+    }
+    await refresh();
+  }
+
+  const waiting = orders?.filter((o) => !isFinal(o)).length ?? 0;
+  return (
+    <>
+      <h1 tabIndex={-1}>Orders</h1>
+      <Card title="Upload an order" id="upload">
+        <form onSubmit={submit} class="inline-form">
+          <Field
+            id="order-number"
+            label="Order number"
+            inputMode="numeric"
+            autocomplete="off"
+            placeholder="e.g. 12345678903"
+            value={number}
+            onInput={(e) => setNumber(e.currentTarget.value)}
+            problem={check.ok ? undefined : check.problem || undefined}
+            ok={check.ok ? 'Looks like a valid order number.' : undefined}
+            hint="Digits from your receipt; the last one is a check digit."
+          />
+          <button class="primary" type="submit" disabled={busy || !check.ok}>
+            {busy ? 'Uploading…' : 'Upload'}
+          </button>
+        </form>
+        <Message notice={notice} testId="upload-message" />
+      </Card>
+      <Card title="Your orders" id="orders">
+        {waiting > 0 ? (
+          <p class="muted live" data-testid="orders-refreshing">
+            {waiting} {waiting === 1 ? 'order is' : 'orders are'} still being processed; this list refreshes every {POLL_MS / 1000} s.
+          </p>
+        ) : null}
+        {orders === null ? (
+          <p class="muted">Loading…</p>
+        ) : orders.length === 0 ? (
+          <p class="muted">No orders yet. Upload your first one above.</p>
+        ) : (
+          <table class="rows" data-testid="orders-table">
+            <thead>
+              <tr>
+                <th scope="col">Number</th>
+                <th scope="col">Status</th>
+                <th scope="col" class="num">Points</th>
+                <th scope="col">Uploaded</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...orders].reverse().map((o) => (
+                <tr key={o.number} data-order={o.number}>
+                  <td data-label="Number" class="mono">
+                    {o.number}
+                  </td>
+                  <td data-label="Status">
+                    <Badge status={o.status} />
+                  </td>
+                  <td data-label="Points" class="num">
+                    {o.accrual !== undefined ? `+${money(o.accrual)}` : '—'}
+                  </td>
+                  <td data-label="Uploaded">
+                    <time dateTime={o.uploaded_at}>{when(o.uploaded_at)}</time>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+    </>
+  );
+}

@@ -1,0 +1,76 @@
+import { useState } from 'preact/hooks';
+import { ledger, loyalty } from '../api';
+import { Field, Message, type Notice } from '../components/ui';
+
+/**
+ * Best effort: the wallet ledger keeps its own accounts; signing in there with the same pair
+ * saves a second form. Failure is fine — the Wallets page offers to connect by hand.
+ */
+async function connectLedger(mode: 'signin' | 'signup', login: string, password: string): Promise<void> {
+  await ledger.forget();
+  const first = mode === 'signup' ? await ledger.register(login, password) : await ledger.login(login, password);
+  if (mode === 'signup' && first.status === 409) await ledger.login(login, password);
+}
+
+export function SignIn(props: { onSignedIn: (login: string) => void }) {
+  const [mode, setMode] = useState<'signin' | 'signup'>('signin');
+  const [login, setLogin] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<Notice | null>(null);
+
+  async function submit(e: Event): Promise<void> {
+    e.preventDefault();
+    if (login.trim() === '' || password === '') {
+      setNotice({ tone: 'bad', text: 'Enter both a login and a password.' });
+      return;
+    }
+    setBusy(true);
+    setNotice(null);
+    const r = mode === 'signup' ? await loyalty.register(login, password) : await loyalty.login(login, password);
+    if (r.status === 200 && r.data) {
+      await connectLedger(mode, login, password).catch(() => undefined);
+      setBusy(false);
+      props.onSignedIn(r.data.login);
+      return;
+    }
+    setBusy(false);
+    if (r.status === 409) setNotice({ tone: 'bad', text: `The login “${login}” is already taken. Choose another one, or sign in if it is yours.` });
+    else if (r.status === 401) setNotice({ tone: 'bad', text: 'Wrong login or password.' });
+    else if (r.status === 400) setNotice({ tone: 'bad', text: `Check the form: ${r.error ?? 'bad request'}.` });
+    else setNotice({ tone: 'bad', text: `Something went wrong (${r.status || 'no answer'}): ${r.error ?? ''}` });
+  }
+
+  const signup = mode === 'signup';
+  return (
+    <div class="signin">
+      <h1 tabIndex={-1}>{signup ? 'Create your account' : 'Sign in'}</h1>
+      <p class="muted">Collect points for your orders and spend them on new ones.</p>
+      <div class="tabs" role="group" aria-label="Account">
+        <button type="button" class={signup ? 'tab' : 'tab tab-on'} aria-pressed={!signup} onClick={() => (setMode('signin'), setNotice(null))}>
+          Sign in
+        </button>
+        <button type="button" class={signup ? 'tab tab-on' : 'tab'} aria-pressed={signup} onClick={() => (setMode('signup'), setNotice(null))}>
+          Create account
+        </button>
+      </div>
+      <form class="card" onSubmit={submit} aria-label={signup ? 'Create account' : 'Sign in'}>
+        <Field id="login" label="Login" autocomplete="username" value={login} onInput={(e) => setLogin(e.currentTarget.value)} required maxLength={256} />
+        <Field
+          id="password"
+          label="Password"
+          type="password"
+          autocomplete={signup ? 'new-password' : 'current-password'}
+          value={password}
+          onInput={(e) => setPassword(e.currentTarget.value)}
+          required
+          maxLength={1024}
+        />
+        <button class="primary" type="submit" disabled={busy}>
+          {busy ? 'Please wait…' : signup ? 'Create account' : 'Sign in'}
+        </button>
+        <Message notice={notice} testId="signin-message" />
+      </form>
+    </div>
+  );
+}
