@@ -88,7 +88,7 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
     return;
   }
   // wildcard: false registers one route per built file, so the catch-all below only sees misses
-  await app.register(fastifyStatic, { root, wildcard: false, setHeaders: setStaticHeaders, schemaHide: true });
+  await app.register(fastifyStatic, { root, wildcard: false, cacheControl: false, setHeaders: setStaticHeaders, schemaHide: true });
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
     if (NO_FALLBACK.test(path)) return reply.code(404).send({ error: 'not found' });

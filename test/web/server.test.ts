@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { after, before, test } from 'node:test';
+import { ledgerRequestCookies, ledgerResponseCookie } from '../../src/loyalty/web.js';
+import { call, signUp, uniqueLogin } from '../support/http.js';
+import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
+import { freePort, startBin, type ServiceProcess } from '../support/process.js';
+
+/** A stand-in orchestrator that records what reaches it and sets its own `token` cookie, as SPEC §3's will. */
+interface Seen {
+  method: string;
+  url: string;
+  cookie: string | undefined;
+  body: string;
+}
+let upstream: Server;
+const seen: Seen[] = [];
+let db: FreshDatabase;
+let svc: ServiceProcess;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((res) => {
+    let b = '';
+    req.on('data', (d: Buffer) => (b += d.toString()));
+    req.on('end', () => res(b));
+  });
+}
+
+before(async () => {
+  upstream = createServer(async (req, res) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', cookie: req.headers.cookie, body: await readBody(req) });
+    if (req.url === '/auth/login') {
+      res.setHeader('set-cookie', ['token=ledger-jwt; Max-Age=86400; Path=/; HttpOnly; SameSite=Lax', 'other=x; Domain=example.org; Path=/auth']);
+      res.setHeader('authorization', 'Bearer ledger-jwt');
+      res.setHeader('content-type', 'application/json');
+      res.end('{"login":"a"}');
+      return;
+    }
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ wallet_id: '7', balance: 0, reserved: 0 }));
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => upstream.listen(port, '127.0.0.1', r));
+  db = await freshDatabase('gm_web');
+  svc = await startBin('gophermart', { DATABASE_URI: db.url, ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:9', ORCHESTRATOR_ADDRESS: `127.0.0.1:${port}` });
+});
+after(async () => {
+  await svc?.stop();
+  await new Promise((r) => upstream?.close(r));
+  await db?.drop();
+});
+
+test('cookie mapping: only ledger_* cookies go upstream, renamed back; upstream cookies come back renamed and scoped to /ledger', () => {
+  assert.equal(ledgerRequestCookies('token=loyalty; ledger_token=abc; theme=dark'), 'token=abc');
+  assert.equal(ledgerRequestCookies('token=loyalty'), undefined);
+  assert.equal(ledgerRequestCookies(undefined), undefined);
+  assert.equal(ledgerResponseCookie('token=abc; Max-Age=60; Path=/; HttpOnly; SameSite=Lax'), 'ledger_token=abc; Path=/ledger; Max-Age=60; HttpOnly; SameSite=Lax');
+  assert.equal(ledgerResponseCookie('token=; Domain=x.org; path=/api; Expires=Thu, 01 Jan 1970 00:00:00 GMT'), 'ledger_token=; Path=/ledger; Expires=Thu, 01 Jan 1970 00:00:00 GMT');
+});
+
+test('the proxy renames the ledger token both ways, never forwards the loyalty token, hides the bearer header', async () => {
+  const login = await call(svc.url, 'POST', '/ledger/auth/login', { body: { login: 'a', password: 'b' }, headers: { cookie: 'token=loyalty-secret' } });
+  assert.equal(login.status, 200);
+  assert.deepEqual(login.json, { login: 'a' });
+  const cookies = login.headers.getSetCookie();
+  assert.ok(cookies.includes('ledger_token=ledger-jwt; Path=/ledger; Max-Age=86400; HttpOnly; SameSite=Lax'), cookies.join(' | '));
+  assert.ok(cookies.includes('ledger_other=x; Path=/ledger'), cookies.join(' | '));
+  assert.ok(!cookies.some((c) => c.startsWith('token=')), 'the loyalty cookie name is never set through the proxy');
+  assert.equal(login.headers.get('authorization'), null);
+  const first = seen.at(-1);
+  assert.equal(first?.url, '/auth/login');
+  assert.equal(first?.cookie, undefined, 'the loyalty token did not travel to the ledger');
+  assert.deepEqual(JSON.parse(first?.body ?? ''), { login: 'a', password: 'b' });
+
+  const balance = await call(svc.url, 'GET', '/ledger/api/user/balance/7', { headers: { cookie: 'token=loyalty-secret; ledger_token=ledger-jwt' } });
+  assert.equal(balance.status, 200);
+  assert.equal(seen.at(-1)?.url, '/api/user/balance/7');
+  assert.equal(seen.at(-1)?.cookie, 'token=ledger-jwt');
+});
+
+test('ledger session endpoints are served locally: presence of the cookie, and sign-out clears it at Path=/ledger', async () => {
+  const before = seen.length;
+  assert.deepEqual((await call(svc.url, 'GET', '/ledger/session')).json, { connected: false });
+  assert.deepEqual((await call(svc.url, 'GET', '/ledger/session', { headers: { cookie: 'ledger_token=x' } })).json, { connected: true });
+  const out = await call(svc.url, 'DELETE', '/ledger/session', { headers: { cookie: 'ledger_token=x' } });
+  assert.equal(out.status, 200);
+  assert.match(out.headers.get('set-cookie') ?? '', /^ledger_token=; Max-Age=0; Path=\/ledger;.*HttpOnly/);
+  assert.equal(seen.length, before, 'nothing reached the orchestrator');
+});
+
+test('an unreachable orchestrator is a 502 with words, not a hang or a 500', async () => {
+  const port = await freePort();
+  const lonely = await startBin('gophermart', { DATABASE_URI: db.url, ORCHESTRATOR_ADDRESS: `http://127.0.0.1:${port}` });
+  try {
+    const r = await call(lonely.url, 'GET', '/ledger/api/user/balance/1');
+    assert.equal(r.status, 502);
+    assert.deepEqual(r.json, { error: 'wallet ledger unavailable' });
+  } finally {
+    await lonely.stop();
+  }
+});
+
+test('the app: index.html for app paths, JSON 404 for API-like misses, long-lived hashed assets', async () => {
+  for (const path of ['/', '/orders', '/wallets', '/some/deep/link']) {
+    const r = await call(svc.url, 'GET', path);
+    assert.equal(r.status, 200, path);
+    assert.match(r.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(r.text, /<div id="app">/);
+    assert.equal(r.headers.get('cache-control'), 'no-cache');
+    assert.match(r.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+  }
+  for (const path of ['/api/nope', '/api/user/nope', '/assets/missing.js', '/docs/missing']) {
+    const r = await call(svc.url, 'GET', path);
+    assert.equal(r.status, 404, path);
+    assert.deepEqual(r.json, { error: 'not found' }, path);
+  }
+  const asset = /src="(\/assets\/[^"]+\.js)"/.exec((await call(svc.url, 'GET', '/')).text)?.[1];
+  assert.ok(asset);
+  const js = await call(svc.url, 'GET', asset, { headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(js.status, 200);
+  assert.match(js.headers.get('content-type') ?? '', /javascript/);
+  assert.equal(js.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  assert.equal((await call(svc.url, 'POST', '/orders')).status, 404, 'only GET falls back to the app');
+  assert.equal((await call(svc.url, 'GET', '/healthz')).status, 200);
+});
+
+test('GET /api/user/me names the cookie holder; POST /api/user/logout clears the cookie', async () => {
+  assert.equal((await call(svc.url, 'GET', '/api/user/me')).status, 401);
+  assert.equal((await call(svc.url, 'GET', '/api/user/me', { headers: { cookie: 'token=forged.jwt.value' } })).status, 401);
+  const login = uniqueLogin('me');
+  const token = await signUp(svc.url, login);
+  const me = await call(svc.url, 'GET', '/api/user/me', { headers: { cookie: `token=${token}` } });
+  assert.equal(me.status, 200);
+  assert.match(me.headers.get('content-type') ?? '', /^application\/json/);
+  assert.deepEqual(me.json, { login });
+  assert.deepEqual((await call(svc.url, 'GET', '/api/user/me', { token })).json, { login });
+  const out = await call(svc.url, 'POST', '/api/user/logout', { headers: { cookie: `token=${token}` } });
+  assert.equal(out.status, 200);
+  assert.match(out.headers.get('set-cookie') ?? '', /^token=; Max-Age=0; Path=\/;.*HttpOnly/);
+  assert.equal((await call(svc.url, 'POST', '/api/user/logout')).status, 200, 'signing out twice is fine');
+  const spec = (await call(svc.url, 'GET', '/openapi.json')).json as { paths: Record<string, unknown> };
+  assert.ok(spec.paths['/api/user/me'] && spec.paths['/api/user/logout'], 'documented in OpenAPI');
+});
