@@ -52,6 +52,17 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);
+  // Failures the kernel itself produces for any route that takes a body, documented once here so
+  // every route's OpenAPI entry lists them.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!route.schema?.response || !methods.some((m) => ['POST', 'PUT', 'PATCH'].includes(m))) return;
+    const response = route.schema.response as Record<string, unknown>;
+    const err = Type.Ref(ErrorBody);
+    response[400] ??= err;
+    response[413] ??= { ...err, description: 'body too large' };
+    response[415] ??= { ...err, description: 'unsupported Content-Encoding' };
+  });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
