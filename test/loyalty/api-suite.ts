@@ -140,6 +140,10 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
       }
       const viaCookie = await call(t.url, 'GET', '/api/user/balance', { headers: { cookie: `token=${token}` } });
       assert.equal(viaCookie.status, 200);
+      const bare = await call(t.url, 'GET', '/api/user/balance', { headers: { authorization: token } });
+      assert.equal(bare.status, 200, 'a bare JWT without the Bearer scheme is accepted');
+      const basic = await call(t.url, 'GET', '/api/user/balance', { headers: { authorization: 'Basic YTpi' } });
+      assert.equal(basic.status, 401);
     });
   });
 
