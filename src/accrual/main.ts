@@ -43,13 +43,16 @@ export async function startAccrual(config: AccrualConfig, deps: AccrualDeps): Pr
     const metrics = deps.metrics ?? createMetricsRegistry('accrual');
     const running = new Processor(store, {
       delayMs: config.processingDelayMs,
-      invalidShare: config.invalidShare,
       workers: config.processorConcurrency,
       logger: deps.logger,
       metrics,
     });
     processor = running;
-    const service = new AccrualService(store, phases(config.processingDelayMs).registeredMs, () => running.wake());
+    const service = new AccrualService(store, {
+      firstStepMs: phases(config.processingDelayMs).registeredMs,
+      invalidShare: config.invalidShare,
+      onRegistered: () => running.wake(),
+    });
     const app = await createHttpServer({
       logger: deps.logger,
       title: 'Gophermart accrual service',

@@ -25,6 +25,8 @@ export const migrations: Migration[] = [
         status text not null default 'REGISTERED' check (status in ('REGISTERED', 'PROCESSING', 'INVALID', 'PROCESSED')),
         -- [{"description": "...", "price": "147.5"}], prices as exact decimal text
         goods jsonb not null,
+        -- INVALID_SHARE: decided by the instance that registered the order, whoever processes it
+        forced_invalid boolean not null default false,
         -- integer hundredths, set when PROCESSED
         accrual bigint check (accrual >= 0),
         registered_at timestamptz not null default now(),

@@ -15,12 +15,9 @@ const FAULT_BACKOFF_MS = 1000;
 export interface ProcessorOptions {
   /** Time from registration to a final status; the first half REGISTERED, the second PROCESSING. */
   delayMs: number;
-  /** Share of orders that come out INVALID whatever their goods (fault knob for clients). */
-  invalidShare: number;
   workers: number;
   logger: Logger;
   metrics: Registry;
-  random?: () => number;
 }
 
 /** Splits the processing delay into the REGISTERED and PROCESSING phases. */
@@ -30,13 +27,13 @@ export function phases(delayMs: number): { registeredMs: number; processingMs: n
 }
 
 /**
- * Decides each order's final status: INVALID for an empty goods list, for the configured share
- * of orders, or for a total too large to hold; else PROCESSED with the accrual (null when 0).
+ * Decides each order's final status: INVALID for an empty goods list, for an order the
+ * INVALID_SHARE knob picked, or for a total too large to hold; else PROCESSED with the
+ * accrual (null when 0).
  */
-export function decideOrders(orders: readonly DueOrder[], rules: readonly Rule[], invalidShare: number, random: () => number): OrderResult[] {
+export function decideOrders(orders: readonly DueOrder[], rules: readonly Rule[]): OrderResult[] {
   return orders.map((order) => {
-    if (order.goods.length === 0) return { number: order.number, status: 'INVALID', accrual: null };
-    if (invalidShare > 0 && random() < invalidShare) return { number: order.number, status: 'INVALID', accrual: null };
+    if (order.goods === null || order.goods.length === 0 || order.forcedInvalid) return { number: order.number, status: 'INVALID', accrual: null };
     const { hundredths } = computeAccrual(order.goods, rules);
     if (hundredths > BigInt(MAX_AMOUNT_HUNDREDTHS)) return { number: order.number, status: 'INVALID', accrual: null };
     return { number: order.number, status: 'PROCESSED', accrual: hundredths === 0n ? null : Number(hundredths) };
@@ -53,13 +50,11 @@ export class Processor {
   private readonly sleepers = new Set<() => void>();
   private loops: Promise<void>[] = [];
   private readonly finished: Counter<'status'>;
-  private readonly random: () => number;
 
   constructor(
     private readonly store: AccrualStore,
     private readonly options: ProcessorOptions,
   ) {
-    this.random = options.random ?? Math.random;
     this.abort.signal.addEventListener('abort', () => this.wake(), { once: true });
     this.finished = new Counter({
       name: 'accrual_orders_finished_total',
@@ -88,7 +83,10 @@ export class Processor {
   async step(): Promise<number> {
     const { processingMs } = phases(this.options.delayMs);
     const started = await this.store.startDue(BATCH, processingMs);
-    const results = await this.store.finishDue(BATCH, (orders, rules) => decideOrders(orders, rules, this.options.invalidShare, this.random));
+    const results = await this.store.finishDue(BATCH, (orders, rules) => {
+      for (const o of orders) if (o.goods === null) this.options.logger.error({ order: o.number }, 'stored goods unreadable; order ends INVALID');
+      return decideOrders(orders, rules);
+    });
     for (const r of results) this.finished.inc({ status: r.status });
     if (results.length > 0) this.options.logger.debug({ finished: results.length, started }, 'orders finished');
     return started + results.length;

@@ -67,8 +67,13 @@ export function checkOrder(number: string, goods: ReadonlyArray<{ description: s
 export class AccrualService {
   constructor(
     private readonly store: AccrualStore,
-    private readonly firstStepMs: number,
-    private readonly onRegistered: () => void,
+    private readonly options: {
+      firstStepMs: number;
+      /** Share of orders picked at registration to come out INVALID (fault knob). */
+      invalidShare: number;
+      onRegistered: () => void;
+      random?: () => number;
+    },
   ) {}
 
   /** 'exists' when a rule with this match is registered, whatever its reward. */
@@ -78,8 +83,10 @@ export class AccrualService {
 
   /** 'exists' when the number is registered, whatever its goods. Readable as soon as this returns. */
   async registerOrder(number: string, goods: readonly Good[]): Promise<'accepted' | 'exists'> {
-    if (!(await this.store.insertOrder(number, goods, this.firstStepMs))) return 'exists';
-    this.onRegistered();
+    const random = this.options.random ?? Math.random;
+    const forcedInvalid = this.options.invalidShare > 0 && random() < this.options.invalidShare;
+    if (!(await this.store.insertOrder(number, goods, this.options.firstStepMs, forcedInvalid))) return 'exists';
+    this.options.onRegistered();
     return 'accepted';
   }
 

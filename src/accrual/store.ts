@@ -11,7 +11,10 @@ export interface OrderView {
 
 export interface DueOrder {
   number: string;
-  goods: Good[];
+  /** Null when the stored goods cannot be read (a fault: the order ends INVALID, not stuck). */
+  goods: Good[] | null;
+  /** Picked for INVALID by the fault knob when it was registered. */
+  forcedInvalid: boolean;
 }
 
 export interface OrderResult {
@@ -33,16 +36,18 @@ function toRule(row: RuleRow): Rule {
   return { id: Number(row.id), match: row.match, reward, rewardType: row.reward_type };
 }
 
-/** Goods are stored as JSON with prices as exact decimal text; anything else is a fault. */
-function parseGoods(number: string, text: string): Good[] {
+/** Goods are stored as JSON with prices as exact decimal text; anything else is null. */
+function parseGoods(text: string): Good[] | null {
   const raw: unknown = JSON.parse(text);
-  if (!Array.isArray(raw)) throw new Error(`order ${number}: stored goods are not a list`);
-  return raw.map((item: unknown) => {
-    const g = item as { description?: unknown; price?: unknown };
+  if (!Array.isArray(raw)) return null;
+  const goods: Good[] = [];
+  for (const item of raw as unknown[]) {
+    const g = (item ?? {}) as { description?: unknown; price?: unknown };
     const price = typeof g.price === 'string' ? parseDecimal(g.price) : null;
-    if (typeof g.description !== 'string' || !price) throw new Error(`order ${number}: unreadable stored good`);
-    return { description: g.description, price };
-  });
+    if (typeof g.description !== 'string' || !price) return null;
+    goods.push({ description: g.description, price });
+  }
+  return goods;
 }
 
 /** The only module that knows the accrual schema's tables. */
@@ -62,12 +67,13 @@ export class AccrualStore {
    * Registers an order, due for its first step after `firstStepMs`. False when the number is
    * already registered, whatever its goods.
    */
-  async insertOrder(number: string, goods: readonly Good[], firstStepMs: number): Promise<boolean> {
+  async insertOrder(number: string, goods: readonly Good[], firstStepMs: number, forcedInvalid: boolean): Promise<boolean> {
     const stored = JSON.stringify(goods.map((g) => ({ description: g.description, price: decimalToText(g.price) })));
     const rows = await this.db.query(
-      `insert into accrual.orders (number, goods, due_at) values ($1, $2::jsonb, now() + $3::integer * interval '1 millisecond')
+      `insert into accrual.orders (number, goods, due_at, forced_invalid)
+       values ($1, $2::text::jsonb, now() + $3::integer * interval '1 millisecond', $4)
        on conflict (number) do nothing returning 1`,
-      [number, stored, firstStepMs],
+      [number, stored, firstStepMs, forcedInvalid],
     );
     return rows.length > 0;
   }
@@ -102,8 +108,8 @@ export class AccrualStore {
    */
   async finishDue(limit: number, decide: (orders: DueOrder[], rules: Rule[]) => OrderResult[]): Promise<OrderResult[]> {
     return this.db.transaction(async (tx) => {
-      const due = await tx.query<{ number: string; goods: string }>(
-        `select number, goods::text as goods from accrual.orders
+      const due = await tx.query<{ number: string; goods: string; forced_invalid: boolean }>(
+        `select number, goods::text as goods, forced_invalid from accrual.orders
          where status = 'PROCESSING' and due_at <= now()
          order by due_at limit $1 for update skip locked`,
         [limit],
@@ -111,7 +117,7 @@ export class AccrualStore {
       if (due.length === 0) return [];
       const rules = await this.rules(tx);
       const results = decide(
-        due.map((row) => ({ number: row.number, goods: parseGoods(row.number, row.goods) })),
+        due.map((row) => ({ number: row.number, goods: parseGoods(row.goods), forcedInvalid: row.forced_invalid })),
         rules,
       );
       for (const r of results) {
