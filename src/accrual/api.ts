@@ -33,7 +33,11 @@ const OrderReply = Type.Object({
 });
 const Accepted = Type.Object({ order: Type.String(), status: Type.Literal('REGISTERED') });
 const NoContent = Type.Null({ description: 'the order is not registered' });
-const TooMany = Type.String({ description: 'text/plain `No more than N requests per minute allowed`, with `Retry-After` in seconds' });
+// documented as text/plain (what is sent), not as the JSON every other answer is
+const TooMany = {
+  description: 'Over the rate limit: `No more than N requests per minute allowed`; `Retry-After` holds the seconds until the window resets',
+  content: { 'text/plain': { schema: Type.String() } },
+};
 
 const ruleMessages: Record<RuleProblem, string> = {
   empty_match: 'match must not be empty',
