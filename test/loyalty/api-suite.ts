@@ -40,6 +40,23 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
     await t?.close();
   });
 
+  test('every route the server registers is in /openapi.json', async () => {
+    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as OpenApiDoc;
+    for (const [method, path] of [
+      ['post', '/api/user/register'],
+      ['post', '/api/user/login'],
+      ['post', '/api/user/orders'],
+      ['get', '/api/user/orders'],
+      ['get', '/api/user/balance'],
+      ['post', '/api/user/balance/withdraw'],
+      ['get', '/api/user/withdrawals'],
+      ['get', '/healthz'],
+      ['get', '/readyz'],
+    ] as const) {
+      assert.ok(doc.paths[path]?.[method], `${method} ${path} missing`);
+    }
+  });
+
   describe('register and login', () => {
     test('register returns 200 with the token as header and HttpOnly cookie', async () => {
       const login = uniqueLogin();
@@ -123,6 +140,10 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
       }
       const viaCookie = await call(t.url, 'GET', '/api/user/balance', { headers: { cookie: `token=${token}` } });
       assert.equal(viaCookie.status, 200);
+      const bare = await call(t.url, 'GET', '/api/user/balance', { headers: { authorization: token } });
+      assert.equal(bare.status, 200, 'a bare JWT without the Bearer scheme is accepted');
+      const basic = await call(t.url, 'GET', '/api/user/balance', { headers: { authorization: 'Basic YTpi' } });
+      assert.equal(basic.status, 401);
     });
   });
 
@@ -296,4 +317,41 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
       assert.deepEqual((await call(t.url, 'GET', '/readyz')).json, { status: 'ready' });
     });
   });
+
+  test('documented status codes cover every status the handlers answered in this suite', async () => {
+    // last in file order: by now every endpoint has answered its success and error codes
+    const checked = await assertObservedStatusesDocumented(t.url);
+    assert.ok(checked >= 20, `only ${checked} (route, status) pairs observed`);
+  });
+}
+
+interface OpenApiDoc {
+  paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+}
+
+/** Fastify's `/api/x/:id` → OpenAPI's `/api/x/{id}`. */
+function openApiPath(route: string): string {
+  return route.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+/**
+ * Every (route, status) the service actually answered during a test file — read back from its own
+ * Prometheus counters — must be documented in its OpenAPI document.
+ */
+export async function assertObservedStatusesDocumented(url: string): Promise<number> {
+  const doc = (await (await fetch(`${url}/openapi.json`)).json()) as OpenApiDoc;
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  let checked = 0;
+  for (const line of metrics.split('\n')) {
+    const m = /^http_requests_total\{(.*)\} \d+/.exec(line);
+    if (!m?.[1]) continue;
+    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const { method, route, status } = labels as { method: string; route: string; status: string };
+    if (route === 'unmatched' || route.startsWith('/docs') || route === '/openapi.json' || route === '/metrics') continue;
+    const op = doc.paths[openApiPath(route)]?.[method.toLowerCase()];
+    assert.ok(op, `${method} ${route} answered requests but is missing from /openapi.json`);
+    assert.ok(op.responses && status in op.responses, `${method} ${route} answered ${status}, which /openapi.json does not document`);
+    checked++;
+  }
+  return checked;
 }
