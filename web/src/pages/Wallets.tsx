@@ -97,7 +97,15 @@ export function Wallets(props: { member: string }) {
             <Transfer ids={ids} onSent={() => void load()} onUnauthorized={() => setConnected(false)} />
           </div>
           <Card title="Your wallets" id="wallet-list">
-            {ids.length === 0 ? <p class="muted">No wallets yet: create one above.</p> : null}
+            {ids.length === 0 ? (
+              <p class="muted">No wallets yet: create one above.</p>
+            ) : (
+              <p>
+                <button type="button" onClick={() => void load()}>
+                  Refresh balances
+                </button>
+              </p>
+            )}
             {ids.map((id) => (
               <WalletCard key={id} id={id} view={views[id]} onForget={() => remember(ids.filter((x) => x !== id))} />
             ))}
