@@ -128,29 +128,33 @@ test('ledger end to end: wallets on two shards, a transfer in the browser shows 
   const base = 2 * (Math.floor(Math.random() * 1e9) + 1e9);
   const [even, odd] = [String(base), String(base + 1)];
   for (const id of [even, odd]) {
-    await page.getByLabel('Wallet id').fill(id);
+    await page.getByLabel('Wallet id', { exact: true }).fill(id);
     await page.getByRole('button', { name: 'Create wallet' }).click();
     await waitForText(page.getByTestId('create-wallet-message'), new RegExp(`Wallet ${id} is being created`));
     await waitForText(page.locator(`[data-wallet="${id}"] [data-testid="wallet-balance"]`), /^0\.00$/, 15_000);
   }
   const deposit = await call(orchestrator.url, 'POST', '/api/admin/deposit', { token: ADMIN_TOKEN, body: { wallet_id: even, amount: '100' } });
   assert.equal(deposit.status, 202, deposit.text);
-  await waitForText(page.locator(`[data-wallet="${even}"]`), /SUCCESSFUL/, 15_000).catch(async () => {
+  // an operator's deposit does not come from this page, so the member refreshes to see it
+  const evenBalance = page.locator(`[data-wallet="${even}"] [data-testid="wallet-balance"]`);
+  for (let i = 0; i < 50 && (await evenBalance.textContent()) !== '100.00'; i++) {
     await page.getByRole('button', { name: 'Refresh balances' }).click();
-    await waitForText(page.locator(`[data-wallet="${even}"]`), /SUCCESSFUL/, 15_000);
-  });
-  await page.getByRole('button', { name: 'Refresh balances' }).click();
-  await waitForText(page.locator(`[data-wallet="${even}"] [data-testid="wallet-balance"]`), /^100\.00$/);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await waitForText(evenBalance, /^100\.00$/, 1000);
+  await waitForText(page.locator(`[data-wallet="${even}"]`), /\+100\.00.*SUCCESSFUL/s);
 
   await page.getByLabel('From wallet').selectOption(even);
   await page.getByLabel('To wallet id').fill(odd);
-  await page.getByLabel('Amount').fill('30.50');
+  await page.getByLabel('Amount', { exact: true }).fill('30.50');
   await page.getByRole('button', { name: 'Send' }).click();
-  await waitForText(page.getByTestId('transfer-message'), /Transfer accepted/);
-  const sent = page.locator(`[data-wallet="${even}"] tbody tr`).first();
+  const accepted = await waitForText(page.getByTestId('transfer-message'), /Transfer accepted \(transaction [^)]+\)/);
+  const txId = /transaction ([^)]+)\)/.exec(accepted)?.[1] ?? '';
+  // the history refreshes itself while the transfer is PENDING/PROCESSING
+  const sent = page.locator(`[data-wallet="${even}"] tr[data-tx="${txId}"]`);
   await waitForText(sent, /SUCCESSFUL/, 20_000);
   assert.match((await sent.textContent()) ?? '', /−30\.50/);
-  await waitForText(page.locator(`[data-wallet="${odd}"] tbody tr`).first(), /\+30\.50.*SUCCESSFUL/s, 10_000);
+  await waitForText(page.locator(`[data-wallet="${odd}"] tr[data-tx="${txId}"]`), /\+30\.50.*SUCCESSFUL/s, 10_000);
   await page.getByRole('button', { name: 'Refresh balances' }).click();
   await waitForText(page.locator(`[data-wallet="${even}"] [data-testid="wallet-balance"]`), /^69\.50$/);
   await waitForText(page.locator(`[data-wallet="${odd}"] [data-testid="wallet-balance"]`), /^30\.50$/);
