@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import fastifyHttpProxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
 import { Type } from '@sinclair/typebox';
-import type { HttpApp } from '../kernel/http/server.js';
+import { ErrorBody, type HttpApp } from '../kernel/http/server.js';
 import type { Logger } from '../kernel/logger.js';
 
 /** Where `npm run build:web` writes the app; the same from src/loyalty (tsx) and dist/loyalty (built). */
@@ -89,11 +89,24 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
   }
   // wildcard: false registers one route per built file, so the catch-all below only sees misses
   await app.register(fastifyStatic, { root, wildcard: false, cacheControl: false, setHeaders: setStaticHeaders, schemaHide: true });
-  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
+  app.get(
+    '/*',
+    {
+      schema: {
+        tags: ['web'],
+        summary: 'The member web app',
+        description:
+          'Any other GET path is one of the app’s own pages and answers index.html; paths under /api, /ledger, /assets and /docs that match nothing are a JSON 404.',
+        produces: ['text/html', 'application/json'],
+        response: { 200: Type.String({ description: 'index.html' }), 404: Type.Ref(ErrorBody) },
+      },
+    },
+    async (request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
     if (NO_FALLBACK.test(path)) return reply.code(404).send({ error: 'not found' });
     return reply.sendFile('index.html');
-  });
+    },
+  );
 }
 
 async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promise<void> {

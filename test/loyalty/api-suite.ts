@@ -329,9 +329,9 @@ interface OpenApiDoc {
   paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
 }
 
-/** Fastify's `/api/x/:id` → OpenAPI's `/api/x/{id}`. */
+/** Fastify's `/api/x/:id` → OpenAPI's `/api/x/{id}`, and a wildcard `/*` → `/{*}` (as @fastify/swagger writes it). */
 function openApiPath(route: string): string {
-  return route.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+  return route.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{*}');
 }
 
 /**
