@@ -139,21 +139,25 @@ export class LoyaltyStore {
    * by two instances) credits once. Returns true when this call changed the order.
    */
   async applyAccrualResult(number: string, status: 'PROCESSING' | 'INVALID' | 'PROCESSED', accrual = 0): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const rows = await tx.query<{ user_id: number }>(
-        `update gophermart.orders set status = $2, accrual = $3, claimed_until = null
+    // One statement (so one round trip, atomic by itself): the credit joins on the rows the status
+    // update changed. A concurrent duplicate waits on the order's row lock, re-checks the WHERE
+    // after the first commits, matches nothing and so credits nothing.
+    const rows = await this.db.query<{ changed: boolean }>(
+      `with changed as (
+         update gophermart.orders set status = $2, accrual = $3, claimed_until = null
          where number = $1 and status in ('NEW', 'PROCESSING') and (status <> $2 or $2 <> 'PROCESSING')
-         returning user_id`,
-        [number, status, status === 'PROCESSED' ? accrual : 0],
-      );
-      const row = rows[0];
-      if (!row) return false;
-      if (status === 'PROCESSED' && accrual > 0) {
-        await tx.query('update gophermart.users set balance = balance + $2 where id = $1', [row.user_id, accrual]);
-      }
-      return true;
-    });
+         returning user_id
+       ), credited as (
+         update gophermart.users u set balance = u.balance + $3
+         from changed where u.id = changed.user_id and $3 > 0
+         returning 1
+       )
+       select exists (select 1 from changed) as changed, (select count(*) from credited) as credits`,
+      [number, status, status === 'PROCESSED' ? accrual : 0],
+    );
+    return rows[0]?.changed === true;
   }
+
 
   /**
    * Claims up to `limit` due orders for `leaseMs`: fresh ones (never asked) first, then those
