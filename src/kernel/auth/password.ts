@@ -1,10 +1,30 @@
+import { availableParallelism } from 'node:os';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 
 /** OWASP's minimum for argon2id: m = 19 MiB, t = 2, p = 1. Runs on libuv's pool, off the event loop. */
 const PARAMS = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
+/**
+ * Each hash holds 19 MiB while it runs; more hashes at once than cores buys no throughput and
+ * only memory, so they queue here.
+ */
+const MAX_CONCURRENT = Math.max(1, Math.min(2, availableParallelism()));
+let running = 0;
+const waiting: Array<() => void> = [];
+
+async function limited<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return hash(password, PARAMS);
+  return limited(() => hash(password, PARAMS));
 }
 
 /** A valid hash of a random password, verified against when a login is unknown so timing does not reveal it. */
@@ -13,11 +33,12 @@ let decoyHash: Promise<string> | undefined;
 export async function verifyPassword(storedHash: string | undefined, password: string): Promise<boolean> {
   if (storedHash === undefined) {
     decoyHash ??= hashPassword(`decoy-${Math.random()}`);
-    await verify(await decoyHash, password).catch(() => false);
+    const decoy = await decoyHash;
+    await limited(() => verify(decoy, password)).catch(() => false);
     return false;
   }
   try {
-    return await verify(storedHash, password);
+    return await limited(() => verify(storedHash, password));
   } catch {
     return false;
   }

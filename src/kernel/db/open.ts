@@ -1,5 +1,4 @@
 import type { Database } from './database.js';
-import { openEmbedded } from './pglite.js';
 import { openPostgres } from './postgres.js';
 
 export interface DatabaseSettings {
@@ -15,5 +14,8 @@ export async function openDatabase(settings: DatabaseSettings): Promise<Database
   if (settings.url) {
     return openPostgres({ url: settings.url, poolSize: settings.poolSize, applicationName: settings.applicationName });
   }
+  // Loaded only when used: PGlite's module and WebAssembly cost memory a PostgreSQL-backed
+  // process should not pay.
+  const { openEmbedded } = await import('./pglite.js');
   return openEmbedded(settings.embeddedDir);
 }

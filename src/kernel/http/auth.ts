@@ -11,13 +11,13 @@ declare module 'fastify' {
 }
 
 /**
- * The token from `Authorization: Bearer …`, or else from the HttpOnly cookie. A present but
- * non-Bearer Authorization header counts as no token from the header.
+ * The token from `Authorization: Bearer …` (a bare JWT without the scheme is tolerated, as some
+ * clients send it), or else from the HttpOnly cookie.
  */
 export function requestToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header !== undefined) {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const m = /^(?:Bearer\s+)?([\w-]+\.[\w-]+\.[\w-]+)\s*$/i.exec(header.trim());
     if (m?.[1]) return m[1];
   }
   const cookie = request.cookies?.[TOKEN_COOKIE];

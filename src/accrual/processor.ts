@@ -1,0 +1,125 @@
+import { Counter, type Registry } from 'prom-client';
+import { MAX_AMOUNT_HUNDREDTHS } from '../kernel/money.js';
+import type { Logger } from '../kernel/logger.js';
+import { sleep } from '../kernel/lifecycle.js';
+import { computeAccrual, type Rule } from './rules.js';
+import type { AccrualStore, DueOrder, OrderResult } from './store.js';
+
+/** Orders one worker claims per step; bounds the work (and row locks) held at a time. */
+export const BATCH = 100;
+/** Longest idle wait: orders registered by another instance on the same database are seen this fast. */
+const MAX_IDLE_MS = 250;
+/** Wait after a database fault before trying again. */
+const FAULT_BACKOFF_MS = 1000;
+
+export interface ProcessorOptions {
+  /** Time from registration to a final status; the first half REGISTERED, the second PROCESSING. */
+  delayMs: number;
+  workers: number;
+  logger: Logger;
+  metrics: Registry;
+}
+
+/** Splits the processing delay into the REGISTERED and PROCESSING phases. */
+export function phases(delayMs: number): { registeredMs: number; processingMs: number } {
+  const registeredMs = Math.floor(delayMs / 2);
+  return { registeredMs, processingMs: delayMs - registeredMs };
+}
+
+/**
+ * Decides each order's final status: INVALID for an empty goods list, for an order the
+ * INVALID_SHARE knob picked, or for a total too large to hold; else PROCESSED with the
+ * accrual (null when 0).
+ */
+export function decideOrders(orders: readonly DueOrder[], rules: readonly Rule[]): OrderResult[] {
+  return orders.map((order) => {
+    if (order.goods === null || order.goods.length === 0 || order.forcedInvalid) return { number: order.number, status: 'INVALID', accrual: null };
+    const { hundredths } = computeAccrual(order.goods, rules);
+    if (hundredths > BigInt(MAX_AMOUNT_HUNDREDTHS)) return { number: order.number, status: 'INVALID', accrual: null };
+    return { number: order.number, status: 'PROCESSED', accrual: hundredths === 0n ? null : Number(hundredths) };
+  });
+}
+
+/**
+ * The background processor. All state is in the database (status + due time), so unfinished
+ * orders resume after a restart; claims use FOR UPDATE SKIP LOCKED, so several instances on one
+ * database never finish the same order twice. Each worker handles at most BATCH orders at once.
+ */
+export class Processor {
+  private readonly abort = new AbortController();
+  private readonly sleepers = new Set<() => void>();
+  private loops: Promise<void>[] = [];
+  private readonly finished: Counter<'status'>;
+
+  constructor(
+    private readonly store: AccrualStore,
+    private readonly options: ProcessorOptions,
+  ) {
+    this.abort.signal.addEventListener('abort', () => this.wake(), { once: true });
+    this.finished = new Counter({
+      name: 'accrual_orders_finished_total',
+      help: 'Orders that reached a final status, by status',
+      labelNames: ['status'] as const,
+      registers: [options.metrics],
+    });
+  }
+
+  start(): void {
+    for (let i = 0; i < this.options.workers; i++) this.loops.push(this.loop());
+  }
+
+  /** A new order was registered here: do not wait for the idle timer. */
+  wake(): void {
+    for (const wake of this.sleepers) wake();
+  }
+
+  /** Stops claiming; a batch in progress commits or rolls back, then the loops end. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.all(this.loops);
+  }
+
+  /** One pass: start due REGISTERED orders, finish due PROCESSING ones. Returns orders touched. */
+  async step(): Promise<number> {
+    const { processingMs } = phases(this.options.delayMs);
+    const started = await this.store.startDue(BATCH, processingMs);
+    const results = await this.store.finishDue(BATCH, (orders, rules) => {
+      for (const o of orders) if (o.goods === null) this.options.logger.error({ order: o.number }, 'stored goods unreadable; order ends INVALID');
+      return decideOrders(orders, rules);
+    });
+    for (const r of results) this.finished.inc({ status: r.status });
+    if (results.length > 0) this.options.logger.debug({ finished: results.length, started }, 'orders finished');
+    return started + results.length;
+  }
+
+  private async loop(): Promise<void> {
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      let waitMs: number;
+      try {
+        const touched = await this.step();
+        if (touched > 0) continue;
+        const next = await this.store.msUntilNextDue();
+        waitMs = next === null ? MAX_IDLE_MS : Math.min(MAX_IDLE_MS, next);
+        if (waitMs === 0) continue;
+      } catch (err) {
+        if (signal.aborted) break;
+        this.options.logger.error({ err }, 'accrual processor step failed; retrying');
+        waitMs = FAULT_BACKOFF_MS;
+      }
+      await this.idle(waitMs);
+    }
+  }
+
+  private async idle(ms: number): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    const woken = new AbortController();
+    const wake = (): void => woken.abort();
+    this.sleepers.add(wake);
+    try {
+      await sleep(ms, woken.signal);
+    } finally {
+      this.sleepers.delete(wake);
+    }
+  }
+}

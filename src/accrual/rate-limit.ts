@@ -1,0 +1,44 @@
+/**
+ * A fixed one-minute window shared by every client (SPEC §2): the first request after a window
+ * has ended opens a new one; within a window at most `limit` requests pass. In memory, per
+ * process — each instance counts its own requests.
+ */
+export const WINDOW_MS = 60_000;
+
+export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+export class FixedWindowLimiter {
+  private windowStart = Number.NEGATIVE_INFINITY;
+  private count = 0;
+
+  /** `limit` 0 turns the limiter off. `now` is injectable for tests. */
+  constructor(
+    readonly limit: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get enabled(): boolean {
+    return this.limit > 0;
+  }
+
+  /** Counts one request if it may pass; refused requests are not counted. */
+  take(): RateDecision {
+    if (!this.enabled) return { allowed: true };
+    const now = this.now();
+    if (now - this.windowStart >= WINDOW_MS) {
+      this.windowStart = now;
+      this.count = 0;
+    }
+    if (this.count < this.limit) {
+      this.count++;
+      return { allowed: true };
+    }
+    const remainingMs = this.windowStart + WINDOW_MS - now;
+    return { allowed: false, retryAfterSeconds: Math.min(60, Math.max(1, Math.ceil(remainingMs / 1000))) };
+  }
+
+  /** The 429 body the SPEC prescribes, word for word. */
+  message(): string {
+    return `No more than ${this.limit} requests per minute allowed`;
+  }
+}

@@ -1,0 +1,98 @@
+import { MAX_AMOUNT_HUNDREDTHS } from '../kernel/money.js';
+import { isDigits, isValidLuhn } from '../kernel/luhn.js';
+import { MATCH_MAX } from './migrations.js';
+import { decimalExceeds, decimalFromNumber, type Decimal, type Good, type RewardType } from './rules.js';
+import type { AccrualStore, OrderView } from './store.js';
+
+/** Order numbers are digit strings of any length in principle; this bound keeps keys indexable. */
+export const ORDER_NUMBER_MAX = 1000;
+/** Largest price or reward accepted, in units (the platform's largest amount). */
+export const MAX_UNITS = BigInt(MAX_AMOUNT_HUNDREDTHS / 100);
+
+export type RuleProblem = 'empty_match' | 'match_too_long' | 'match_unstorable' | 'reward_not_a_number' | 'reward_negative' | 'reward_too_large';
+export type OrderProblem =
+  | 'number_not_digits'
+  | 'number_too_long'
+  | 'number_fails_luhn'
+  | 'description_unstorable'
+  | 'price_not_a_number'
+  | 'price_negative'
+  | 'price_too_large';
+
+export type Checked<T, P> = { ok: true; value: T } | { ok: false; problem: P };
+
+/** NUL and lone surrogates cannot be stored in PostgreSQL text faithfully: refuse them up front. */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what is refused
+const UNSTORABLE = /\u0000|\p{Surrogate}/u;
+
+export interface RuleInput {
+  match: string;
+  reward: Decimal;
+  rewardType: RewardType;
+}
+
+function checkAmount<P>(value: number, problems: { nan: P; negative: P; large: P }): Checked<Decimal, P> {
+  if (!Number.isFinite(value)) return { ok: false, problem: problems.nan };
+  if (value < 0) return { ok: false, problem: problems.negative };
+  const d = decimalFromNumber(value);
+  if (!d) return { ok: false, problem: problems.nan };
+  if (decimalExceeds(d, MAX_UNITS)) return { ok: false, problem: problems.large };
+  return { ok: true, value: d };
+}
+
+export function checkRule(match: string, reward: number, rewardType: RewardType): Checked<RuleInput, RuleProblem> {
+  if (match === '') return { ok: false, problem: 'empty_match' };
+  if ([...match].length > MATCH_MAX) return { ok: false, problem: 'match_too_long' };
+  if (UNSTORABLE.test(match)) return { ok: false, problem: 'match_unstorable' };
+  const amount = checkAmount<RuleProblem>(reward, { nan: 'reward_not_a_number', negative: 'reward_negative', large: 'reward_too_large' });
+  if (!amount.ok) return amount;
+  return { ok: true, value: { match, reward: amount.value, rewardType } };
+}
+
+export function checkOrder(number: string, goods: ReadonlyArray<{ description: string; price: number }>): Checked<{ number: string; goods: Good[] }, OrderProblem> {
+  if (!isDigits(number)) return { ok: false, problem: 'number_not_digits' };
+  if (number.length > ORDER_NUMBER_MAX) return { ok: false, problem: 'number_too_long' };
+  if (!isValidLuhn(number)) return { ok: false, problem: 'number_fails_luhn' };
+  const checked: Good[] = [];
+  for (const good of goods) {
+    if (UNSTORABLE.test(good.description)) return { ok: false, problem: 'description_unstorable' };
+    const price = checkAmount<OrderProblem>(good.price, { nan: 'price_not_a_number', negative: 'price_negative', large: 'price_too_large' });
+    if (!price.ok) return price;
+    checked.push({ description: good.description, price: price.value });
+  }
+  return { ok: true, value: { number, goods: checked } };
+}
+
+/** Use cases of the accrual service: no HTTP, no SQL. */
+export class AccrualService {
+  constructor(
+    private readonly store: AccrualStore,
+    private readonly options: {
+      firstStepMs: number;
+      /** Share of orders picked at registration to come out INVALID (fault knob). */
+      invalidShare: number;
+      onRegistered: () => void;
+      random?: () => number;
+    },
+  ) {}
+
+  /** 'exists' when a rule with this match is registered, whatever its reward. */
+  async registerRule(rule: RuleInput): Promise<'created' | 'exists'> {
+    return (await this.store.insertRule(rule.match, rule.reward, rule.rewardType)) ? 'created' : 'exists';
+  }
+
+  /** 'exists' when the number is registered, whatever its goods. Readable as soon as this returns. */
+  async registerOrder(number: string, goods: readonly Good[]): Promise<'accepted' | 'exists'> {
+    const random = this.options.random ?? Math.random;
+    const forcedInvalid = this.options.invalidShare > 0 && random() < this.options.invalidShare;
+    if (!(await this.store.insertOrder(number, goods, this.options.firstStepMs, forcedInvalid))) return 'exists';
+    this.options.onRegistered();
+    return 'accepted';
+  }
+
+  /** Unknown for anything that is not a registered number, including non-digit text. */
+  async order(number: string): Promise<OrderView | undefined> {
+    if (!isDigits(number) || number.length > ORDER_NUMBER_MAX) return undefined;
+    return this.store.findOrder(number);
+  }
+}

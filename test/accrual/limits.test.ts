@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { getOrder, orderNumber, postOrder, postRule, waitFinal } from '../support/accrual.js';
+import { call } from '../support/http.js';
+import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
+import { startBin, type ServiceProcess } from '../support/process.js';
+
+// Rate limit and the fault knobs, each on its own instance over one PostgreSQL database.
+let db: FreshDatabase;
+const started: ServiceProcess[] = [];
+
+async function accrual(env: Record<string, string>): Promise<ServiceProcess> {
+  const svc = await startBin('accrual', { DATABASE_URI: db.url, PROCESSING_DELAY: '0', ...env });
+  started.push(svc);
+  return svc;
+}
+
+before(async () => {
+  db = await freshDatabase('acc_limits');
+});
+
+after(async () => {
+  for (const svc of started) await svc.stop('SIGKILL');
+  await db?.drop();
+});
+
+test('RATE_LIMIT: the N+1st GET in the window is 429 text/plain with Retry-After and the exact body', { timeout: 20_000 }, async () => {
+  const svc = await accrual({ RATE_LIMIT: '3' });
+  const known = orderNumber();
+  assert.equal((await postOrder(svc.url, known, [])).status, 202);
+  // three reads pass, whoever asks and whatever the number
+  assert.equal((await getOrder(svc.url, known)).status, 200);
+  assert.equal((await getOrder(svc.url, orderNumber())).status, 204);
+  assert.equal((await call(svc.url, 'GET', '/api/orders/abc')).status, 204);
+  for (const path of [`/api/orders/${known}`, `/api/orders/${orderNumber()}`, '/api/orders/abc']) {
+    const r = await call(svc.url, 'GET', path);
+    assert.equal(r.status, 429);
+    assert.equal(r.headers.get('content-type'), 'text/plain');
+    assert.equal(r.text, 'No more than 3 requests per minute allowed');
+    const retryAfter = r.headers.get('retry-after') ?? '';
+    assert.match(retryAfter, /^\d+$/);
+    assert.ok(Number(retryAfter) >= 1 && Number(retryAfter) <= 60, `Retry-After ${retryAfter}`);
+  }
+  // only order reads are limited
+  assert.equal((await postOrder(svc.url, orderNumber(), [])).status, 202);
+  assert.equal((await postRule(svc.url, `Limit-${process.pid}`, 1, 'pt')).status, 200);
+  assert.equal((await call(svc.url, 'GET', '/healthz')).status, 200);
+  assert.equal(await svc.stop('SIGTERM'), 0);
+});
+
+test('RATE_LIMIT=0 turns the limit off', { timeout: 20_000 }, async () => {
+  const svc = await accrual({ RATE_LIMIT: '0' });
+  const statuses = await Promise.all(Array.from({ length: 150 }, () => getOrder(svc.url, '12345678903').then((r) => r.status)));
+  assert.ok(statuses.every((s) => s === 204 || s === 200), `statuses ${[...new Set(statuses)].join(',')}`);
+  assert.equal(await svc.stop('SIGTERM'), 0);
+});
+
+test('INVALID_SHARE=1: every order comes out INVALID without accrual, whatever its goods', { timeout: 20_000 }, async () => {
+  const svc = await accrual({ INVALID_SHARE: '1', RATE_LIMIT: '0' });
+  assert.equal((await postRule(svc.url, 'Always', 50, '%')).status, 200);
+  for (let i = 0; i < 5; i++) {
+    const n = orderNumber();
+    assert.equal((await postOrder(svc.url, n, [{ description: 'Always', price: 100 }])).status, 202);
+    assert.deepEqual(await waitFinal(svc.url, n), { order: n, status: 'INVALID' });
+  }
+  assert.equal(await svc.stop('SIGTERM'), 0);
+});
+
+test('ERROR_SHARE=1: every order read is 500 JSON; writes still work', { timeout: 20_000 }, async () => {
+  const svc = await accrual({ ERROR_SHARE: '1', RATE_LIMIT: '0' });
+  const n = orderNumber();
+  assert.equal((await postOrder(svc.url, n, [])).status, 202);
+  for (const path of [`/api/orders/${n}`, `/api/orders/${orderNumber()}`]) {
+    const r = await call(svc.url, 'GET', path);
+    assert.equal(r.status, 500);
+    assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+    assert.equal(typeof (r.json as { error?: unknown }).error, 'string');
+  }
+  assert.equal(await svc.stop('SIGTERM'), 0);
+});
+
+test('bad knob values are refused at start-up with exit code 2', { timeout: 20_000 }, async () => {
+  const envs: Array<Record<string, string>> = [{ RATE_LIMIT: '-1' }, { INVALID_SHARE: '1.5' }, { ERROR_SHARE: 'x' }, { PROCESSING_DELAY: 'soon' }];
+  for (const env of envs) {
+    await assert.rejects(accrual(env), /exited with 2/, JSON.stringify(env));
+  }
+});

@@ -1,0 +1,357 @@
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { gzipSync, gunzipSync } from 'node:zlib';
+import { after, before, describe, test } from 'node:test';
+import { createSigner } from 'fast-jwt';
+import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
+import { call, signUp, uniqueLogin } from '../support/http.js';
+import { TEST_JWT_SECRET, type LoyaltyTarget } from './targets.js';
+
+let counter = 0;
+/** A fresh Luhn-valid order number, unique across processes and runs. */
+export function orderNumber(): string {
+  counter++;
+  return withLuhnCheckDigit(`${Date.now()}${process.pid}${String(counter).padStart(4, '0')}`);
+}
+
+function assertJson(r: { headers: Headers }): void {
+  assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+}
+
+/** Raw request over node:http, for headers fetch would add or hide (gzip). */
+function raw(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
+  let t: LoyaltyTarget;
+  before(async () => {
+    t = await open();
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  test('every route the server registers is in /openapi.json', async () => {
+    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as OpenApiDoc;
+    for (const [method, path] of [
+      ['post', '/api/user/register'],
+      ['post', '/api/user/login'],
+      ['post', '/api/user/orders'],
+      ['get', '/api/user/orders'],
+      ['get', '/api/user/balance'],
+      ['post', '/api/user/balance/withdraw'],
+      ['get', '/api/user/withdrawals'],
+      ['get', '/healthz'],
+      ['get', '/readyz'],
+    ] as const) {
+      assert.ok(doc.paths[path]?.[method], `${method} ${path} missing`);
+    }
+  });
+
+  describe('register and login', () => {
+    test('register returns 200 with the token as header and HttpOnly cookie', async () => {
+      const login = uniqueLogin();
+      const r = await call(t.url, 'POST', '/api/user/register', { body: { login, password: 'pw-1' } });
+      assert.equal(r.status, 200);
+      assertJson(r);
+      assert.match(r.headers.get('authorization') ?? '', /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+      const cookie = r.headers.get('set-cookie') ?? '';
+      assert.match(cookie, /^token=[\w-]+\.[\w-]+\.[\w-]+;/);
+      assert.match(cookie, /HttpOnly/i);
+      assert.doesNotMatch(r.text, /pw-1/);
+    });
+
+    test('the username alias registers too; a taken login is 409', async () => {
+      const login = uniqueLogin();
+      assert.equal((await call(t.url, 'POST', '/api/user/register', { body: { username: login, password: 'x' } })).status, 200);
+      const again = await call(t.url, 'POST', '/api/user/register', { body: { login, password: 'other' } });
+      assert.equal(again.status, 409);
+      assertJson(again);
+      assert.equal(typeof (again.json as { error: unknown }).error, 'string');
+    });
+
+    test('login: 200 with a working token, 401 for a wrong pair or unknown login', async () => {
+      const login = uniqueLogin();
+      await signUp(t.url, login, 'right');
+      const ok = await call(t.url, 'POST', '/api/user/login', { body: { login, password: 'right' } });
+      assert.equal(ok.status, 200);
+      const token = (ok.headers.get('authorization') ?? '').replace('Bearer ', '');
+      assert.equal((await call(t.url, 'GET', '/api/user/balance', { token })).status, 200);
+      assert.equal((await call(t.url, 'POST', '/api/user/login', { body: { login, password: 'wrong' } })).status, 401);
+      assert.equal((await call(t.url, 'POST', '/api/user/login', { body: { login: uniqueLogin(), password: 'right' } })).status, 401);
+    });
+
+    test('400 for malformed credentials', async () => {
+      const bodies: Array<string | object> = [
+        '{"login":',
+        'login=a&password=b',
+        [],
+        'null',
+        '"text"',
+        { login: '', password: 'x' },
+        { login: '   ', password: 'x' },
+        { login: 'a' },
+        { password: 'x' },
+        { login: 'a', password: '' },
+        { login: 12, password: 'x' },
+        { login: 'a', password: 7 },
+        { login: 'x'.repeat(10_000), password: 'x' },
+        { login: 'a\u0000b', password: 'x' },
+      ];
+      for (const body of bodies) {
+        for (const path of ['/api/user/register', '/api/user/login']) {
+          const r = await call(t.url, 'POST', path, { body, headers: { 'content-type': 'application/json' } });
+          assert.equal(r.status, 400, `${path} ${JSON.stringify(body).slice(0, 60)} → ${r.status} ${r.text}`);
+          assertJson(r);
+        }
+      }
+    });
+  });
+
+  describe('authentication', () => {
+    test('protected endpoints: 401 without, with tampered or expired token; cookie accepted', async () => {
+      const token = await signUp(t.url, uniqueLogin());
+      const [h, p, s] = token.split('.');
+      const tampered = `${h}.${Buffer.from(JSON.stringify({ sub: '1', iss: 'gophermart', exp: 4102444800 })).toString('base64url')}.${s}`;
+      assert.notEqual(tampered, `${h}.${p}.${s}`);
+      const expired = createSigner({ key: TEST_JWT_SECRET, expiresIn: 1000, iss: 'gophermart', clockTimestamp: Date.now() - 86_400_000 })({ sub: '1' });
+      const endpoints: Array<[string, string]> = [
+        ['GET', '/api/user/orders'],
+        ['POST', '/api/user/orders'],
+        ['GET', '/api/user/balance'],
+        ['POST', '/api/user/balance/withdraw'],
+        ['GET', '/api/user/withdrawals'],
+      ];
+      for (const [method, path] of endpoints) {
+        for (const bad of [undefined, 'garbage', tampered, expired]) {
+          const r = await call(t.url, method, path, { token: bad, body: method === 'POST' ? '12345678903' : undefined });
+          assert.equal(r.status, 401, `${method} ${path} token=${String(bad).slice(0, 12)}`);
+          assertJson(r);
+        }
+      }
+      const viaCookie = await call(t.url, 'GET', '/api/user/balance', { headers: { cookie: `token=${token}` } });
+      assert.equal(viaCookie.status, 200);
+      const bare = await call(t.url, 'GET', '/api/user/balance', { headers: { authorization: token } });
+      assert.equal(bare.status, 200, 'a bare JWT without the Bearer scheme is accepted');
+      const basic = await call(t.url, 'GET', '/api/user/balance', { headers: { authorization: 'Basic YTpi' } });
+      assert.equal(basic.status, 401);
+    });
+  });
+
+  describe('orders', () => {
+    test('upload: 202 new, 200 again by the owner, 409 by another user', async () => {
+      const alice = await signUp(t.url, uniqueLogin('alice'));
+      const bob = await signUp(t.url, uniqueLogin('bob'));
+      const n = orderNumber();
+      const first = await call(t.url, 'POST', '/api/user/orders', { token: alice, body: n, headers: { 'content-type': 'text/plain' } });
+      assert.equal(first.status, 202);
+      assert.equal((await call(t.url, 'POST', '/api/user/orders', { token: alice, body: `  ${n}\n`, headers: { 'content-type': 'text/plain' } })).status, 200);
+      assert.equal((await call(t.url, 'POST', '/api/user/orders', { token: bob, body: n, headers: { 'content-type': 'text/plain' } })).status, 409);
+    });
+
+    test('upload accepts JSON {"order_number"} and {"number"} bodies', async () => {
+      const token = await signUp(t.url, uniqueLogin());
+      assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: { order_number: orderNumber() } })).status, 202);
+      assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: { number: ` ${orderNumber()} ` } })).status, 202);
+      assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: { order_number: 12 } })).status, 422);
+      assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: { other: '1' } })).status, 400);
+    });
+
+    test('upload: 422 for non-digits or Luhn failure, 400 for an empty body', async () => {
+      const token = await signUp(t.url, uniqueLogin());
+      for (const body of ['12345678900', 'abc', '1234 5678 903', '-12345678903', '12345678903x', '٣'])
+        assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body, headers: { 'content-type': 'text/plain' } })).status, 422, body);
+      for (const body of ['', '   \n'])
+        assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body, headers: { 'content-type': 'text/plain' } })).status, 400, JSON.stringify(body));
+      assert.equal((await call(t.url, 'GET', '/api/user/orders', { token })).status, 204);
+    });
+
+    test('list: 204 with JSON content type when empty; oldest first; accrual only when PROCESSED and non-zero', async () => {
+      const token = await signUp(t.url, uniqueLogin());
+      const empty = await call(t.url, 'GET', '/api/user/orders', { token });
+      assert.equal(empty.status, 204);
+      assertJson(empty);
+      const numbers = [orderNumber(), orderNumber(), orderNumber(), orderNumber()];
+      for (const n of numbers) {
+        assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: n })).status, 202);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await t.store.applyAccrualResult(numbers[0]!, 'PROCESSED', 72998);
+      await t.store.applyAccrualResult(numbers[1]!, 'PROCESSED', 0);
+      await t.store.applyAccrualResult(numbers[2]!, 'INVALID');
+      await t.store.applyAccrualResult(numbers[3]!, 'PROCESSING');
+      const r = await call(t.url, 'GET', '/api/user/orders', { token });
+      assert.equal(r.status, 200);
+      assertJson(r);
+      const list = r.json as Array<Record<string, unknown>>;
+      assert.deepEqual(list.map((o) => o.number), numbers);
+      assert.deepEqual(list.map((o) => o.status), ['PROCESSED', 'PROCESSED', 'INVALID', 'PROCESSING']);
+      assert.equal(list[0]!.accrual, 729.98);
+      for (const o of list.slice(1)) assert.equal('accrual' in o, false);
+      for (const o of list) assert.match(String(o.uploaded_at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$/);
+      const times = list.map((o) => Date.parse(String(o.uploaded_at)));
+      assert.deepEqual([...times].sort((a, b) => a - b), times);
+    });
+  });
+
+  describe('balance and withdrawals', () => {
+    async function fundedUser(hundredths: number): Promise<string> {
+      const token = await signUp(t.url, uniqueLogin('rich'));
+      const n = orderNumber();
+      assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: n })).status, 202);
+      assert.equal(await t.store.applyAccrualResult(n, 'PROCESSED', hundredths), true);
+      return token;
+    }
+
+    test('balance reflects credits; a credit is applied once however often the result is seen', async () => {
+      const token = await signUp(t.url, uniqueLogin());
+      const b0 = await call(t.url, 'GET', '/api/user/balance', { token });
+      assert.equal(b0.status, 200);
+      assertJson(b0);
+      assert.deepEqual(b0.json, { current: 0, withdrawn: 0 });
+      const n = orderNumber();
+      await call(t.url, 'POST', '/api/user/orders', { token, body: n });
+      assert.equal(await t.store.applyAccrualResult(n, 'PROCESSED', 50050), true);
+      assert.equal(await t.store.applyAccrualResult(n, 'PROCESSED', 50050), false);
+      assert.deepEqual((await call(t.url, 'GET', '/api/user/balance', { token })).json, { current: 500.5, withdrawn: 0 });
+    });
+
+    test('withdraw: 200, history, identical repeat is free, conflicts are 409', async () => {
+      const token = await fundedUser(72998);
+      const other = await fundedUser(10000);
+      const order = orderNumber();
+      const w = await call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: { order, sum: 100.5 } });
+      assert.equal(w.status, 200, w.text);
+      assertJson(w);
+      const repeat = await call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: { order, sum: 100.5 } });
+      assert.equal(repeat.status, 200);
+      assert.deepEqual((await call(t.url, 'GET', '/api/user/balance', { token })).json, { current: 629.48, withdrawn: 100.5 });
+      assert.equal((await call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: { order, sum: 100 } })).status, 409);
+      assert.equal((await call(t.url, 'POST', '/api/user/balance/withdraw', { token: other, body: { order, sum: 100.5 } })).status, 409);
+      assert.deepEqual((await call(t.url, 'GET', '/api/user/balance', { token: other })).json, { current: 100, withdrawn: 0 });
+      const second = orderNumber();
+      assert.equal((await call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: { order: second, sum: 29.48 } })).status, 200);
+      const list = await call(t.url, 'GET', '/api/user/withdrawals', { token });
+      assert.equal(list.status, 200);
+      assertJson(list);
+      const items = list.json as Array<Record<string, unknown>>;
+      assert.deepEqual(items.map((i) => [i.order, i.sum]), [[order, 100.5], [second, 29.48]]);
+      for (const i of items) assert.match(String(i.processed_at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$/);
+    });
+
+    test('withdraw: 402 when short, 422 for a bad order or sum, 400 when malformed; nothing changes', async () => {
+      const token = await fundedUser(1000);
+      const empty = await call(t.url, 'GET', '/api/user/withdrawals', { token });
+      assert.equal(empty.status, 204);
+      assertJson(empty);
+      assert.equal((await call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: { order: orderNumber(), sum: 10.01 } })).status, 402);
+      const cases: Array<[unknown, number]> = [
+        [{ order: '12345678900', sum: 1 }, 422],
+        [{ order: 'abc', sum: 1 }, 422],
+        [{ order: orderNumber(), sum: 0 }, 422],
+        [{ order: orderNumber(), sum: -5 }, 422],
+        [{ order: orderNumber(), sum: 1.005 }, 422],
+        [{ order: orderNumber(), sum: '5' }, 400],
+        [{ order: orderNumber() }, 400],
+        [{ sum: 5 }, 400],
+        [{ order: '', sum: 5 }, 400],
+        [{ order: 2377225624, sum: 5 }, 400],
+        ['{"order":', 400],
+        [[1, 2], 400],
+      ];
+      for (const [body, status] of cases) {
+        const r = await call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: body as object, headers: { 'content-type': 'application/json' } });
+        assert.equal(r.status, status, `${JSON.stringify(body)} → ${r.text}`);
+        assertJson(r);
+      }
+      assert.deepEqual((await call(t.url, 'GET', '/api/user/balance', { token })).json, { current: 10, withdrawn: 0 });
+      assert.equal((await call(t.url, 'GET', '/api/user/withdrawals', { token })).status, 204);
+      assert.equal((await call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: { order: orderNumber(), sum: 10 } })).status, 200);
+      assert.deepEqual((await call(t.url, 'GET', '/api/user/balance', { token })).json, { current: 0, withdrawn: 10 });
+    });
+  });
+
+  describe('HTTP conventions', () => {
+    test('gzip request bodies are decoded; corrupt gzip is 400', async () => {
+      const token = await signUp(t.url, uniqueLogin());
+      const n = orderNumber();
+      const ok = await raw(`${t.url}/api/user/orders`, 'POST', { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'content-encoding': 'gzip' }, gzipSync(n));
+      assert.equal(ok.status, 202, ok.body.toString());
+      const login = uniqueLogin();
+      const reg = await raw(`${t.url}/api/user/register`, 'POST', { 'content-type': 'application/json', 'content-encoding': 'gzip' }, gzipSync(JSON.stringify({ login, password: 'p' })));
+      assert.equal(reg.status, 200);
+      const bad = await raw(`${t.url}/api/user/orders`, 'POST', { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'content-encoding': 'gzip' }, Buffer.from('not gzip at all'));
+      assert.equal(bad.status, 400);
+      assert.match(String(bad.headers['content-type']), /application\/json/);
+    });
+
+    test('responses are gzip-compressed when accepted and worth it', async () => {
+      const token = await signUp(t.url, uniqueLogin());
+      for (let i = 0; i < 10; i++) await call(t.url, 'POST', '/api/user/orders', { token, body: orderNumber() });
+      const r = await raw(`${t.url}/api/user/orders`, 'GET', { authorization: `Bearer ${token}`, 'accept-encoding': 'gzip' });
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['content-encoding'], 'gzip');
+      const list = JSON.parse(gunzipSync(r.body).toString()) as unknown[];
+      assert.equal(list.length, 10);
+      const plain = await raw(`${t.url}/api/user/orders`, 'GET', { authorization: `Bearer ${token}` });
+      assert.equal(plain.headers['content-encoding'], undefined);
+    });
+
+    test('oversized bodies are 413; unknown routes 404; health endpoints', async () => {
+      const big = await call(t.url, 'POST', '/api/user/register', { body: JSON.stringify({ login: 'a', password: 'x'.repeat(200_000) }), headers: { 'content-type': 'application/json' } });
+      assert.equal(big.status, 413);
+      assertJson(big);
+      const nf = await call(t.url, 'GET', '/api/nope');
+      assert.equal(nf.status, 404);
+      assertJson(nf);
+      assert.equal((await call(t.url, 'GET', '/healthz')).status, 200);
+      assert.deepEqual((await call(t.url, 'GET', '/readyz')).json, { status: 'ready' });
+    });
+  });
+
+  test('documented status codes cover every status the handlers answered in this suite', async () => {
+    // last in file order: by now every endpoint has answered its success and error codes
+    const checked = await assertObservedStatusesDocumented(t.url);
+    assert.ok(checked >= 20, `only ${checked} (route, status) pairs observed`);
+  });
+}
+
+interface OpenApiDoc {
+  paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+}
+
+/** Fastify's `/api/x/:id` → OpenAPI's `/api/x/{id}`. */
+function openApiPath(route: string): string {
+  return route.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+/**
+ * Every (route, status) the service actually answered during a test file — read back from its own
+ * Prometheus counters — must be documented in its OpenAPI document.
+ */
+export async function assertObservedStatusesDocumented(url: string): Promise<number> {
+  const doc = (await (await fetch(`${url}/openapi.json`)).json()) as OpenApiDoc;
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  let checked = 0;
+  for (const line of metrics.split('\n')) {
+    const m = /^http_requests_total\{(.*)\} \d+/.exec(line);
+    if (!m?.[1]) continue;
+    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const { method, route, status } = labels as { method: string; route: string; status: string };
+    if (route === 'unmatched' || route.startsWith('/docs') || route === '/openapi.json' || route === '/metrics') continue;
+    const op = doc.paths[openApiPath(route)]?.[method.toLowerCase()];
+    assert.ok(op, `${method} ${route} answered requests but is missing from /openapi.json`);
+    assert.ok(op.responses && status in op.responses, `${method} ${route} answered ${status}, which /openapi.json does not document`);
+    checked++;
+  }
+  return checked;
+}

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { call, signUp, uniqueLogin } from '../support/http.js';
+import { orderNumber } from './api-suite.js';
+import { postgresTarget, type LoyaltyTarget } from './targets.js';
+
+let t: LoyaltyTarget;
+before(async () => {
+  t = await postgresTarget();
+});
+after(async () => {
+  await t?.close();
+});
+
+const sqlish = ["'; drop table gophermart.users; --", '1 OR 1=1', '12345678903; delete from gophermart.orders', "' or ''='"];
+const invalidUtf8 = Buffer.from([0x7b, 0x22, 0x6c, 0x6f, 0x67, 0x69, 0x6e, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]);
+const deep = '['.repeat(5000) + ']'.repeat(5000);
+
+interface Probe {
+  method: string;
+  path: string;
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+function probes(): Probe[] {
+  const json = { 'content-type': 'application/json' };
+  const list: Probe[] = [];
+  for (const path of ['/api/user/register', '/api/user/login']) {
+    list.push(
+      { method: 'POST', path, body: invalidUtf8, headers: json },
+      { method: 'POST', path, body: deep, headers: json },
+      { method: 'POST', path, body: '<login>a</login>', headers: { 'content-type': 'application/xml' } },
+      { method: 'POST', path, body: '--x\r\nContent-Disposition: form-data; name="login"\r\n\r\na\r\n--x--', headers: { 'content-type': 'multipart/form-data; boundary=x' } },
+      { method: 'POST', path, body: '{"login":"a","password":"b"', headers: json },
+      { method: 'POST', path, body: '{"__proto__":{"admin":true},"login":{"$ne":""},"password":"x"}', headers: json },
+      { method: 'POST', path, body: JSON.stringify({ login: ['a'], password: 'x' }), headers: json },
+      { method: 'POST', path, body: JSON.stringify({ login: 'a'.repeat(300), password: 'x' }), headers: json },
+      { method: 'POST', path, body: JSON.stringify({ login: 'a', password: 'x'.repeat(2000) }), headers: json },
+      { method: 'POST', path, body: '', headers: json },
+      { method: 'POST', path, body: '\u0000', headers: json },
+      { method: 'POST', path, body: 'x', headers: { 'content-type': 'application/json', 'content-encoding': 'br' } },
+    );
+  }
+  for (const s of sqlish) {
+    list.push({ method: 'POST', path: '/api/user/login', body: JSON.stringify({ login: s, password: s }), headers: json });
+  }
+  return list;
+}
+
+function authedProbes(): Probe[] {
+  const json = { 'content-type': 'application/json' };
+  const text = { 'content-type': 'text/plain' };
+  const list: Probe[] = [
+    { method: 'POST', path: '/api/user/orders', body: invalidUtf8, headers: text },
+    { method: 'POST', path: '/api/user/orders', body: '1'.repeat(1000) , headers: text },
+    { method: 'POST', path: '/api/user/orders', body: '12345678903\u0000', headers: text },
+    { method: 'POST', path: '/api/user/orders', body: '{"order_number": [1]}', headers: json },
+    { method: 'POST', path: '/api/user/orders', body: '{"order_number": "1', headers: json },
+    { method: 'POST', path: '/api/user/orders', body: '79927398713'.repeat(10_000), headers: text },
+    { method: 'POST', path: '/api/user/balance/withdraw', body: invalidUtf8, headers: json },
+    { method: 'POST', path: '/api/user/balance/withdraw', body: deep, headers: json },
+    { method: 'POST', path: '/api/user/balance/withdraw', body: JSON.stringify({ order: '79927398713', sum: 1e308 }), headers: json },
+    { method: 'POST', path: '/api/user/balance/withdraw', body: '{"order":"79927398713","sum":1e999}', headers: json },
+    { method: 'POST', path: '/api/user/balance/withdraw', body: JSON.stringify({ order: '79927398713', sum: 0.001 }), headers: json },
+    { method: 'POST', path: '/api/user/balance/withdraw', body: JSON.stringify({ order: '79927398713', sum: null }), headers: json },
+    { method: 'POST', path: '/api/user/balance/withdraw', body: JSON.stringify({ order: '79927398713', sum: true }), headers: json },
+    { method: 'POST', path: '/api/user/balance/withdraw', body: 'order=79927398713&sum=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+    { method: 'PUT', path: '/api/user/balance' },
+    { method: 'DELETE', path: '/api/user/orders' },
+  ];
+  for (const s of sqlish) {
+    list.push({ method: 'POST', path: '/api/user/orders', body: s, headers: text });
+    list.push({ method: 'POST', path: '/api/user/balance/withdraw', body: JSON.stringify({ order: s, sum: 1 }), headers: json });
+  }
+  return list;
+}
+
+async function snapshot(token: string): Promise<unknown> {
+  const [orders, balance, withdrawals] = await Promise.all(
+    ['/api/user/orders', '/api/user/balance', '/api/user/withdrawals'].map((p) => call(t.url, 'GET', p, { token }).then((r) => [r.status, r.json])),
+  );
+  return { orders, balance, withdrawals };
+}
+
+test('bad input sweep: every probe is a 4xx with a JSON error and changes nothing', async () => {
+  const login = uniqueLogin('victim');
+  const token = await signUp(t.url, login);
+  const n = orderNumber();
+  await call(t.url, 'POST', '/api/user/orders', { token, body: n });
+  await t.store.applyAccrualResult(n, 'PROCESSED', 1000);
+  const before = await snapshot(token);
+  const countUsers = async () => (await t.store.findUserByLogin(login)) !== undefined;
+
+  for (const p of [...probes(), ...authedProbes().map((x) => ({ ...x, headers: { ...x.headers, authorization: `Bearer ${token}` } }))]) {
+    const r = await call(t.url, p.method, p.path, { body: p.body, headers: p.headers });
+    const label = `${p.method} ${p.path} ${String(p.body ?? '').slice(0, 50)}`;
+    assert.ok(r.status >= 400 && r.status < 500, `${label} → ${r.status} ${r.text.slice(0, 200)}`);
+    assert.match(r.headers.get('content-type') ?? '', /^application\/json/, label);
+    const body = r.json as { error?: unknown };
+    assert.equal(typeof body?.error, 'string', label);
+    assert.doesNotMatch(r.text, /stack|at .*\.js|select |insert |postgres/i, label);
+  }
+  assert.deepEqual(await snapshot(token), before);
+  assert.equal(await countUsers(), true);
+  assert.equal((await call(t.url, 'GET', '/readyz')).status, 200);
+});
