@@ -14,7 +14,16 @@ import { freshDatabase } from '../test/support/postgres.js';
 import { startBin, type ServiceProcess } from '../test/support/process.js';
 
 const ORDERS = Number(process.env.DRAIN_ORDERS ?? 10_000);
-const LIMITS = (process.env.DRAIN_LIMITS ?? '6000,0').split(',').map(Number);
+/**
+ * Scenarios `limit:mode`. live: orders are uploaded to the polling service and the clock runs from
+ * the first upload (the issue's measurement). preload: orders are uploaded through an instance
+ * with its poller off, then a polling instance starts and the clock runs from its start — the
+ * poller's own throughput, without the upload path competing for the two cores.
+ */
+const SCENARIOS = (process.env.DRAIN_SCENARIOS ?? '6000:live,0:live,0:preload').split(',').map((s) => {
+  const [limit, mode] = s.split(':');
+  return { limit: Number(limit), mode: mode === 'preload' ? ('preload' as const) : ('live' as const) };
+});
 const CLIENTS = 32;
 const TIMEOUT_MS = Number(process.env.DRAIN_TIMEOUT_MS ?? 600_000);
 
@@ -48,6 +57,7 @@ function metric(text: string, pattern: RegExp): number {
 
 interface Result {
   limit: number;
+  mode: 'live' | 'preload';
   seconds: number;
   ordersPerSecond: number;
   requests: number;
@@ -63,7 +73,7 @@ async function postgresCpu(sql: postgres.Sql, dbName: string): Promise<number> {
   return rows.reduce((s, r) => s + cpuSeconds(r.pid), 0);
 }
 
-async function drain(limit: number): Promise<Result> {
+async function drain(limit: number, mode: 'live' | 'preload'): Promise<Result> {
   const db = await freshDatabase('gm_drain');
   const dbName = new URL(db.url).pathname.slice(1);
   let accrual: ServiceProcess | undefined;
@@ -71,7 +81,10 @@ async function drain(limit: number): Promise<Result> {
   const sql = postgres(db.url, { max: 2, onnotice: () => undefined });
   try {
     accrual = await startBin('accrual', { DATABASE_URI: db.url, RATE_LIMIT: String(limit), PROCESSING_DELAY: '0', LOG_LEVEL: 'warn' });
-    gm = await startBin('gophermart', { DATABASE_URI: db.url, ACCRUAL_SYSTEM_ADDRESS: accrual.url, LOG_LEVEL: 'warn' });
+    // DRAIN_GOPHERMART_ENV='{"POLL_CONCURRENCY":"32"}' tries other poller settings.
+    const extra = JSON.parse(process.env.DRAIN_GOPHERMART_ENV ?? '{}') as Record<string, string>;
+    const gmEnv = { DATABASE_URI: db.url, ACCRUAL_SYSTEM_ADDRESS: accrual.url, LOG_LEVEL: 'warn', ...extra };
+    gm = await startBin('gophermart', mode === 'preload' ? { ...gmEnv, POLL_CONCURRENCY: '0' } : gmEnv);
 
     const rule = await call(accrual.url, 'POST', '/api/goods', { body: { match: 'Bork', reward: 10, reward_type: '%' } });
     if (rule.status !== 200) throw new Error(`POST /api/goods: ${rule.status} ${rule.text}`);
@@ -87,13 +100,20 @@ async function drain(limit: number): Promise<Result> {
     await new Promise((r) => setTimeout(r, 2000)); // let the accrual processor finish them
 
     const token = await signUp(gm.url, `drain-${limit}-${process.pid}`);
-    const cpu0 = { gophermart: cpuSeconds(gm.proc.pid), accrual: cpuSeconds(accrual.proc.pid), postgres: await postgresCpu(sql, dbName) };
-    const t0 = Date.now();
+    let t0 = Date.now();
     let uploadedAt = 0;
-    const uploads = pool(numbers, CLIENTS, async (n) => {
+    const uploading = pool(numbers, CLIENTS, async (n) => {
       const r = await call(gm!.url, 'POST', '/api/user/orders', { body: n, token, headers: { 'content-type': 'text/plain' } });
       if (r.status !== 202) throw new Error(`upload: ${r.status} ${r.text}`);
     }).then(() => (uploadedAt = Date.now()));
+    if (mode === 'preload') {
+      await uploading;
+      await gm.stop();
+      gm = await startBin('gophermart', gmEnv);
+      t0 = Date.now();
+    }
+    const uploads = uploading;
+    const cpu0 = { gophermart: cpuSeconds(gm.proc.pid), accrual: cpuSeconds(accrual.proc.pid), postgres: await postgresCpu(sql, dbName) };
     let done = 0;
     let lastReport = t0;
     while (done < ORDERS) {
@@ -109,7 +129,7 @@ async function drain(limit: number): Promise<Result> {
     const seconds = (Date.now() - t0) / 1000;
     await uploads;
     const cpu1 = { gophermart: cpuSeconds(gm.proc.pid), accrual: cpuSeconds(accrual.proc.pid), postgres: await postgresCpu(sql, dbName) };
-    console.log(`  uploads took ${((uploadedAt - t0) / 1000).toFixed(1)} s`);
+    if (mode === 'live') console.log(`  uploads took ${((uploadedAt - t0) / 1000).toFixed(1)} s`);
 
     const metrics = (await call(gm.url, 'GET', '/metrics')).text;
     const rateLimited = metric(metrics, /gophermart_accrual_requests_total\{outcome="rate_limited"[^}]*\} (\d+)/);
@@ -130,6 +150,7 @@ async function drain(limit: number): Promise<Result> {
     const doubleCredits = Math.round((Number(bal?.balance ?? 0) - want) / 1000); // one credit is 10.00–14.90
     return {
       limit,
+      mode,
       seconds,
       ordersPerSecond: ORDERS / seconds,
       requests,
@@ -148,16 +169,16 @@ async function drain(limit: number): Promise<Result> {
 }
 
 const results: Result[] = [];
-for (const limit of LIMITS) {
-  console.log(`\ndrain: ${ORDERS} orders, RATE_LIMIT=${limit}`);
-  results.push(await drain(limit));
+for (const { limit, mode } of SCENARIOS) {
+  console.log(`\ndrain: ${ORDERS} orders, RATE_LIMIT=${limit}, ${mode}`);
+  results.push(await drain(limit, mode));
 }
-console.log('\n| RATE_LIMIT | orders | drain s | orders/s | accrual requests | 429s | 429 at (s) | double credits | wrong accruals | CPU s gophermart / accrual / postgres |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('\n| RATE_LIMIT | mode | orders | drain s | orders/s | accrual requests | 429s | 429 at (s) | double credits | wrong accruals | CPU s gophermart / accrual / postgres |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const at = r.limitedAt.length > 12 ? `${r.limitedAt.slice(0, 12).map((t) => t.toFixed(1)).join(', ')} …` : r.limitedAt.map((t) => t.toFixed(1)).join(', ');
   console.log(
-    `| ${r.limit || 'off'} | ${ORDERS} | ${r.seconds.toFixed(1)} | ${r.ordersPerSecond.toFixed(1)} | ${r.requests} | ${r.rateLimited} | ${at || '—'} | ${r.doubleCredits} | ${r.wrongAccruals} | ${r.cpu.gophermart.toFixed(1)} / ${r.cpu.accrual.toFixed(1)} / ${r.cpu.postgres.toFixed(1)} |`,
+    `| ${r.limit || 'off'} | ${r.mode} | ${ORDERS} | ${r.seconds.toFixed(1)} | ${r.ordersPerSecond.toFixed(1)} | ${r.requests} | ${r.rateLimited} | ${at || '—'} | ${r.doubleCredits} | ${r.wrongAccruals} | ${r.cpu.gophermart.toFixed(1)} / ${r.cpu.accrual.toFixed(1)} / ${r.cpu.postgres.toFixed(1)} |`,
   );
 }
 const bad = results.filter((r) => r.doubleCredits !== 0 || r.wrongAccruals !== 0);
