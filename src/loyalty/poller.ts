@@ -13,6 +13,8 @@ export interface PollerOptions {
   timeoutMs: number;
   retries: number;
   leaseMs: number;
+  /** How often the summary log line is written (when there was activity). */
+  summaryEveryMs?: number;
 }
 
 /** The one thing the poller needs from an accrual client (the tests' fakes sit behind HTTP, not here). */
@@ -135,6 +137,9 @@ export class AccrualPoller {
   private readonly active = new Set<Promise<void>>();
   private loop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
+  /** Counts since the last summary log line. */
+  private stats = { requests: {} as Partial<Record<Outcome, number>>, credits: 0, points: 0 };
   private woken = false;
   private readonly m: PollerMetrics;
 
@@ -152,6 +157,8 @@ export class AccrualPoller {
   start(): void {
     if (this.options.concurrency === 0 || this.loop) return;
     this.loop = this.run();
+    this.statsTimer = setInterval(() => void this.logSummary(), this.options.summaryEveryMs ?? 60_000);
+    this.statsTimer.unref();
   }
 
   /** An order was uploaded (or a slot freed): look for due orders now instead of at the next tick. */
@@ -163,9 +170,25 @@ export class AccrualPoller {
   /** Stops claiming, abandons in-flight requests (their claims are handed back), waits for them. */
   async stop(): Promise<void> {
     this.abort.abort();
+    clearInterval(this.statsTimer);
     this.wakeUp?.();
     await this.loop;
     await Promise.allSettled([...this.active]);
+  }
+
+  /** One info line per interval with activity: requests by outcome, credits, queue depth. */
+  private async logSummary(): Promise<void> {
+    const { requests, credits, points } = this.stats;
+    const total = Object.values(requests).reduce((a, b) => a + b, 0);
+    if (total === 0) return;
+    this.stats = { requests: {}, credits: 0, points: 0 };
+    const counts = await this.deps.store.orderCounts().catch(() => undefined);
+    const queue = counts?.filter((c) => c.status === 'NEW' || c.status === 'PROCESSING').reduce((sum, c) => sum + c.total, 0);
+    const due = counts?.reduce((sum, c) => sum + c.due, 0);
+    this.deps.logger.info(
+      { requests, requestsPerSecond: Math.round((total / (this.options.summaryEveryMs ?? 60_000)) * 100_000) / 100, credits, creditedPoints: points / 100, queue, due, pausedMs: this.gate.pausedForMs() },
+      'accrual poller summary',
+    );
   }
 
   private async idle(ms: number): Promise<void> {
@@ -256,7 +279,9 @@ export class AccrualPoller {
       answer = await client.ask(order.number, this.abort.signal);
       stopTimer();
       if (this.abort.signal.aborted) return store.releaseClaim(order.number);
-      this.m.requests.inc({ outcome: outcomeLabel(answer) });
+      const outcome = outcomeLabel(answer);
+      this.m.requests.inc({ outcome });
+      this.stats.requests[outcome] = (this.stats.requests[outcome] ?? 0) + 1;
       if (answer.kind === 'rate_limited') {
         this.gate.pause(answer.retryAfterMs);
         if (answer.limitPerMinute !== undefined) this.gate.setLimitPerMinute(answer.limitPerMinute);
@@ -270,7 +295,7 @@ export class AccrualPoller {
         break; // a malformed body is unlikely to mend itself within milliseconds
       }
       if (retry >= this.options.retries) {
-        logger.info({ order: order.number, reason: answer.reason }, 'accrual service unavailable for this order; will ask again later');
+        logger.debug({ order: order.number, reason: answer.reason }, 'accrual service unavailable for this order; will ask again later');
         break;
       }
       await sleep(quickRetryDelay(retry), this.abort.signal);
@@ -287,6 +312,8 @@ export class AccrualPoller {
         if (credited) {
           this.m.credits.inc();
           this.m.credited.inc(answer.accrual / 100);
+          this.stats.credits += 1;
+          this.stats.points += answer.accrual;
           logger.debug({ order: order.number, accrual: answer.accrual / 100 }, 'order processed and credited');
         }
         return;
