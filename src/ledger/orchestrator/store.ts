@@ -1,6 +1,7 @@
 import type { Database } from '../../kernel/db/database.js';
 import type { Decision, DecisionKind, FinalStatus, Outcome, TxStatus } from './machine.js';
 import { NOTES } from './machine.js';
+import { Batcher } from './batcher.js';
 
 export interface WalletRow {
   id: string;
@@ -39,6 +40,11 @@ const TX_COLUMNS = 'tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, a
 
 /** The only module that knows the ledger schema's tables. */
 export class LedgerStore {
+  // The coordinator's three writes per transaction are batched across transactions.
+  private readonly claims = new Batcher<string, boolean>((ids) => this.claimMany(ids));
+  private readonly decisions = new Batcher<{ txId: string; decision: Decision }, Decision | null>((items) => this.decideMany(items));
+  private readonly finishes = new Batcher<{ txId: string; outcome: Outcome }, void>((items) => this.finishMany(items));
+
   constructor(private readonly db: Database) {}
 
   async findUserByLogin(login: string): Promise<{ id: number; password_hash: string } | undefined> {
@@ -116,12 +122,17 @@ export class LedgerStore {
   }
 
   /** PENDING → PROCESSING: the point after which phase 1 may have reached a shard. */
-  async claim(txId: string): Promise<boolean> {
-    const rows = await this.db.query(`update ledger.transactions set status = 'PROCESSING', note = $2 where tx_id = $1 and status = 'PENDING' returning 1`, [
-      txId,
-      NOTES.processing,
-    ]);
-    return rows.length > 0;
+  claim(txId: string): Promise<boolean> {
+    return this.claims.run(txId);
+  }
+
+  private async claimMany(ids: string[]): Promise<boolean[]> {
+    const rows = await this.db.query<{ tx_id: string }>(
+      `update ledger.transactions set status = 'PROCESSING', note = $2 where tx_id = any($1::text[]) and status = 'PENDING' returning tx_id`,
+      [ids, NOTES.processing],
+    );
+    const claimed = new Set(rows.map((r) => r.tx_id));
+    return ids.map((id) => claimed.has(id));
   }
 
   /**
@@ -129,30 +140,59 @@ export class LedgerStore {
    * stands, which may be another run's: phase 2 must follow that one.
    */
   async recordDecision(txId: string, decision: Decision): Promise<Decision> {
-    const rows = await this.db.query<{ decision: DecisionKind; outcome_status: FinalStatus; outcome_note: string }>(
-      `with changed as (
-         update ledger.transactions set decision = $2, outcome_status = $3, outcome_note = $4, decided_at = now(), status = 'PROCESSING', note = $5
-         where tx_id = $1 and decision is null
-         returning decision, outcome_status, outcome_note)
-       select * from changed
-       union all
-       select decision, outcome_status, outcome_note from ledger.transactions where tx_id = $1 and not exists (select 1 from changed)`,
-      [txId, decision.decision, decision.status, decision.note, NOTES.processing],
+    const stands = await this.decisions.run({ txId, decision });
+    if (stands) return stands;
+    // set by a concurrent run after this statement's snapshot: read it now
+    const row = await this.transaction(txId);
+    if (!row?.decision) throw new Error(`transaction ${txId} has no decision after compare-and-set`);
+    return { decision: row.decision, status: row.outcome_status ?? 'FAILED', note: row.outcome_note ?? NOTES.limitExceeded };
+  }
+
+  private async decideMany(items: Array<{ txId: string; decision: Decision }>): Promise<Array<Decision | null>> {
+    if (new Set(items.map((i) => i.txId)).size !== items.length) {
+      // the same transaction twice in one batch: one statement could not tell which won
+      const out: Array<Decision | null> = [];
+      for (const item of items) out.push(...(await this.decideMany([item])));
+      return out;
+    }
+    const rows = await this.db.query<{ tx_id: string; changed: boolean; decision: DecisionKind | null; outcome_status: FinalStatus | null; outcome_note: string | null }>(
+      `with v as (
+         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as v(tx_id, decision, outcome_status, outcome_note)
+       ), changed as (
+         update ledger.transactions t
+         set decision = v.decision, outcome_status = v.outcome_status, outcome_note = v.outcome_note, decided_at = now(), status = 'PROCESSING', note = $5
+         from v where t.tx_id = v.tx_id and t.decision is null
+         returning t.tx_id
+       )
+       select v.tx_id, (c.tx_id is not null) as changed, t.decision, t.outcome_status, t.outcome_note
+       from v left join changed c on c.tx_id = v.tx_id left join ledger.transactions t on t.tx_id = v.tx_id`,
+      [items.map((i) => i.txId), items.map((i) => i.decision.decision), items.map((i) => i.decision.status), items.map((i) => i.decision.note), NOTES.processing],
     );
-    const row = rows[0];
-    if (!row) throw new Error(`transaction ${txId} vanished`);
-    return { decision: row.decision, status: row.outcome_status, note: row.outcome_note };
+    const byId = new Map(rows.map((r) => [r.tx_id, r]));
+    return items.map((i) => {
+      const row = byId.get(i.txId);
+      if (row?.changed) return i.decision;
+      if (row?.decision && row.outcome_status && row.outcome_note) return { decision: row.decision, status: row.outcome_status, note: row.outcome_note };
+      return null;
+    });
   }
 
   /** Final status, once; also records the decision of one-step (same-shard, deposit) transactions. */
-  async finish(txId: string, outcome: Outcome): Promise<void> {
+  finish(txId: string, outcome: Outcome): Promise<void> {
+    return this.finishes.run({ txId, outcome });
+  }
+
+  private async finishMany(items: Array<{ txId: string; outcome: Outcome }>): Promise<void[]> {
     await this.db.query(
-      `update ledger.transactions
-       set status = $2, note = $3, finished_at = now(),
-           decision = coalesce(decision, $4), outcome_status = coalesce(outcome_status, $2), outcome_note = coalesce(outcome_note, $3), decided_at = coalesce(decided_at, now())
-       where tx_id = $1 and status in ('PENDING', 'PROCESSING')`,
-      [txId, outcome.status, outcome.note, outcome.status === 'SUCCESSFUL' ? 'commit' : 'abort'],
+      `update ledger.transactions t
+       set status = v.status, note = v.note, finished_at = now(),
+           decision = coalesce(t.decision, v.decision), outcome_status = coalesce(t.outcome_status, v.status),
+           outcome_note = coalesce(t.outcome_note, v.note), decided_at = coalesce(t.decided_at, now())
+       from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as v(tx_id, status, note, decision)
+       where t.tx_id = v.tx_id and t.status in ('PENDING', 'PROCESSING')`,
+      [items.map((i) => i.txId), items.map((i) => i.outcome.status), items.map((i) => i.outcome.note), items.map((i) => (i.outcome.status === 'SUCCESSFUL' ? 'commit' : 'abort'))],
     );
+    return items.map(() => undefined);
   }
 
   /** Unfinished transactions (oldest first) not touched for `idleMs`: candidates for recovery. */
