@@ -106,3 +106,15 @@ export async function deposit(url: string, walletId: string, amount: string | nu
   if (r.status !== 202) throw new Error(`deposit: ${r.status} ${r.text}`);
   return (r.json as { tx_id: string }).tx_id;
 }
+
+/** Polls a wallet's log until all the given transactions are final; one request per round. */
+export async function waitAllFinal(url: string, token: string, walletId: string, txIds: string[], timeoutMs = 30_000): Promise<LogItem[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await call(url, 'GET', `/api/user/transactions/${walletId}`, { token });
+    const items = r.status === 200 ? (r.json as LogItem[]).filter((e) => txIds.includes(e.tx_id)) : [];
+    if (items.length === txIds.length && items.every((i) => ['SUCCESSFUL', 'INVALID', 'FAILED'].includes(i.status))) return items;
+    if (Date.now() > deadline) throw new Error(`transactions not final within ${timeoutMs} ms: ${JSON.stringify(items.filter((i) => !['SUCCESSFUL', 'INVALID', 'FAILED'].includes(i.status)))}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}

@@ -102,23 +102,25 @@ export class ShardStore {
     );
   }
 
-  /** Phase 2, commit: applies a reserved hold or credit once. */
-  confirm(txId: string): Promise<ConfirmResult> {
-    return retrying(() =>
-      this.db.transaction(async (tx) => {
-        const row = (await tx.query<TxRow>(`select kind, wallet_id, amount, state from ${this.t} where tx_id = $1 for update`, [txId]))[0];
-        if (!row) return { result: 'not_found' };
-        if (row.state === 'confirmed') return { result: 'confirmed' };
-        if (row.state === 'cancelled') return { result: 'cancelled' };
-        const sql =
-          row.kind === 'debit-hold'
-            ? `update ${this.w} set balance = balance - $2, reserved = reserved - $2 where id = $1`
-            : `update ${this.w} set balance = balance + $2 where id = $1`;
-        await tx.query(sql, [row.wallet_id, row.amount]);
-        await tx.query(`update ${this.t} set state = 'confirmed', updated_at = now() where tx_id = $1`, [txId]);
-        return { result: 'confirmed' };
-      }),
+  /**
+   * Phase 2, commit: applies a reserved hold or credit once. One statement (hence atomic and
+   * one round trip): the state flip and the balance change happen together or not at all.
+   */
+  async confirm(txId: string): Promise<ConfirmResult> {
+    const applied = await this.db.query(
+      `with t as (
+         update ${this.t} set state = 'confirmed', updated_at = now() where tx_id = $1 and state = 'reserved' returning kind, wallet_id, amount)
+       update ${this.w} w
+       set balance = w.balance + case when t.kind = 'debit-hold' then -t.amount else t.amount end,
+           reserved = w.reserved - case when t.kind = 'debit-hold' then t.amount else 0 end
+       from t where w.id = t.wallet_id returning 1`,
+      [txId],
     );
+    if (applied.length > 0) return { result: 'confirmed' };
+    const row = (await this.db.query<TxRow>(`select state from ${this.t} where tx_id = $1`, [txId]))[0];
+    if (!row) return { result: 'not_found' };
+    if (row.state === 'reserved') return this.confirm(txId); // inserted after our snapshot: apply it now
+    return row.state === 'cancelled' ? { result: 'cancelled' } : { result: 'confirmed' };
   }
 
   /**
