@@ -27,6 +27,60 @@ export const loyaltySettings = {
     defaultLabel: '24h',
     parse: parsers.durationMs('TOKEN_TTL'),
   } satisfies Setting<number>,
+  pollConcurrency: {
+    env: 'POLL_CONCURRENCY',
+    flag: '--poll-concurrency <n>',
+    description: 'accrual poller: requests to the accrual service in flight at once (0 turns the poller off)',
+    default: 16,
+    parse: parsers.nonNegativeInt('POLL_CONCURRENCY'),
+  } satisfies Setting<number>,
+  pollIntervalMs: {
+    env: 'POLL_INTERVAL',
+    flag: '--poll-interval <duration>',
+    description: 'accrual poller: how often an idle poller looks for due orders (uploads in this process wake it at once)',
+    default: 250,
+    defaultLabel: '250ms',
+    parse: parsers.durationMs('POLL_INTERVAL'),
+  } satisfies Setting<number>,
+  pollBackoffBaseMs: {
+    env: 'POLL_BACKOFF_BASE',
+    flag: '--poll-backoff-base <duration>',
+    description: 'accrual poller: delay before asking again about an order that is not final; doubles with every answer',
+    default: 1000,
+    defaultLabel: '1s',
+    parse: parsers.durationMs('POLL_BACKOFF_BASE'),
+  } satisfies Setting<number>,
+  pollBackoffMaxMs: {
+    env: 'POLL_BACKOFF_MAX',
+    flag: '--poll-backoff-max <duration>',
+    description: 'accrual poller: longest delay between two questions about one order',
+    default: 60_000,
+    defaultLabel: '1m',
+    parse: parsers.durationMs('POLL_BACKOFF_MAX'),
+  } satisfies Setting<number>,
+  accrualTimeoutMs: {
+    env: 'ACCRUAL_TIMEOUT',
+    flag: '--accrual-timeout <duration>',
+    description: 'accrual poller: whole-request timeout of one accrual request',
+    default: 5000,
+    defaultLabel: '5s',
+    parse: parsers.durationMs('ACCRUAL_TIMEOUT'),
+  } satisfies Setting<number>,
+  accrualRetries: {
+    env: 'ACCRUAL_RETRIES',
+    flag: '--accrual-retries <n>',
+    description: 'accrual poller: quick retries after a 5xx, timeout or connection error before the order waits for a later round',
+    default: 2,
+    parse: parsers.nonNegativeInt('ACCRUAL_RETRIES'),
+  } satisfies Setting<number>,
+  pollLeaseMs: {
+    env: 'POLL_LEASE',
+    flag: '--poll-lease <duration>',
+    description: 'accrual poller: how long a claimed order is reserved for this process; after a crash other processes take it over when it ends',
+    default: 30_000,
+    defaultLabel: '30s',
+    parse: parsers.durationMs('POLL_LEASE'),
+  } satisfies Setting<number>,
   orchestratorAddress: {
     env: 'ORCHESTRATOR_ADDRESS',
     flag: '--orchestrator-address <address>',
@@ -35,5 +89,6 @@ export const loyaltySettings = {
     parse: parsers.string,
   } satisfies Setting<string>,
 };
+
 
 export type LoyaltyConfig = ConfigOf<typeof loyaltySettings>;

@@ -1,5 +1,4 @@
 import type { Registry } from 'prom-client';
-import { parseServiceUrl } from '../kernel/address.js';
 import { loadOrCreateSecret } from '../kernel/auth/secret.js';
 import { createTokenService } from '../kernel/auth/tokens.js';
 import type { Database } from '../kernel/db/database.js';
@@ -10,10 +9,13 @@ import { createHttpServer, type HttpApp } from '../kernel/http/server.js';
 import type { Running } from '../kernel/lifecycle.js';
 import type { Logger } from '../kernel/logger.js';
 import { createMetricsRegistry } from '../kernel/metrics.js';
+import { parseServiceUrl } from '../kernel/address.js';
+import { AccrualClient } from './accrual-client.js';
 import { registerLoyaltyRoutes } from './api.js';
 import { registerWebApp } from './web.js';
 import type { LoyaltyConfig } from './config.js';
 import { SCHEMA, migrations } from './migrations.js';
+import { AccrualPoller } from './poller.js';
 import { LoyaltyService } from './service.js';
 import { LoyaltyStore } from './store.js';
 
@@ -51,15 +53,35 @@ export async function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Pr
         await db.query('select 1');
       },
     });
-    registerLoyaltyRoutes(app, new LoyaltyService(store), tokens);
+    const accrual = new AccrualClient(parseServiceUrl(config.accrualAddress), {
+      timeoutMs: config.accrualTimeoutMs,
+      connections: Math.max(1, config.pollConcurrency),
+    });
+    const poller = new AccrualPoller(
+      {
+        concurrency: config.pollConcurrency,
+        intervalMs: config.pollIntervalMs,
+        backoffBaseMs: config.pollBackoffBaseMs,
+        backoffMaxMs: config.pollBackoffMaxMs,
+        timeoutMs: config.accrualTimeoutMs,
+        retries: config.accrualRetries,
+        leaseMs: config.pollLeaseMs,
+      },
+      { store, client: accrual, logger: deps.logger, metrics },
+    );
+    registerLoyaltyRoutes(app, new LoyaltyService(store, { orderAccepted: () => poller.wake() }), tokens);
     await registerWebApp(app, { logger: deps.logger, orchestratorUrl: parseServiceUrl(config.orchestratorAddress) });
     const url = await listen(app, config.address);
-    deps.logger.info({ url, database: db.kind }, 'gophermart listening');
+    poller.start();
+    deps.logger.info({ url, database: db.kind, accrual: parseServiceUrl(config.accrualAddress), pollConcurrency: config.pollConcurrency }, 'gophermart listening');
     return {
       url,
       app,
       store,
       async stop() {
+        // The poller hands its claims back through the database, so it stops before the database closes.
+        await poller.stop();
+        await accrual.close();
         await app.close();
         if (ownsDb) await db.close();
       },

@@ -45,4 +45,17 @@ export const migrations: Migration[] = [
       create index withdrawals_by_user on gophermart.withdrawals (user_id, id);
     `,
   },
+  {
+    version: 2,
+    name: 'accrual poller lanes',
+    // The poller claims fresh orders (never asked) before orders it is backing off from, each lane
+    // in due order; one partial index per lane keeps both claims a short range scan however many
+    // unknown orders wait (PostgreSQL 15 has no skip scan to serve both from one index).
+    sql: `
+      drop index if exists gophermart.orders_due;
+      create index orders_due_fresh on gophermart.orders (next_poll_at) where status in ('NEW', 'PROCESSING') and poll_attempts = 0;
+      create index orders_due_retry on gophermart.orders (next_poll_at) where status in ('NEW', 'PROCESSING') and poll_attempts > 0;
+    `,
+  },
 ];
+

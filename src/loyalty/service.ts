@@ -33,7 +33,11 @@ export type UploadOutcome = 'accepted' | 'already_yours' | 'taken' | 'unknown_us
 
 /** Use cases of the loyalty service: no HTTP, no SQL. */
 export class LoyaltyService {
-  constructor(private readonly store: LoyaltyStore) {}
+  constructor(
+    private readonly store: LoyaltyStore,
+    /** Told about every newly accepted order (the accrual poller wakes up for it). */
+    private readonly events: { orderAccepted?: () => void } = {},
+  ) {}
 
   /** New user's id, or null when the login is taken. */
   async register(login: string, password: string): Promise<number | null> {
@@ -56,7 +60,10 @@ export class LoyaltyService {
   async uploadOrder(userId: number, number: string): Promise<{ outcome: UploadOutcome; status?: OrderStatus }> {
     const result = await this.store.insertOrder(userId, number);
     if (result === 'unknown_user') return { outcome: 'unknown_user' };
-    if (result.outcome === 'created') return { outcome: 'accepted', status: 'NEW' };
+    if (result.outcome === 'created') {
+      this.events.orderAccepted?.();
+      return { outcome: 'accepted', status: 'NEW' };
+    }
     return result.ownedByCaller ? { outcome: 'already_yours', status: result.status } : { outcome: 'taken' };
   }
 

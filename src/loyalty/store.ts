@@ -144,21 +144,92 @@ export class LoyaltyStore {
    * by two instances) credits once. Returns true when this call changed the order.
    */
   async applyAccrualResult(number: string, status: 'PROCESSING' | 'INVALID' | 'PROCESSED', accrual = 0): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const rows = await tx.query<{ user_id: number }>(
-        `update gophermart.orders set status = $2, accrual = $3, claimed_until = null
+    // One statement (so one round trip, atomic by itself): the credit joins on the rows the status
+    // update changed. A concurrent duplicate waits on the order's row lock, re-checks the WHERE
+    // after the first commits, matches nothing and so credits nothing.
+    const rows = await this.db.query<{ changed: boolean }>(
+      `with changed as (
+         update gophermart.orders set status = $2, accrual = $3, claimed_until = null
          where number = $1 and status in ('NEW', 'PROCESSING') and (status <> $2 or $2 <> 'PROCESSING')
-         returning user_id`,
-        [number, status, status === 'PROCESSED' ? accrual : 0],
-      );
-      const row = rows[0];
-      if (!row) return false;
-      if (status === 'PROCESSED' && accrual > 0) {
-        await tx.query('update gophermart.users set balance = balance + $2 where id = $1', [row.user_id, accrual]);
-      }
-      return true;
-    });
+         returning user_id
+       ), credited as (
+         update gophermart.users u set balance = u.balance + $3
+         from changed where u.id = changed.user_id and $3 > 0
+         returning 1
+       )
+       select exists (select 1 from changed) as changed, (select count(*) from credited) as credits`,
+      [number, status, status === 'PROCESSED' ? accrual : 0],
+    );
+    return rows[0]?.changed === true;
   }
+
+
+  /**
+   * Claims up to `limit` due orders for `leaseMs`: fresh ones (never asked) first, then those
+   * being backed off, each lane oldest due first. One statement, so the row locks taken by
+   * `FOR UPDATE SKIP LOCKED` last only for its duration; the lease column is what keeps other
+   * processes away while the accrual service is asked, outside any transaction.
+   */
+  async claimDueOrders(limit: number, leaseMs: number): Promise<ClaimedOrder[]> {
+    const rows = await this.db.query<ClaimedOrder & Record<string, unknown>>(
+      `with fresh as (
+         select number, 0 as lane, next_poll_at from gophermart.orders
+         where status in ('NEW', 'PROCESSING') and poll_attempts = 0 and next_poll_at <= now()
+           and (claimed_until is null or claimed_until < now())
+         order by next_poll_at limit $1 for update skip locked
+       ), retry as (
+         select number, 1 as lane, next_poll_at from gophermart.orders
+         where status in ('NEW', 'PROCESSING') and poll_attempts > 0 and next_poll_at <= now()
+           and (claimed_until is null or claimed_until < now())
+         order by next_poll_at limit $1 for update skip locked
+       ), pick as (
+         select number, lane, next_poll_at from (select * from fresh union all select * from retry) lanes
+         order by lane, next_poll_at limit $1
+       )
+       update gophermart.orders o set claimed_until = now() + $2::int * interval '1 millisecond'
+       from pick where o.number = pick.number
+       returning o.number, o.status, o.poll_attempts, pick.lane, pick.next_poll_at`,
+      [limit, leaseMs],
+    );
+    return rows.sort((a, b) => a.lane - b.lane || a.next_poll_at.getTime() - b.next_poll_at.getTime());
+  }
+
+  /**
+   * Gives a claimed order back with its next question `delayMs` from now and one more attempt
+   * counted; `toProcessing` records that the accrual service knows the order.
+   */
+  async rescheduleOrder(number: string, delayMs: number, toProcessing: boolean): Promise<void> {
+    await this.db.query(
+      `update gophermart.orders
+       set next_poll_at = now() + $2::int * interval '1 millisecond', poll_attempts = poll_attempts + 1, claimed_until = null,
+           status = case when $3::boolean then 'PROCESSING' else status end
+       where number = $1 and status in ('NEW', 'PROCESSING')`,
+      [number, Math.round(delayMs), toProcessing],
+    );
+  }
+
+  /** Gives a claimed order back untouched (shutdown, 429): it is due again at once. */
+  async releaseClaim(number: string): Promise<void> {
+    await this.db.query(`update gophermart.orders set claimed_until = null where number = $1 and status in ('NEW', 'PROCESSING')`, [number]);
+  }
+
+  /** Orders per status, and how many of them are due for a question now (the poller's queue depth). */
+  async orderCounts(): Promise<{ status: OrderStatus; total: number; due: number }[]> {
+    return this.db.query<{ status: OrderStatus; total: number; due: number }>(
+      `select status, count(*) as total,
+              count(*) filter (where status in ('NEW', 'PROCESSING') and next_poll_at <= now()) as due
+       from gophermart.orders group by status`,
+    );
+  }
+}
+
+export interface ClaimedOrder {
+  number: string;
+  status: OrderStatus;
+  poll_attempts: number;
+  /** 0: never asked; 1: asked before and backed off. */
+  lane: number;
+  next_poll_at: Date;
 }
 
 class Rollback extends Error {

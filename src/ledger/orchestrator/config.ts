@@ -1,0 +1,114 @@
+import { ConfigError, parsers, type ConfigOf, type Setting } from '../../kernel/config.js';
+import { parseServiceUrl } from '../../kernel/address.js';
+import { commonSettings } from '../../kernel/settings.js';
+
+/** Same fallback as the shard's: both sides agree without configuration in the zero-set-up run. */
+export const DEV_SHARD_TOKEN = 'gophermart-development-shard-token';
+
+function shardList(raw: string): string[] {
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const address of list) {
+    try {
+      parseServiceUrl(address);
+    } catch {
+      throw new ConfigError(`shard address "${address}" is not host:port, :port or a URL`);
+    }
+  }
+  return list;
+}
+
+export const orchestratorSettings = {
+  ...commonSettings('orchestrator', 'localhost:8088'),
+  shards: {
+    env: 'SHARD_ADDRESSES',
+    flag: '--shards <list>',
+    description: 'comma-separated shard addresses, shard 0 first; SHARD_ADDRESS_1..N in the environment win over this',
+    default: [] as string[],
+    defaultLabel: 'none (required)',
+    parse: shardList,
+  } satisfies Setting<string[]>,
+  shardToken: {
+    env: 'SHARD_TOKEN',
+    flag: '--shard-token <token>',
+    description: 'shared secret presented to the shards as Bearer token',
+    default: undefined as string | undefined,
+    defaultLabel: 'a built-in development token (warned about at start-up)',
+    parse: parsers.optionalString,
+    secret: true,
+  } satisfies Setting<string | undefined>,
+  adminToken: {
+    env: 'ADMIN_TOKEN',
+    flag: '--admin-token <token>',
+    description: 'operator token for POST /api/admin/deposit; unset disables deposits (403)',
+    default: undefined as string | undefined,
+    defaultLabel: 'none (deposits disabled)',
+    parse: parsers.optionalString,
+    secret: true,
+  } satisfies Setting<string | undefined>,
+  jwtSecret: {
+    env: 'JWT_SECRET',
+    flag: '-k, --jwt-secret <secret>',
+    description: 'token signing secret; without it one is generated once and stored in the database',
+    default: undefined as string | undefined,
+    defaultLabel: 'generated and stored in the database',
+    parse: parsers.optionalString,
+    secret: true,
+  } satisfies Setting<string | undefined>,
+  tokenTtlMs: {
+    env: 'TOKEN_TTL',
+    flag: '--token-ttl <duration>',
+    description: 'token lifetime (ms, or with unit: 30m, 24h)',
+    default: 24 * 3_600_000,
+    defaultLabel: '24h',
+    parse: parsers.durationMs('TOKEN_TTL'),
+  } satisfies Setting<number>,
+  confirmationLimitMs: {
+    env: 'CONFIRMATION_LIMIT',
+    flag: '--confirmation-limit <duration>',
+    description: 'how long a shard may take to answer a reserve or local transfer before the transaction is aborted (FAILED)',
+    default: 5_000,
+    defaultLabel: '5s',
+    parse: parsers.durationMs('CONFIRMATION_LIMIT'),
+  } satisfies Setting<number>,
+  recoveryIntervalMs: {
+    env: 'RECOVERY_INTERVAL',
+    flag: '--recovery-interval <duration>',
+    description: 'how often unfinished transactions and wallet creations are looked for and resolved',
+    default: 5_000,
+    defaultLabel: '5s',
+    parse: parsers.durationMs('RECOVERY_INTERVAL'),
+  } satisfies Setting<number>,
+  coordinatorConcurrency: {
+    env: 'COORDINATOR_CONCURRENCY',
+    flag: '--coordinator-concurrency <n>',
+    description: 'transactions driven through the shards at once',
+    default: 64,
+    parse: parsers.positiveInt('COORDINATOR_CONCURRENCY'),
+  } satisfies Setting<number>,
+};
+
+export type OrchestratorConfig = ConfigOf<typeof orchestratorSettings>;
+
+/**
+ * SHARD_ADDRESS_1, SHARD_ADDRESS_2, … in order until the first one that is unset (SPEC: "all
+ * that are set, in order"). When any is set they replace the `--shards` list: env wins.
+ */
+export function shardAddressesFromEnv(env: Readonly<Record<string, string | undefined>>): string[] | undefined {
+  const list: string[] = [];
+  for (let i = 1; ; i++) {
+    const value = env[`SHARD_ADDRESS_${i}`]?.trim();
+    if (!value) break;
+    list.push(...shardList(value));
+  }
+  return list.length > 0 ? list : undefined;
+}
+
+/** The final shard list: SHARD_ADDRESS_i from the environment, else the flag/file list; at least one. */
+export function resolveShards(config: OrchestratorConfig, env: Readonly<Record<string, string | undefined>>): OrchestratorConfig {
+  const shards = shardAddressesFromEnv(env) ?? config.shards;
+  if (shards.length === 0) throw new ConfigError('no shards configured: set SHARD_ADDRESS_1..N or --shards host:port,host:port');
+  return { ...config, shards };
+}

@@ -1,0 +1,59 @@
+import type { Migration } from '../../kernel/db/migrate.js';
+
+export const SCHEMA = 'ledger';
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'users, wallet registry, transaction log',
+    sql: `
+      create table ledger.settings (
+        key text primary key,
+        value text not null
+      );
+      create table ledger.users (
+        id bigint generated always as identity primary key,
+        login text not null unique,
+        password_hash text not null,
+        created_at timestamptz not null default now()
+      );
+      -- Where each wallet lives and who owns it. 'creating' until its shard acknowledged it;
+      -- the recovery loop finishes creations interrupted by a crash.
+      create table ledger.wallets (
+        id text primary key,
+        owner_id bigint not null references ledger.users (id),
+        shard integer not null check (shard >= 0),
+        state text not null default 'creating' check (state in ('creating', 'active')),
+        created_at timestamptz not null default now()
+      );
+      create index wallets_by_owner on ledger.wallets (owner_id);
+      create index wallets_creating on ledger.wallets (created_at) where state = 'creating';
+      -- The transaction log and the coordinator's durable state. decision is written (and
+      -- committed) before phase 2 starts; outcome_* is the final status phase 2 leads to.
+      create table ledger.transactions (
+        seq bigint generated always as identity unique,
+        tx_id text primary key,
+        kind text not null check (kind in ('transfer', 'deposit')),
+        from_wallet text,
+        to_wallet text not null,
+        from_shard integer,
+        to_shard integer not null,
+        amount bigint not null check (amount > 0),
+        status text not null default 'PENDING' check (status in ('PENDING', 'PROCESSING', 'INVALID', 'FAILED', 'SUCCESSFUL')),
+        note text not null,
+        decision text check (decision in ('commit', 'abort')),
+        outcome_status text check (outcome_status in ('INVALID', 'FAILED', 'SUCCESSFUL')),
+        outcome_note text,
+        initiated_at timestamptz not null default now(),
+        decided_at timestamptz,
+        finished_at timestamptz,
+        check ((kind = 'deposit') = (from_wallet is null)),
+        check (from_wallet is distinct from to_wallet),
+        check (status not in ('INVALID', 'FAILED', 'SUCCESSFUL') or finished_at is not null)
+      );
+      create index transactions_from on ledger.transactions (from_wallet, seq);
+      create index transactions_to on ledger.transactions (to_wallet, seq);
+      create index transactions_open on ledger.transactions (seq) where status in ('PENDING', 'PROCESSING');
+    `,
+  },
+];

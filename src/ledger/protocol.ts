@@ -1,0 +1,49 @@
+/**
+ * The internal orchestrator ↔ shard protocol: paths and result codes. Both sides import this
+ * file (and nothing else of each other), so a result code cannot be misspelt on one side.
+ * Amounts on this internal API are integer hundredths.
+ */
+
+/** Transaction ids: the orchestrator's UUIDs, or any short token a test or operator chooses. */
+export const TX_ID_PATTERN = '^[A-Za-z0-9_-]{1,100}$';
+/** Wallet ids are digit strings of any length; the bound only keeps keys indexable. */
+export const WALLET_ID_MAX = 1000;
+export const WALLET_ID_PATTERN = `^[0-9]{1,${WALLET_ID_MAX}}$`;
+
+export type HoldKind = 'debit-hold' | 'pending-credit';
+export type ShardTxState = 'reserved' | 'confirmed' | 'cancelled';
+
+/** Why a shard transaction ended cancelled. */
+export type CancelReason = 'insufficient_funds' | 'unknown_wallet' | 'cancelled';
+
+export type CreateWalletResult = { result: 'created' } | { result: 'exists' };
+export type WalletResult = { result: 'ok'; wallet_id: string; balance: number; reserved: number } | { result: 'unknown_wallet' };
+
+/** Outcome of reserve, local transfer and deposit (repeats answer what the first call decided). */
+export type OperationResult =
+  | { result: 'reserved' }
+  | { result: 'confirmed' }
+  | { result: 'cancelled' }
+  | { result: 'insufficient_funds' }
+  | { result: 'unknown_wallet'; wallet_id: string }
+  /** The tx id is already used by a different operation (other kind, wallet or amount). */
+  | { result: 'conflict' };
+
+export type ConfirmResult = { result: 'confirmed' } | { result: 'cancelled' } | { result: 'not_found' };
+/** `confirmed`: too late, the operation had already taken effect. */
+export type CancelResult = { result: 'cancelled'; reason: CancelReason; wallet_id?: string } | { result: 'confirmed' };
+
+export type TxStateResult =
+  | { result: 'none' }
+  | { result: 'ok'; kind: string; state: ShardTxState; wallet_id: string | null; amount: number | null; reason: CancelReason | null };
+
+export const shardPaths = {
+  wallets: '/internal/wallets',
+  wallet: (id: string) => `/internal/wallets/${id}`,
+  tx: (txId: string) => `/internal/tx/${txId}`,
+  reserve: (txId: string) => `/internal/tx/${txId}/reserve`,
+  confirm: (txId: string) => `/internal/tx/${txId}/confirm`,
+  cancel: (txId: string) => `/internal/tx/${txId}/cancel`,
+  transfer: (txId: string) => `/internal/tx/${txId}/transfer`,
+  deposit: (txId: string) => `/internal/tx/${txId}/deposit`,
+} as const;

@@ -1,0 +1,155 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type TSchema } from '@sinclair/typebox';
+import { ErrorBody, type HttpApp } from '../../kernel/http/server.js';
+import { MAX_AMOUNT_HUNDREDTHS } from '../../kernel/money.js';
+import { TX_ID_PATTERN, WALLET_ID_PATTERN } from '../protocol.js';
+import type { ShardStore } from './store.js';
+
+const Err = Type.Ref(ErrorBody);
+const WalletId = Type.String({ pattern: WALLET_ID_PATTERN });
+const Amount = Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_HUNDREDTHS, description: 'integer hundredths' });
+const TxParams = Type.Object({ txId: Type.String({ pattern: TX_ID_PATTERN }) });
+const WalletParams = Type.Object({ id: WalletId });
+const Result = (codes: string[], extra: Record<string, TSchema> = {}) =>
+  Type.Object({ result: Type.Union(codes.map((c) => Type.Literal(c))), ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, Type.Optional(v)])) });
+
+const OperationResult = Result(['reserved', 'confirmed', 'cancelled', 'insufficient_funds', 'unknown_wallet', 'conflict'], { wallet_id: Type.String() });
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/**
+ * onRequest hook: only the orchestrator (Bearer SHARD_TOKEN) may call a shard. Digests are
+ * compared so the comparison takes the same time whatever the presented token's length.
+ */
+export function shardAuth(token: string) {
+  const expected = digest(token);
+  return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+    if (!m?.[1] || !timingSafeEqual(digest(m[1]), expected)) {
+      await reply.code(401).send({ error: 'missing or wrong shard token' });
+    }
+  };
+}
+
+/**
+ * The shard's internal API. Domain outcomes are 200 with an explicit `result` code; only
+ * malformed requests (400), a wrong token (401) and faults (500) use other statuses.
+ */
+export function registerShardRoutes(app: HttpApp, store: ShardStore, token: string): void {
+  const onRequest = shardAuth(token);
+  const security = [{ bearer: [] }];
+  const base = { tags: ['shard'], security };
+
+  app.post(
+    '/internal/wallets',
+    {
+      onRequest,
+      schema: { ...base, summary: 'Create a wallet (idempotent)', body: Type.Object({ wallet_id: WalletId }), response: { 200: Result(['created', 'exists']), 400: Err, 401: Err, 500: Err } },
+    },
+    async (request) => store.createWallet(request.body.wallet_id),
+  );
+
+  app.get(
+    '/internal/wallets/:id',
+    {
+      onRequest,
+      schema: {
+        ...base,
+        summary: 'Balance and reserved amount of a wallet',
+        params: WalletParams,
+        response: { 200: Result(['ok', 'unknown_wallet'], { wallet_id: Type.String(), balance: Type.Integer(), reserved: Type.Integer() }), 400: Err, 401: Err, 500: Err },
+      },
+    },
+    async (request) => store.wallet(request.params.id),
+  );
+
+  app.get(
+    '/internal/tx/:txId',
+    {
+      onRequest,
+      schema: {
+        ...base,
+        summary: 'State of a transaction on this shard',
+        params: TxParams,
+        response: {
+          200: Result(['none', 'ok'], {
+            kind: Type.String(),
+            state: Type.String(),
+            wallet_id: Type.Union([Type.String(), Type.Null()]),
+            amount: Type.Union([Type.Integer(), Type.Null()]),
+            reason: Type.Union([Type.String(), Type.Null()]),
+          }),
+          400: Err,
+          401: Err,
+          500: Err,
+        },
+      },
+    },
+    async (request) => store.txState(request.params.txId),
+  );
+
+  app.post(
+    '/internal/tx/:txId/reserve',
+    {
+      onRequest,
+      schema: {
+        ...base,
+        summary: 'Phase 1: hold a debit or record a pending credit',
+        params: TxParams,
+        body: Type.Object({ wallet_id: WalletId, kind: Type.Union([Type.Literal('debit-hold'), Type.Literal('pending-credit')]), amount: Amount }),
+        response: { 200: OperationResult, 400: Err, 401: Err, 500: Err },
+      },
+    },
+    async (request) => store.reserve(request.params.txId, request.body.wallet_id, request.body.kind, request.body.amount),
+  );
+
+  app.post(
+    '/internal/tx/:txId/confirm',
+    { onRequest, schema: { ...base, summary: 'Phase 2: apply a reserved transaction', params: TxParams, response: { 200: Result(['confirmed', 'cancelled', 'not_found']), 400: Err, 401: Err, 500: Err } } },
+    async (request) => store.confirm(request.params.txId),
+  );
+
+  app.post(
+    '/internal/tx/:txId/cancel',
+    {
+      onRequest,
+      schema: {
+        ...base,
+        summary: 'Phase 2: release a reservation; before the reserve, blocks it for good',
+        params: TxParams,
+        response: { 200: Result(['cancelled', 'confirmed'], { reason: Type.String(), wallet_id: Type.String() }), 400: Err, 401: Err, 500: Err },
+      },
+    },
+    async (request) => store.cancel(request.params.txId),
+  );
+
+  app.post(
+    '/internal/tx/:txId/transfer',
+    {
+      onRequest,
+      schema: {
+        ...base,
+        summary: 'Transfer between two wallets of this shard in one local transaction',
+        params: TxParams,
+        body: Type.Object({ from_id: WalletId, to_id: WalletId, amount: Amount }),
+        response: { 200: OperationResult, 400: Err, 401: Err, 500: Err },
+      },
+    },
+    async (request, reply) => {
+      if (request.body.from_id === request.body.to_id) return reply.code(400).send({ error: 'from_id and to_id must differ' });
+      return store.transfer(request.params.txId, request.body.from_id, request.body.to_id, request.body.amount);
+    },
+  );
+
+  app.post(
+    '/internal/tx/:txId/deposit',
+    {
+      onRequest,
+      schema: { ...base, summary: 'Credit a wallet (money entering the ledger)', params: TxParams, body: Type.Object({ wallet_id: WalletId, amount: Amount }), response: { 200: OperationResult, 400: Err, 401: Err, 500: Err } },
+    },
+    async (request) => store.deposit(request.params.txId, request.body.wallet_id, request.body.amount),
+  );
+}

@@ -1,0 +1,333 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { sleep } from '../kernel/lifecycle.js';
+import type { Logger } from '../kernel/logger.js';
+import type { AccrualAnswer } from './accrual-client.js';
+import { RateGate } from './rate-gate.js';
+import type { ClaimedOrder, LoyaltyStore } from './store.js';
+
+export interface PollerOptions {
+  concurrency: number;
+  intervalMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  timeoutMs: number;
+  retries: number;
+  leaseMs: number;
+  /** How often the summary log line is written (when there was activity). */
+  summaryEveryMs?: number;
+}
+
+/** The one thing the poller needs from an accrual client (the tests' fakes sit behind HTTP, not here). */
+export interface AccrualAsker {
+  ask(number: string, signal?: AbortSignal): Promise<AccrualAnswer>;
+}
+
+export interface PollerDeps {
+  store: LoyaltyStore;
+  client: AccrualAsker;
+  logger: Logger;
+  metrics: Registry;
+  gate?: RateGate;
+}
+
+/**
+ * Delay before the next question about an order that has had `attempts` non-final answers
+ * (this one included): base × 2^(attempts−1), capped, with ±10 % jitter so a batch that failed
+ * together does not come back together.
+ */
+export function backoffDelay(attempts: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const exp = baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 30);
+  return Math.min(maxMs, Math.min(maxMs, exp) * (0.9 + 0.2 * random()));
+}
+
+/** Pause between the quick retries after a 5xx / timeout / connection error: 100 ms, 200 ms, 400 ms … */
+export function quickRetryDelay(retry: number): number {
+  return Math.min(2000, 100 * 2 ** retry);
+}
+
+/** A lease shorter than one request plus this margin could expire while we still hold the answer. */
+const LEASE_MARGIN_MS = 1000;
+
+type Outcome = AccrualAnswer['kind'] | 'timeout' | 'connection_error' | 'malformed' | 'server_error';
+
+function outcomeLabel(answer: AccrualAnswer): Outcome {
+  if (answer.kind !== 'transient') return answer.kind;
+  if (answer.reason.startsWith('malformed')) return 'malformed';
+  if (answer.reason === 'timeout') return 'timeout';
+  if (answer.reason.startsWith('HTTP')) return 'server_error';
+  return 'connection_error';
+}
+
+function createPollerMetrics(registry: Registry, store: LoyaltyStore, gate: () => RateGate, inFlight: () => number) {
+  const orders = new Gauge({
+    name: 'gophermart_orders',
+    help: 'Orders by status, read from the database on scrape (NEW + PROCESSING is the poller queue)',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await store.orderCounts().catch(() => undefined);
+      if (!counts) return;
+      this.reset();
+      for (const s of ['NEW', 'PROCESSING', 'INVALID', 'PROCESSED']) this.set({ status: s }, counts.find((c) => c.status === s)?.total ?? 0);
+      dueGauge.set(counts.reduce((sum, c) => sum + c.due, 0));
+    },
+  });
+  // Registered after gophermart_orders, whose collect() sets it, so a scrape reads fresh values.
+  const dueGauge = new Gauge({
+    name: 'gophermart_orders_due',
+    help: 'Orders due for a question to the accrual service now (set when gophermart_orders is collected)',
+    registers: [registry],
+  });
+  return {
+    requests: new Counter({
+      name: 'gophermart_accrual_requests_total',
+      help: 'Requests to the accrual service by outcome (processed, invalid, in_progress, unknown, rate_limited, server_error, timeout, connection_error, malformed)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: 'gophermart_accrual_request_duration_seconds',
+      help: 'Latency of requests to the accrual service',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    credits: new Counter({ name: 'gophermart_accrual_credits_total', help: 'Orders credited on reaching PROCESSED', registers: [registry] }),
+    credited: new Counter({ name: 'gophermart_accrual_credited_points_total', help: 'Points credited on reaching PROCESSED', registers: [registry] }),
+    orders,
+    due: dueGauge,
+    paused: new Gauge({
+      name: 'gophermart_accrual_pause_seconds',
+      help: 'Seconds left of the pause a 429 imposed on every accrual request (0 = open)',
+      registers: [registry],
+      collect() {
+        this.set(gate().pausedForMs() / 1000);
+      },
+    }),
+    rate: new Gauge({
+      name: 'gophermart_accrual_rate_limit_per_second',
+      help: 'Request rate learnt from the last 429 (-1 = no limit known)',
+      registers: [registry],
+      collect() {
+        const r = gate().limitPerSecond;
+        this.set(Number.isFinite(r) ? r : -1);
+      },
+    }),
+    inFlight: new Gauge({
+      name: 'gophermart_accrual_in_flight',
+      help: 'Orders being asked about right now by this process',
+      registers: [registry],
+      collect() {
+        this.set(inFlight());
+      },
+    }),
+  };
+}
+
+type PollerMetrics = ReturnType<typeof createPollerMetrics>;
+
+/**
+ * The accrual worker (SPEC §1.1). All its state lives in the orders table: a loop claims due
+ * orders with a lease, asks the accrual service about each with bounded concurrency and no
+ * transaction open, then applies the answer or reschedules the order with backoff. Only the
+ * rate gate is in memory, and it is re-learnt from the next 429 after a restart.
+ */
+export class AccrualPoller {
+  private readonly gate: RateGate;
+  private readonly abort = new AbortController();
+  private readonly active = new Set<Promise<void>>();
+  private loop: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
+  /** Counts since the last summary log line. */
+  private stats = { requests: {} as Partial<Record<Outcome, number>>, credits: 0, points: 0 };
+  private woken = false;
+  private readonly m: PollerMetrics;
+
+  constructor(
+    private readonly options: PollerOptions,
+    private readonly deps: PollerDeps,
+  ) {
+    if (options.concurrency > 0 && options.leaseMs < options.timeoutMs + LEASE_MARGIN_MS) {
+      throw new Error(`POLL_LEASE (${options.leaseMs} ms) must exceed ACCRUAL_TIMEOUT (${options.timeoutMs} ms) by at least ${LEASE_MARGIN_MS} ms`);
+    }
+    this.gate = deps.gate ?? new RateGate();
+    this.m = createPollerMetrics(deps.metrics, deps.store, () => this.gate, () => this.active.size);
+  }
+
+  start(): void {
+    if (this.options.concurrency === 0 || this.loop) return;
+    this.loop = this.run();
+    this.statsTimer = setInterval(() => void this.logSummary(), this.options.summaryEveryMs ?? 60_000);
+    this.statsTimer.unref();
+  }
+
+  /** An order was uploaded (or a slot freed): look for due orders now instead of at the next tick. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Stops claiming, abandons in-flight requests (their claims are handed back), waits for them. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    clearInterval(this.statsTimer);
+    this.wakeUp?.();
+    await this.loop;
+    await Promise.allSettled([...this.active]);
+  }
+
+  /** One info line per interval with activity: requests by outcome, credits, queue depth. */
+  private async logSummary(): Promise<void> {
+    const { requests, credits, points } = this.stats;
+    const total = Object.values(requests).reduce((a, b) => a + b, 0);
+    if (total === 0) return;
+    this.stats = { requests: {}, credits: 0, points: 0 };
+    const counts = await this.deps.store.orderCounts().catch(() => undefined);
+    const queue = counts?.filter((c) => c.status === 'NEW' || c.status === 'PROCESSING').reduce((sum, c) => sum + c.total, 0);
+    const due = counts?.reduce((sum, c) => sum + c.due, 0);
+    this.deps.logger.info(
+      { requests, requestsPerSecond: Math.round((total / (this.options.summaryEveryMs ?? 60_000)) * 100_000) / 100, credits, creditedPoints: points / 100, queue, due, pausedMs: this.gate.pausedForMs() },
+      'accrual poller summary',
+    );
+  }
+
+  private async idle(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      const signal = this.abort.signal;
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      this.wakeUp = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+    this.wakeUp = undefined;
+    this.woken = false;
+  }
+
+  private async run(): Promise<void> {
+    const { concurrency, intervalMs, leaseMs } = this.options;
+    while (!this.abort.signal.aborted) {
+      try {
+        const paused = this.gate.pausedForMs();
+        if (paused > 0) {
+          // Nothing is claimed during a pause, so no lease runs out while we wait.
+          await sleep(Math.min(paused, 1000), this.abort.signal);
+          continue;
+        }
+        const free = concurrency - this.active.size;
+        if (free <= 0) {
+          await this.idle(intervalMs);
+          continue;
+        }
+        const claimedAt = Date.now();
+        const claimed = await this.deps.store.claimDueOrders(free, leaseMs);
+        for (const order of claimed) this.spawn(order, claimedAt + leaseMs);
+        if (claimed.length < free) await this.idle(intervalMs);
+      } catch (err) {
+        if (this.abort.signal.aborted) break;
+        this.deps.logger.error({ err }, 'accrual poller: claiming orders failed');
+        await sleep(Math.max(intervalMs, 1000), this.abort.signal);
+      }
+    }
+  }
+
+  private spawn(order: ClaimedOrder, leaseEnd: number): void {
+    const task = this.handle(order, leaseEnd)
+      .catch((err: unknown) => {
+        // The lease will expire and another round will pick the order up.
+        this.deps.logger.error({ err, order: order.number }, 'accrual poller: handling an order failed');
+      })
+      .finally(() => {
+        this.active.delete(task);
+        // Refill in batches rather than one claim query per finished order.
+        if (this.options.concurrency - this.active.size >= Math.max(1, Math.ceil(this.options.concurrency / 4))) this.wake();
+      });
+    this.active.add(task);
+  }
+
+  /**
+   * Waits for the rate gate. Gives up (false) when a 429 pause starts, when the lease would run
+   * out before an answer could come back, or on shutdown: the caller then hands the claim back.
+   */
+  private async takeTurn(leaseEnd: number): Promise<boolean> {
+    for (;;) {
+      if (this.abort.signal.aborted) return false;
+      if (this.gate.pausedForMs() > 0) return false;
+      const wait = this.gate.tryTake();
+      if (wait === 0) {
+        if (leaseEnd - Date.now() < this.options.timeoutMs + LEASE_MARGIN_MS) return false;
+        return true;
+      }
+      if (leaseEnd - Date.now() < wait + this.options.timeoutMs + LEASE_MARGIN_MS) return false;
+      await sleep(Math.min(wait, 250), this.abort.signal);
+    }
+  }
+
+  private async handle(order: ClaimedOrder, leaseEnd: number): Promise<void> {
+    const { store, client, logger } = this.deps;
+    let answer: AccrualAnswer | undefined;
+    for (let retry = 0; ; retry++) {
+      if (!(await this.takeTurn(leaseEnd))) return store.releaseClaim(order.number);
+      const stopTimer = this.m.latency.startTimer();
+      answer = await client.ask(order.number, this.abort.signal);
+      stopTimer();
+      if (this.abort.signal.aborted) return store.releaseClaim(order.number);
+      const outcome = outcomeLabel(answer);
+      this.m.requests.inc({ outcome });
+      this.stats.requests[outcome] = (this.stats.requests[outcome] ?? 0) + 1;
+      if (answer.kind === 'rate_limited') {
+        this.gate.pause(answer.retryAfterMs);
+        if (answer.limitPerMinute !== undefined) this.gate.setLimitPerMinute(answer.limitPerMinute);
+        logger.warn({ retryAfterMs: answer.retryAfterMs, limitPerMinute: answer.limitPerMinute }, 'accrual service rate limit: pausing all requests');
+        // Not the order's fault: no attempt counted, due again as soon as the pause ends.
+        return store.releaseClaim(order.number);
+      }
+      if (answer.kind !== 'transient') break;
+      if (answer.reason.startsWith('malformed')) {
+        logger.warn({ order: order.number, reason: answer.reason }, 'accrual service sent an invalid answer; will ask again later');
+        break; // a malformed body is unlikely to mend itself within milliseconds
+      }
+      if (retry >= this.options.retries) {
+        logger.debug({ order: order.number, reason: answer.reason }, 'accrual service unavailable for this order; will ask again later');
+        break;
+      }
+      await sleep(quickRetryDelay(retry), this.abort.signal);
+    }
+    await this.apply(order, answer);
+  }
+
+  private async apply(order: ClaimedOrder, answer: AccrualAnswer): Promise<void> {
+    const { store, logger } = this.deps;
+    const { backoffBaseMs, backoffMaxMs } = this.options;
+    switch (answer.kind) {
+      case 'processed': {
+        const credited = await store.applyAccrualResult(order.number, 'PROCESSED', answer.accrual);
+        if (credited) {
+          this.m.credits.inc();
+          this.m.credited.inc(answer.accrual / 100);
+          this.stats.credits += 1;
+          this.stats.points += answer.accrual;
+          logger.debug({ order: order.number, accrual: answer.accrual / 100 }, 'order processed and credited');
+        }
+        return;
+      }
+      case 'invalid':
+        await store.applyAccrualResult(order.number, 'INVALID');
+        return;
+      case 'in_progress':
+        return store.rescheduleOrder(order.number, backoffDelay(order.poll_attempts + 1, backoffBaseMs, backoffMaxMs), true);
+      case 'unknown':
+      case 'transient':
+        return store.rescheduleOrder(order.number, backoffDelay(order.poll_attempts + 1, backoffBaseMs, backoffMaxMs), false);
+      case 'rate_limited':
+        return store.releaseClaim(order.number);
+    }
+  }
+}

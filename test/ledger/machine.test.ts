@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { NOTES, abortOutcome, acknowledged, afterCancel, backoffMs, decide, isFinal, localOutcome, shardOf } from '../../src/ledger/orchestrator/machine.js';
+
+test('commit only when both shards hold the money', () => {
+  assert.equal(decide({ result: 'reserved' }, { result: 'reserved' }).decision, 'commit');
+  assert.equal(decide({ result: 'confirmed' }, { result: 'reserved' }).decision, 'commit');
+  for (const other of [{ result: 'timeout' }, { result: 'error' }, { result: 'cancelled' }, { result: 'conflict' }] as const) {
+    assert.equal(decide({ result: 'reserved' }, other).decision, 'abort');
+    assert.equal(decide(other, { result: 'reserved' }).decision, 'abort');
+  }
+});
+
+test('abort reasons: refusals are INVALID with their note, silence is FAILED', () => {
+  assert.deepEqual(decide({ result: 'insufficient_funds' }, { result: 'reserved' }), { decision: 'abort', status: 'INVALID', note: NOTES.insufficientFunds });
+  assert.deepEqual(decide({ result: 'reserved' }, { result: 'unknown_wallet', wallet_id: '2' }), { decision: 'abort', status: 'INVALID', note: NOTES.unknownReceiver });
+  assert.deepEqual(decide({ result: 'unknown_wallet', wallet_id: '1' }, { result: 'timeout' }), { decision: 'abort', status: 'INVALID', note: NOTES.unknownSender });
+  assert.deepEqual(decide({ result: 'insufficient_funds' }, { result: 'timeout' }).status, 'INVALID');
+  assert.deepEqual(decide({ result: 'timeout' }, { result: 'reserved' }), { decision: 'abort', status: 'FAILED', note: 'transaction confirmation limit exceeded' });
+  assert.equal(decide({ result: 'conflict' }, { result: 'reserved' }).note, NOTES.conflict);
+});
+
+test('one-step operations: answer decides, silence means cancel first', () => {
+  assert.equal(localOutcome({ result: 'confirmed' }, '2')?.status, 'SUCCESSFUL');
+  assert.equal(localOutcome({ result: 'insufficient_funds' }, '2')?.note, 'not enough funds in the wallet');
+  assert.equal(localOutcome({ result: 'unknown_wallet', wallet_id: '2' }, '2')?.note, NOTES.unknownReceiver);
+  assert.equal(localOutcome({ result: 'unknown_wallet', wallet_id: '1' }, '2')?.note, NOTES.unknownSender);
+  assert.equal(localOutcome({ result: 'cancelled' }, '2')?.status, 'FAILED');
+  assert.equal(localOutcome({ result: 'timeout' }, '2'), null);
+  assert.equal(localOutcome({ result: 'error' }, '2'), null);
+  assert.equal(afterCancel({ result: 'confirmed' }, '2').status, 'SUCCESSFUL');
+  assert.equal(afterCancel({ result: 'cancelled', reason: 'cancelled' }, '2').note, NOTES.limitExceeded);
+  assert.equal(afterCancel({ result: 'cancelled', reason: 'insufficient_funds' }, '2').status, 'INVALID');
+  assert.equal(afterCancel({ result: 'cancelled', reason: 'unknown_wallet', wallet_id: '2' }, '2').note, NOTES.unknownReceiver);
+});
+
+test('phase 2 acknowledgements', () => {
+  assert.equal(acknowledged('commit', { result: 'confirmed' }), 'ack');
+  assert.equal(acknowledged('commit', { result: 'timeout' }), 'retry');
+  assert.equal(acknowledged('commit', { result: 'error' }), 'retry');
+  assert.equal(acknowledged('commit', { result: 'cancelled', reason: 'cancelled' }), 'anomaly');
+  assert.equal(acknowledged('abort', { result: 'cancelled', reason: 'cancelled' }), 'ack');
+  assert.equal(acknowledged('abort', { result: 'confirmed' }), 'anomaly');
+});
+
+test('a recovery abort is refined by what the shards had refused', () => {
+  const limit = { status: 'FAILED' as const, note: NOTES.limitExceeded };
+  assert.deepEqual(abortOutcome(limit, { result: 'cancelled', reason: 'cancelled' }, { result: 'cancelled', reason: 'cancelled' }), limit);
+  assert.equal(abortOutcome(limit, { result: 'cancelled', reason: 'insufficient_funds' }, { result: 'cancelled', reason: 'cancelled' }).note, NOTES.insufficientFunds);
+  assert.equal(abortOutcome(limit, { result: 'cancelled', reason: 'cancelled' }, { result: 'cancelled', reason: 'unknown_wallet', wallet_id: '9' }).note, NOTES.unknownReceiver);
+  const invalid = { status: 'INVALID' as const, note: NOTES.insufficientFunds };
+  assert.deepEqual(abortOutcome(invalid, { result: 'cancelled', reason: 'cancelled' }, null), invalid);
+});
+
+test('shard of an id of any length, statuses, backoff', () => {
+  assert.equal(shardOf('7', 3), 1);
+  assert.equal(shardOf('0', 2), 0);
+  assert.equal(shardOf('123456789012345678901234567890', 7), Number(123456789012345678901234567890n % 7n));
+  assert.equal(shardOf('9007199254740993', 2), 1); // beyond 2^53: a JS number would say 0
+  assert.ok(isFinal('FAILED') && !isFinal('PROCESSING') && !isFinal('PENDING'));
+  assert.equal(backoffMs(0), 50);
+  assert.equal(backoffMs(100), 2_000);
+});

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { call, signUp, uniqueLogin } from '../support/http.js';
+import { ADMIN_TOKEN, deposit, startLedger, waitAllFinal, waitFinal, type LedgerUnderTest, type LogItem } from '../support/ledger.js';
+
+// Two shards: even wallet ids live on shard 0, odd ones on shard 1.
+let ledger: LedgerUnderTest;
+let url: string;
+let alice: string;
+let bob: string;
+
+async function wallet(token: string, id: string): Promise<void> {
+  const r = await call(url, 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } });
+  assert.equal(r.status, 202, r.text);
+}
+
+async function send(token: string, from: string, to: string, amount: unknown) {
+  return call(url, 'POST', '/api/user/do_transaction', { token, body: { from_id: from, to_id: to, amount } });
+}
+
+async function balance(token: string, id: string) {
+  const r = await call(url, 'GET', `/api/user/balance/${id}`, { token });
+  assert.equal(r.status, 200, r.text);
+  return r.json as { wallet_id: string; balance: number; reserved: number };
+}
+
+before(async () => {
+  ledger = await startLedger(2, { confirmationLimitMs: 2_000, recoveryIntervalMs: 200 });
+  url = ledger.url;
+  alice = await signUp(url, uniqueLogin('alice'), 'pw-alice', '/auth/register');
+  bob = await signUp(url, uniqueLogin('bob'), 'pw-bob', '/auth/register');
+  await wallet(alice, '100'); // shard 0
+  await wallet(alice, '102'); // shard 0
+  await wallet(alice, '101'); // shard 1
+  await wallet(bob, '201'); // shard 1
+  await wallet(bob, '200'); // shard 0
+  const tx = await deposit(url, '100', '1000.50');
+  await waitFinal(url, alice, '100', tx);
+});
+
+after(async () => {
+  await ledger?.stop();
+});
+
+test('register and login: token in header and HttpOnly cookie; 400, 401, 409', async () => {
+  const login = uniqueLogin('carol');
+  const r = await call(url, 'POST', '/auth/register', { body: { login, password: 'pw' } });
+  assert.equal(r.status, 200);
+  assert.match(r.headers.get('authorization') ?? '', /^Bearer \S+$/);
+  assert.match(r.headers.get('set-cookie') ?? '', /token=.+HttpOnly/i);
+  assert.equal((await call(url, 'POST', '/auth/register', { body: { login, password: 'other' } })).status, 409);
+  assert.equal((await call(url, 'POST', '/auth/register', { body: { login: '', password: 'pw' } })).status, 400);
+  assert.equal((await call(url, 'POST', '/auth/register', { body: 'not json', headers: { 'content-type': 'application/json' } })).status, 400);
+  assert.equal((await call(url, 'POST', '/auth/login', { body: { login, password: 'wrong' } })).status, 401);
+  assert.equal((await call(url, 'POST', '/auth/login', { body: { login } })).status, 400);
+  const ok = await call(url, 'POST', '/auth/login', { body: { login, password: 'pw' } });
+  assert.equal(ok.status, 200);
+  const cookie = (ok.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const viaCookie = await call(url, 'POST', '/api/user/create_wallet', { headers: { cookie }, body: { wallet_id: '3001' } });
+  assert.equal(viaCookie.status, 202);
+});
+
+test('every user endpoint needs a token (401)', async () => {
+  assert.equal((await call(url, 'POST', '/api/user/create_wallet', { body: { wallet_id: '5' } })).status, 401);
+  assert.equal((await call(url, 'POST', '/api/user/do_transaction', { body: { from_id: '100', to_id: '101', amount: 1 } })).status, 401);
+  assert.equal((await call(url, 'GET', '/api/user/transactions/100')).status, 401);
+  assert.equal((await call(url, 'GET', '/api/user/balance/100', { token: 'garbage' })).status, 401);
+});
+
+test('create_wallet: 202, 409 taken (by anyone), 400 not digits', async () => {
+  await wallet(alice, '4000');
+  assert.equal((await call(url, 'POST', '/api/user/create_wallet', { token: alice, body: { wallet_id: '4000' } })).status, 409);
+  assert.equal((await call(url, 'POST', '/api/user/create_wallet', { token: bob, body: { wallet_id: '4000' } })).status, 409);
+  for (const body of [{ wallet_id: 'abc' }, { wallet_id: '' }, { wallet_id: '-5' }, { wallet_id: '1.5' }, {}, { wallet_id: null }]) {
+    const r = await call(url, 'POST', '/api/user/create_wallet', { token: alice, body });
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.equal(typeof (r.json as { error: string }).error, 'string');
+  }
+  // ids beyond 2^53 keep every digit and land on id % N
+  const big = '123456789012345678901234567891';
+  await wallet(alice, big);
+  assert.deepEqual(await balance(alice, big), { wallet_id: big, balance: 0, reserved: 0 });
+  const row = await ledger.orchestrator.store.wallet(big);
+  assert.equal(row?.shard, 1);
+});
+
+test('balance and transactions: owner only (403), unknown (404), empty log (204)', async () => {
+  assert.deepEqual(await balance(alice, '100'), { wallet_id: '100', balance: 1000.5, reserved: 0 });
+  assert.equal((await call(url, 'GET', '/api/user/balance/100', { token: bob })).status, 403);
+  assert.equal((await call(url, 'GET', '/api/user/transactions/100', { token: bob })).status, 403);
+  assert.equal((await call(url, 'GET', '/api/user/balance/999999', { token: alice })).status, 404);
+  assert.equal((await call(url, 'GET', '/api/user/transactions/999999', { token: alice })).status, 404);
+  assert.equal((await call(url, 'GET', '/api/user/balance/abc', { token: alice })).status, 400);
+  const empty = await call(url, 'GET', '/api/user/transactions/102', { token: alice });
+  assert.equal(empty.status, 204);
+  assert.equal(empty.text, '');
+});
+
+test('admin deposit: 401 without token, 403 wrong token, 404 unknown wallet, 400 bad amount', async () => {
+  const body = { wallet_id: '101', amount: 5 };
+  assert.equal((await call(url, 'POST', '/api/admin/deposit', { body })).status, 401);
+  assert.equal((await call(url, 'POST', '/api/admin/deposit', { body, token: alice })).status, 403);
+  assert.equal((await call(url, 'POST', '/api/admin/deposit', { body: { wallet_id: '987654', amount: 5 }, token: ADMIN_TOKEN })).status, 404);
+  for (const amount of [0, -1, '1.234', 'x', null]) {
+    assert.equal((await call(url, 'POST', '/api/admin/deposit', { body: { wallet_id: '101', amount }, token: ADMIN_TOKEN })).status, 400, String(amount));
+  }
+  assert.equal((await balance(alice, '101')).balance, 0);
+});
+
+test('do_transaction: 400 for bad ids, amounts, same wallet; 403 for a wallet not yours', async () => {
+  const bad: Array<[unknown, unknown, unknown]> = [
+    ['abc', '101', 1],
+    ['100', '1x', 1],
+    ['100', '101', 0],
+    ['100', '101', -5],
+    ['100', '101', '1.001'],
+    ['100', '101', 1.001],
+    ['100', '101', 'ten'],
+    ['100', '100', 1],
+  ];
+  for (const [from, to, amount] of bad) assert.equal((await send(alice, from as string, to as string, amount)).status, 400, JSON.stringify([from, to, amount]));
+  assert.equal((await send(bob, '100', '201', 1)).status, 403);
+  assert.equal((await send(alice, '55555', '201', 1)).status, 403);
+  assert.equal((await balance(alice, '100')).balance, 1000.5);
+});
+
+test('same-shard and cross-shard transfers succeed; log shows both sides oldest first', async () => {
+  const same = await send(alice, '100', '200', '10.25'); // shard 0 → shard 0
+  assert.equal(same.status, 202);
+  const sameId = (same.json as { tx_id: string }).tx_id;
+  const cross = await send(alice, '100', '201', 20); // shard 0 → shard 1
+  assert.equal(cross.status, 202);
+  const crossId = (cross.json as { tx_id: string }).tx_id;
+  assert.equal((await waitFinal(url, alice, '100', sameId)).status, 'SUCCESSFUL');
+  assert.equal((await waitFinal(url, alice, '100', crossId)).status, 'SUCCESSFUL');
+  assert.deepEqual(await balance(alice, '100'), { wallet_id: '100', balance: 970.25, reserved: 0 });
+  assert.equal((await balance(bob, '200')).balance, 10.25);
+  assert.equal((await balance(bob, '201')).balance, 20);
+  const log = (await call(url, 'GET', '/api/user/transactions/100', { token: alice })).json as LogItem[];
+  const mine = log.filter((e) => e.tx_id === sameId || e.tx_id === crossId);
+  assert.deepEqual(mine.map((e) => [e.amount, e.status]), [['-10.25', 'SUCCESSFUL'], ['-20.00', 'SUCCESSFUL']]);
+  assert.equal(log[0]?.amount, '+1000.50');
+  for (const e of log) {
+    assert.equal(e.wallet_id, '100');
+    assert.match(e.initiated_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
+    assert.equal(typeof e.note, 'string');
+  }
+  const bobLog = (await call(url, 'GET', '/api/user/transactions/201', { token: bob })).json as LogItem[];
+  assert.deepEqual(bobLog.map((e) => e.amount), ['+20.00']);
+});
+
+test('insufficient funds and unknown receiver end INVALID with a note; nothing moves', async () => {
+  for (const to of ['102', '101']) {
+    const r = await send(alice, '102', to === '102' ? '100' : to, 5);
+    const item = await waitFinal(url, alice, '102', (r.json as { tx_id: string }).tx_id);
+    assert.deepEqual([item.status, item.note], ['INVALID', 'not enough funds in the wallet']);
+  }
+  const r = await send(alice, '100', '777777', 5);
+  assert.equal(r.status, 202);
+  const item = await waitFinal(url, alice, '100', (r.json as { tx_id: string }).tx_id);
+  assert.deepEqual([item.status, item.note], ['INVALID', 'receiving wallet does not exist']);
+  assert.deepEqual(await balance(alice, '100'), { wallet_id: '100', balance: 970.25, reserved: 0 });
+});
+
+test('concurrent transfers from one wallet never overdraw it', async () => {
+  await wallet(alice, '500'); // shard 0
+  await waitFinal(url, alice, '500', await deposit(url, '500', 100));
+  const results = await Promise.all(Array.from({ length: 30 }, (_, i) => send(alice, '500', i % 2 === 0 ? '200' : '201', 10)));
+  const ids = results.map((r) => (r.json as { tx_id: string }).tx_id);
+  const finals = await waitAllFinal(url, alice, '500', ids);
+  // on a loaded machine a shard may miss the confirmation limit (FAILED); money still adds up
+  const succeeded = finals.filter((f) => f.status === 'SUCCESSFUL').length;
+  const failed = finals.filter((f) => f.status === 'FAILED').length;
+  assert.ok(succeeded <= 10, `succeeded ${succeeded}`);
+  if (failed === 0) assert.equal(succeeded, 10);
+  assert.ok(finals.every((f) => f.status !== 'INVALID' || f.note === 'not enough funds in the wallet'));
+  assert.deepEqual(await balance(alice, '500'), { wallet_id: '500', balance: 100 - succeeded * 10, reserved: 0 });
+});
+
+test('a shard that does not answer: FAILED with the limit note, hold released after recovery', async () => {
+  await wallet(alice, '600'); // shard 0
+  await waitFinal(url, alice, '600', await deposit(url, '600', 50));
+  await ledger.stopShard(1);
+  try {
+    const r = await send(alice, '600', '201', 30);
+    assert.equal(r.status, 202);
+    const txId = (r.json as { tx_id: string }).tx_id;
+    // the decision (abort) is recorded, but shard 1 cannot acknowledge the cancel yet
+    await new Promise((res) => setTimeout(res, 1_000));
+    const pending = await ledger.orchestrator.store.transaction(txId);
+    assert.equal(pending?.decision, 'abort');
+    await ledger.startShardAt(1);
+    const item = await waitFinal(url, alice, '600', txId);
+    assert.deepEqual([item.status, item.note], ['FAILED', 'transaction confirmation limit exceeded']);
+  } finally {
+    if (!ledger.shards[1]) await ledger.startShardAt(1);
+  }
+  assert.deepEqual(await balance(alice, '600'), { wallet_id: '600', balance: 50, reserved: 0 });
+});

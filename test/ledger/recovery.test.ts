@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import postgres from 'postgres';
+import { call, signUp, uniqueLogin } from '../support/http.js';
+import { SHARD_TOKEN, deposit, startLedger, waitFinal, type LedgerUnderTest } from '../support/ledger.js';
+
+// Transactions left behind by a "crashed" orchestrator are written straight into the log and
+// the shards; the recovery sweep must settle each as SPEC §3 says.
+let ledger: LedgerUnderTest;
+let sql: postgres.Sql;
+let token: string;
+
+const shardUrl = (i: number) => `http://127.0.0.1:${ledger.shardPorts[i]}`;
+async function shardOp(i: number, method: string, path: string, body?: object) {
+  const r = await call(shardUrl(i), method, path, { token: SHARD_TOKEN, ...(body ? { body } : {}) });
+  assert.equal(r.status, 200, r.text);
+  return r.json as Record<string, unknown>;
+}
+async function balance(id: string) {
+  return (await call(ledger.url, 'GET', `/api/user/balance/${id}`, { token })).json as { balance: number; reserved: number };
+}
+async function leftBehind(txId: string, from: string, to: string, amount: number, status: string, decision: string | null) {
+  await ledger.orchestrator.store.insertTransaction({ tx_id: txId, kind: 'transfer', from_wallet: from, to_wallet: to, from_shard: Number(BigInt(from) % 2n), to_shard: Number(BigInt(to) % 2n), amount });
+  await sql.unsafe(`update ledger.transactions set status = $2, decision = $3, outcome_status = case when $3::text = 'commit' then 'SUCCESSFUL' end, outcome_note = case when $3::text = 'commit' then 'transaction completed' end where tx_id = $1`, [
+    txId,
+    status,
+    decision,
+  ]);
+}
+
+before(async () => {
+  ledger = await startLedger(2, { recoveryIntervalMs: 3_600_000, confirmationLimitMs: 1_000 });
+  sql = postgres(ledger.ledgerDb.url, { max: 1, onnotice: () => undefined });
+  token = await signUp(ledger.url, uniqueLogin('rec'), 'pw', '/auth/register');
+  for (const id of ['10', '11', '12', '13']) assert.equal((await call(ledger.url, 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } })).status, 202);
+  await waitFinal(ledger.url, token, '10', await deposit(ledger.url, '10', 100));
+});
+
+after(async () => {
+  await sql?.end();
+  await ledger?.stop();
+});
+
+test('decision commit recorded, holds still open → recovery confirms both', async () => {
+  await leftBehind('rec-commit', '10', '11', 1_000, 'PROCESSING', 'commit');
+  assert.equal((await shardOp(0, 'POST', '/internal/tx/rec-commit/reserve', { wallet_id: '10', kind: 'debit-hold', amount: 1_000 })).result, 'reserved');
+  assert.equal((await shardOp(1, 'POST', '/internal/tx/rec-commit/reserve', { wallet_id: '11', kind: 'pending-credit', amount: 1_000 })).result, 'reserved');
+  await ledger.orchestrator.recovery.sweep();
+  assert.equal((await waitFinal(ledger.url, token, '10', 'rec-commit')).status, 'SUCCESSFUL');
+  assert.deepEqual(await balance('10'), { wallet_id: '10', balance: 90, reserved: 0 });
+  assert.equal((await balance('11')).balance, 10);
+});
+
+test('no decision, one hold open → recovery aborts: hold released, late reserve refused, FAILED', async () => {
+  await leftBehind('rec-abort', '10', '11', 2_000, 'PROCESSING', null);
+  assert.equal((await shardOp(0, 'POST', '/internal/tx/rec-abort/reserve', { wallet_id: '10', kind: 'debit-hold', amount: 2_000 })).result, 'reserved');
+  assert.equal((await balance('10')).reserved, 20);
+  await ledger.orchestrator.recovery.sweep();
+  const item = await waitFinal(ledger.url, token, '10', 'rec-abort');
+  assert.deepEqual([item.status, item.note], ['FAILED', 'transaction confirmation limit exceeded']);
+  assert.deepEqual(await balance('10'), { wallet_id: '10', balance: 90, reserved: 0 });
+  // the reserve that was still on its way to shard 1 arrives after the cancel: refused for good
+  assert.equal((await shardOp(1, 'POST', '/internal/tx/rec-abort/reserve', { wallet_id: '11', kind: 'pending-credit', amount: 2_000 })).result, 'cancelled');
+  assert.equal((await balance('11')).balance, 10);
+  const row = (await sql.unsafe(`select decision from ledger.transactions where tx_id = 'rec-abort'`))[0];
+  assert.equal(row?.decision, 'abort');
+});
+
+test('PENDING cross-shard transfer that never left → recovery runs it', async () => {
+  await leftBehind('rec-pending', '10', '13', 500, 'PENDING', null);
+  await ledger.orchestrator.recovery.sweep();
+  assert.equal((await waitFinal(ledger.url, token, '10', 'rec-pending')).status, 'SUCCESSFUL');
+  assert.equal((await balance('13')).balance, 5);
+  assert.equal((await balance('10')).balance, 85);
+});
+
+test('same-shard transfer applied on the shard but not logged → recovery finds it applied, once', async () => {
+  await leftBehind('rec-local', '10', '12', 500, 'PENDING', null);
+  assert.equal((await shardOp(0, 'POST', '/internal/tx/rec-local/transfer', { from_id: '10', to_id: '12', amount: 500 })).result, 'confirmed');
+  await ledger.orchestrator.recovery.sweep();
+  assert.equal((await waitFinal(ledger.url, token, '10', 'rec-local')).status, 'SUCCESSFUL');
+  assert.equal((await balance('12')).balance, 5);
+  assert.equal((await balance('10')).balance, 80);
+});
+
+test('wallet registered but never created on its shard → recovery creates it', async () => {
+  const userId = Number((await sql.unsafe(`select id from ledger.users limit 1`))[0]?.id);
+  await sql.unsafe(`insert into ledger.wallets (id, owner_id, shard) values ('21', $1, 1)`, [userId]);
+  assert.deepEqual(await shardOp(1, 'GET', '/internal/wallets/21'), { result: 'unknown_wallet' });
+  await ledger.orchestrator.recovery.sweep();
+  assert.equal((await shardOp(1, 'GET', '/internal/wallets/21')).result, 'ok');
+  assert.equal((await sql.unsafe(`select state from ledger.wallets where id = '21'`))[0]?.state, 'active');
+});

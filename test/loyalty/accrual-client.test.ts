@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { AccrualClient, DEFAULT_RETRY_AFTER_MS, interpretAnswer, parseLimitPerMinute, parseRetryAfter } from '../../src/loyalty/accrual-client.js';
+import { backoffDelay, quickRetryDelay } from '../../src/loyalty/poller.js';
+import { RATE_HEADROOM, RateGate } from '../../src/loyalty/rate-gate.js';
+import { FakeAccrual, processed, status, tooMany } from '../support/fake-accrual.js';
+import { freePort } from '../support/process.js';
+
+const N = '12345678903';
+
+describe('interpretAnswer', () => {
+  test('PROCESSED with accrual → hundredths, rounded half-up once', () => {
+    assert.deepEqual(interpretAnswer(N, 200, undefined, JSON.stringify({ order: N, status: 'PROCESSED', accrual: 729.98 })), { kind: 'processed', accrual: 72998 });
+    assert.deepEqual(interpretAnswer(N, 200, undefined, JSON.stringify({ order: N, status: 'PROCESSED', accrual: 0.005 })), { kind: 'processed', accrual: 1 });
+    assert.deepEqual(interpretAnswer(N, 200, undefined, `{"order":"${N}","status":"PROCESSED","accrual":500}`), { kind: 'processed', accrual: 50000 });
+  });
+  test('PROCESSED without accrual → 0', () => {
+    assert.deepEqual(interpretAnswer(N, 200, undefined, JSON.stringify({ order: N, status: 'PROCESSED' })), { kind: 'processed', accrual: 0 });
+  });
+  test('INVALID, REGISTERED, PROCESSING, 204', () => {
+    assert.deepEqual(interpretAnswer(N, 200, undefined, JSON.stringify({ order: N, status: 'INVALID' })), { kind: 'invalid' });
+    assert.deepEqual(interpretAnswer(N, 200, undefined, JSON.stringify({ order: N, status: 'REGISTERED' })), { kind: 'in_progress', status: 'REGISTERED' });
+    assert.deepEqual(interpretAnswer(N, 200, undefined, JSON.stringify({ order: N, status: 'PROCESSING' })), { kind: 'in_progress', status: 'PROCESSING' });
+    assert.deepEqual(interpretAnswer(N, 204, undefined, ''), { kind: 'unknown' });
+  });
+  test('malformed 200 bodies are transient, never processed', () => {
+    for (const body of [
+      'not json',
+      '[]',
+      'null',
+      JSON.stringify({ order: N, status: 'DONE' }),
+      JSON.stringify({ order: '79927398713', status: 'PROCESSED', accrual: 5 }),
+      JSON.stringify({ order: Number(N), status: 'PROCESSED', accrual: 5 }),
+      JSON.stringify({ order: N, status: 'PROCESSED', accrual: -1 }),
+      JSON.stringify({ order: N, status: 'PROCESSED', accrual: '5' }),
+      JSON.stringify({ status: 'PROCESSED', accrual: 5 }),
+    ]) {
+      const a = interpretAnswer(N, 200, undefined, body);
+      assert.equal(a.kind, 'transient', body);
+      assert.match((a as { reason: string }).reason, /^malformed/);
+    }
+  });
+  test('429: Retry-After seconds and limit from the body', () => {
+    assert.deepEqual(interpretAnswer(N, 429, '60', 'No more than 6000 requests per minute allowed'), { kind: 'rate_limited', retryAfterMs: 60_000, limitPerMinute: 6000 });
+    assert.deepEqual(interpretAnswer(N, 429, undefined, 'slow down'), { kind: 'rate_limited', retryAfterMs: DEFAULT_RETRY_AFTER_MS, limitPerMinute: undefined });
+  });
+  test('5xx and other statuses are transient', () => {
+    assert.deepEqual(interpretAnswer(N, 500, undefined, ''), { kind: 'transient', reason: 'HTTP 500' });
+    assert.deepEqual(interpretAnswer(N, 503, '5', ''), { kind: 'transient', reason: 'HTTP 503' });
+  });
+});
+
+describe('Retry-After and limit parsing', () => {
+  test('delta seconds', () => {
+    assert.equal(parseRetryAfter('0'), 0);
+    assert.equal(parseRetryAfter(' 3 '), 3000);
+  });
+  test('HTTP date', () => {
+    const now = Date.parse('Sun, 06 Nov 1994 08:49:07 GMT');
+    assert.equal(parseRetryAfter('Sun, 06 Nov 1994 08:49:37 GMT', now), 30_000);
+    assert.equal(parseRetryAfter('Sun, 06 Nov 1994 08:48:00 GMT', now), 0); // in the past: no wait
+  });
+  test('garbage is ignored', () => {
+    for (const v of ['', 'soon', '-5', '1.5', undefined]) assert.equal(parseRetryAfter(v), undefined, String(v));
+  });
+  test('limit N', () => {
+    assert.equal(parseLimitPerMinute('No more than 1000 requests per minute allowed'), 1000);
+    assert.equal(parseLimitPerMinute('no more than 7 requests per minute allowed\n'), 7);
+    assert.equal(parseLimitPerMinute('Too Many Requests'), undefined);
+    assert.equal(parseLimitPerMinute('No more than 0 requests per minute allowed'), undefined);
+  });
+});
+
+describe('backoff', () => {
+  test('doubles from the base, capped, jitter within ±10 %', () => {
+    assert.equal(backoffDelay(1, 1000, 60_000, () => 0.5), 1000);
+    assert.equal(backoffDelay(2, 1000, 60_000, () => 0.5), 2000);
+    assert.equal(backoffDelay(4, 1000, 60_000, () => 0.5), 8000);
+    assert.equal(backoffDelay(30, 1000, 60_000, () => 0.99), 60_000);
+    assert.equal(backoffDelay(1000, 1000, 60_000, () => 0), 54_000);
+    assert.equal(backoffDelay(1, 1000, 60_000, () => 0), 900);
+    assert.equal(quickRetryDelay(0), 100);
+    assert.equal(quickRetryDelay(2), 400);
+  });
+});
+
+describe('RateGate', () => {
+  test('open by default, pause blocks until it ends and is never shortened', () => {
+    let now = 0;
+    const gate = new RateGate(() => now);
+    assert.equal(gate.tryTake(), 0);
+    gate.pause(5000);
+    gate.pause(1000);
+    assert.equal(gate.tryTake(), 5000);
+    now = 4999;
+    assert.equal(gate.tryTake(), 1);
+    now = 5000;
+    assert.equal(gate.tryTake(), 0);
+  });
+  test('learnt limit: slightly under N/60 per second, small burst', () => {
+    let now = 0;
+    const gate = new RateGate(() => now);
+    gate.setLimitPerMinute(6000);
+    assert.equal(gate.limitPerSecond, 100 * RATE_HEADROOM);
+    let taken = 0;
+    // simulate 60 s in 1 ms steps, taking whenever allowed
+    for (now = 0; now < 60_000; now++) {
+      while (gate.tryTake() === 0) taken++;
+    }
+    assert.ok(taken <= 6000, `took ${taken} in a minute`);
+    assert.ok(taken >= 5800, `took only ${taken} in a minute`);
+  });
+});
+
+describe('AccrualClient over HTTP', () => {
+  let fake: FakeAccrual;
+  let client: AccrualClient;
+  before(async () => {
+    fake = await FakeAccrual.start();
+    client = new AccrualClient(fake.url, { timeoutMs: 300, connections: 4 });
+  });
+  after(async () => {
+    await client.close();
+    await fake.close();
+  });
+
+  test('maps real answers', async () => {
+    fake.script('1', processed('1', 12.345));
+    fake.script('2', status('2', 'PROCESSING'));
+    fake.script('3', { status: 204 });
+    fake.script('4', tooMany('7', 120));
+    fake.script('5', { status: 502, body: 'bad gateway' });
+    fake.script('6', { status: 200, body: '{"order":"6","status":' });
+    assert.deepEqual(await client.ask('1'), { kind: 'processed', accrual: 1235 });
+    assert.deepEqual(await client.ask('2'), { kind: 'in_progress', status: 'PROCESSING' });
+    assert.deepEqual(await client.ask('3'), { kind: 'unknown' });
+    assert.deepEqual(await client.ask('4'), { kind: 'rate_limited', retryAfterMs: 7000, limitPerMinute: 120 });
+    assert.deepEqual(await client.ask('5'), { kind: 'transient', reason: 'HTTP 502' });
+    assert.equal((await client.ask('6')).kind, 'transient');
+  });
+
+  test('a server that never answers times out', async () => {
+    fake.script('7', 'hang');
+    const t0 = Date.now();
+    assert.deepEqual(await client.ask('7'), { kind: 'transient', reason: 'timeout' });
+    const took = Date.now() - t0;
+    assert.ok(took >= 280 && took < 1500, `took ${took} ms`);
+  });
+
+  test('a dropped connection and a refused one are transient', async () => {
+    fake.script('8', 'reset');
+    assert.equal((await client.ask('8')).kind, 'transient');
+    const dead = new AccrualClient(`http://127.0.0.1:${await freePort()}`, { timeoutMs: 300, connections: 1 });
+    const a = await dead.ask('9');
+    await dead.close();
+    assert.equal(a.kind, 'transient');
+    assert.match((a as { reason: string }).reason, /connection error/);
+  });
+
+  test('a base URL with a path prefix is kept', async () => {
+    const prefixed = new AccrualClient(`${fake.url}/`, { timeoutMs: 300, connections: 1 });
+    fake.script('10', processed('10'));
+    assert.deepEqual(await prefixed.ask('10'), { kind: 'processed', accrual: 0 });
+    await prefixed.close();
+  });
+});

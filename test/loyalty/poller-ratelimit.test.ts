@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { FakeAccrual, orderNumber, processed, tooMany, type FakeReply } from '../support/fake-accrual.js';
+import { call } from '../support/http.js';
+import { eventually, inspect, newUser, upload } from '../support/poller.js';
+import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
+import { startBin, type ServiceProcess } from '../support/process.js';
+
+/** Most requests seen in any window of `ms` among `times`. */
+function maxInWindow(times: number[], ms: number): number {
+  const t = [...times].sort((a, b) => a - b);
+  let best = 0;
+  for (let i = 0, j = 0; i < t.length; i++) {
+    while ((t[i] ?? 0) - (t[j] ?? 0) >= ms) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+describe('accrual poller under a rate limit (429)', () => {
+  let db: FreshDatabase;
+  let fake: FakeAccrual;
+  let gm: ServiceProcess;
+  let look: ReturnType<typeof inspect>;
+
+  before(async () => {
+    db = await freshDatabase('gm_poll');
+    fake = await FakeAccrual.start();
+    gm = await startBin('gophermart', {
+      DATABASE_URI: db.url,
+      ACCRUAL_SYSTEM_ADDRESS: fake.url,
+      ACCRUAL_TIMEOUT: '1s',
+      POLL_LEASE: '3s',
+      POLL_CONCURRENCY: '8',
+    });
+    look = inspect(db.url);
+  });
+  after(async () => {
+    await gm?.stop();
+    await look?.close();
+    await fake?.close();
+    await db?.drop();
+  });
+
+  test('one 429 pauses every request of the process until Retry-After, then the rate adapts to N', async () => {
+    const user = await newUser(gm.url);
+    const numbers = Array.from({ length: 30 }, () => orderNumber());
+    let served = 0;
+    let t429 = 0;
+    fake.intercept = (n): FakeReply => {
+      served += 1;
+      if (served === 6) {
+        t429 = Date.now();
+        return tooMany('1', 600); // 600/min → the poller should settle just under 10/s
+      }
+      return { ...(processed(n, 1) as object), delayMs: 300 } as FakeReply;
+    };
+    for (const n of numbers) await upload(gm.url, user.token, n);
+    for (const n of numbers) await eventually(`${n} PROCESSED`, () => look.statusIs(n, 'PROCESSED'), 15_000);
+    fake.intercept = undefined;
+
+    assert.ok(t429 > 0, 'the 429 was served');
+    const during = fake.requests.filter((r) => r.at > t429 + 50 && r.at < t429 + 950);
+    assert.equal(during.length, 0, `requests during the pause: ${during.map((r) => r.at - t429).join(', ')} ms after the 429`);
+    // After the pause: no burst above ~10/s (9.7/s plus a small bucket).
+    const afterPause = fake.requests.filter((r) => r.at >= t429 + 950).map((r) => r.at);
+    assert.ok(afterPause.length >= 20, `only ${afterPause.length} requests after the pause`);
+    const peak = maxInWindow(afterPause, 1000);
+    assert.ok(peak <= 12, `${peak} requests in one second after learning the 600/min limit`);
+    // Every order asked once, plus one repeat for the order that got the 429; credited once each.
+    assert.equal(fake.requests.length, 31);
+    assert.equal(await look.balance(user.login), 30 * 100);
+
+    const metrics = await call(gm.url, 'GET', '/metrics');
+    assert.match(metrics.text, /gophermart_accrual_requests_total\{outcome="rate_limited"[^}]*\} 1\b/);
+    assert.match(metrics.text, /gophermart_accrual_rate_limit_per_second\{[^}]*\} 9\.7/);
+  });
+
+  test('Retry-After as an HTTP date is honoured too', async () => {
+    const user = await newUser(gm.url);
+    const n = orderNumber();
+    const m = orderNumber();
+    let t429 = 0;
+    let sent = false;
+    const before = fake.requests.length;
+    fake.intercept = (num): FakeReply => {
+      if (!sent) {
+        sent = true;
+        t429 = Date.now();
+        // HTTP dates have whole seconds: this is 1–2 s from now.
+        return tooMany(new Date(Math.floor(Date.now() / 1000) * 1000 + 2000).toUTCString(), 600);
+      }
+      return processed(num, 2);
+    };
+    await upload(gm.url, user.token, n);
+    await upload(gm.url, user.token, m);
+    await eventually('both PROCESSED', async () => ((await look.statusIs(n, 'PROCESSED')) && (await look.statusIs(m, 'PROCESSED')) ? true : undefined), 8000);
+    fake.intercept = undefined;
+    const later = fake.requests.slice(before).filter((r) => r.at > t429 + 50);
+    assert.ok(later.length >= 2);
+    assert.ok(later.every((r) => r.at >= t429 + 900), `asked again ${later.map((r) => r.at - t429).join(', ')} ms after a 1–2 s Retry-After date`);
+    assert.equal(await look.balance(user.login), 400);
+  });
+});

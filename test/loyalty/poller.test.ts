@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { openDatabase } from '../../src/kernel/db/open.js';
+import { LoyaltyStore } from '../../src/loyalty/store.js';
+import { FakeAccrual, orderNumber, processed, status, unknown } from '../support/fake-accrual.js';
+import { call } from '../support/http.js';
+import { eventually, inspect, newUser, upload } from '../support/poller.js';
+import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
+import { startBin, type ServiceProcess } from '../support/process.js';
+
+// One bin/gophermart against one fake accrual service; every test uses its own order numbers.
+describe('accrual poller (bin/gophermart + fake accrual service)', () => {
+  let db: FreshDatabase;
+  let fake: FakeAccrual;
+  let gm: ServiceProcess;
+  let look: ReturnType<typeof inspect>;
+  let user: { login: string; token: string };
+
+  before(async () => {
+    db = await freshDatabase('gm_poll');
+    fake = await FakeAccrual.start();
+    gm = await startBin('gophermart', {
+      DATABASE_URI: db.url,
+      ACCRUAL_SYSTEM_ADDRESS: fake.url,
+      ACCRUAL_TIMEOUT: '300ms',
+      ACCRUAL_RETRIES: '2',
+      POLL_BACKOFF_BASE: '200ms',
+      POLL_BACKOFF_MAX: '1s',
+      POLL_LEASE: '2s',
+      POLL_CONCURRENCY: '8',
+    });
+    look = inspect(db.url);
+    user = await newUser(gm.url);
+  });
+  after(async () => {
+    await gm?.stop();
+    await look?.close();
+    await fake?.close();
+    await db?.drop();
+  });
+
+  test('PROCESSED: status and credit, asked within a second of the upload', async () => {
+    const n = orderNumber();
+    fake.script(n, processed(n, 729.98));
+    const before = await look.balance(user.login);
+    const t0 = Date.now();
+    await upload(gm.url, user.token, n);
+    await eventually('PROCESSED', () => look.statusIs(n, 'PROCESSED'));
+    const first = fake.seen(n)[0];
+    assert.ok(first && first.at - t0 < 1000, `first question after ${first ? first.at - t0 : '∞'} ms`);
+    assert.equal(await look.balance(user.login), before + 72998);
+    const list = await call(gm.url, 'GET', '/api/user/orders', { token: user.token });
+    const mine = (list.json as { number: string; status: string; accrual?: number }[]).find((o) => o.number === n);
+    assert.deepEqual({ status: mine?.status, accrual: mine?.accrual }, { status: 'PROCESSED', accrual: 729.98 });
+  });
+
+  test('PROCESSED without accrual: final, nothing credited, no accrual field', async () => {
+    const n = orderNumber();
+    fake.script(n, processed(n));
+    const before = await look.balance(user.login);
+    await upload(gm.url, user.token, n);
+    await eventually('PROCESSED', () => look.statusIs(n, 'PROCESSED'));
+    assert.equal(await look.balance(user.login), before);
+    const list = await call(gm.url, 'GET', '/api/user/orders', { token: user.token });
+    const mine = (list.json as Record<string, unknown>[]).find((o) => o.number === n);
+    assert.equal(mine?.status, 'PROCESSED');
+    assert.equal('accrual' in (mine ?? {}), false);
+  });
+
+  test('INVALID is final: never asked again, nothing credited', async () => {
+    const n = orderNumber();
+    fake.script(n, status(n, 'INVALID'));
+    const before = await look.balance(user.login);
+    await upload(gm.url, user.token, n);
+    await eventually('INVALID', () => look.statusIs(n, 'INVALID'));
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(fake.seen(n).length, 1);
+    assert.equal(await look.balance(user.login), before);
+  });
+
+  test('REGISTERED → PROCESSING, then PROCESSED with credit', async () => {
+    const n = orderNumber();
+    fake.script(n, status(n, 'REGISTERED'), status(n, 'PROCESSING'), processed(n, 10));
+    const before = await look.balance(user.login);
+    await upload(gm.url, user.token, n);
+    const mid = await eventually('PROCESSING', () => look.statusIs(n, 'PROCESSING'));
+    assert.ok(mid.poll_attempts >= 1);
+    await eventually('PROCESSED', () => look.statusIs(n, 'PROCESSED'));
+    assert.equal(fake.seen(n).length, 3);
+    assert.equal(await look.balance(user.login), before + 1000);
+  });
+
+  test('204 keeps the order NEW and it is asked again less and less often; it does not block others', async () => {
+    const stuck = orderNumber();
+    fake.script(stuck, unknown);
+    await upload(gm.url, user.token, stuck);
+    // Many orders behind the stuck one all finish promptly: no head-of-line blocking.
+    const others = Array.from({ length: 24 }, () => orderNumber());
+    for (const n of others) fake.script(n, processed(n, 1));
+    const t0 = Date.now();
+    for (const n of others) await upload(gm.url, user.token, n);
+    for (const n of others) await eventually(`${n} PROCESSED`, () => look.statusIs(n, 'PROCESSED'), 5000);
+    const othersDone = Date.now() - t0;
+    assert.ok(othersDone < 3000, `others took ${othersDone} ms`);
+    await new Promise((r) => setTimeout(r, 2500));
+    const o = await look.order(stuck);
+    assert.equal(o?.status, 'NEW');
+    const seen = fake.seen(stuck).map((r) => r.at);
+    assert.ok(seen.length >= 3 && seen.length <= 8, `asked ${seen.length} times`);
+    const gaps = seen.slice(1).map((t, i) => t - (seen[i] ?? 0));
+    assert.ok((gaps[1] ?? 0) > (gaps[0] ?? 0) * 1.3, `gaps should grow: ${gaps.join(', ')}`);
+    assert.ok(gaps.every((g) => g < 1400), `gaps should be capped at ~1 s: ${gaps.join(', ')}`);
+    assert.equal(o?.poll_attempts, seen.length);
+    // Once the accrual service knows it, it completes.
+    fake.script(stuck, processed(stuck, 2));
+    await eventually('stuck PROCESSED', () => look.statusIs(stuck, 'PROCESSED'), 4000);
+  });
+
+  test('5xx: quick retries, then a later round', async () => {
+    const n = orderNumber();
+    const e500 = { status: 500, body: 'oops' };
+    fake.script(n, e500, e500, e500, processed(n, 3));
+    const before = await look.balance(user.login);
+    await upload(gm.url, user.token, n);
+    await eventually('PROCESSED', () => look.statusIs(n, 'PROCESSED'), 5000);
+    const at = fake.seen(n).map((r) => r.at);
+    assert.equal(at.length, 4);
+    // 1 try + 2 quick retries (100 ms, 200 ms) …
+    assert.ok((at[2] ?? 0) - (at[0] ?? 0) < 800, `quick retries took ${(at[2] ?? 0) - (at[0] ?? 0)} ms`);
+    // … then the order waits for its backoff (≥ 0.9 × 200 ms)
+    assert.ok((at[3] ?? 0) - (at[2] ?? 0) >= 170, `later round after ${(at[3] ?? 0) - (at[2] ?? 0)} ms`);
+    assert.equal(await look.balance(user.login), before + 300);
+  });
+
+  test('timeouts and dropped connections are retried', async () => {
+    const n = orderNumber();
+    fake.script(n, 'hang', 'reset', processed(n, 4));
+    const before = await look.balance(user.login);
+    const t0 = Date.now();
+    await upload(gm.url, user.token, n);
+    await eventually('PROCESSED', () => look.statusIs(n, 'PROCESSED'), 5000);
+    assert.ok(Date.now() - t0 >= 300, 'the hung request must have timed out first');
+    assert.equal(fake.seen(n).length, 3);
+    assert.equal(await look.balance(user.login), before + 400);
+  });
+
+  test('malformed 200 bodies are never credited, and the order is asked again', async () => {
+    const n = orderNumber();
+    const bad = [
+      { status: 200, body: 'garbage{' },
+      { status: 200, body: { order: n, status: 'DONE', accrual: 5 } },
+      { status: 200, body: { order: '79927398713', status: 'PROCESSED', accrual: 5 } },
+      { status: 200, body: { order: n, status: 'PROCESSED', accrual: -5 } },
+    ];
+    fake.script(n, ...bad, processed(n, 5));
+    const before = await look.balance(user.login);
+    await upload(gm.url, user.token, n);
+    await eventually('5 answers', async () => (fake.seen(n).length >= 4 ? true : undefined), 8000);
+    const mid = await look.order(n);
+    if (fake.seen(n).length === 4) assert.notEqual(mid?.status, 'PROCESSED');
+    await eventually('PROCESSED', () => look.statusIs(n, 'PROCESSED'), 8000);
+    assert.equal(fake.seen(n).length, 5);
+    assert.equal(await look.balance(user.login), before + 500);
+  });
+
+  test('a PROCESSED answer applied twice (or concurrently) credits once', async () => {
+    // The store's guarantee, exercised directly on the same database the service uses.
+    const n = orderNumber();
+    fake.script(n, 'hang'); // keep the service's own poller from finishing it first
+    await upload(gm.url, user.token, n);
+    const before = await look.balance(user.login);
+    const database = await openDatabase({ url: db.url, embeddedDir: 'unused', poolSize: 4, applicationName: 'test' });
+    try {
+      const store = new LoyaltyStore(database);
+      const results = await Promise.all([1, 2, 3, 4].map(() => store.applyAccrualResult(n, 'PROCESSED', 1234)));
+      assert.equal(results.filter(Boolean).length, 1);
+      assert.equal(await store.applyAccrualResult(n, 'PROCESSED', 1234), false);
+      assert.equal(await store.applyAccrualResult(n, 'INVALID'), false);
+    } finally {
+      await database.close();
+    }
+    assert.equal(await look.balance(user.login), before + 1234);
+    assert.equal((await look.order(n))?.status, 'PROCESSED');
+  });
+
+  test('metrics: queue depth, requests by outcome, credits', async () => {
+    const r = await call(gm.url, 'GET', '/metrics');
+    assert.equal(r.status, 200);
+    assert.match(r.text, /gophermart_orders\{status="PROCESSED"[^}]*\} [1-9]/);
+    assert.match(r.text, /gophermart_orders\{status="NEW"[^}]*\} \d/);
+    assert.match(r.text, /gophermart_orders_due\{[^}]*\} \d/);
+    assert.match(r.text, /gophermart_accrual_requests_total\{outcome="processed"[^}]*\} [1-9]/);
+    assert.match(r.text, /gophermart_accrual_requests_total\{outcome="unknown"[^}]*\} [1-9]/);
+    assert.match(r.text, /gophermart_accrual_requests_total\{outcome="server_error"[^}]*\} [1-9]/);
+    assert.match(r.text, /gophermart_accrual_requests_total\{outcome="timeout"[^}]*\} [1-9]/);
+    assert.match(r.text, /gophermart_accrual_requests_total\{outcome="malformed"[^}]*\} [1-9]/);
+    assert.match(r.text, /gophermart_accrual_credits_total\{[^}]*\} [1-9]/);
+    assert.match(r.text, /gophermart_accrual_credited_points_total\{[^}]*\} [1-9]/);
+  });
+
+  test('SIGTERM: the poller stops cleanly and hands back its claims', async () => {
+    const n = orderNumber();
+    fake.script(n, 'hang');
+    await upload(gm.url, user.token, n);
+    await eventually('claimed', async () => ((await look.order(n))?.claimed_until ? true : undefined));
+    const code = await gm.stop('SIGTERM');
+    assert.equal(code, 0);
+    const o = await look.order(n);
+    assert.equal(o?.status, 'NEW');
+    assert.equal(o?.claimed_until, null);
+  });
+});

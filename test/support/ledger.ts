@@ -1,0 +1,120 @@
+import { createLogger } from '../../src/kernel/logger.js';
+import { orchestratorSettings, type OrchestratorConfig } from '../../src/ledger/orchestrator/config.js';
+import { startOrchestrator, type OrchestratorRunning } from '../../src/ledger/orchestrator/main.js';
+import { shardSettings, type ShardConfig } from '../../src/ledger/shard/config.js';
+import { startShard, type ShardRunning } from '../../src/ledger/shard/main.js';
+import { call } from './http.js';
+import { freshDatabase, type FreshDatabase } from './postgres.js';
+import { freePort } from './process.js';
+
+export const SHARD_TOKEN = 'ledger-test-shard-token';
+export const ADMIN_TOKEN = 'ledger-test-admin-token';
+
+function defaults<T>(specs: Record<string, { default: unknown }>): T {
+  return Object.fromEntries(Object.entries(specs).map(([k, s]) => [k, s.default])) as T;
+}
+
+export interface LedgerUnderTest {
+  url: string;
+  orchestrator: OrchestratorRunning;
+  shards: Array<ShardRunning | null>;
+  shardDbs: FreshDatabase[];
+  shardPorts: number[];
+  ledgerDb: FreshDatabase;
+  startShardAt(i: number): Promise<void>;
+  stopShard(i: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * An orchestrator and N shards in this process, each on its own fresh PostgreSQL database and
+ * its own loopback port (fixed, so a stopped shard comes back where the orchestrator expects).
+ */
+export async function startLedger(n: number, over: Partial<OrchestratorConfig> = {}): Promise<LedgerUnderTest> {
+  const logger = createLogger('ledger-test', 'silent');
+  const shardDbs = await Promise.all(Array.from({ length: n }, () => freshDatabase('ledger_shard')));
+  const ledgerDb = await freshDatabase('ledger_orch');
+  const shardPorts = await Promise.all(shardDbs.map(() => freePort()));
+  const shards: Array<ShardRunning | null> = shardDbs.map(() => null);
+  const startShardAt = async (i: number): Promise<void> => {
+    const config: ShardConfig = {
+      ...defaults<ShardConfig>(shardSettings),
+      address: `127.0.0.1:${shardPorts[i]}`,
+      databaseUri: shardDbs[i]?.url,
+      databasePoolSize: 4,
+      shardToken: SHARD_TOKEN,
+    };
+    shards[i] = await startShard(config, { logger });
+  };
+  for (let i = 0; i < n; i++) await startShardAt(i);
+  const orchestrator = await startOrchestrator(
+    {
+      ...defaults<OrchestratorConfig>(orchestratorSettings),
+      address: '127.0.0.1:0',
+      databaseUri: ledgerDb.url,
+      databasePoolSize: 6,
+      shards: shardPorts.map((p) => `127.0.0.1:${p}`),
+      shardToken: SHARD_TOKEN,
+      adminToken: ADMIN_TOKEN,
+      ...over,
+    },
+    { logger },
+  );
+  return {
+    url: orchestrator.url,
+    orchestrator,
+    shards,
+    shardDbs,
+    shardPorts,
+    ledgerDb,
+    startShardAt,
+    async stopShard(i) {
+      await shards[i]?.stop();
+      shards[i] = null;
+    },
+    async stop() {
+      await orchestrator.stop();
+      for (const s of shards) await s?.stop();
+      await Promise.all([...shardDbs, ledgerDb].map((d) => d.drop()));
+    },
+  };
+}
+
+export interface LogItem {
+  tx_id: string;
+  wallet_id: string;
+  amount: string;
+  status: string;
+  note: string;
+  initiated_at: string;
+}
+
+/** Polls a wallet's log until the transaction is final; returns its entry. */
+export async function waitFinal(url: string, token: string, walletId: string, txId: string, timeoutMs = 15_000): Promise<LogItem> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await call(url, 'GET', `/api/user/transactions/${walletId}`, { token });
+    const item = r.status === 200 ? (r.json as LogItem[]).find((e) => e.tx_id === txId) : undefined;
+    if (item && ['SUCCESSFUL', 'INVALID', 'FAILED'].includes(item.status)) return item;
+    if (Date.now() > deadline) throw new Error(`transaction ${txId} not final within ${timeoutMs} ms: ${JSON.stringify(item)}`);
+    await new Promise((res) => setTimeout(res, 25));
+  }
+}
+
+export async function deposit(url: string, walletId: string, amount: string | number): Promise<string> {
+  const r = await call(url, 'POST', '/api/admin/deposit', { token: ADMIN_TOKEN, body: { wallet_id: walletId, amount } });
+  if (r.status !== 202) throw new Error(`deposit: ${r.status} ${r.text}`);
+  return (r.json as { tx_id: string }).tx_id;
+}
+
+/** Polls a wallet's log until all the given transactions are final; one request per round. */
+export async function waitAllFinal(url: string, token: string, walletId: string, txIds: string[], timeoutMs = 30_000): Promise<LogItem[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await call(url, 'GET', `/api/user/transactions/${walletId}`, { token });
+    const items = r.status === 200 ? (r.json as LogItem[]).filter((e) => txIds.includes(e.tx_id)) : [];
+    if (items.length === txIds.length && items.every((i) => ['SUCCESSFUL', 'INVALID', 'FAILED'].includes(i.status))) return items;
+    if (Date.now() > deadline) throw new Error(`transactions not final within ${timeoutMs} ms: ${JSON.stringify(items.filter((i) => !['SUCCESSFUL', 'INVALID', 'FAILED'].includes(i.status)))}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}

@@ -1,0 +1,53 @@
+import postgres from 'postgres';
+import { call, signUp, uniqueLogin } from './http.js';
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000, everyMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export async function newUser(base: string): Promise<{ login: string; token: string }> {
+  const login = uniqueLogin('poll');
+  return { login, token: await signUp(base, login) };
+}
+
+export async function upload(base: string, token: string, number: string): Promise<void> {
+  const r = await call(base, 'POST', '/api/user/orders', { body: number, token, headers: { 'content-type': 'text/plain' } });
+  if (r.status !== 202) throw new Error(`upload ${number}: ${r.status} ${r.text}`);
+}
+
+export interface OrderState {
+  status: string;
+  accrual: number;
+  poll_attempts: number;
+  claimed_until: Date | null;
+}
+
+/** Direct read access to the gophermart schema, for assertions the API cannot express. */
+export function inspect(url: string) {
+  const sql = postgres(url, { max: 2, onnotice: () => undefined, types: { bigint: postgres.BigInt } });
+  return {
+    sql,
+    async order(number: string): Promise<OrderState | undefined> {
+      const rows = await sql<{ status: string; accrual: bigint; poll_attempts: number; claimed_until: Date | null }[]>`
+        select status, accrual, poll_attempts, claimed_until from gophermart.orders where number = ${number}`;
+      const r = rows[0];
+      return r ? { ...r, accrual: Number(r.accrual) } : undefined;
+    },
+    async balance(login: string): Promise<number> {
+      const rows = await sql<{ balance: bigint }[]>`select balance from gophermart.users where login = ${login}`;
+      return Number(rows[0]?.balance ?? -1);
+    },
+    async statusIs(number: string, status: string): Promise<OrderState | undefined> {
+      const o = await this.order(number);
+      return o?.status === status ? o : undefined;
+    },
+    close: () => sql.end({ timeout: 1 }),
+  };
+}
