@@ -5,7 +5,7 @@ import { ErrorBody, type HttpApp } from '../kernel/http/server.js';
 import { hundredthsToNumber } from '../kernel/money.js';
 import { MATCH_MAX } from './migrations.js';
 import type { FixedWindowLimiter } from './rate-limit.js';
-import { decimalToNumber } from './rules.js';
+import { decimalToNumber } from '../kernel/decimal.js';
 import { ORDER_NUMBER_MAX, checkOrder, checkRule, type AccrualService, type OrderProblem, type RuleProblem } from './service.js';
 
 const Err = Type.Ref(ErrorBody);

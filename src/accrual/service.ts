@@ -1,7 +1,8 @@
 import { MAX_AMOUNT_HUNDREDTHS } from '../kernel/money.js';
 import { isDigits, isValidLuhn } from '../kernel/luhn.js';
 import { MATCH_MAX } from './migrations.js';
-import { decimalExceeds, decimalFromNumber, type Decimal, type Good, type RewardType } from './rules.js';
+import { decimalFromNumber, type Decimal } from '../kernel/decimal.js';
+import { decimalExceeds, type Good, type RewardType } from './rules.js';
 import type { AccrualStore, OrderView } from './store.js';
 
 /** Order numbers are digit strings of any length in principle; this bound keeps keys indexable. */

@@ -1,5 +1,6 @@
 import type { Database, Queryable } from '../kernel/db/database.js';
-import { decimalToText, parseDecimal, type Good, type Rule, type RewardType } from './rules.js';
+import { decimalToText, parseDecimal } from '../kernel/decimal.js';
+import type { Good, Rule, RewardType } from './rules.js';
 
 export type AccrualStatus = 'REGISTERED' | 'PROCESSING' | 'INVALID' | 'PROCESSED';
 

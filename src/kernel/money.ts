@@ -3,6 +3,8 @@
  * the only place that converts between JSON numbers / decimal strings and hundredths.
  */
 
+import { decimalFromNumber, parseDecimal, type Decimal } from './decimal.js';
+
 /** Largest accepted amount: keeps every sum of amounts far inside Number.MAX_SAFE_INTEGER. */
 export const MAX_AMOUNT_HUNDREDTHS = 1_000_000_000_000_00; // one trillion units
 
@@ -10,43 +12,15 @@ export type AmountParse =
   | { ok: true; hundredths: number }
   | { ok: false; reason: 'not_a_number' | 'not_positive' | 'too_many_decimals' | 'too_large' };
 
-const DECIMAL = /^([+-]?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
-
-interface Rational {
-  negative: boolean;
-  numerator: bigint; // absolute value, scaled by 10^scale
-  scale: number;
-}
-
-function parseDecimal(text: string): Rational | null {
-  const m = DECIMAL.exec(text);
-  if (!m) return null;
-  const [, sign, whole, fraction = '', exponentText] = m;
-  const exponent = exponentText === undefined ? 0 : Number(exponentText);
-  if (!Number.isSafeInteger(exponent) || Math.abs(exponent) > 400) return null;
-  let digits = (whole ?? '') + fraction;
-  let scale = fraction.length - exponent;
-  if (scale < 0) {
-    digits += '0'.repeat(-scale);
-    scale = 0;
-  }
-  return { negative: sign === '-', numerator: BigInt(digits), scale };
-}
-
-/** Decimal text of a finite JS number, shortest round-trip form (so 0.1 stays "0.1"). */
-function numberText(value: number): string {
-  return String(value);
-}
-
 /** Rounds `numerator / denominator` (both non-negative) half-up to an integer. */
 export function divideRoundHalfUp(numerator: bigint, denominator: bigint): bigint {
   if (denominator <= 0n || numerator < 0n) throw new RangeError('divideRoundHalfUp expects non-negative operands');
   return (numerator * 2n + denominator) / (denominator * 2n);
 }
 
-function toHundredths(r: Rational, rounding: 'exact' | 'half-up'): bigint | null {
-  const scaled = r.numerator * 100n;
-  const divisor = 10n ** BigInt(r.scale);
+function toHundredths(d: Decimal, rounding: 'exact' | 'half-up'): bigint | null {
+  const scaled = d.digits * 100n;
+  const divisor = 10n ** BigInt(d.scale);
   if (scaled % divisor === 0n) return scaled / divisor;
   if (rounding === 'exact') return null;
   return divideRoundHalfUp(scaled, divisor);
@@ -57,20 +31,21 @@ function toHundredths(r: Rational, rounding: 'exact' | 'half-up'): bigint | null
  * or — when `allowString` — a decimal string such as "50" or "50.25".
  */
 export function parsePositiveAmount(value: unknown, allowString = false): AmountParse {
-  let text: string;
+  let d: Decimal | null;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return { ok: false, reason: 'not_a_number' };
-    text = numberText(value);
+    if (value <= 0) return { ok: false, reason: 'not_positive' };
+    d = decimalFromNumber(value);
   } else if (allowString && typeof value === 'string') {
-    text = value.trim();
+    const text = value.trim();
     if (!/^[+]?\d+(\.\d+)?$/.test(text)) return { ok: false, reason: 'not_a_number' };
+    d = parseDecimal(text.replace(/^\+/, ''));
   } else {
     return { ok: false, reason: 'not_a_number' };
   }
-  const r = parseDecimal(text);
-  if (!r) return { ok: false, reason: 'not_a_number' };
-  if (r.negative || r.numerator === 0n) return { ok: false, reason: 'not_positive' };
-  const h = toHundredths(r, 'exact');
+  if (!d) return { ok: false, reason: 'not_a_number' };
+  if (d.digits === 0n) return { ok: false, reason: 'not_positive' };
+  const h = toHundredths(d, 'exact');
   if (h === null) return { ok: false, reason: 'too_many_decimals' };
   if (h > BigInt(MAX_AMOUNT_HUNDREDTHS)) return { ok: false, reason: 'too_large' };
   return { ok: true, hundredths: Number(h) };
@@ -81,10 +56,9 @@ export function parsePositiveAmount(value: unknown, allowString = false): Amount
  * rounding once, half-up. Returns null for negatives, non-finite or absurdly large values.
  */
 export function roundToHundredths(value: number): number | null {
-  if (!Number.isFinite(value) || value < 0) return null;
-  const r = parseDecimal(numberText(value));
-  if (!r) return null;
-  const h = toHundredths(r, 'half-up');
+  const d = decimalFromNumber(value);
+  if (!d) return null;
+  const h = toHundredths(d, 'half-up');
   if (h === null || h > BigInt(MAX_AMOUNT_HUNDREDTHS)) return null;
   return Number(h);
 }

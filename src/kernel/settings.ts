@@ -45,3 +45,26 @@ export function commonSettings(service: string, defaultAddress: string) {
     } satisfies Setting<string>,
   };
 }
+
+/** Settings of services that sign users in (loyalty, orchestrator). */
+export function tokenSettings() {
+  return {
+    jwtSecret: {
+      env: 'JWT_SECRET',
+      flag: '-k, --jwt-secret <secret>',
+      description: 'token signing secret; without it one is generated once and stored in the database',
+      default: undefined as string | undefined,
+      defaultLabel: 'generated and stored in the database',
+      parse: parsers.optionalString,
+      secret: true,
+    } satisfies Setting<string | undefined>,
+    tokenTtlMs: {
+      env: 'TOKEN_TTL',
+      flag: '--token-ttl <duration>',
+      description: 'token lifetime (ms, or with unit: 30m, 24h)',
+      default: 24 * 3_600_000,
+      defaultLabel: '24h',
+      parse: parsers.durationMs('TOKEN_TTL'),
+    } satisfies Setting<number>,
+  };
+}

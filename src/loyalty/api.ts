@@ -1,24 +1,17 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TokenService } from '../kernel/auth/tokens.js';
-import { TOKEN_COOKIE, authGuard, issueToken } from '../kernel/http/auth.js';
+import { TOKEN_COOKIE, authGuard } from '../kernel/http/auth.js';
+import { registerAuthRoutes } from '../kernel/http/auth-routes.js';
 import { parseJsonText } from '../kernel/http/body.js';
 import { HttpError, badRequest } from '../kernel/http/errors.js';
 import { ErrorBody, type HttpApp } from '../kernel/http/server.js';
 import { hundredthsToNumber, parsePositiveAmount } from '../kernel/money.js';
 import { formatRfc3339 } from '../kernel/time.js';
-import { LOGIN_MAX, PASSWORD_MAX, checkCredentials, checkOrderNumber, type CredentialsProblem, type LoyaltyService, type OrderNumberProblem } from './service.js';
+import { checkOrderNumber, type LoyaltyService, type OrderNumberProblem } from './service.js';
 
 const Err = Type.Ref(ErrorBody);
 
-const Credentials = Type.Object(
-  {
-    login: Type.Optional(Type.String({ description: `1–${LOGIN_MAX} characters` })),
-    username: Type.Optional(Type.String({ description: 'alias of login' })),
-    password: Type.String({ description: `1–${PASSWORD_MAX} characters` }),
-  },
-  { description: 'Credentials; `username` is accepted as an alias of `login`' },
-);
 const Session = Type.Object({ login: Type.String() });
 const LoggedOut = Type.Object({ status: Type.Literal('signed out') });
 
@@ -34,14 +27,6 @@ const Balance = Type.Object({ current: Type.Number(), withdrawn: Type.Number() }
 const WithdrawRequest = Type.Object({ order: Type.String(), sum: Type.Number() });
 const Withdrawal = Type.Object({ order: Type.String(), sum: Type.Number(), processed_at: Type.String({ format: 'date-time' }) });
 const EmptyJson = Type.Null({ description: 'no content (Content-Type: application/json)' });
-
-const credentialMessages: Record<CredentialsProblem, string> = {
-  missing_login: 'login is required',
-  missing_password: 'password is required',
-  login_too_long: `login must be at most ${LOGIN_MAX} characters`,
-  password_too_long: `password must be at most ${PASSWORD_MAX} characters`,
-  login_has_control_chars: 'login must not contain control characters',
-};
 
 const orderNumberMessages: Record<OrderNumberProblem, string> = {
   empty: 'order number is empty',
@@ -86,51 +71,7 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
   const guard = authGuard(tokens);
   const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
 
-  function readCredentials(body: { login?: string; username?: string; password: string }): { login: string; password: string } {
-    const login = body.login ?? body.username;
-    const problem = checkCredentials(login, body.password);
-    if (problem) throw badRequest(credentialMessages[problem]);
-    return { login: login as string, password: body.password };
-  }
-
-  app.post(
-    '/api/user/register',
-    {
-      schema: {
-        tags: ['auth'],
-        summary: 'Register a user and sign in',
-        description: 'The token comes back in the `Authorization: Bearer` header and as the HttpOnly cookie `token`.',
-        body: Credentials,
-        response: { 200: Session, 400: Err, 409: Err, 500: Err },
-      },
-    },
-    async (request, reply) => {
-      const { login, password } = readCredentials(request.body);
-      const id = await service.register(login, password);
-      if (id === null) return reply.code(409).send({ error: 'login is already taken' });
-      issueToken(reply, tokens, String(id));
-      return { login };
-    },
-  );
-
-  app.post(
-    '/api/user/login',
-    {
-      schema: {
-        tags: ['auth'],
-        summary: 'Sign in',
-        body: Credentials,
-        response: { 200: Session, 400: Err, 401: Err, 500: Err },
-      },
-    },
-    async (request, reply) => {
-      const { login, password } = readCredentials(request.body);
-      const id = await service.authenticate(login, password);
-      if (id === null) return reply.code(401).send({ error: 'wrong login or password' });
-      issueToken(reply, tokens, String(id));
-      return { login };
-    },
-  );
+  registerAuthRoutes(app, { register: '/api/user/register', login: '/api/user/login' }, service, tokens);
 
   app.get(
     '/api/user/me',

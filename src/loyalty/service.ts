@@ -2,22 +2,8 @@ import { hashPassword, verifyPassword } from '../kernel/auth/password.js';
 import { isDigits, isValidLuhn } from '../kernel/luhn.js';
 import type { LoyaltyStore, OrderRow, OrderStatus, WithdrawalRow, WithdrawOutcome } from './store.js';
 
-export const LOGIN_MAX = 256;
-export const PASSWORD_MAX = 1024;
 /** Order numbers are digit strings of any length in principle; this bound keeps keys indexable. */
 export const ORDER_NUMBER_MAX = 255;
-
-export type CredentialsProblem = 'missing_login' | 'missing_password' | 'login_too_long' | 'password_too_long' | 'login_has_control_chars';
-
-export function checkCredentials(login: string | undefined, password: string | undefined): CredentialsProblem | null {
-  if (login === undefined || login.trim() === '') return 'missing_login';
-  if (password === undefined || password === '') return 'missing_password';
-  if (login.length > LOGIN_MAX) return 'login_too_long';
-  if (password.length > PASSWORD_MAX) return 'password_too_long';
-  // eslint-disable-next-line no-control-regex -- control characters are what we refuse
-  if (/[\u0000-\u001f\u007f]/.test(login)) return 'login_has_control_chars';
-  return null;
-}
 
 export type OrderNumberProblem = 'empty' | 'not_digits' | 'too_long' | 'fails_luhn';
 

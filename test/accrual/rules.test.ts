@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decideOrders, phases } from '../../src/accrual/processor.js';
-import { computeAccrual, decimalFromNumber, decimalToText, parseDecimal, pickRule, type Decimal, type Good, type Rule } from '../../src/accrual/rules.js';
+import { computeAccrual, pickRule, type Good, type Rule } from '../../src/accrual/rules.js';
+import { decimalFromNumber, decimalToText, parseDecimal, type Decimal } from '../../src/kernel/decimal.js';
 import { checkOrder, checkRule } from '../../src/accrual/service.js';
 
 function dec(value: number): Decimal {

@@ -2,7 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TokenService } from '../../kernel/auth/tokens.js';
-import { authGuard, issueToken } from '../../kernel/http/auth.js';
+import { authGuard } from '../../kernel/http/auth.js';
+import { registerAuthRoutes } from '../../kernel/http/auth-routes.js';
 import { HttpError, badRequest } from '../../kernel/http/errors.js';
 import { ErrorBody, type HttpApp } from '../../kernel/http/server.js';
 import { formatHundredths, hundredthsToNumber, parsePositiveAmount } from '../../kernel/money.js';
@@ -11,14 +12,7 @@ import { WALLET_ID_MAX } from '../protocol.js';
 import type { LedgerService } from './service.js';
 
 const Err = Type.Ref(ErrorBody);
-export const LOGIN_MAX = 256;
-export const PASSWORD_MAX = 1024;
 
-const Credentials = Type.Object({
-  login: Type.String({ description: `1–${LOGIN_MAX} characters` }),
-  password: Type.String({ description: `1–${PASSWORD_MAX} characters` }),
-});
-const Session = Type.Object({ login: Type.String() });
 const IdValue = Type.Union([Type.String(), Type.Integer({ minimum: 0 })], { description: 'wallet id: decimal digits (a string; a non-negative integer is accepted too)' });
 const AmountValue = Type.Union([Type.String(), Type.Number()], { description: 'positive amount, at most 2 decimals: "50", "50.25" or 50.25' });
 const Accepted = Type.Object({ tx_id: Type.String() });
@@ -56,16 +50,6 @@ function amountFrom(value: unknown): number {
   return parsed.hundredths;
 }
 
-function credentials(body: { login: string; password: string }): { login: string; password: string } {
-  if (body.login.trim() === '') throw badRequest('login is required');
-  if (body.password === '') throw badRequest('password is required');
-  if (body.login.length > LOGIN_MAX) throw badRequest(`login must be at most ${LOGIN_MAX} characters`);
-  if (body.password.length > PASSWORD_MAX) throw badRequest(`password must be at most ${PASSWORD_MAX} characters`);
-  // eslint-disable-next-line no-control-regex -- control characters are what we refuse
-  if (/[\u0000-\u001f\u007f]/.test(body.login)) throw badRequest('login must not contain control characters');
-  return body;
-}
-
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /** Operator check: no Bearer token → 401; a wrong one, or deposits disabled (no ADMIN_TOKEN) → 403. */
@@ -90,37 +74,7 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
     return access.wallet;
   }
 
-  app.post(
-    '/auth/register',
-    {
-      schema: {
-        tags: ['auth'],
-        summary: 'Register a user and sign in',
-        description: 'The token comes back in the `Authorization: Bearer` header and as the HttpOnly cookie `token`.',
-        body: Credentials,
-        response: { 200: Session, 400: Err, 409: Err, 500: Err },
-      },
-    },
-    async (request, reply) => {
-      const { login, password } = credentials(request.body);
-      const id = await service.register(login, password);
-      if (id === null) return reply.code(409).send({ error: 'login is already taken' });
-      issueToken(reply, tokens, String(id));
-      return { login };
-    },
-  );
-
-  app.post(
-    '/auth/login',
-    { schema: { tags: ['auth'], summary: 'Sign in', body: Credentials, response: { 200: Session, 400: Err, 401: Err, 500: Err } } },
-    async (request, reply) => {
-      const { login, password } = credentials(request.body);
-      const id = await service.authenticate(login, password);
-      if (id === null) return reply.code(401).send({ error: 'wrong login or password' });
-      issueToken(reply, tokens, String(id));
-      return { login };
-    },
-  );
+  registerAuthRoutes(app, { register: '/auth/register', login: '/auth/login' }, service, tokens);
 
   app.post(
     '/api/user/create_wallet',

@@ -1,6 +1,6 @@
 import { ConfigError, parsers, type ConfigOf, type Setting } from '../../kernel/config.js';
 import { parseServiceUrl } from '../../kernel/address.js';
-import { commonSettings } from '../../kernel/settings.js';
+import { commonSettings, tokenSettings } from '../../kernel/settings.js';
 
 /** Same fallback as the shard's: both sides agree without configuration in the zero-set-up run. */
 export const DEV_SHARD_TOKEN = 'gophermart-development-shard-token';
@@ -48,23 +48,7 @@ export const orchestratorSettings = {
     parse: parsers.optionalString,
     secret: true,
   } satisfies Setting<string | undefined>,
-  jwtSecret: {
-    env: 'JWT_SECRET',
-    flag: '-k, --jwt-secret <secret>',
-    description: 'token signing secret; without it one is generated once and stored in the database',
-    default: undefined as string | undefined,
-    defaultLabel: 'generated and stored in the database',
-    parse: parsers.optionalString,
-    secret: true,
-  } satisfies Setting<string | undefined>,
-  tokenTtlMs: {
-    env: 'TOKEN_TTL',
-    flag: '--token-ttl <duration>',
-    description: 'token lifetime (ms, or with unit: 30m, 24h)',
-    default: 24 * 3_600_000,
-    defaultLabel: '24h',
-    parse: parsers.durationMs('TOKEN_TTL'),
-  } satisfies Setting<number>,
+  ...tokenSettings(),
   confirmationLimitMs: {
     env: 'CONFIRMATION_LIMIT',
     flag: '--confirmation-limit <duration>',

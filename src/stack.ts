@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startAccrual } from './accrual/main.js';
+import { accrualSettings } from './accrual/config.js';
+import { ConfigError, loadConfig, parsers, type ConfigOf, type Setting, type SettingSpecs } from './kernel/config.js';
+import type { Database } from './kernel/db/database.js';
+import { openDatabase } from './kernel/db/open.js';
+import type { Running } from './kernel/lifecycle.js';
+import { createLogger, type Logger } from './kernel/logger.js';
+import { orchestratorSettings, resolveShards } from './ledger/orchestrator/config.js';
+import { startOrchestrator } from './ledger/orchestrator/main.js';
+import { shardSettings } from './ledger/shard/config.js';
+import { startShard } from './ledger/shard/main.js';
+import { loyaltySettings } from './loyalty/config.js';
+import { startLoyalty } from './loyalty/main.js';
+
+const port = (name: string, fallback: number): Setting<number> => ({
+  env: name,
+  flag: `--${name.toLowerCase().replace(/_/g, '-')} <port>`,
+  description: `port of the ${name.split('_')[0]!.toLowerCase()} service`,
+  default: fallback,
+  parse: parsers.nonNegativeInt(name),
+});
+
+export const stackSettings = {
+  host: { env: 'HOST', flag: '--host <host>', description: 'interface every service listens on', default: 'localhost', parse: parsers.string } satisfies Setting<string>,
+  gophermartPort: port('GOPHERMART_PORT', 8080),
+  accrualPort: port('ACCRUAL_PORT', 8081),
+  orchestratorPort: port('ORCHESTRATOR_PORT', 8088),
+  shardPorts: {
+    env: 'SHARD_PORTS',
+    flag: '--shard-ports <list>',
+    description: 'ports of the ledger shards, comma-separated; their count is the number of shards',
+    default: [8090, 8091],
+    defaultLabel: '8090,8091',
+    parse: (raw: string): number[] => {
+      const ports = raw.split(',').map((p) => parsers.nonNegativeInt('SHARD_PORTS')(p.trim()));
+      if (ports.length === 0) throw new ConfigError('SHARD_PORTS needs at least one port');
+      return ports;
+    },
+  } satisfies Setting<number[]>,
+  databaseUri: {
+    env: 'DATABASE_URI',
+    flag: '-d, --database-uri <uri>',
+    description: 'one PostgreSQL database for every service (each in its own schema); without it the embedded database',
+    default: undefined as string | undefined,
+    defaultLabel: 'embedded',
+    parse: parsers.optionalString,
+    secret: true,
+  } satisfies Setting<string | undefined>,
+  dataDir: { env: 'DATA_DIR', flag: '--data-dir <dir>', description: 'data directory of the shared embedded database', default: 'data/platform', parse: parsers.string } satisfies Setting<string>,
+  adminToken: {
+    env: 'ADMIN_TOKEN',
+    flag: '--admin-token <token>',
+    description: 'operator token of the ledger; without it one is generated and written to <data dir>/admin-token',
+    default: undefined as string | undefined,
+    defaultLabel: 'generated',
+    parse: parsers.optionalString,
+    secret: true,
+  } satisfies Setting<string | undefined>,
+  processingDelayMs: accrualSettings.processingDelayMs,
+  logLevel: { env: 'LOG_LEVEL', flag: '--log-level <level>', description: 'log level of every service', default: 'info', parse: parsers.string } satisfies Setting<string>,
+};
+
+export type StackConfig = ConfigOf<typeof stackSettings>;
+
+/** A service's settings as if only `env` were set: its own defaults fill the rest. */
+function serviceConfig<S extends SettingSpecs>(name: string, specs: S, env: Record<string, string>): ConfigOf<S> {
+  const result = loadConfig({ name, summary: '' }, specs, [], env);
+  if (result.kind !== 'config') throw new Error('unreachable: no --help here');
+  return result.config;
+}
+
+/** The operator token of a zero-set-up run: kept in a file only its owner can read, never logged. */
+function ensureAdminToken(config: StackConfig): { token: string; file?: string } {
+  if (config.adminToken) return { token: config.adminToken };
+  const token = randomBytes(24).toString('base64url');
+  const dir = config.databaseUri ? 'data' : config.dataDir;
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'admin-token');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { token, file };
+}
+
+/**
+ * Every service of the platform in one process on one database: the accrual service, the
+ * loyalty service pointed at it, N ledger shards (schemas shard_0 … shard_N-1) and the
+ * orchestrator. Each keeps its own HTTP server, logger and metrics.
+ */
+export async function startStack(config: StackConfig): Promise<Running & { urls: Record<string, string> }> {
+  const loggers = new Map<string, Logger>();
+  const logger = (name: string): Logger => {
+    let l = loggers.get(name);
+    if (!l) loggers.set(name, (l = createLogger(name, config.logLevel)));
+    return l;
+  };
+  const db: Database = await openDatabase({ url: config.databaseUri, embeddedDir: config.dataDir, applicationName: 'gophermart-stack' });
+  const running: Running[] = [];
+  const common = { LOG_LEVEL: config.logLevel };
+  const at = (p: number) => `${config.host}:${p}`;
+  try {
+    const shardToken = randomBytes(24).toString('base64url');
+    const admin = ensureAdminToken(config);
+
+    const accrual = await startAccrual(serviceConfig('accrual', accrualSettings, { ...common, RUN_ADDRESS: at(config.accrualPort), PROCESSING_DELAY: String(config.processingDelayMs) }), { logger: logger('accrual'), db });
+    running.push(accrual);
+
+    const shardUrls: string[] = [];
+    for (const [i, p] of config.shardPorts.entries()) {
+      const shard = await startShard(serviceConfig('shard', shardSettings, { ...common, RUN_ADDRESS: at(p), SHARD_TOKEN: shardToken, SHARD_SCHEMA: `shard_${i}` }), { logger: logger(`shard-${i}`), db });
+      running.push(shard);
+      shardUrls.push(shard.url);
+    }
+
+    const orchestratorEnv = { ...common, RUN_ADDRESS: at(config.orchestratorPort), SHARD_TOKEN: shardToken, ADMIN_TOKEN: admin.token };
+    const orchestrator = await startOrchestrator(
+      resolveShards(serviceConfig('orchestrator', orchestratorSettings, orchestratorEnv), Object.fromEntries(shardUrls.map((u, i) => [`SHARD_ADDRESS_${i + 1}`, u]))),
+      { logger: logger('orchestrator'), db },
+    );
+    running.push(orchestrator);
+
+    const loyalty = await startLoyalty(
+      serviceConfig('gophermart', loyaltySettings, { ...common, RUN_ADDRESS: at(config.gophermartPort), ACCRUAL_SYSTEM_ADDRESS: accrual.url, ORCHESTRATOR_ADDRESS: orchestrator.url }),
+      { logger: logger('gophermart'), db },
+    );
+    running.push(loyalty);
+
+    const urls = { gophermart: loyalty.url, accrual: accrual.url, orchestrator: orchestrator.url, ...Object.fromEntries(shardUrls.map((u, i) => [`shard_${i}`, u])) };
+    logger('stack').info({ urls, database: db.kind, adminTokenFile: admin.file }, 'platform running');
+    return {
+      urls,
+      async stop() {
+        for (const service of running.reverse()) await service.stop().catch((err: unknown) => logger('stack').error({ err }, 'stop failed'));
+        await db.close();
+      },
+    };
+  } catch (err) {
+    for (const service of running.reverse()) await service.stop().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}

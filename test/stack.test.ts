@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { withLuhnCheckDigit } from '../src/kernel/luhn.js';
+import { call, signUp, uniqueLogin } from './support/http.js';
+import { freePort, startBin, type ServiceProcess } from './support/process.js';
+
+// `npm start` = bin/stack: every service in one process on one embedded database.
+let stack: ServiceProcess;
+let dir: string;
+const urls: Record<string, string> = {};
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'gm-stack-'));
+  const ports = { GOPHERMART_PORT: await freePort(), ACCRUAL_PORT: await freePort(), ORCHESTRATOR_PORT: await freePort() };
+  const shards = [await freePort(), await freePort()];
+  stack = await startBin('stack', {
+    DATA_DIR: dir,
+    HOST: '127.0.0.1',
+    RUN_ADDRESS: `127.0.0.1:${ports.GOPHERMART_PORT}`,
+    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    SHARD_PORTS: shards.join(','),
+    PROCESSING_DELAY: '0',
+  });
+  urls.gophermart = `http://127.0.0.1:${ports.GOPHERMART_PORT}`;
+  urls.accrual = `http://127.0.0.1:${ports.ACCRUAL_PORT}`;
+  urls.orchestrator = `http://127.0.0.1:${ports.ORCHESTRATOR_PORT}`;
+});
+
+after(async () => {
+  assert.equal(await stack?.stop(), 0);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('loyalty + accrual: an uploaded order is calculated, polled and credited', async () => {
+  const number = withLuhnCheckDigit(`55${Date.now()}`);
+  assert.equal((await call(urls.accrual!, 'POST', '/api/goods', { body: { match: `Bork${process.pid}`, reward: 10, reward_type: '%' } })).status, 200);
+  assert.equal((await call(urls.accrual!, 'POST', '/api/orders', { body: { order: number, goods: [{ description: `Чайник Bork${process.pid}`, price: 7000 }] } })).status, 202);
+  const token = await signUp(urls.gophermart!, uniqueLogin('stack'));
+  assert.equal((await call(urls.gophermart!, 'POST', '/api/user/orders', { token, body: number, headers: { 'content-type': 'text/plain' } })).status, 202);
+  const order = await until('PROCESSED', async () => {
+    const list = (await call(urls.gophermart!, 'GET', '/api/user/orders', { token })).json as Array<{ status: string; accrual?: number }> | undefined;
+    return list?.[0]?.status === 'PROCESSED' ? list[0] : undefined;
+  });
+  assert.equal(order.accrual, 700);
+  assert.deepEqual((await call(urls.gophermart!, 'GET', '/api/user/balance', { token })).json, { current: 700, withdrawn: 0 });
+});
+
+test('ledger: a cross-shard transfer between two wallets succeeds; the admin token is in a private file', async () => {
+  const file = join(dir, 'admin-token');
+  assert.equal(statSync(file).mode & 0o077, 0, 'admin token file is private');
+  const admin = readFileSync(file, 'utf8').trim();
+  const login = uniqueLogin('wallets');
+  const reg = await call(urls.orchestrator!, 'POST', '/auth/register', { body: { login, password: 'pw' } });
+  assert.equal(reg.status, 200);
+  const token = (reg.headers.get('authorization') ?? '').replace('Bearer ', '');
+  const base = BigInt(Date.now()) * 2n;
+  const [even, odd] = [String(base), String(base + 1n)];
+  for (const id of [even, odd]) assert.equal((await call(urls.orchestrator!, 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } })).status, 202);
+  assert.equal((await call(urls.orchestrator!, 'POST', '/api/admin/deposit', { token: admin, body: { wallet_id: even, amount: '100' } })).status, 202);
+  await until('deposit', async () => {
+    const b = (await call(urls.orchestrator!, 'GET', `/api/user/balance/${even}`, { token })).json as { balance?: number } | undefined;
+    return b?.balance === 100 ? true : undefined;
+  });
+  const tx = await call(urls.orchestrator!, 'POST', '/api/user/do_transaction', { token, body: { from_id: even, to_id: odd, amount: '40.5' } });
+  assert.equal(tx.status, 202);
+  const history = await until('SUCCESSFUL', async () => {
+    const list = (await call(urls.orchestrator!, 'GET', `/api/user/transactions/${odd}`, { token })).json as Array<{ status: string; amount: string }> | undefined;
+    return list?.[0]?.status === 'SUCCESSFUL' ? list : undefined;
+  });
+  assert.equal(history[0]!.amount, '+40.50');
+  assert.deepEqual((await call(urls.orchestrator!, 'GET', `/api/user/balance/${even}`, { token })).json, { wallet_id: even, balance: 59.5, reserved: 0 });
+});
