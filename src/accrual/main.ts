@@ -7,6 +7,7 @@ import { createHttpServer, type HttpApp } from '../kernel/http/server.js';
 import type { Running } from '../kernel/lifecycle.js';
 import type { Logger } from '../kernel/logger.js';
 import { createMetricsRegistry } from '../kernel/metrics.js';
+import { meteredDatabase } from '../kernel/db/metered.js';
 import { registerAccrualRoutes } from './api.js';
 import type { AccrualConfig } from './config.js';
 import { SCHEMA, migrations } from './migrations.js';
@@ -39,8 +40,8 @@ export async function startAccrual(config: AccrualConfig, deps: AccrualDeps): Pr
     // migrations only add: data registered before a restart is kept
     const applied = await migrate(db, SCHEMA, migrations);
     if (applied.length > 0) deps.logger.info({ applied }, 'migrations applied');
-    const store = new AccrualStore(db);
     const metrics = deps.metrics ?? createMetricsRegistry('accrual');
+    const store = new AccrualStore(meteredDatabase(db, metrics, config.databasePoolSize));
     const running = new Processor(store, {
       delayMs: config.processingDelayMs,
       workers: config.processorConcurrency,

@@ -9,6 +9,7 @@ import { createHttpServer, type HttpApp } from '../kernel/http/server.js';
 import type { Running } from '../kernel/lifecycle.js';
 import type { Logger } from '../kernel/logger.js';
 import { createMetricsRegistry } from '../kernel/metrics.js';
+import { meteredDatabase } from '../kernel/db/metered.js';
 import { parseServiceUrl } from '../kernel/address.js';
 import { AccrualClient } from './accrual-client.js';
 import { registerLoyaltyRoutes } from './api.js';
@@ -42,8 +43,8 @@ export async function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Pr
     if (applied.length > 0) deps.logger.info({ applied }, 'migrations applied');
     const secret = config.jwtSecret ?? (await loadOrCreateSecret(db, SCHEMA));
     const tokens = createTokenService(secret, config.tokenTtlMs, 'gophermart');
-    const store = new LoyaltyStore(db);
     const metrics = deps.metrics ?? createMetricsRegistry('gophermart');
+    const store = new LoyaltyStore(meteredDatabase(db, metrics, config.databasePoolSize));
     const app = await createHttpServer({
       logger: deps.logger,
       title: 'Gophermart loyalty service',

@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
 import { getOrder, orderNumber, postOrder, postRule, waitFinal } from '../support/accrual.js';
 import { call } from '../support/http.js';
+import { assertObservedStatusesDocumented } from '../support/openapi.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 import { startBin, type ServiceProcess } from '../support/process.js';
 
@@ -213,6 +214,11 @@ test('OpenAPI lists every endpoint with its status codes', async () => {
   assert.deepEqual(Object.keys(paths['/api/goods']?.post?.responses ?? {}).sort(), ['200', '400', '409', '413', '415', '500']);
   assert.deepEqual(Object.keys(paths['/api/orders']?.post?.responses ?? {}).sort(), ['202', '400', '409', '413', '415', '500']);
   assert.deepEqual(Object.keys(paths['/api/orders/{number}']?.get?.responses ?? {}).sort(), ['200', '204', '429', '500']);
+});
+
+test('documented status codes cover every status the handlers answered in this file', async () => {
+  const checked = await assertObservedStatusesDocumented(base);
+  assert.ok(checked >= 8, `only ${checked} (route, status) pairs observed`);
 });
 
 test('SIGTERM: exit code 0 promptly', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { call, signUp, uniqueLogin } from '../support/http.js';
+import { assertObservedStatusesDocumented, assertRoutesDocumented } from '../support/openapi.js';
 import { ADMIN_TOKEN, deposit, startLedger, waitAllFinal, waitFinal, type LedgerUnderTest, type LogItem } from '../support/ledger.js';
 
 // Two shards: even wallet ids live on shard 0, odd ones on shard 1.
@@ -196,4 +197,10 @@ test('a shard that does not answer: FAILED with the limit note, hold released af
     if (!ledger.shards[1]) await ledger.startShardAt(1);
   }
   assert.deepEqual(await balance(alice, '600'), { wallet_id: '600', balance: 50, reserved: 0 });
+});
+
+test('every registered route is documented, and so is every status answered in this file', async () => {
+  assert.ok((await assertRoutesDocumented(ledger.orchestrator.app, url)) >= 8);
+  const checked = await assertObservedStatusesDocumented(url);
+  assert.ok(checked >= 15, `only ${checked} (route, status) pairs observed`);
 });

@@ -4,6 +4,7 @@ import { createLogger } from '../../src/kernel/logger.js';
 import { startShard, type ShardRunning } from '../../src/ledger/shard/main.js';
 import { shardSettings, type ShardConfig } from '../../src/ledger/shard/config.js';
 import { call } from '../support/http.js';
+import { assertObservedStatusesDocumented, assertRoutesDocumented } from '../support/openapi.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 
 const TOKEN = 'shard-test-token';
@@ -137,4 +138,10 @@ test('concurrent holds and transfers from one wallet never overdraw it', async (
   assert.equal((w50.balance as number) + (w51.balance as number), 1_000);
   const held = results.filter((r, i) => i % 2 === 0 && r.result === 'reserved').length;
   assert.equal(w50.reserved, held * 100);
+});
+
+test('every registered route is documented, and so is every status answered in this file', async () => {
+  assert.ok((await assertRoutesDocumented(shard.app, shard.url)) >= 8);
+  const checked = await assertObservedStatusesDocumented(shard.url);
+  assert.ok(checked >= 8, `only ${checked} (route, status) pairs observed`);
 });

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { createSigner } from 'fast-jwt';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
+import { assertObservedStatusesDocumented, assertRoutesDocumented, type OpenApiDoc } from '../support/openapi.js';
 import { TEST_JWT_SECRET, type LoyaltyTarget } from './targets.js';
 
 let counter = 0;
@@ -55,6 +56,8 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
     ] as const) {
       assert.ok(doc.paths[path]?.[method], `${method} ${path} missing`);
     }
+    // in-process targets also know every route the server registered
+    if (t.app) assert.ok((await assertRoutesDocumented(t.app, t.url)) >= 10);
   });
 
   describe('register and login', () => {
@@ -323,35 +326,4 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
     const checked = await assertObservedStatusesDocumented(t.url);
     assert.ok(checked >= 20, `only ${checked} (route, status) pairs observed`);
   });
-}
-
-interface OpenApiDoc {
-  paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
-}
-
-/** Fastify's `/api/x/:id` → OpenAPI's `/api/x/{id}`, and a wildcard `/*` → `/{*}` (as @fastify/swagger writes it). */
-function openApiPath(route: string): string {
-  return route.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{*}');
-}
-
-/**
- * Every (route, status) the service actually answered during a test file — read back from its own
- * Prometheus counters — must be documented in its OpenAPI document.
- */
-export async function assertObservedStatusesDocumented(url: string): Promise<number> {
-  const doc = (await (await fetch(`${url}/openapi.json`)).json()) as OpenApiDoc;
-  const metrics = await (await fetch(`${url}/metrics`)).text();
-  let checked = 0;
-  for (const line of metrics.split('\n')) {
-    const m = /^http_requests_total\{(.*)\} \d+/.exec(line);
-    if (!m?.[1]) continue;
-    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    const { method, route, status } = labels as { method: string; route: string; status: string };
-    if (route === 'unmatched' || route.startsWith('/docs') || route === '/openapi.json' || route === '/metrics') continue;
-    const op = doc.paths[openApiPath(route)]?.[method.toLowerCase()];
-    assert.ok(op, `${method} ${route} answered requests but is missing from /openapi.json`);
-    assert.ok(op.responses && status in op.responses, `${method} ${route} answered ${status}, which /openapi.json does not document`);
-    checked++;
-  }
-  return checked;
 }

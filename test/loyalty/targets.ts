@@ -15,6 +15,8 @@ export interface LoyaltyTarget {
   name: string;
   url: string;
   store: LoyaltyStore;
+  /** The in-process app, when the service runs in this process (for the registered-routes check). */
+  app?: object;
   close(): Promise<void>;
 }
 
@@ -50,5 +52,5 @@ export async function embeddedTarget(): Promise<LoyaltyTarget> {
   });
   if (result.kind !== 'config') throw new Error('unexpected help');
   const running = await startLoyalty(result.config, { logger: createLogger('gophermart', 'silent') });
-  return { name: 'embedded', url: running.url, store: running.store, close: () => running.stop() };
+  return { name: 'embedded', url: running.url, store: running.store, app: running.app, close: () => running.stop() };
 }

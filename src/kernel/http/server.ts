@@ -25,6 +25,21 @@ export interface HttpServerOptions {
   compressThreshold?: number;
 }
 
+/** A route as the server registered it. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  /** Left out of /openapi.json on purpose (`schema.hide`: the document itself, the UI's assets). */
+  hidden: boolean;
+}
+
+const routesByApp = new WeakMap<object, RegisteredRoute[]>();
+
+/** Every route registered on an app made by createHttpServer, for tests that compare it with /openapi.json. */
+export function registeredRoutes(app: object): readonly RegisteredRoute[] {
+  return routesByApp.get(app) ?? [];
+}
+
 export const ErrorBody = Type.Object({ error: Type.String() }, { $id: 'Error', description: 'Error' });
 
 function clientMessage(err: FastifyError): string {
@@ -55,6 +70,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);
+  const routes: RegisteredRoute[] = [];
+  routesByApp.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
+      routes.push({ method, url: route.url, hidden });
+    }
+  });
   // Failures the kernel itself produces for any route that takes a body, documented once here so
   // every route's OpenAPI entry lists them.
   app.addHook('onRoute', (route) => {

@@ -9,14 +9,16 @@ import { createHttpServer, type HttpApp } from '../../kernel/http/server.js';
 import type { Running } from '../../kernel/lifecycle.js';
 import type { Logger } from '../../kernel/logger.js';
 import { createMetricsRegistry } from '../../kernel/metrics.js';
+import { meteredDatabase } from '../../kernel/db/metered.js';
+import { MeteredLedgerStore, MeteredShardClient, createLedgerMetrics } from './metrics.js';
 import { registerLedgerRoutes } from './api.js';
 import { DEV_SHARD_TOKEN, type OrchestratorConfig } from './config.js';
 import { Coordinator } from './coordinator.js';
 import { SCHEMA, migrations } from './migrations.js';
 import { Recovery } from './recovery.js';
 import { LedgerService } from './service.js';
-import { ShardClient } from './shard-client.js';
-import { LedgerStore } from './store.js';
+import type { ShardClient } from './shard-client.js';
+import type { LedgerStore } from './store.js';
 
 export interface OrchestratorRunning extends Running {
   url: string;
@@ -47,15 +49,17 @@ export async function startOrchestrator(config: OrchestratorConfig, deps: Orches
     const secret = config.jwtSecret ?? (await loadOrCreateSecret(db, SCHEMA));
     const tokens = createTokenService(secret, config.tokenTtlMs, 'orchestrator');
     if (config.shardToken === undefined) deps.logger.warn('SHARD_TOKEN is not set: using the built-in development token; set SHARD_TOKEN in production');
-    const store = new LedgerStore(db);
-    shards = new ShardClient(config.shards, config.shardToken ?? DEV_SHARD_TOKEN, config.confirmationLimitMs, deps.logger, Math.max(8, config.coordinatorConcurrency));
+    const metrics = deps.metrics ?? createMetricsRegistry('orchestrator');
+    const ledgerMetrics = createLedgerMetrics(metrics);
+    const store: LedgerStore = new MeteredLedgerStore(meteredDatabase(db, metrics, config.databasePoolSize), ledgerMetrics);
+    shards = new MeteredShardClient(config.shards, config.shardToken ?? DEV_SHARD_TOKEN, config.confirmationLimitMs, deps.logger, Math.max(8, config.coordinatorConcurrency), ledgerMetrics);
     const coordinator = new Coordinator(store, shards, deps.logger, { concurrency: config.coordinatorConcurrency });
     const recovery = new Recovery(store, shards, coordinator, deps.logger, config.recoveryIntervalMs);
     const app = await createHttpServer({
       logger: deps.logger,
       title: 'Wallet ledger orchestrator',
       description: 'Users, wallets and transfers between wallets on N shards (SPEC §3).',
-      metrics: deps.metrics ?? createMetricsRegistry('orchestrator'),
+      metrics,
       readiness: async () => {
         await db.query('select 1');
       },

@@ -7,6 +7,8 @@ import { createHttpServer, type HttpApp } from '../../kernel/http/server.js';
 import type { Running } from '../../kernel/lifecycle.js';
 import type { Logger } from '../../kernel/logger.js';
 import { createMetricsRegistry } from '../../kernel/metrics.js';
+import { meteredDatabase } from '../../kernel/db/metered.js';
+import { MeteredShardStore } from './metrics.js';
 import { registerShardRoutes } from './api.js';
 import { DEV_SHARD_TOKEN, type ShardConfig } from './config.js';
 import { shardMigrations } from './migrations.js';
@@ -34,12 +36,13 @@ export async function startShard(config: ShardConfig, deps: ShardDeps): Promise<
     const applied = await migrate(db, config.schema, shardMigrations(config.schema));
     if (applied.length > 0) deps.logger.info({ applied, schema: config.schema }, 'migrations applied');
     if (config.shardToken === undefined) deps.logger.warn('SHARD_TOKEN is not set: using the built-in development token; set SHARD_TOKEN in production');
-    const store = new ShardStore(db, config.schema);
+    const metrics = deps.metrics ?? createMetricsRegistry('shard');
+    const store: ShardStore = new MeteredShardStore(meteredDatabase(db, metrics, config.databasePoolSize), config.schema, metrics);
     const app = await createHttpServer({
       logger: deps.logger,
       title: 'Wallet ledger shard',
       description: 'Internal API of one ledger shard (SPEC §3): wallets, holds, confirm/cancel, local transfers. Bearer SHARD_TOKEN only.',
-      metrics: deps.metrics ?? createMetricsRegistry('shard'),
+      metrics,
       readiness: async () => {
         await db.query('select 1');
       },

@@ -1,0 +1,59 @@
+import { accrualSettings } from './accrual/config.js';
+import { settingsTable, type SettingSpecs } from './kernel/config.js';
+import { orchestratorSettings } from './ledger/orchestrator/config.js';
+import { shardSettings } from './ledger/shard/config.js';
+import { loyaltySettings } from './loyalty/config.js';
+import { stackSettings } from './stack.js';
+
+/** One executable of the platform and the settings it reads. */
+export interface ServiceEntry {
+  /** `bin/<bin>`. */
+  bin: string;
+  title: string;
+  specs: SettingSpecs;
+  /** Environment names read besides the specs, as patterns (`<n>` = 1, 2, …). */
+  extraEnv: ReadonlyArray<{ pattern: string; description: string }>;
+}
+
+/** Every service, in the order the docs list them. docs/configuration.md is generated from this. */
+export const services: readonly ServiceEntry[] = [
+  { bin: 'gophermart', title: 'Loyalty service', specs: loyaltySettings, extraEnv: [] },
+  { bin: 'accrual', title: 'Accrual service', specs: accrualSettings, extraEnv: [] },
+  {
+    bin: 'orchestrator',
+    title: 'Ledger orchestrator',
+    specs: orchestratorSettings,
+    extraEnv: [{ pattern: 'SHARD_ADDRESS_<n>', description: 'address of shard n−1 (SHARD_ADDRESS_1 is shard 0), read in order until the first unset one; when set, they replace `SHARD_ADDRESSES` / `--shards`' }],
+  },
+  { bin: 'shard', title: 'Ledger shard', specs: shardSettings, extraEnv: [] },
+  { bin: 'stack', title: 'Whole platform in one process (`npm start`)', specs: stackSettings, extraEnv: [] },
+];
+
+/** Does this environment name belong to the service (its specs, `CONFIG`, or an extra pattern)? */
+export function readsEnv(service: ServiceEntry, name: string): boolean {
+  if (name === 'CONFIG' || Object.values(service.specs).some((s) => s.env === name)) return true;
+  return service.extraEnv.some((e) => new RegExp(`^${e.pattern.replace('<n>', '[1-9][0-9]*')}$`).test(name));
+}
+
+/** The text of docs/configuration.md (`npm run docs:config` writes it; a test compares). */
+export function configurationMarkdown(): string {
+  const out = [
+    '# Configuration',
+    '',
+    '<!-- Generated from the settings specs by `npm run docs:config` (scripts/config-docs.ts); do not edit by hand. -->',
+    '',
+    'Every executable reads its settings from, in order of precedence: the **environment**, then',
+    '**command-line flags**, then a **config file** (`CONFIG` / `-c, --config <file>`, JSON or YAML,',
+    'keys = the setting name, env name or flag name in any case), then the **default**. An empty',
+    'environment variable counts as unset. Durations take `ms`, `s`, `m`, `h` suffixes (a plain number',
+    'is milliseconds). Secrets (`DATABASE_URI`, `JWT_SECRET`, `SHARD_TOKEN`, `ADMIN_TOKEN`) are never',
+    'logged. Bad values stop the program with exit code 2 and a message naming the setting.',
+    '`bin/<name> --help` lists the same settings.',
+  ];
+  for (const s of services) {
+    out.push('', `## ${s.title}: \`bin/${s.bin}\``, '', settingsTable(s.specs));
+    for (const e of s.extraEnv) out.push(`| \`${e.pattern}\` | | | ${e.description} |`);
+  }
+  out.push('');
+  return out.join('\n');
+}

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { registeredRoutes } from '../../src/kernel/http/server.js';
+
+export interface OpenApiDoc {
+  paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+}
+
+export async function openApiDoc(url: string): Promise<OpenApiDoc> {
+  const res = await fetch(`${url}/openapi.json`);
+  assert.equal(res.status, 200);
+  return (await res.json()) as OpenApiDoc;
+}
+
+/** Fastify's `/api/x/:id` → OpenAPI's `/api/x/{id}`, and a wildcard `/*` → `/{*}` (as @fastify/swagger writes it). */
+export function openApiPath(route: string): string {
+  return route.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{*}');
+}
+
+/** Routes that are not API operations: the document itself and the UI's assets. */
+function undocumentedByDesign(route: string): boolean {
+  return route === '/openapi.json' || route === '/docs' || route.startsWith('/docs/');
+}
+
+/**
+ * Every route the app registered (collected by the kernel's onRoute hook) and not hidden on
+ * purpose (`schema.hide`) is an operation of its /openapi.json, with at least one documented
+ * response. HEAD routes Fastify adds for each
+ * GET are covered by their GET. Returns the number of operations checked.
+ */
+export async function assertRoutesDocumented(app: object, url: string): Promise<number> {
+  const doc = await openApiDoc(url);
+  const routes = registeredRoutes(app);
+  assert.ok(routes.length > 0, 'the kernel recorded no routes for this app');
+  let checked = 0;
+  for (const r of routes) {
+    // hidden (`schema.hide`) is a deliberate choice made in code for static assets, never for the API
+    if (r.hidden) assert.doesNotMatch(r.url, /^\/(api|internal|auth)\//, `${r.method} ${r.url} is an API route hidden from /openapi.json`);
+    if (r.method === 'HEAD' || r.hidden || undocumentedByDesign(r.url)) continue;
+    const op = doc.paths[openApiPath(r.url)]?.[r.method.toLowerCase()];
+    assert.ok(op, `${r.method} ${r.url} is registered but missing from /openapi.json`);
+    assert.ok(op.responses && Object.keys(op.responses).length > 0, `${r.method} ${r.url} documents no response`);
+    checked++;
+  }
+  // and the other way round: nothing documented that the server does not serve
+  const served = new Set(routes.map((r) => `${r.method.toLowerCase()} ${openApiPath(r.url)}`));
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const method of Object.keys(ops)) assert.ok(served.has(`${method} ${path}`), `/openapi.json documents ${method} ${path}, which is not registered`);
+  }
+  return checked;
+}
+
+/**
+ * Every (route, status) the service actually answered — read back from its own Prometheus
+ * counters — is documented in its OpenAPI document. Run it after a test file has exercised the
+ * service's success and error paths. Returns the number of (route, status) pairs checked.
+ */
+export async function assertObservedStatusesDocumented(url: string): Promise<number> {
+  const doc = await openApiDoc(url);
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  let checked = 0;
+  for (const line of metrics.split('\n')) {
+    const m = /^http_requests_total\{(.*)\} \d+/.exec(line);
+    if (!m?.[1]) continue;
+    const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const { method, route, status } = labels as { method: string; route: string; status: string };
+    if (route === 'unmatched' || undocumentedByDesign(route)) continue;
+    // HEAD is answered by the GET route's handler and documented there
+    const op = doc.paths[openApiPath(route)]?.[method === 'HEAD' ? 'get' : method.toLowerCase()];
+    assert.ok(op, `${method} ${route} answered requests but is missing from /openapi.json`);
+    assert.ok(op.responses && status in op.responses, `${method} ${route} answered ${status}, which /openapi.json does not document`);
+    checked++;
+  }
+  return checked;
+}
