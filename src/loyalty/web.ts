@@ -129,33 +129,40 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
     },
   );
 
-  await app.register(fastifyHttpProxy, {
-    upstream: options.orchestratorUrl,
-    prefix: LEDGER_PREFIX,
-    rewritePrefix: '',
-    replyOptions: {
-      rewriteRequestHeaders: (request, headers) => {
-        const out: IncomingHttpHeaders = { ...headers };
-        delete out.cookie;
-        const cookie = ledgerRequestCookies(request.headers.cookie);
-        if (cookie) out.cookie = cookie;
-        return out;
+  // The proxy passes the orchestrator's own API through (documented by the orchestrator's
+  // /openapi.json), so its catch-all routes stay out of this service's document.
+  await app.register(async (proxyScope) => {
+    proxyScope.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, hide: true };
+    });
+    await proxyScope.register(fastifyHttpProxy, {
+      upstream: options.orchestratorUrl,
+      prefix: LEDGER_PREFIX,
+      rewritePrefix: '',
+      replyOptions: {
+        rewriteRequestHeaders: (request, headers) => {
+          const out: IncomingHttpHeaders = { ...headers };
+          delete out.cookie;
+          const cookie = ledgerRequestCookies(request.headers.cookie);
+          if (cookie) out.cookie = cookie;
+          return out;
+        },
+        rewriteHeaders: (headers) => {
+          const out: IncomingHttpHeaders = { ...headers };
+          const raw = out['set-cookie'];
+          if (raw !== undefined) {
+            const list = Array.isArray(raw) ? raw : [String(raw)];
+            out['set-cookie'] = list.map(ledgerResponseCookie);
+          }
+          // the cookie is the browser's credential; the app's script never needs to see the token
+          delete out.authorization;
+          return out;
+        },
+        onError: (reply, { error }) => {
+          options.logger.warn({ err: error, upstream: options.orchestratorUrl }, 'ledger proxy: orchestrator unreachable');
+          void reply.code(502).send({ error: 'wallet ledger unavailable' });
+        },
       },
-      rewriteHeaders: (headers) => {
-        const out: IncomingHttpHeaders = { ...headers };
-        const raw = out['set-cookie'];
-        if (raw !== undefined) {
-          const list = Array.isArray(raw) ? raw : [String(raw)];
-          out['set-cookie'] = list.map(ledgerResponseCookie);
-        }
-        // the cookie is the browser's credential; the app's script never needs to see the token
-        delete out.authorization;
-        return out;
-      },
-      onError: (reply, { error }) => {
-        options.logger.warn({ err: error, upstream: options.orchestratorUrl }, 'ledger proxy: orchestrator unreachable');
-        void reply.code(502).send({ error: 'wallet ledger unavailable' });
-      },
-    },
+    });
   });
 }

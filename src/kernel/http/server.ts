@@ -73,9 +73,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const routes: RegisteredRoute[] = [];
   routesByApp.set(app, routes);
   app.addHook('onRoute', (route) => {
-    const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
     for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
-      routes.push({ method, url: route.url, hidden });
+      // read when asked: a plugin's own onRoute hook may hide its routes after this one ran
+      routes.push({
+        method,
+        url: route.url,
+        get hidden() {
+          return (route.schema as { hide?: boolean } | undefined)?.hide === true;
+        },
+      });
     }
   });
   // Failures the kernel itself produces for any route that takes a body, documented once here so
