@@ -71,7 +71,7 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
   const guard = authGuard(tokens);
   const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
 
-  registerAuthRoutes(app, { register: '/api/user/register', login: '/api/user/login' }, service, tokens);
+  registerAuthRoutes(app, { register: '/api/user/register', login: '/api/user/login' }, service.accounts, tokens);
 
   app.get(
     '/api/user/me',

@@ -1,4 +1,4 @@
-import { hashPassword, verifyPassword } from '../kernel/auth/password.js';
+import { PasswordAccounts } from '../kernel/auth/accounts.js';
 import { isDigits, isValidLuhn } from '../kernel/luhn.js';
 import type { LoyaltyStore, OrderRow, OrderStatus, WithdrawalRow, WithdrawOutcome } from './store.js';
 
@@ -19,26 +19,17 @@ export type UploadOutcome = 'accepted' | 'already_yours' | 'taken' | 'unknown_us
 
 /** Use cases of the loyalty service: no HTTP, no SQL. */
 export class LoyaltyService {
+  readonly accounts: PasswordAccounts;
+
   constructor(
     private readonly store: LoyaltyStore,
     /** Told about every newly accepted order (the accrual poller wakes up for it). */
     private readonly events: { orderAccepted?: () => void } = {},
-  ) {}
-
-  /** New user's id, or null when the login is taken. */
-  async register(login: string, password: string): Promise<number | null> {
-    if (await this.store.findUserByLogin(login)) return null;
-    return this.store.createUser(login, await hashPassword(password));
+  ) {
+    this.accounts = new PasswordAccounts(store);
   }
 
-  /** The user's id when the pair matches, else null. */
-  async authenticate(login: string, password: string): Promise<number | null> {
-    const user = await this.store.findUserByLogin(login);
-    const ok = await verifyPassword(user?.password_hash, password);
-    return ok && user ? user.id : null;
-  }
-
-  /** The login behind a token's subject; undefined when the user no longer exists. */
+  /** The login of a signed-in user (the web app's session check); undefined when the user is gone. */
   loginOf(userId: number): Promise<string | undefined> {
     return this.store.loginOf(userId);
   }

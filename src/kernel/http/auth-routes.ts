@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import type { PasswordAccounts } from '../auth/accounts.js';
 import { LOGIN_MAX, PASSWORD_MAX, checkCredentials } from '../auth/credentials.js';
 import type { TokenService } from '../auth/tokens.js';
 import { issueToken } from './auth.js';
@@ -15,18 +16,11 @@ const Credentials = Type.Object(
 );
 const Session = Type.Object({ login: Type.String() });
 
-export interface Accounts {
-  /** New user's id, or null when the login is taken. */
-  register(login: string, password: string): Promise<number | null>;
-  /** The user's id when the pair matches, else null. */
-  authenticate(login: string, password: string): Promise<number | null>;
-}
-
 /**
  * Register and login, identical in every service that has users: 200 with the token in the
  * `Authorization` header and the HttpOnly cookie, 400 bad format, 409 login taken, 401 wrong pair.
  */
-export function registerAuthRoutes(app: HttpApp, paths: { register: string; login: string }, accounts: Accounts, tokens: TokenService): void {
+export function registerAuthRoutes(app: HttpApp, paths: { register: string; login: string }, accounts: PasswordAccounts, tokens: TokenService): void {
   const Err = Type.Ref(ErrorBody);
   const read = (body: { login?: string; username?: string; password: string }) => {
     const checked = checkCredentials(body);

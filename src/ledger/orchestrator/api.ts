@@ -74,7 +74,7 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
     return access.wallet;
   }
 
-  registerAuthRoutes(app, { register: '/auth/register', login: '/auth/login' }, service, tokens);
+  registerAuthRoutes(app, { register: '/auth/register', login: '/auth/login' }, service.accounts, tokens);
 
   app.post(
     '/api/user/create_wallet',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { hashPassword, verifyPassword } from '../../kernel/auth/password.js';
+import { PasswordAccounts } from '../../kernel/auth/accounts.js';
 import { NOTES, shardOf } from './machine.js';
 import type { Coordinator, WalletToCreate } from './coordinator.js';
 import type { ShardClient } from './shard-client.js';
@@ -9,21 +9,14 @@ export type Access = { ok: true; wallet: WalletRow } | { ok: false; reason: 'not
 
 /** Use cases of the orchestrator: no HTTP, no SQL. */
 export class LedgerService {
+  readonly accounts: PasswordAccounts;
+
   constructor(
     private readonly store: LedgerStore,
     private readonly shards: ShardClient,
     private readonly coordinator: Coordinator,
-  ) {}
-
-  async register(login: string, password: string): Promise<number | null> {
-    if (await this.store.findUserByLogin(login)) return null;
-    return this.store.createUser(login, await hashPassword(password));
-  }
-
-  async authenticate(login: string, password: string): Promise<number | null> {
-    const user = await this.store.findUserByLogin(login);
-    const ok = await verifyPassword(user?.password_hash, password);
-    return ok && user ? user.id : null;
+  ) {
+    this.accounts = new PasswordAccounts(store);
   }
 
   /**
