@@ -1,4 +1,4 @@
-import { SQLSTATE, sqlState, type Database, type Queryable } from '../../kernel/db/database.js';
+import { SQLSTATE, sqlState, type Database } from '../../kernel/db/database.js';
 import type {
   CancelReason,
   CancelResult,
@@ -22,6 +22,29 @@ interface TxRow {
   reason: CancelReason | null;
   missing_wallet: string | null;
   [key: string]: unknown;
+}
+
+/** What an operation function answers (see migration 2). */
+interface FnRow {
+  o_result: 'repeat' | 'reserved' | 'confirmed' | 'cancelled' | 'insufficient_funds' | 'unknown_wallet';
+  o_reason?: CancelReason | null;
+  o_wallet: string | null;
+  [key: string]: unknown;
+}
+
+function operation(row: FnRow): OperationResult {
+  switch (row.o_result) {
+    case 'reserved':
+      return { result: 'reserved' };
+    case 'confirmed':
+      return { result: 'confirmed' };
+    case 'insufficient_funds':
+      return { result: 'insufficient_funds' };
+    case 'unknown_wallet':
+      return { result: 'unknown_wallet', wallet_id: row.o_wallet ?? '' };
+    default:
+      throw new Error(`unexpected operation result ${row.o_result}`);
+  }
 }
 
 /** What a repeated request must match to be "the same operation". */
@@ -50,6 +73,7 @@ async function retrying<T>(fn: () => Promise<T>): Promise<T> {
  * orchestrator retries after timeouts and crashes) answer the same and change nothing.
  */
 export class ShardStore {
+  private readonly s: string;
   private readonly w: string;
   private readonly t: string;
 
@@ -57,6 +81,7 @@ export class ShardStore {
     private readonly db: Database,
     schema: string,
   ) {
+    this.s = schema;
     this.w = `${schema}.wallets`;
     this.t = `${schema}.transactions`;
   }
@@ -83,23 +108,12 @@ export class ShardStore {
    * Phase 1. A debit hold raises `reserved` only while `balance − reserved` covers it (one
    * conditional update under the wallet's row lock, so concurrent holds cannot overdraw); a
    * pending credit only checks that the wallet exists. A refused reserve is recorded as
-   * cancelled, so a repeat is refused the same way.
+   * cancelled, so a repeat is refused the same way. One call of `<schema>.reserve` (see the
+   * migrations): one round trip, one implicit transaction.
    */
-  reserve(txId: string, walletId: string, kind: HoldKind, amount: number): Promise<OperationResult> {
-    return retrying(() =>
-      this.db.transaction(async (tx) => {
-        if (!(await this.insertTx(tx, txId, kind, walletId, null, amount, 'reserved'))) {
-          return this.repeat(tx, txId, { kind, walletId, amount });
-        }
-        const ok =
-          kind === 'debit-hold'
-            ? await tx.query(`update ${this.w} set reserved = reserved + $2 where id = $1 and balance - reserved >= $2 returning 1`, [walletId, amount])
-            : await tx.query(`select 1 from ${this.w} where id = $1`, [walletId]);
-        if (ok.length > 0) return { result: 'reserved' };
-        const exists = kind === 'debit-hold' && (await tx.query(`select 1 from ${this.w} where id = $1`, [walletId])).length > 0;
-        return this.refuse(tx, txId, exists ? 'insufficient_funds' : 'unknown_wallet', walletId);
-      }),
-    );
+  async reserve(txId: string, walletId: string, kind: HoldKind, amount: number): Promise<OperationResult> {
+    const row = await this.call(`select o_result, o_wallet from ${this.s}.reserve($1, $2, $3, $4::bigint)`, [txId, walletId, kind, amount]);
+    return row.o_result === 'repeat' ? this.repeat(txId, { kind, walletId, amount }) : operation(row);
   }
 
   /**
@@ -127,57 +141,26 @@ export class ShardStore {
    * Phase 2, abort (also the recovery's tool). Releases a hold; when nothing is known of the
    * transaction yet, leaves a tombstone so the reserve, if it ever arrives, is refused.
    */
-  cancel(txId: string): Promise<CancelResult> {
-    return retrying(() =>
-      this.db.transaction(async (tx) => {
-        if (await this.insertTx(tx, txId, 'tombstone', null, null, null, 'cancelled', 'cancelled')) return { result: 'cancelled', reason: 'cancelled' };
-        const row = (await tx.query<TxRow>(`select kind, wallet_id, amount, state, reason, missing_wallet from ${this.t} where tx_id = $1 for update`, [txId]))[0];
-        if (!row) throw new Error(`transaction ${txId} conflicted but is not readable`);
-        if (row.state === 'confirmed') return { result: 'confirmed' };
-        if (row.state === 'cancelled') return { result: 'cancelled', reason: row.reason ?? 'cancelled', ...(row.missing_wallet ? { wallet_id: row.missing_wallet } : {}) };
-        if (row.kind === 'debit-hold') await tx.query(`update ${this.w} set reserved = reserved - $2 where id = $1`, [row.wallet_id, row.amount]);
-        await tx.query(`update ${this.t} set state = 'cancelled', reason = 'cancelled', updated_at = now() where tx_id = $1`, [txId]);
-        return { result: 'cancelled', reason: 'cancelled' };
-      }),
-    );
+  async cancel(txId: string): Promise<CancelResult> {
+    const row = await this.call(`select o_result, o_reason, o_wallet from ${this.s}.cancel($1)`, [txId]);
+    if (row.o_result === 'confirmed') return { result: 'confirmed' };
+    return { result: 'cancelled', reason: row.o_reason ?? 'cancelled', ...(row.o_wallet ? { wallet_id: row.o_wallet } : {}) };
   }
 
   /**
-   * Both wallets on this shard: debit and credit in one local transaction. Rows are locked in
-   * id order so opposite transfers between the same pair cannot deadlock.
+   * Both wallets on this shard: debit and credit in one local transaction (one call of
+   * `<schema>.transfer`). Rows are locked in id order so opposite transfers between the same
+   * pair cannot deadlock.
    */
-  transfer(txId: string, from: string, to: string, amount: number): Promise<OperationResult> {
-    return retrying(() =>
-      this.db.transaction(async (tx) => {
-        if (!(await this.insertTx(tx, txId, 'transfer', from, to, amount, 'confirmed'))) {
-          return this.repeat(tx, txId, { kind: 'transfer', walletId: from, counterparty: to, amount });
-        }
-        const locked = await tx.query<{ id: string; available: number }>(
-          `select id, balance - reserved as available from ${this.w} where id in ($1, $2) order by id for update`,
-          [from, to],
-        );
-        const sender = locked.find((r) => r.id === from);
-        if (!sender) return this.refuse(tx, txId, 'unknown_wallet', from);
-        if (!locked.some((r) => r.id === to)) return this.refuse(tx, txId, 'unknown_wallet', to);
-        if (Number(sender.available) < amount) return this.refuse(tx, txId, 'insufficient_funds', from);
-        await tx.query(`update ${this.w} set balance = balance + case when id = $2 then $3::bigint else -$3::bigint end where id in ($1, $2)`, [from, to, amount]);
-        return { result: 'confirmed' };
-      }),
-    );
+  async transfer(txId: string, from: string, to: string, amount: number): Promise<OperationResult> {
+    const row = await this.call(`select o_result, o_wallet from ${this.s}.transfer($1, $2, $3, $4::bigint)`, [txId, from, to, amount]);
+    return row.o_result === 'repeat' ? this.repeat(txId, { kind: 'transfer', walletId: from, counterparty: to, amount }) : operation(row);
   }
 
   /** Money entering the ledger: a credit applied once per transaction id. */
-  deposit(txId: string, walletId: string, amount: number): Promise<OperationResult> {
-    return retrying(() =>
-      this.db.transaction(async (tx) => {
-        if (!(await this.insertTx(tx, txId, 'deposit', walletId, null, amount, 'confirmed'))) {
-          return this.repeat(tx, txId, { kind: 'deposit', walletId, amount });
-        }
-        const ok = await tx.query(`update ${this.w} set balance = balance + $2 where id = $1 returning 1`, [walletId, amount]);
-        if (ok.length === 0) return this.refuse(tx, txId, 'unknown_wallet', walletId);
-        return { result: 'confirmed' };
-      }),
-    );
+  async deposit(txId: string, walletId: string, amount: number): Promise<OperationResult> {
+    const row = await this.call(`select o_result, o_wallet from ${this.s}.deposit($1, $2, $3::bigint)`, [txId, walletId, amount]);
+    return row.o_result === 'repeat' ? this.repeat(txId, { kind: 'deposit', walletId, amount }) : operation(row);
   }
 
   /** Open holds older than `ageMs` (for operators and the orchestrator's recovery). */
@@ -189,36 +172,17 @@ export class ShardStore {
     return rows.map((r) => r.tx_id);
   }
 
-  private async insertTx(
-    tx: Queryable,
-    txId: string,
-    kind: Kind,
-    walletId: string | null,
-    counterparty: string | null,
-    amount: number | null,
-    state: ShardTxState,
-    reason: CancelReason | null = null,
-  ): Promise<boolean> {
-    const rows = await tx.query(
-      `insert into ${this.t} (tx_id, kind, wallet_id, counterparty, amount, state, reason) values ($1, $2, $3, $4, $5, $6, $7)
-       on conflict (tx_id) do nothing returning 1`,
-      [txId, kind, walletId, counterparty, amount, state, reason],
-    );
-    return rows.length > 0;
-  }
-
-  private async refuse(tx: Queryable, txId: string, reason: 'insufficient_funds' | 'unknown_wallet', walletId: string): Promise<OperationResult> {
-    await tx.query(`update ${this.t} set state = 'cancelled', reason = $2, missing_wallet = $3, updated_at = now() where tx_id = $1`, [
-      txId,
-      reason,
-      reason === 'unknown_wallet' ? walletId : null,
-    ]);
-    return reason === 'unknown_wallet' ? { result: 'unknown_wallet', wallet_id: walletId } : { result: 'insufficient_funds' };
+  /** One operation function; deadlocks and serialisation failures rolled it back whole, so it is run again. */
+  private async call(sql: string, params: unknown[]): Promise<FnRow> {
+    const row = (await retrying(() => this.db.query<FnRow>(sql, params)))[0];
+    if (!row) throw new Error('operation function returned no row');
+    return row;
   }
 
   /** The answer to a repeated request: what the first one decided, or `conflict` if it differs. */
-  private async repeat(tx: Queryable, txId: string, expected: Expected): Promise<OperationResult> {
-    const row = (await tx.query<TxRow>(`select kind, wallet_id, counterparty, amount, state, reason, missing_wallet from ${this.t} where tx_id = $1`, [txId]))[0];
+  private async repeat(txId: string, expected: Expected): Promise<OperationResult> {
+    // the row is committed (the function's insert waited for it) and never deleted
+    const row = (await this.db.query<TxRow>(`select kind, wallet_id, counterparty, amount, state, reason, missing_wallet from ${this.t} where tx_id = $1`, [txId]))[0];
     if (!row) throw new Error(`transaction ${txId} conflicted but is not readable`);
     if (row.kind === 'tombstone') return { result: 'cancelled' };
     const same =
