@@ -37,9 +37,14 @@ function freePort(): Promise<number> {
   });
 }
 
-/** User + system CPU time of a process so far, ms (from /proc). */
-function cpuMs(server: Server): number {
-  const stat = readFileSync(`/proc/${server.proc.pid}/stat`, 'utf8');
+/** User + system CPU time of a process so far, ms (from /proc; 0 once it is gone). */
+function cpuMs(pid: number | undefined): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100/s)
 }
@@ -89,6 +94,9 @@ async function main(): Promise<void> {
       await request('POST', '/api/admin/deposit', { wallet_id: id, amount: 1_000_000 }, ADMIN_TOKEN);
     }
     const sql = postgres(ledgerUrl, { max: 2, onnotice: () => undefined });
+    // the services' PostgreSQL server processes (their pools stay connected for the whole run)
+    const postgresBackends = async () =>
+      (await sql.unsafe<Array<{ pid: number }>>(`select pid from pg_stat_activity where datname = any($1::text[]) and pid <> pg_backend_pid()`, [names])).map((r) => Number(r.pid));
     const waitAllFinal = async () => {
       for (;;) {
         const n = Number((await sql.unsafe(`select count(*) as n from ledger.transactions where status in ('PENDING','PROCESSING')`))[0]?.n);
@@ -100,7 +108,8 @@ async function main(): Promise<void> {
 
     const scenario = async (name: string, pair: (i: number) => [string, string]) => {
       const startSeq = Number((await sql.unsafe('select coalesce(max(seq), 0) as s from ledger.transactions'))[0]?.s);
-      const cpu0 = servers.map(cpuMs);
+      const backends = await postgresBackends();
+      const cpu0 = [...servers.map((s) => cpuMs(s.proc.pid)), backends.reduce((sum, pid) => sum + cpuMs(pid), 0)];
       let next = 0;
       const t0 = performance.now();
       await Promise.all(
@@ -116,7 +125,8 @@ async function main(): Promise<void> {
       const accepted = performance.now() - t0;
       await waitAllFinal();
       const total = performance.now() - t0;
-      const cpu = servers.map((s, i) => (cpuMs(s) - (cpu0[i] as number)) / TRANSFERS);
+      const cpu1 = [...servers.map((s) => cpuMs(s.proc.pid)), backends.reduce((sum, pid) => sum + cpuMs(pid), 0)];
+      const cpu = cpu1.map((c, i) => (c - (cpu0[i] as number)) / TRANSFERS);
       const rows = await sql.unsafe<Array<{ ms: number; status: string }>>(
         `select extract(epoch from (finished_at - initiated_at)) * 1000 as ms, status from ledger.transactions where seq > $1 and kind = 'transfer'`,
         [startSeq],
@@ -135,6 +145,7 @@ async function main(): Promise<void> {
         'CPU ms/transfer orch': Number((cpu[0] as number).toFixed(2)),
         'shard0': Number((cpu[1] as number).toFixed(2)),
         'shard1': Number((cpu[2] as number).toFixed(2)),
+        'PG backends': Number((cpu[3] as number).toFixed(2)),
       };
     };
     const rnd = (xs: string[]) => xs[Math.floor(Math.random() * xs.length)] as string;

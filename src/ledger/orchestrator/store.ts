@@ -1,7 +1,7 @@
 import type { Database } from '../../kernel/db/database.js';
 import type { Decision, DecisionKind, FinalStatus, Outcome, TxStatus } from './machine.js';
 import { NOTES } from './machine.js';
-import { Batcher } from './batcher.js';
+import { Batcher } from '../batcher.js';
 
 export interface WalletRow {
   id: string;

@@ -114,6 +114,45 @@ export function shardMigrations(schema: string): Migration[] {
         end
         $fn$;
 
+        create function ${s}.confirm(p_tx text, out o_result text) language plpgsql as $fn$
+        declare
+          v_state text;
+        begin
+          for attempt in 1..3 loop
+            -- the state flip and the balance change happen together or not at all
+            with t as (
+              update ${s}.transactions set state = 'confirmed', updated_at = now() where tx_id = p_tx and state = 'reserved' returning kind, wallet_id, amount)
+            update ${s}.wallets w
+            set balance = w.balance + case when t.kind = 'debit-hold' then -t.amount else t.amount end,
+                reserved = w.reserved - case when t.kind = 'debit-hold' then t.amount else 0 end
+            from t where w.id = t.wallet_id;
+            if found then o_result := 'confirmed'; return; end if;
+            select state into v_state from ${s}.transactions where tx_id = p_tx;
+            if not found then o_result := 'not_found'; return; end if;
+            if v_state <> 'reserved' then
+              o_result := case when v_state = 'cancelled' then 'cancelled' else 'confirmed' end; return;
+            end if;
+            -- reserved, committed after the update's snapshot: apply it now
+          end loop;
+          raise exception 'transaction % stays reserved', p_tx;
+        end
+        $fn$;
+
+        -- Dispatch, so that one statement can run a batch of operations (see ShardStore).
+        create function ${s}.apply(p_op text, p_tx text, p_wallet text, p_kind text, p_counterparty text, p_amount bigint,
+                                   out o_result text, out o_reason text, out o_wallet text) language plpgsql as $fn$
+        begin
+          case p_op
+            when 'reserve' then select r.o_result, r.o_wallet into o_result, o_wallet from ${s}.reserve(p_tx, p_wallet, p_kind, p_amount) r;
+            when 'transfer' then select r.o_result, r.o_wallet into o_result, o_wallet from ${s}.transfer(p_tx, p_wallet, p_counterparty, p_amount) r;
+            when 'deposit' then select r.o_result, r.o_wallet into o_result, o_wallet from ${s}.deposit(p_tx, p_wallet, p_amount) r;
+            when 'confirm' then select r.o_result into o_result from ${s}.confirm(p_tx) r;
+            when 'cancel' then select r.o_result, r.o_reason, r.o_wallet into o_result, o_reason, o_wallet from ${s}.cancel(p_tx) r;
+            else raise exception 'unknown shard operation %', p_op;
+          end case;
+        end
+        $fn$;
+
         create function ${s}.cancel(p_tx text, out o_result text, out o_reason text, out o_wallet text) language plpgsql as $fn$
         declare
           r record;

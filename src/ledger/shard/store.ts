@@ -1,4 +1,5 @@
 import { SQLSTATE, sqlState, type Database } from '../../kernel/db/database.js';
+import { Batcher } from '../batcher.js';
 import type {
   CancelReason,
   CancelResult,
@@ -24,9 +25,19 @@ interface TxRow {
   [key: string]: unknown;
 }
 
+/** One operation for `<schema>.apply` (see migration 2). */
+interface Op {
+  op: 'reserve' | 'transfer' | 'deposit' | 'confirm' | 'cancel';
+  txId: string;
+  walletId: string | null;
+  kind: HoldKind | null;
+  counterparty: string | null;
+  amount: number | null;
+}
+
 /** What an operation function answers (see migration 2). */
 interface FnRow {
-  o_result: 'repeat' | 'reserved' | 'confirmed' | 'cancelled' | 'insufficient_funds' | 'unknown_wallet';
+  o_result: 'repeat' | 'reserved' | 'confirmed' | 'cancelled' | 'insufficient_funds' | 'unknown_wallet' | 'not_found';
   o_reason?: CancelReason | null;
   o_wallet: string | null;
   [key: string]: unknown;
@@ -74,6 +85,7 @@ async function retrying<T>(fn: () => Promise<T>): Promise<T> {
  */
 export class ShardStore {
   private readonly s: string;
+  private readonly ops = new Batcher<Op, FnRow | { error: unknown }>((ops) => this.applyMany(ops), 500, 1);
   private readonly w: string;
   private readonly t: string;
 
@@ -112,7 +124,7 @@ export class ShardStore {
    * migrations): one round trip, one implicit transaction.
    */
   async reserve(txId: string, walletId: string, kind: HoldKind, amount: number): Promise<OperationResult> {
-    const row = await this.call(`select o_result, o_wallet from ${this.s}.reserve($1, $2, $3, $4::bigint)`, [txId, walletId, kind, amount]);
+    const row = await this.apply({ op: 'reserve', txId, walletId, kind, counterparty: null, amount });
     return row.o_result === 'repeat' ? this.repeat(txId, { kind, walletId, amount }) : operation(row);
   }
 
@@ -121,20 +133,8 @@ export class ShardStore {
    * one round trip): the state flip and the balance change happen together or not at all.
    */
   async confirm(txId: string): Promise<ConfirmResult> {
-    const applied = await this.db.query(
-      `with t as (
-         update ${this.t} set state = 'confirmed', updated_at = now() where tx_id = $1 and state = 'reserved' returning kind, wallet_id, amount)
-       update ${this.w} w
-       set balance = w.balance + case when t.kind = 'debit-hold' then -t.amount else t.amount end,
-           reserved = w.reserved - case when t.kind = 'debit-hold' then t.amount else 0 end
-       from t where w.id = t.wallet_id returning 1`,
-      [txId],
-    );
-    if (applied.length > 0) return { result: 'confirmed' };
-    const row = (await this.db.query<TxRow>(`select state from ${this.t} where tx_id = $1`, [txId]))[0];
-    if (!row) return { result: 'not_found' };
-    if (row.state === 'reserved') return this.confirm(txId); // inserted after our snapshot: apply it now
-    return row.state === 'cancelled' ? { result: 'cancelled' } : { result: 'confirmed' };
+    const row = await this.apply({ op: 'confirm', txId, walletId: null, kind: null, counterparty: null, amount: null });
+    return { result: row.o_result as ConfirmResult['result'] };
   }
 
   /**
@@ -142,7 +142,7 @@ export class ShardStore {
    * transaction yet, leaves a tombstone so the reserve, if it ever arrives, is refused.
    */
   async cancel(txId: string): Promise<CancelResult> {
-    const row = await this.call(`select o_result, o_reason, o_wallet from ${this.s}.cancel($1)`, [txId]);
+    const row = await this.apply({ op: 'cancel', txId, walletId: null, kind: null, counterparty: null, amount: null });
     if (row.o_result === 'confirmed') return { result: 'confirmed' };
     return { result: 'cancelled', reason: row.o_reason ?? 'cancelled', ...(row.o_wallet ? { wallet_id: row.o_wallet } : {}) };
   }
@@ -153,13 +153,13 @@ export class ShardStore {
    * pair cannot deadlock.
    */
   async transfer(txId: string, from: string, to: string, amount: number): Promise<OperationResult> {
-    const row = await this.call(`select o_result, o_wallet from ${this.s}.transfer($1, $2, $3, $4::bigint)`, [txId, from, to, amount]);
+    const row = await this.apply({ op: 'transfer', txId, walletId: from, kind: null, counterparty: to, amount });
     return row.o_result === 'repeat' ? this.repeat(txId, { kind: 'transfer', walletId: from, counterparty: to, amount }) : operation(row);
   }
 
   /** Money entering the ledger: a credit applied once per transaction id. */
   async deposit(txId: string, walletId: string, amount: number): Promise<OperationResult> {
-    const row = await this.call(`select o_result, o_wallet from ${this.s}.deposit($1, $2, $3::bigint)`, [txId, walletId, amount]);
+    const row = await this.apply({ op: 'deposit', txId, walletId, kind: null, counterparty: null, amount });
     return row.o_result === 'repeat' ? this.repeat(txId, { kind: 'deposit', walletId, amount }) : operation(row);
   }
 
@@ -172,11 +172,41 @@ export class ShardStore {
     return rows.map((r) => r.tx_id);
   }
 
-  /** One operation function; deadlocks and serialisation failures rolled it back whole, so it is run again. */
-  private async call(sql: string, params: unknown[]): Promise<FnRow> {
-    const row = (await retrying(() => this.db.query<FnRow>(sql, params)))[0];
-    if (!row) throw new Error('operation function returned no row');
+  /** Runs one operation, batched with the concurrent ones. */
+  private async apply(op: Op): Promise<FnRow> {
+    const row = await this.ops.run(op);
+    if ('error' in row) throw row.error;
     return row;
+  }
+
+  /**
+   * Concurrent operations run as one statement (one round trip, one commit for all), one
+   * batch at a time per shard, so batches never wait on each other's row locks. Each
+   * operation keeps its own semantics (the functions are the single-operation logic). If the
+   * batch fails, each operation runs alone, so only a faulty one reports the fault.
+   */
+  private async applyMany(ops: Op[]): Promise<Array<FnRow | { error: unknown }>> {
+    try {
+      return await this.applyRows(ops);
+    } catch (error) {
+      if (ops.length === 1) return [{ error }];
+      return Promise.all(ops.map((op) => this.applyRows([op]).then((rows) => rows[0] as FnRow, (e: unknown) => ({ error: e }))));
+    }
+  }
+
+  private async applyRows(ops: Op[]): Promise<FnRow[]> {
+    // deadlocks and serialisation failures (against callers outside the batcher) rolled the statement back whole: run it again
+    const rows = await retrying(() =>
+      this.db.query<FnRow>(
+        `select o.o_result, o.o_reason, o.o_wallet
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) with ordinality as a(op, tx, wallet, kind, counterparty, amount, n)
+         cross join lateral ${this.s}.apply(a.op, a.tx, a.wallet, a.kind, a.counterparty, a.amount) o
+         order by a.n`,
+        [ops.map((o) => o.op), ops.map((o) => o.txId), ops.map((o) => o.walletId), ops.map((o) => o.kind), ops.map((o) => o.counterparty), ops.map((o) => o.amount)],
+      ),
+    );
+    if (rows.length !== ops.length) throw new Error(`batch of ${ops.length} operations returned ${rows.length} rows`);
+    return rows;
   }
 
   /** The answer to a repeated request: what the first one decided, or `conflict` if it differs. */
