@@ -1,25 +1,30 @@
 /**
- * Ledger throughput and latency on real PostgreSQL: an orchestrator and 2 shard processes,
- * each on its own fresh database; same-shard and cross-shard transfers fired at a fixed
- * concurrency. Latency is 202 → final status, measured in the orchestrator's log
- * (finished_at − initiated_at). Run: node --import tsx bench/ledger.ts
+ * Ledger throughput and latency on real PostgreSQL: an orchestrator and 2 shard processes
+ * (bin/*, so `npm run build` first), each on its own fresh database; same-shard and
+ * cross-shard transfers fired at a fixed concurrency. Latency is 202 → final status, measured
+ * in the orchestrator's log (finished_at − initiated_at). Also prints the CPU each process
+ * spent per transfer and the PostgreSQL ceiling of the day (pgbench).
+ * Run: node --import tsx bench/ledger.ts
  * Env: BENCH_TRANSFERS (per scenario, default 6000), BENCH_CONCURRENCY (default 64),
- * TEST_DATABASE_URL (admin URL of the PostgreSQL server).
+ * BENCH_COORDINATOR_CONCURRENCY (default: the orchestrator's own), BENCH_PGBENCH=0 (skip the
+ * ceiling), BENCH_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` for the services),
+ * BENCH_DATABASE_URL (admin URL of the PostgreSQL server).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
 import postgres from 'postgres';
 import { Pool } from 'undici';
+import { createDatabase, dropDatabase, pgbenchCeiling, printTable, startServer, type Server } from './support.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TRANSFERS = Number(process.env.BENCH_TRANSFERS ?? 6_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const WALLETS_PER_SHARD = 200;
 const SHARD_TOKEN = 'bench-shard-token';
 const ADMIN_TOKEN = 'bench-admin-token';
+/** No pinning: three services and PostgreSQL share every core. */
+const ALL_CPUS = `0-${availableParallelism() - 1}`;
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -32,64 +37,47 @@ function freePort(): Promise<number> {
   });
 }
 
-async function createDb(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `ledger_bench_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => undefined });
-  await admin.unsafe(`create database ${name}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const a = postgres(ADMIN_URL, { max: 1, onnotice: () => undefined });
-      await a.unsafe(`drop database if exists ${name} with (force)`);
-      await a.end();
-    },
-  };
-}
-
-async function startService(bin: string, env: Record<string, string>): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'src/bin', `${bin}.ts`)], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'error', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://${env.RUN_ADDRESS}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return proc;
-    } catch {
-      // starting
-    }
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`${bin} did not start`);
-    await new Promise((r) => setTimeout(r, 100));
+/** User + system CPU time of a process so far, ms (from /proc; 0 once it is gone). */
+function cpuMs(pid: number | undefined): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
   }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100/s)
 }
 
 async function main(): Promise<void> {
-  const dbs = await Promise.all([createDb(), createDb(), createDb()]);
-  const [ledgerDb, shard0Db, shard1Db] = dbs as [Awaited<ReturnType<typeof createDb>>, ...Array<Awaited<ReturnType<typeof createDb>>>];
+  const ceiling = process.env.BENCH_PGBENCH === '0' ? null : pgbenchCeiling();
+  const suffix = randomBytes(4).toString('hex');
+  const names = ['ledger', 'shard0', 'shard1'].map((n) => `gm_bench_${n}_${suffix}`);
+  const [ledgerUrl, shard0Url, shard1Url] = (await Promise.all(names.map((n) => createDatabase(n)))) as [string, string, string];
   const ports = await Promise.all([freePort(), freePort(), freePort()]);
-  const procs: ChildProcess[] = [];
+  const servers: Server[] = [];
+  const extra: Record<string, string> = process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {};
   try {
-    for (const [i, db] of [shard0Db, shard1Db].entries()) {
-      procs.push(await startService('shard', { RUN_ADDRESS: `127.0.0.1:${ports[i + 1]}`, DATABASE_URI: db?.url ?? '', SHARD_TOKEN, DATABASE_POOL_SIZE: '16' }));
+    for (const [i, url] of [shard0Url, shard1Url].entries()) {
+      servers.push(await startServer('shard', ports[i + 1] as number, { DATABASE_URI: url, SHARD_TOKEN, ...extra }, ALL_CPUS));
     }
-    procs.push(
-      await startService('orchestrator', {
-        RUN_ADDRESS: `127.0.0.1:${ports[0]}`,
-        DATABASE_URI: ledgerDb.url,
+    const orchestrator = await startServer(
+      'orchestrator',
+      ports[0] as number,
+      {
+        DATABASE_URI: ledgerUrl,
         SHARD_ADDRESS_1: `127.0.0.1:${ports[1]}`,
         SHARD_ADDRESS_2: `127.0.0.1:${ports[2]}`,
         SHARD_TOKEN,
         ADMIN_TOKEN,
         JWT_SECRET: 'bench',
-        DATABASE_POOL_SIZE: '16',
-        COORDINATOR_CONCURRENCY: '128',
-      }),
+        ...(process.env.BENCH_COORDINATOR_CONCURRENCY ? { COORDINATOR_CONCURRENCY: process.env.BENCH_COORDINATOR_CONCURRENCY } : ({} as Record<string, string>)),
+        ...extra,
+      },
+      ALL_CPUS,
     );
-    const base = `http://127.0.0.1:${ports[0]}`;
+    servers.unshift(orchestrator);
+    const base = orchestrator.url;
     const pool = new Pool(base, { connections: CONCURRENCY });
     const request = async (method: string, path: string, body: object | undefined, token: string) => {
       const res = await pool.request({ method: method as 'POST', path, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
@@ -105,7 +93,10 @@ async function main(): Promise<void> {
       if (r.status !== 202) throw new Error(`create_wallet ${r.status} ${r.text}`);
       await request('POST', '/api/admin/deposit', { wallet_id: id, amount: 1_000_000 }, ADMIN_TOKEN);
     }
-    const sql = postgres(ledgerDb.url, { max: 2, onnotice: () => undefined });
+    const sql = postgres(ledgerUrl, { max: 2, onnotice: () => undefined });
+    // the services' PostgreSQL server processes (their pools stay connected for the whole run)
+    const postgresBackends = async () =>
+      (await sql.unsafe<Array<{ pid: number }>>(`select pid from pg_stat_activity where datname = any($1::text[]) and pid <> pg_backend_pid()`, [names])).map((r) => Number(r.pid));
     const waitAllFinal = async () => {
       for (;;) {
         const n = Number((await sql.unsafe(`select count(*) as n from ledger.transactions where status in ('PENDING','PROCESSING')`))[0]?.n);
@@ -117,6 +108,8 @@ async function main(): Promise<void> {
 
     const scenario = async (name: string, pair: (i: number) => [string, string]) => {
       const startSeq = Number((await sql.unsafe('select coalesce(max(seq), 0) as s from ledger.transactions'))[0]?.s);
+      const backends = await postgresBackends();
+      const cpu0 = [...servers.map((s) => cpuMs(s.proc.pid)), backends.reduce((sum, pid) => sum + cpuMs(pid), 0)];
       let next = 0;
       const t0 = performance.now();
       await Promise.all(
@@ -132,6 +125,8 @@ async function main(): Promise<void> {
       const accepted = performance.now() - t0;
       await waitAllFinal();
       const total = performance.now() - t0;
+      const cpu1 = [...servers.map((s) => cpuMs(s.proc.pid)), backends.reduce((sum, pid) => sum + cpuMs(pid), 0)];
+      const cpu = cpu1.map((c, i) => (c - (cpu0[i] as number)) / TRANSFERS);
       const rows = await sql.unsafe<Array<{ ms: number; status: string }>>(
         `select extract(epoch from (finished_at - initiated_at)) * 1000 as ms, status from ledger.transactions where seq > $1 and kind = 'transfer'`,
         [startSeq],
@@ -139,7 +134,19 @@ async function main(): Promise<void> {
       const lat = rows.map((r) => Number(r.ms)).sort((a, b) => a - b);
       const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
       const ok = rows.filter((r) => r.status === 'SUCCESSFUL').length;
-      return { name, transfers: rows.length, successful: ok, acceptedPerS: (TRANSFERS / accepted) * 1000, finalPerS: (TRANSFERS / total) * 1000, p50: q(0.5), p99: q(0.99) };
+      return {
+        scenario: name,
+        transfers: rows.length,
+        successful: ok,
+        'accepted/s': Math.round((TRANSFERS / accepted) * 1000),
+        'final/s': Math.round((TRANSFERS / total) * 1000),
+        'p50 ms': lat.length ? Number(q(0.5).toFixed(1)) : NaN,
+        'p99 ms': lat.length ? Number(q(0.99).toFixed(1)) : NaN,
+        'CPU ms/transfer orch': Number((cpu[0] as number).toFixed(2)),
+        'shard0': Number((cpu[1] as number).toFixed(2)),
+        'shard1': Number((cpu[2] as number).toFixed(2)),
+        'PG backends': Number((cpu[3] as number).toFixed(2)),
+      };
     };
     const rnd = (xs: string[]) => xs[Math.floor(Math.random() * xs.length)] as string;
     const samePair = (i: number): [string, string] => {
@@ -155,18 +162,14 @@ async function main(): Promise<void> {
     const results = [await scenario('same-shard', samePair), await scenario('cross-shard', crossPair)];
     await sql.end();
     await pool.close();
-    console.log(`\nLedger bench: ${TRANSFERS} transfers per scenario, ${CONCURRENCY} clients, 2 shards, PostgreSQL\n`);
-    console.log('| scenario | transfers | successful | accepted/s | final/s (202 → final, all) | p50 ms | p99 ms |');
-    console.log('|---|---|---|---|---|---|---|');
-    for (const r of results) {
-      console.log(`| ${r.name} | ${r.transfers} | ${r.successful} | ${r.acceptedPerS.toFixed(0)} | ${r.finalPerS.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`);
-    }
+    printTable(`Ledger: ${TRANSFERS} transfers per scenario, ${CONCURRENCY} clients, 2 shards, PostgreSQL`, results);
     const [same, cross] = results as [(typeof results)[0], (typeof results)[0]];
-    console.log(`\ncross-shard / same-shard throughput: ${((cross.finalPerS / same.finalPerS) * 100).toFixed(0)} %`);
+    console.log(`\ncross-shard / same-shard throughput: ${((cross['final/s'] / same['final/s']) * 100).toFixed(0)} % (targets: same-shard ≥ 1500/s, ratio ≥ 50 %)`);
+    if (ceiling) printTable('PostgreSQL ceiling (pgbench, 8 clients, 10 s)', [{ 'select-only (-S) tps': ceiling.selectOnly, 'simple update (-N) tps': ceiling.simpleUpdate }]);
+    console.log(`\npeak RSS MB: ${servers.map((s, i) => `${['orchestrator', 'shard0', 'shard1'][i]} ${s.peakRssMb()}`).join(', ')}`);
   } finally {
-    for (const p of procs) p.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1_000));
-    for (const d of dbs) await d.drop().catch(() => undefined);
+    await Promise.all(servers.map((s) => s.stop()));
+    for (const n of names) await dropDatabase(n).catch(() => undefined);
   }
 }
 

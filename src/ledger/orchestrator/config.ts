@@ -69,7 +69,7 @@ export const orchestratorSettings = {
     env: 'COORDINATOR_CONCURRENCY',
     flag: '--coordinator-concurrency <n>',
     description: 'transactions driven through the shards at once',
-    default: 64,
+    default: 256,
     parse: parsers.positiveInt('COORDINATOR_CONCURRENCY'),
   } satisfies Setting<number>,
 };

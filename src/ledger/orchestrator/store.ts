@@ -1,7 +1,7 @@
 import type { Database } from '../../kernel/db/database.js';
 import type { Decision, DecisionKind, FinalStatus, Outcome, TxStatus } from './machine.js';
 import { NOTES } from './machine.js';
-import { Batcher } from './batcher.js';
+import { Batcher } from '../batcher.js';
 
 export interface WalletRow {
   id: string;
@@ -26,6 +26,9 @@ export interface TxRecord {
   [key: string]: unknown;
 }
 
+/** What a caller knows of a transaction it is about to log. */
+export type NewTx = Pick<TxRecord, 'tx_id' | 'kind' | 'from_wallet' | 'to_wallet' | 'from_shard' | 'to_shard' | 'amount'>;
+
 export interface LogEntry {
   tx_id: string;
   from_wallet: string | null;
@@ -44,6 +47,14 @@ export class LedgerStore {
   private readonly claims = new Batcher<string, boolean>((ids) => this.claimMany(ids));
   private readonly decisions = new Batcher<{ txId: string; decision: Decision }, Decision | null>((items) => this.decideMany(items));
   private readonly finishes = new Batcher<{ txId: string; outcome: Outcome }, void>((items) => this.finishMany(items));
+  // So do the PENDING inserts of concurrent requests (one commit, one WAL flush for many).
+  private readonly inserts = new Batcher<TxRecord, { error: unknown } | undefined>((rows) => this.insertMany(rows));
+  /**
+   * Registry rows of active wallets. Owner and shard never change once registered and a
+   * wallet never leaves 'active', so these cannot go stale (rows still 'creating' are not
+   * kept); this saves a round trip on every transfer.
+   */
+  private readonly activeWallets = new Map<string, WalletRow>();
 
   constructor(private readonly db: Database) {}
 
@@ -72,11 +83,25 @@ export class LedgerStore {
   }
 
   async wallet(id: string): Promise<WalletRow | undefined> {
-    return (await this.db.query<WalletRow>('select id, owner_id, shard, state from ledger.wallets where id = $1', [id]))[0];
+    const cached = this.activeWallets.get(id);
+    if (cached) return cached;
+    const row = (await this.db.query<WalletRow>('select id, owner_id, shard, state from ledger.wallets where id = $1', [id]))[0];
+    if (row) this.remember(row);
+    return row;
   }
 
   async walletsByIds(ids: string[]): Promise<WalletRow[]> {
-    return this.db.query<WalletRow>('select id, owner_id, shard, state from ledger.wallets where id = any($1::text[])', [ids]);
+    const cached = ids.map((id) => this.activeWallets.get(id));
+    if (cached.every((w) => w !== undefined)) return cached;
+    const rows = await this.db.query<WalletRow>('select id, owner_id, shard, state from ledger.wallets where id = any($1::text[])', [ids]);
+    for (const row of rows) this.remember(row);
+    return rows;
+  }
+
+  private remember(row: WalletRow): void {
+    if (row.state !== 'active') return;
+    if (this.activeWallets.size >= 100_000) this.activeWallets.clear(); // bounded; refilled on demand
+    this.activeWallets.set(row.id, row);
   }
 
   async markWalletActive(id: string): Promise<void> {
@@ -90,31 +115,54 @@ export class LedgerStore {
   /**
    * Writes a transaction to the log. A transaction that is already known to be impossible is
    * written final (INVALID) at once; otherwise PENDING, durably, before the caller answers 202.
+   * Concurrent inserts share one statement and one commit (the promise settles after it).
    */
-  async insertTransaction(record: Omit<TxRecord, 'status' | 'decision' | 'outcome_status' | 'outcome_note'>, invalid?: Outcome): Promise<TxRecord> {
-    const rows = await this.db.query<TxRecord>(
-      `insert into ledger.transactions (tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, note, decision, outcome_status, outcome_note, decided_at, finished_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
-       returning ${TX_COLUMNS}`,
-      [
-        record.tx_id,
-        record.kind,
-        record.from_wallet,
-        record.to_wallet,
-        record.from_shard,
-        record.to_shard,
-        record.amount,
-        invalid ? invalid.status : 'PENDING',
-        invalid ? invalid.note : NOTES.pending,
-        invalid ? 'abort' : null,
-        invalid ? invalid.status : null,
-        invalid ? invalid.note : null,
-        invalid ? new Date() : null,
-      ],
-    );
-    const row = rows[0];
-    if (!row) throw new Error('insert returned no row');
+  async insertTransaction(record: NewTx, invalid?: Outcome): Promise<TxRecord> {
+    const row: TxRecord = {
+      ...record,
+      status: invalid ? invalid.status : 'PENDING',
+      decision: invalid ? 'abort' : null,
+      outcome_status: invalid ? invalid.status : null,
+      outcome_note: invalid ? invalid.note : null,
+    };
+    const failure = await this.inserts.run(row);
+    if (failure) throw failure.error;
     return row;
+  }
+
+  /** Per row: undefined, or the error that row alone met (a bad row must not fail the others). */
+  private async insertMany(rows: TxRecord[]): Promise<Array<{ error: unknown } | undefined>> {
+    try {
+      await this.insertRows(rows);
+      return rows.map(() => undefined);
+    } catch (error) {
+      if (rows.length === 1) return [{ error }];
+      return Promise.all(rows.map((r) => this.insertRows([r]).then(() => undefined, (e: unknown) => ({ error: e }))));
+    }
+  }
+
+  private async insertRows(rows: TxRecord[]): Promise<void> {
+    await this.db.query(
+        `insert into ledger.transactions (tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, note, decision, outcome_status, outcome_note, decided_at, finished_at)
+         select v.tx_id, v.kind, v.from_wallet, v.to_wallet, v.from_shard, v.to_shard, v.amount, v.status, coalesce(v.outcome_note, $12),
+                v.decision, v.outcome_status, v.outcome_note, case when v.decision is not null then now() end, case when v.decision is not null then now() end
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[])
+           as v(tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, decision, outcome_status, outcome_note)`,
+        [
+          rows.map((r) => r.tx_id),
+          rows.map((r) => r.kind),
+          rows.map((r) => r.from_wallet),
+          rows.map((r) => r.to_wallet),
+          rows.map((r) => r.from_shard),
+          rows.map((r) => r.to_shard),
+          rows.map((r) => r.amount),
+          rows.map((r) => r.status),
+          rows.map((r) => r.decision),
+          rows.map((r) => r.outcome_status),
+          rows.map((r) => r.outcome_note),
+          NOTES.pending,
+        ],
+      );
   }
 
   async transaction(txId: string): Promise<TxRecord | undefined> {

@@ -1,4 +1,5 @@
-import { SQLSTATE, sqlState, type Database, type Queryable } from '../../kernel/db/database.js';
+import { SQLSTATE, sqlState, type Database } from '../../kernel/db/database.js';
+import { Batcher } from '../batcher.js';
 import type {
   CancelReason,
   CancelResult,
@@ -22,6 +23,39 @@ interface TxRow {
   reason: CancelReason | null;
   missing_wallet: string | null;
   [key: string]: unknown;
+}
+
+/** One operation for `<schema>.apply` (see migration 2). */
+interface Op {
+  op: 'reserve' | 'transfer' | 'deposit' | 'confirm' | 'cancel';
+  txId: string;
+  walletId: string | null;
+  kind: HoldKind | null;
+  counterparty: string | null;
+  amount: number | null;
+}
+
+/** What an operation function answers (see migration 2). */
+interface FnRow {
+  o_result: 'repeat' | 'reserved' | 'confirmed' | 'cancelled' | 'insufficient_funds' | 'unknown_wallet' | 'not_found';
+  o_reason?: CancelReason | null;
+  o_wallet: string | null;
+  [key: string]: unknown;
+}
+
+function operation(row: FnRow): OperationResult {
+  switch (row.o_result) {
+    case 'reserved':
+      return { result: 'reserved' };
+    case 'confirmed':
+      return { result: 'confirmed' };
+    case 'insufficient_funds':
+      return { result: 'insufficient_funds' };
+    case 'unknown_wallet':
+      return { result: 'unknown_wallet', wallet_id: row.o_wallet ?? '' };
+    default:
+      throw new Error(`unexpected operation result ${row.o_result}`);
+  }
 }
 
 /** What a repeated request must match to be "the same operation". */
@@ -50,6 +84,8 @@ async function retrying<T>(fn: () => Promise<T>): Promise<T> {
  * orchestrator retries after timeouts and crashes) answer the same and change nothing.
  */
 export class ShardStore {
+  private readonly s: string;
+  private readonly ops = new Batcher<Op, FnRow | { error: unknown }>((ops) => this.applyMany(ops), 500, 1);
   private readonly w: string;
   private readonly t: string;
 
@@ -57,6 +93,7 @@ export class ShardStore {
     private readonly db: Database,
     schema: string,
   ) {
+    this.s = schema;
     this.w = `${schema}.wallets`;
     this.t = `${schema}.transactions`;
   }
@@ -83,23 +120,12 @@ export class ShardStore {
    * Phase 1. A debit hold raises `reserved` only while `balance − reserved` covers it (one
    * conditional update under the wallet's row lock, so concurrent holds cannot overdraw); a
    * pending credit only checks that the wallet exists. A refused reserve is recorded as
-   * cancelled, so a repeat is refused the same way.
+   * cancelled, so a repeat is refused the same way. One call of `<schema>.reserve` (see the
+   * migrations): one round trip, one implicit transaction.
    */
-  reserve(txId: string, walletId: string, kind: HoldKind, amount: number): Promise<OperationResult> {
-    return retrying(() =>
-      this.db.transaction(async (tx) => {
-        if (!(await this.insertTx(tx, txId, kind, walletId, null, amount, 'reserved'))) {
-          return this.repeat(tx, txId, { kind, walletId, amount });
-        }
-        const ok =
-          kind === 'debit-hold'
-            ? await tx.query(`update ${this.w} set reserved = reserved + $2 where id = $1 and balance - reserved >= $2 returning 1`, [walletId, amount])
-            : await tx.query(`select 1 from ${this.w} where id = $1`, [walletId]);
-        if (ok.length > 0) return { result: 'reserved' };
-        const exists = kind === 'debit-hold' && (await tx.query(`select 1 from ${this.w} where id = $1`, [walletId])).length > 0;
-        return this.refuse(tx, txId, exists ? 'insufficient_funds' : 'unknown_wallet', walletId);
-      }),
-    );
+  async reserve(txId: string, walletId: string, kind: HoldKind, amount: number): Promise<OperationResult> {
+    const row = await this.apply({ op: 'reserve', txId, walletId, kind, counterparty: null, amount });
+    return row.o_result === 'repeat' ? this.repeat(txId, { kind, walletId, amount }) : operation(row);
   }
 
   /**
@@ -107,77 +133,34 @@ export class ShardStore {
    * one round trip): the state flip and the balance change happen together or not at all.
    */
   async confirm(txId: string): Promise<ConfirmResult> {
-    const applied = await this.db.query(
-      `with t as (
-         update ${this.t} set state = 'confirmed', updated_at = now() where tx_id = $1 and state = 'reserved' returning kind, wallet_id, amount)
-       update ${this.w} w
-       set balance = w.balance + case when t.kind = 'debit-hold' then -t.amount else t.amount end,
-           reserved = w.reserved - case when t.kind = 'debit-hold' then t.amount else 0 end
-       from t where w.id = t.wallet_id returning 1`,
-      [txId],
-    );
-    if (applied.length > 0) return { result: 'confirmed' };
-    const row = (await this.db.query<TxRow>(`select state from ${this.t} where tx_id = $1`, [txId]))[0];
-    if (!row) return { result: 'not_found' };
-    if (row.state === 'reserved') return this.confirm(txId); // inserted after our snapshot: apply it now
-    return row.state === 'cancelled' ? { result: 'cancelled' } : { result: 'confirmed' };
+    const row = await this.apply({ op: 'confirm', txId, walletId: null, kind: null, counterparty: null, amount: null });
+    return { result: row.o_result as ConfirmResult['result'] };
   }
 
   /**
    * Phase 2, abort (also the recovery's tool). Releases a hold; when nothing is known of the
    * transaction yet, leaves a tombstone so the reserve, if it ever arrives, is refused.
    */
-  cancel(txId: string): Promise<CancelResult> {
-    return retrying(() =>
-      this.db.transaction(async (tx) => {
-        if (await this.insertTx(tx, txId, 'tombstone', null, null, null, 'cancelled', 'cancelled')) return { result: 'cancelled', reason: 'cancelled' };
-        const row = (await tx.query<TxRow>(`select kind, wallet_id, amount, state, reason, missing_wallet from ${this.t} where tx_id = $1 for update`, [txId]))[0];
-        if (!row) throw new Error(`transaction ${txId} conflicted but is not readable`);
-        if (row.state === 'confirmed') return { result: 'confirmed' };
-        if (row.state === 'cancelled') return { result: 'cancelled', reason: row.reason ?? 'cancelled', ...(row.missing_wallet ? { wallet_id: row.missing_wallet } : {}) };
-        if (row.kind === 'debit-hold') await tx.query(`update ${this.w} set reserved = reserved - $2 where id = $1`, [row.wallet_id, row.amount]);
-        await tx.query(`update ${this.t} set state = 'cancelled', reason = 'cancelled', updated_at = now() where tx_id = $1`, [txId]);
-        return { result: 'cancelled', reason: 'cancelled' };
-      }),
-    );
+  async cancel(txId: string): Promise<CancelResult> {
+    const row = await this.apply({ op: 'cancel', txId, walletId: null, kind: null, counterparty: null, amount: null });
+    if (row.o_result === 'confirmed') return { result: 'confirmed' };
+    return { result: 'cancelled', reason: row.o_reason ?? 'cancelled', ...(row.o_wallet ? { wallet_id: row.o_wallet } : {}) };
   }
 
   /**
-   * Both wallets on this shard: debit and credit in one local transaction. Rows are locked in
-   * id order so opposite transfers between the same pair cannot deadlock.
+   * Both wallets on this shard: debit and credit in one local transaction (one call of
+   * `<schema>.transfer`). Rows are locked in id order so opposite transfers between the same
+   * pair cannot deadlock.
    */
-  transfer(txId: string, from: string, to: string, amount: number): Promise<OperationResult> {
-    return retrying(() =>
-      this.db.transaction(async (tx) => {
-        if (!(await this.insertTx(tx, txId, 'transfer', from, to, amount, 'confirmed'))) {
-          return this.repeat(tx, txId, { kind: 'transfer', walletId: from, counterparty: to, amount });
-        }
-        const locked = await tx.query<{ id: string; available: number }>(
-          `select id, balance - reserved as available from ${this.w} where id in ($1, $2) order by id for update`,
-          [from, to],
-        );
-        const sender = locked.find((r) => r.id === from);
-        if (!sender) return this.refuse(tx, txId, 'unknown_wallet', from);
-        if (!locked.some((r) => r.id === to)) return this.refuse(tx, txId, 'unknown_wallet', to);
-        if (Number(sender.available) < amount) return this.refuse(tx, txId, 'insufficient_funds', from);
-        await tx.query(`update ${this.w} set balance = balance + case when id = $2 then $3::bigint else -$3::bigint end where id in ($1, $2)`, [from, to, amount]);
-        return { result: 'confirmed' };
-      }),
-    );
+  async transfer(txId: string, from: string, to: string, amount: number): Promise<OperationResult> {
+    const row = await this.apply({ op: 'transfer', txId, walletId: from, kind: null, counterparty: to, amount });
+    return row.o_result === 'repeat' ? this.repeat(txId, { kind: 'transfer', walletId: from, counterparty: to, amount }) : operation(row);
   }
 
   /** Money entering the ledger: a credit applied once per transaction id. */
-  deposit(txId: string, walletId: string, amount: number): Promise<OperationResult> {
-    return retrying(() =>
-      this.db.transaction(async (tx) => {
-        if (!(await this.insertTx(tx, txId, 'deposit', walletId, null, amount, 'confirmed'))) {
-          return this.repeat(tx, txId, { kind: 'deposit', walletId, amount });
-        }
-        const ok = await tx.query(`update ${this.w} set balance = balance + $2 where id = $1 returning 1`, [walletId, amount]);
-        if (ok.length === 0) return this.refuse(tx, txId, 'unknown_wallet', walletId);
-        return { result: 'confirmed' };
-      }),
-    );
+  async deposit(txId: string, walletId: string, amount: number): Promise<OperationResult> {
+    const row = await this.apply({ op: 'deposit', txId, walletId, kind: null, counterparty: null, amount });
+    return row.o_result === 'repeat' ? this.repeat(txId, { kind: 'deposit', walletId, amount }) : operation(row);
   }
 
   /** Open holds older than `ageMs` (for operators and the orchestrator's recovery). */
@@ -189,36 +172,47 @@ export class ShardStore {
     return rows.map((r) => r.tx_id);
   }
 
-  private async insertTx(
-    tx: Queryable,
-    txId: string,
-    kind: Kind,
-    walletId: string | null,
-    counterparty: string | null,
-    amount: number | null,
-    state: ShardTxState,
-    reason: CancelReason | null = null,
-  ): Promise<boolean> {
-    const rows = await tx.query(
-      `insert into ${this.t} (tx_id, kind, wallet_id, counterparty, amount, state, reason) values ($1, $2, $3, $4, $5, $6, $7)
-       on conflict (tx_id) do nothing returning 1`,
-      [txId, kind, walletId, counterparty, amount, state, reason],
-    );
-    return rows.length > 0;
+  /** Runs one operation, batched with the concurrent ones. */
+  private async apply(op: Op): Promise<FnRow> {
+    const row = await this.ops.run(op);
+    if ('error' in row) throw row.error;
+    return row;
   }
 
-  private async refuse(tx: Queryable, txId: string, reason: 'insufficient_funds' | 'unknown_wallet', walletId: string): Promise<OperationResult> {
-    await tx.query(`update ${this.t} set state = 'cancelled', reason = $2, missing_wallet = $3, updated_at = now() where tx_id = $1`, [
-      txId,
-      reason,
-      reason === 'unknown_wallet' ? walletId : null,
-    ]);
-    return reason === 'unknown_wallet' ? { result: 'unknown_wallet', wallet_id: walletId } : { result: 'insufficient_funds' };
+  /**
+   * Concurrent operations run as one statement (one round trip, one commit for all), one
+   * batch at a time per shard, so batches never wait on each other's row locks. Each
+   * operation keeps its own semantics (the functions are the single-operation logic). If the
+   * batch fails, each operation runs alone, so only a faulty one reports the fault.
+   */
+  private async applyMany(ops: Op[]): Promise<Array<FnRow | { error: unknown }>> {
+    try {
+      return await this.applyRows(ops);
+    } catch (error) {
+      if (ops.length === 1) return [{ error }];
+      return Promise.all(ops.map((op) => this.applyRows([op]).then((rows) => rows[0] as FnRow, (e: unknown) => ({ error: e }))));
+    }
+  }
+
+  private async applyRows(ops: Op[]): Promise<FnRow[]> {
+    // deadlocks and serialisation failures (against callers outside the batcher) rolled the statement back whole: run it again
+    const rows = await retrying(() =>
+      this.db.query<FnRow>(
+        `select o.o_result, o.o_reason, o.o_wallet
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) with ordinality as a(op, tx, wallet, kind, counterparty, amount, n)
+         cross join lateral ${this.s}.apply(a.op, a.tx, a.wallet, a.kind, a.counterparty, a.amount) o
+         order by a.n`,
+        [ops.map((o) => o.op), ops.map((o) => o.txId), ops.map((o) => o.walletId), ops.map((o) => o.kind), ops.map((o) => o.counterparty), ops.map((o) => o.amount)],
+      ),
+    );
+    if (rows.length !== ops.length) throw new Error(`batch of ${ops.length} operations returned ${rows.length} rows`);
+    return rows;
   }
 
   /** The answer to a repeated request: what the first one decided, or `conflict` if it differs. */
-  private async repeat(tx: Queryable, txId: string, expected: Expected): Promise<OperationResult> {
-    const row = (await tx.query<TxRow>(`select kind, wallet_id, counterparty, amount, state, reason, missing_wallet from ${this.t} where tx_id = $1`, [txId]))[0];
+  private async repeat(txId: string, expected: Expected): Promise<OperationResult> {
+    // the row is committed (the function's insert waited for it) and never deleted
+    const row = (await this.db.query<TxRow>(`select kind, wallet_id, counterparty, amount, state, reason, missing_wallet from ${this.t} where tx_id = $1`, [txId]))[0];
     if (!row) throw new Error(`transaction ${txId} conflicted but is not readable`);
     if (row.kind === 'tombstone') return { result: 'cancelled' };
     const same =
