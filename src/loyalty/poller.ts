@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { sleep } from '../kernel/lifecycle.js';
 import type { Logger } from '../kernel/logger.js';
@@ -151,6 +152,9 @@ export class AccrualPoller {
       throw new Error(`POLL_LEASE (${options.leaseMs} ms) must exceed ACCRUAL_TIMEOUT (${options.timeoutMs} ms) by at least ${LEASE_MARGIN_MS} ms`);
     }
     this.gate = deps.gate ?? new RateGate();
+    // every in-flight request and every sleeping task listens on the one stop signal: as many
+    // listeners as the concurrency allows, which is no leak
+    setMaxListeners(options.concurrency * 2 + 8, this.abort.signal);
     this.m = createPollerMetrics(deps.metrics, deps.store, () => this.gate, () => this.active.size);
   }
 
