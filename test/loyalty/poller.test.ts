@@ -108,7 +108,8 @@ describe('accrual poller (bin/gophermart + fake accrual service)', () => {
     const seen = fake.seen(stuck).map((r) => r.at);
     assert.ok(seen.length >= 3 && seen.length <= 8, `asked ${seen.length} times`);
     const gaps = seen.slice(1).map((t, i) => t - (seen[i] ?? 0));
-    assert.ok((gaps[1] ?? 0) > (gaps[0] ?? 0) * 1.3, `gaps should grow: ${gaps.join(', ')}`);
+    // the poll interval (250 ms) quantises each gap, so growth is judged over the whole run
+    assert.ok((gaps.at(-1) ?? 0) > (gaps[0] ?? 0) * 1.3, `gaps should grow: ${gaps.join(', ')}`);
     assert.ok(gaps.every((g) => g < 1400), `gaps should be capped at ~1 s: ${gaps.join(', ')}`);
     assert.equal(o?.poll_attempts, seen.length);
     // Once the accrual service knows it, it completes.
