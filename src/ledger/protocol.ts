@@ -1,8 +1,11 @@
 /**
- * The internal orchestrator ↔ shard protocol: paths and result codes. Both sides import this
- * file (and nothing else of each other), so a result code cannot be misspelt on one side.
+ * The internal orchestrator ↔ shard protocol: paths, result codes and the shared secret's
+ * setting. Both sides import this file (and nothing else of each other), so a result code
+ * cannot be misspelt on one side.
  * Amounts on this internal API are integer hundredths.
  */
+
+import { parsers, type Setting } from '../kernel/config.js';
 
 /** Transaction ids: the orchestrator's UUIDs, or any short token a test or operator chooses. */
 export const TX_ID_PATTERN = '^[A-Za-z0-9_-]{1,100}$';
@@ -47,3 +50,16 @@ export const shardPaths = {
   transfer: (txId: string) => `/internal/tx/${txId}/transfer`,
   deposit: (txId: string) => `/internal/tx/${txId}/deposit`,
 } as const;
+
+/** Used on both sides when SHARD_TOKEN is unset, so the zero-set-up run works; start-up logs a warning. */
+export const DEV_SHARD_TOKEN = 'gophermart-development-shard-token';
+
+export const shardTokenSetting = {
+  env: 'SHARD_TOKEN',
+  flag: '--shard-token <token>',
+  description: 'shared secret the orchestrator presents to the shards as Bearer token; set the same value on both',
+  default: undefined as string | undefined,
+  defaultLabel: 'a built-in development token (warned about at start-up)',
+  parse: parsers.optionalString,
+  secret: true,
+} satisfies Setting<string | undefined>;

@@ -1,9 +1,7 @@
 import { ConfigError, parsers, type ConfigOf, type Setting } from '../../kernel/config.js';
 import { parseServiceUrl } from '../../kernel/address.js';
 import { commonSettings, tokenSettings } from '../../kernel/settings.js';
-
-/** Same fallback as the shard's: both sides agree without configuration in the zero-set-up run. */
-export const DEV_SHARD_TOKEN = 'gophermart-development-shard-token';
+import { shardTokenSetting } from '../protocol.js';
 
 function shardList(raw: string): string[] {
   const list = raw
@@ -30,15 +28,7 @@ export const orchestratorSettings = {
     defaultLabel: 'none (required)',
     parse: shardList,
   } satisfies Setting<string[]>,
-  shardToken: {
-    env: 'SHARD_TOKEN',
-    flag: '--shard-token <token>',
-    description: 'shared secret presented to the shards as Bearer token',
-    default: undefined as string | undefined,
-    defaultLabel: 'a built-in development token (warned about at start-up)',
-    parse: parsers.optionalString,
-    secret: true,
-  } satisfies Setting<string | undefined>,
+  shardToken: shardTokenSetting,
   adminToken: {
     env: 'ADMIN_TOKEN',
     flag: '--admin-token <token>',

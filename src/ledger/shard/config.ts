@@ -1,18 +1,7 @@
 import { ConfigError, parsers, type ConfigOf, type Setting } from '../../kernel/config.js';
 import { commonSettings } from '../../kernel/settings.js';
+import { shardTokenSetting } from '../protocol.js';
 
-/** Used when SHARD_TOKEN is unset, so the zero-set-up run works; start-up logs a warning. */
-export const DEV_SHARD_TOKEN = 'gophermart-development-shard-token';
-
-export const shardTokenSetting = {
-  env: 'SHARD_TOKEN',
-  flag: '--shard-token <token>',
-  description: 'shared secret the orchestrator presents as Bearer token; set the same value on both',
-  default: undefined as string | undefined,
-  defaultLabel: 'a built-in development token (warned about at start-up)',
-  parse: parsers.optionalString,
-  secret: true,
-} satisfies Setting<string | undefined>;
 
 export const shardSettings = {
   ...commonSettings('shard', 'localhost:8090'),

@@ -1,0 +1,112 @@
+import type { Registry } from 'prom-client';
+import { loadOrCreateSecret } from './auth/secret.js';
+import { createTokenService, type TokenService } from './auth/tokens.js';
+import type { Database } from './db/database.js';
+import { meteredDatabase } from './db/metered.js';
+import { migrate, type Migration } from './db/migrate.js';
+import { openDatabase } from './db/open.js';
+import { listen } from './http/listen.js';
+import { createHttpServer, type HttpApp } from './http/server.js';
+import type { Running } from './lifecycle.js';
+import type { Logger } from './logger.js';
+import { createMetricsRegistry } from './metrics.js';
+
+export interface ServiceDeps {
+  logger: Logger;
+  /** A database shared with other services of this process (the zero-set-up stack); closed by its owner. */
+  db?: Database;
+  metrics?: Registry;
+}
+
+/** The settings every service has (see kernel/settings.ts). */
+export interface BaseServiceConfig {
+  address: string;
+  databaseUri: string | undefined;
+  dataDir: string;
+  databasePoolSize: number;
+}
+
+/** What a service gets to build itself on: a migrated database, metrics and an HTTP app to add routes to. */
+export interface ServiceContext {
+  /** The database, metered (pool and statement metrics): what stores should use. */
+  db: Database;
+  metrics: Registry;
+  app: HttpApp;
+  logger: Logger;
+  /** Token service for services with users: JWT_SECRET, else the secret stored in the schema. */
+  tokens(config: { jwtSecret: string | undefined; tokenTtlMs: number }, issuer: string): Promise<TokenService>;
+}
+
+export interface BuiltService<E> {
+  /** Service-specific handles for callers and tests (stores, workers). */
+  extras: E;
+  /** Runs once the server listens (background workers). */
+  start?(): void;
+  /** Stops background work and closes clients; runs after the HTTP server closed, before the database closes. */
+  stop?(): Promise<void>;
+  /** Fields for the "listening" log line. */
+  describe?: Record<string, unknown>;
+}
+
+export interface ServiceBlueprint<E> {
+  name: string;
+  title: string;
+  description: string;
+  schema: string;
+  migrations: readonly Migration[];
+  build(ctx: ServiceContext): Promise<BuiltService<E>>;
+}
+
+export type RunningService<E> = Running & { url: string; app: HttpApp } & E;
+
+/**
+ * The start-up every service shares: open (or share) the database, migrate its schema, create
+ * metrics and the HTTP server, let the service add its routes and workers, listen. Stopping
+ * closes the server first, then the service's own work, then a database it opened itself.
+ */
+export async function startService<E extends object>(config: BaseServiceConfig, deps: ServiceDeps, blueprint: ServiceBlueprint<E>): Promise<RunningService<E>> {
+  const ownsDb = deps.db === undefined;
+  const db =
+    deps.db ??
+    (await openDatabase({ url: config.databaseUri, embeddedDir: config.dataDir, poolSize: config.databasePoolSize, applicationName: blueprint.name }));
+  let built: BuiltService<E> | undefined;
+  try {
+    const applied = await migrate(db, blueprint.schema, blueprint.migrations);
+    if (applied.length > 0) deps.logger.info({ applied, schema: blueprint.schema }, 'migrations applied');
+    const metrics = deps.metrics ?? createMetricsRegistry(blueprint.name);
+    const app = await createHttpServer({
+      logger: deps.logger,
+      title: blueprint.title,
+      description: blueprint.description,
+      metrics,
+      readiness: async () => {
+        await db.query('select 1');
+      },
+    });
+    built = await blueprint.build({
+      db: meteredDatabase(db, metrics, config.databasePoolSize),
+      metrics,
+      app,
+      logger: deps.logger,
+      tokens: async (auth, issuer) => createTokenService(auth.jwtSecret ?? (await loadOrCreateSecret(db, blueprint.schema)), auth.tokenTtlMs, issuer),
+    });
+    const url = await listen(app, config.address);
+    built.start?.();
+    deps.logger.info({ url, database: db.kind, ...built.describe }, `${blueprint.name} listening`);
+    const service = built;
+    return {
+      ...service.extras,
+      url,
+      app,
+      async stop() {
+        await app.close();
+        await service.stop?.();
+        if (ownsDb) await db.close();
+      },
+    };
+  } catch (err) {
+    await built?.stop?.().catch(() => undefined);
+    if (ownsDb) await db.close().catch(() => undefined);
+    throw err;
+  }
+}
