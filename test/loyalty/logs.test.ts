@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { call, uniqueLogin } from '../support/http.js';
+import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
+import { startBin } from '../support/process.js';
+
+let db: FreshDatabase;
+before(async () => {
+  db = await freshDatabase('gm_logs');
+});
+after(async () => {
+  await db?.drop();
+});
+
+test('logs: JSON lines, one per request with method, path, status and latency; no password, token or secret', async () => {
+  const secret = 'jwt-secret-that-must-never-be-logged-0123456789';
+  const svc = await startBin('gophermart', { DATABASE_URI: db.url, LOG_LEVEL: 'info', JWT_SECRET: secret, ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:9' });
+  const password = 'Pa55word-never-logged';
+  const login = uniqueLogin('logs');
+  const reg = await call(svc.url, 'POST', '/api/user/register', { body: { login, password } });
+  const token = (reg.headers.get('authorization') ?? '').replace('Bearer ', '');
+  assert.ok(token.length > 20);
+  await call(svc.url, 'POST', '/api/user/login', { body: { login, password } });
+  await call(svc.url, 'POST', '/api/user/login', { body: { login, password: `${password}-wrong` } });
+  await call(svc.url, 'GET', '/api/user/balance', { token });
+  await call(svc.url, 'GET', '/api/user/balance', { headers: { cookie: `token=${token}` } });
+  await call(svc.url, 'POST', '/api/user/orders', { token, body: 'not a number' });
+  assert.equal(await svc.stop('SIGTERM'), 0);
+
+  const lines = svc.output().split('\n').filter((l) => l.trim() !== '');
+  const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  const requests = entries.filter((e) => e.msg === 'request' && e.path !== '/healthz');
+  assert.deepEqual(
+    requests.map((e) => `${e.method} ${e.path} ${e.status}`),
+    [
+      'POST /api/user/register 200',
+      'POST /api/user/login 200',
+      'POST /api/user/login 401',
+      'GET /api/user/balance 200',
+      'GET /api/user/balance 200',
+      'POST /api/user/orders 422',
+    ],
+  );
+  for (const e of requests) assert.equal(typeof e.ms, 'number');
+  const all = lines.join('\n');
+  for (const forbidden of [password, token, token.split('.')[2] ?? token, secret]) assert.equal(all.includes(forbidden), false, 'a credential reached the log');
+});
