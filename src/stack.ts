@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAccrual } from './accrual/main.js';
 import { accrualSettings } from './accrual/config.js';
-import { ConfigError, loadConfig, parsers, type ConfigOf, type Setting, type SettingSpecs } from './kernel/config.js';
+import { ConfigError, loadConfig, parsers, secretSetting, type ConfigOf, type Setting, type SettingSpecs } from './kernel/config.js';
 import type { Database } from './kernel/db/database.js';
 import { openDatabase } from './kernel/db/open.js';
 import type { Running } from './kernel/lifecycle.js';
@@ -40,25 +40,9 @@ export const stackSettings = {
       return ports;
     },
   } satisfies Setting<number[]>,
-  databaseUri: {
-    env: 'DATABASE_URI',
-    flag: '-d, --database-uri <uri>',
-    description: 'one PostgreSQL database for every service (each in its own schema); without it the embedded database',
-    default: undefined as string | undefined,
-    defaultLabel: 'embedded',
-    parse: parsers.optionalString,
-    secret: true,
-  } satisfies Setting<string | undefined>,
+  databaseUri: secretSetting('DATABASE_URI', '-d, --database-uri <uri>', 'one PostgreSQL database for every service (each in its own schema); without it the embedded database', 'embedded'),
   dataDir: { env: 'DATA_DIR', flag: '--data-dir <dir>', description: 'data directory of the shared embedded database', default: 'data/platform', parse: parsers.string } satisfies Setting<string>,
-  adminToken: {
-    env: 'ADMIN_TOKEN',
-    flag: '--admin-token <token>',
-    description: 'operator token of the ledger; without it one is generated and written to <data dir>/admin-token',
-    default: undefined as string | undefined,
-    defaultLabel: 'generated',
-    parse: parsers.optionalString,
-    secret: true,
-  } satisfies Setting<string | undefined>,
+  adminToken: secretSetting('ADMIN_TOKEN', '--admin-token <token>', 'operator token of the ledger; without it one is generated and written to <data dir>/admin-token', 'generated'),
   processingDelayMs: accrualSettings.processingDelayMs,
   logLevel: { env: 'LOG_LEVEL', flag: '--log-level <level>', description: 'log level of every service', default: 'info', parse: parsers.string } satisfies Setting<string>,
 };

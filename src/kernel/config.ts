@@ -24,6 +24,11 @@ export type ConfigOf<S extends SettingSpecs> = { [K in keyof S]: S[K] extends Se
 
 export class ConfigError extends Error {}
 
+/** A setting holding a credential or URL with one: optional, never echoed; `whenUnset` says what happens without it. */
+export function secretSetting(env: string, flag: string, description: string, whenUnset: string): Setting<string | undefined> {
+  return { env, flag, description, default: undefined, defaultLabel: whenUnset, parse: (raw) => (raw === '' ? undefined : raw), secret: true };
+}
+
 export type ConfigResult<S extends SettingSpecs> =
   | { kind: 'config'; config: ConfigOf<S> }
   | { kind: 'help'; text: string };

@@ -1,4 +1,4 @@
-import { parsers, type Setting } from './config.js';
+import { parsers, secretSetting, type Setting } from './config.js';
 
 /** Settings every service has; each service adds its own. */
 export function commonSettings(service: string, defaultAddress: string) {
@@ -10,15 +10,7 @@ export function commonSettings(service: string, defaultAddress: string) {
       default: defaultAddress,
       parse: parsers.string,
     } satisfies Setting<string>,
-    databaseUri: {
-      env: 'DATABASE_URI',
-      flag: '-d, --database-uri <uri>',
-      description: 'PostgreSQL URL; without it the embedded database (PGlite) is used',
-      default: undefined as string | undefined,
-      defaultLabel: 'embedded',
-      parse: parsers.optionalString,
-      secret: true,
-    } satisfies Setting<string | undefined>,
+    databaseUri: secretSetting('DATABASE_URI', '-d, --database-uri <uri>', 'PostgreSQL URL; without it the embedded database (PGlite) is used', 'embedded'),
     dataDir: {
       env: 'DATA_DIR',
       flag: '--data-dir <dir>',
@@ -49,15 +41,7 @@ export function commonSettings(service: string, defaultAddress: string) {
 /** Settings of services that sign users in (loyalty, orchestrator). */
 export function tokenSettings() {
   return {
-    jwtSecret: {
-      env: 'JWT_SECRET',
-      flag: '-k, --jwt-secret <secret>',
-      description: 'token signing secret; without it one is generated once and stored in the database',
-      default: undefined as string | undefined,
-      defaultLabel: 'generated and stored in the database',
-      parse: parsers.optionalString,
-      secret: true,
-    } satisfies Setting<string | undefined>,
+    jwtSecret: secretSetting('JWT_SECRET', '-k, --jwt-secret <secret>', 'token signing secret; without it one is generated once and stored in the database', 'generated and stored in the database'),
     tokenTtlMs: {
       env: 'TOKEN_TTL',
       flag: '--token-ttl <duration>',

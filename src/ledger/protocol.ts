@@ -5,7 +5,7 @@
  * Amounts on this internal API are integer hundredths.
  */
 
-import { parsers, type Setting } from '../kernel/config.js';
+import { secretSetting } from '../kernel/config.js';
 
 /** Transaction ids: the orchestrator's UUIDs, or any short token a test or operator chooses. */
 export const TX_ID_PATTERN = '^[A-Za-z0-9_-]{1,100}$';
@@ -54,12 +54,9 @@ export const shardPaths = {
 /** Used on both sides when SHARD_TOKEN is unset, so the zero-set-up run works; start-up logs a warning. */
 export const DEV_SHARD_TOKEN = 'gophermart-development-shard-token';
 
-export const shardTokenSetting = {
-  env: 'SHARD_TOKEN',
-  flag: '--shard-token <token>',
-  description: 'shared secret the orchestrator presents to the shards as Bearer token; set the same value on both',
-  default: undefined as string | undefined,
-  defaultLabel: 'a built-in development token (warned about at start-up)',
-  parse: parsers.optionalString,
-  secret: true,
-} satisfies Setting<string | undefined>;
+export const shardTokenSetting = secretSetting(
+  'SHARD_TOKEN',
+  '--shard-token <token>',
+  'shared secret the orchestrator presents to the shards as Bearer token; set the same value on both',
+  'a built-in development token (warned about at start-up)',
+);

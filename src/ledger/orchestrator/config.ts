@@ -1,4 +1,4 @@
-import { ConfigError, parsers, type ConfigOf, type Setting } from '../../kernel/config.js';
+import { ConfigError, parsers, secretSetting, type ConfigOf, type Setting } from '../../kernel/config.js';
 import { parseServiceUrl } from '../../kernel/address.js';
 import { commonSettings, tokenSettings } from '../../kernel/settings.js';
 import { shardTokenSetting } from '../protocol.js';
@@ -29,15 +29,7 @@ export const orchestratorSettings = {
     parse: shardList,
   } satisfies Setting<string[]>,
   shardToken: shardTokenSetting,
-  adminToken: {
-    env: 'ADMIN_TOKEN',
-    flag: '--admin-token <token>',
-    description: 'operator token for POST /api/admin/deposit; unset disables deposits (403)',
-    default: undefined as string | undefined,
-    defaultLabel: 'none (deposits disabled)',
-    parse: parsers.optionalString,
-    secret: true,
-  } satisfies Setting<string | undefined>,
+  adminToken: secretSetting('ADMIN_TOKEN', '--admin-token <token>', 'operator token for POST /api/admin/deposit; unset disables deposits (403)', 'none (deposits disabled)'),
   ...tokenSettings(),
   confirmationLimitMs: {
     env: 'CONFIRMATION_LIMIT',

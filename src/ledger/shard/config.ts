@@ -1,4 +1,4 @@
-import { ConfigError, parsers, type ConfigOf, type Setting } from '../../kernel/config.js';
+import { ConfigError, type ConfigOf, type Setting } from '../../kernel/config.js';
 import { commonSettings } from '../../kernel/settings.js';
 import { shardTokenSetting } from '../protocol.js';
 
