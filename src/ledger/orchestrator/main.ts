@@ -30,7 +30,7 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
         config.shardToken ?? DEV_SHARD_TOKEN,
         config.confirmationLimitMs,
         logger,
-        Math.max(8, config.coordinatorConcurrency),
+        { connections: Math.max(8, config.coordinatorConcurrency) },
         ledgerMetrics,
       );
       const coordinator = new Coordinator(store, shards, logger, { concurrency: config.coordinatorConcurrency });
