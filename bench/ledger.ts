@@ -96,7 +96,14 @@ async function main(): Promise<void> {
     const sql = postgres(ledgerUrl, { max: 2, onnotice: () => undefined });
     // the services' PostgreSQL server processes (their pools stay connected for the whole run)
     const postgresBackends = async () =>
-      (await sql.unsafe<Array<{ pid: number }>>(`select pid from pg_stat_activity where datname = any($1::text[]) and pid <> pg_backend_pid()`, [names])).map((r) => Number(r.pid));
+      (await sql.unsafe<Array<{ pid: number; datname: string }>>(`select pid, datname from pg_stat_activity where datname = any($1::text[]) and pid <> pg_backend_pid()`, [names])).map((r) => ({
+        pid: Number(r.pid),
+        ledger: r.datname === names[0],
+      }));
+    const backendCpu = (backends: Array<{ pid: number; ledger: boolean }>) => [
+      backends.reduce((sum, b) => sum + cpuMs(b.pid), 0),
+      backends.reduce((sum, b) => sum + (b.ledger ? cpuMs(b.pid) : 0), 0),
+    ];
     const waitAllFinal = async () => {
       for (;;) {
         const n = Number((await sql.unsafe(`select count(*) as n from ledger.transactions where status in ('PENDING','PROCESSING')`))[0]?.n);
@@ -109,7 +116,7 @@ async function main(): Promise<void> {
     const scenario = async (name: string, pair: (i: number) => [string, string]) => {
       const startSeq = Number((await sql.unsafe('select coalesce(max(seq), 0) as s from ledger.transactions'))[0]?.s);
       const backends = await postgresBackends();
-      const cpu0 = [...servers.map((s) => cpuMs(s.proc.pid)), backends.reduce((sum, pid) => sum + cpuMs(pid), 0)];
+      const cpu0 = [...servers.map((s) => cpuMs(s.proc.pid)), ...backendCpu(backends)];
       let next = 0;
       const t0 = performance.now();
       await Promise.all(
@@ -125,7 +132,7 @@ async function main(): Promise<void> {
       const accepted = performance.now() - t0;
       await waitAllFinal();
       const total = performance.now() - t0;
-      const cpu1 = [...servers.map((s) => cpuMs(s.proc.pid)), backends.reduce((sum, pid) => sum + cpuMs(pid), 0)];
+      const cpu1 = [...servers.map((s) => cpuMs(s.proc.pid)), ...backendCpu(backends)];
       const cpu = cpu1.map((c, i) => (c - (cpu0[i] as number)) / TRANSFERS);
       const rows = await sql.unsafe<Array<{ ms: number; status: string }>>(
         `select extract(epoch from (finished_at - initiated_at)) * 1000 as ms, status from ledger.transactions where seq > $1 and kind = 'transfer'`,
@@ -146,6 +153,7 @@ async function main(): Promise<void> {
         'shard0': Number((cpu[1] as number).toFixed(2)),
         'shard1': Number((cpu[2] as number).toFixed(2)),
         'PG backends': Number((cpu[3] as number).toFixed(2)),
+        'of which ledger DB': Number((cpu[4] as number).toFixed(2)),
       };
     };
     const rnd = (xs: string[]) => xs[Math.floor(Math.random() * xs.length)] as string;

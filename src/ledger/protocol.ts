@@ -49,7 +49,30 @@ export const shardPaths = {
   cancel: (txId: string) => `/internal/tx/${txId}/cancel`,
   transfer: (txId: string) => `/internal/tx/${txId}/transfer`,
   deposit: (txId: string) => `/internal/tx/${txId}/deposit`,
+  batch: '/internal/batch',
 } as const;
+
+/**
+ * One operation of `POST /internal/batch`: the same operation and parameters as its
+ * single-operation route (`/internal/tx/:tx/<op>`), with the transaction id in the body.
+ */
+export type BatchOp =
+  | { op: 'reserve'; tx_id: string; wallet_id: string; kind: HoldKind; amount: number }
+  | { op: 'confirm'; tx_id: string }
+  | { op: 'cancel'; tx_id: string }
+  | { op: 'transfer'; tx_id: string; from_id: string; to_id: string; amount: number }
+  | { op: 'deposit'; tx_id: string; wallet_id: string; amount: number };
+
+/**
+ * What a batch answers for one operation: exactly what its single route answers with 200, or
+ * `error` where that route would answer 500 (a fault of that operation alone).
+ */
+export type BatchResult = OperationResult | ConfirmResult | CancelResult | { result: 'error' };
+
+/** Most operations one batch request may carry (the shard refuses more with 400). */
+export const MAX_BATCH_OPS = 256;
+/** Body limit of the batch route: MAX_BATCH_OPS of the largest operation (two 1000-digit wallet ids) fit. */
+export const BATCH_BODY_LIMIT = 1024 * 1024;
 
 /** Used on both sides when SHARD_TOKEN is unset, so the zero-set-up run works; start-up logs a warning. */
 export const DEV_SHARD_TOKEN = 'gophermart-development-shard-token';

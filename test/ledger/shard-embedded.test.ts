@@ -17,7 +17,7 @@ let b: ShardStore;
 
 before(async () => {
   db = await openEmbedded(IN_MEMORY);
-  for (const schema of ['shard_a', 'shard_b']) assert.deepEqual(await migrate(db, schema, shardMigrations(schema)), [1, 2]);
+  for (const schema of ['shard_a', 'shard_b']) assert.deepEqual(await migrate(db, schema, shardMigrations(schema)), [1, 2, 3]);
   a = new ShardStore(db, 'shard_a');
   b = new ShardStore(db, 'shard_b');
   for (const id of ['1', '3']) assert.deepEqual(await a.createWallet(id), { result: 'created' });

@@ -51,7 +51,7 @@ export const orchestratorSettings = {
     env: 'COORDINATOR_CONCURRENCY',
     flag: '--coordinator-concurrency <n>',
     description: 'transactions driven through the shards at once',
-    default: 256,
+    default: 512,
     parse: parsers.positiveInt('COORDINATOR_CONCURRENCY'),
   } satisfies Setting<number>,
 };

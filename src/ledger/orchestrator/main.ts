@@ -30,7 +30,8 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
         config.shardToken ?? DEV_SHARD_TOKEN,
         config.confirmationLimitMs,
         logger,
-        Math.max(8, config.coordinatorConcurrency),
+        // state-changing calls share a shard's few batch requests; the connections serve the reads and wallet creations
+        { connections: Math.min(64, Math.max(8, config.coordinatorConcurrency)) },
         ledgerMetrics,
       );
       const coordinator = new Coordinator(store, shards, logger, { concurrency: config.coordinatorConcurrency });

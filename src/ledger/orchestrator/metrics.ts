@@ -3,7 +3,7 @@ import type { Database } from '../../kernel/db/database.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { CancelResult, ConfirmResult, HoldKind, OperationResult } from '../protocol.js';
 import type { Answer, Decision, Outcome } from './machine.js';
-import { ShardClient } from './shard-client.js';
+import { ShardClient, type ShardClientOptions } from './shard-client.js';
 import { LedgerStore, type TxRecord } from './store.js';
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -94,10 +94,10 @@ export class MeteredShardClient extends ShardClient {
     token: string,
     timeoutMs: number,
     logger: Logger,
-    connections: number,
+    options: ShardClientOptions,
     private readonly metrics: LedgerMetrics,
   ) {
-    super(addresses, token, timeoutMs, logger, connections);
+    super(addresses, token, timeoutMs, logger, options);
   }
 
   override reserve(shard: number, txId: string, walletId: string, kind: HoldKind, amount: number): Promise<Answer<OperationResult>> {

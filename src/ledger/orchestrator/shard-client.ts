@@ -2,7 +2,10 @@ import { Pool } from 'undici';
 import { parseServiceUrl } from '../../kernel/address.js';
 import type { Logger } from '../../kernel/logger.js';
 import {
+  MAX_BATCH_OPS,
   shardPaths,
+  type BatchOp,
+  type BatchResult,
   type CancelResult,
   type ConfirmResult,
   type CreateWalletResult,
@@ -12,31 +15,77 @@ import {
 } from '../protocol.js';
 import type { Answer } from './machine.js';
 
+export interface ShardClientOptions {
+  /** Keep-alive connections per shard. */
+  connections?: number;
+  /** Most operations per batch request (the shard accepts up to MAX_BATCH_OPS). */
+  maxBatch?: number;
+  /** Batch requests in flight per shard; calls made meanwhile wait for the next batch. */
+  maxInFlight?: number;
+}
+
+/** A state-changing call waiting for its batch. */
+interface Queued {
+  op: BatchOp;
+  /** performance.now() by which the call must be answered (timeoutMs after it was made). */
+  deadline: number;
+  resolve: (answer: Answer<BatchResult>) => void;
+}
+
+interface Lane {
+  pool: Pool;
+  queue: Queued[];
+  inFlight: number;
+  scheduled: boolean;
+}
+
 /**
  * HTTP client of the shards: one keep-alive pool per shard, every call bounded by a timeout.
  * Never throws: a timeout or any failure is an answer (`timeout` / `error`) the state machine
  * understands.
+ *
+ * State-changing calls (reserve, confirm, cancel, transfer, deposit) made to one shard within
+ * the same tick, or while its batches are in flight, travel together in one
+ * `POST /internal/batch`: the HTTP work on both sides (most of their CPU) is paid once per
+ * batch instead of once per call. Each call keeps its own answer and its own time limit: a
+ * call is answered `timeout` no later than timeoutMs after it was made (a batch is bounded by
+ * its oldest call's deadline, and a timed-out batch answers `timeout` to every call in it).
  */
 export class ShardClient {
-  private readonly pools: Pool[];
+  private readonly lanes: Lane[];
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
 
   constructor(
     addresses: readonly string[],
     private readonly token: string,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
-    connections = 64,
+    options: ShardClientOptions = {},
   ) {
-    this.pools = addresses.map((a) => new Pool(parseServiceUrl(a), { connections, keepAliveTimeout: 30_000, pipelining: 1 }));
+    const connections = options.connections ?? 64;
+    this.maxBatch = Math.max(1, Math.min(MAX_BATCH_OPS, options.maxBatch ?? MAX_BATCH_OPS));
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 2);
+    this.lanes = addresses.map((a) => ({
+      pool: new Pool(parseServiceUrl(a), { connections, keepAliveTimeout: 30_000, pipelining: 1 }),
+      queue: [],
+      inFlight: 0,
+      scheduled: false,
+    }));
   }
 
   get count(): number {
-    return this.pools.length;
+    return this.lanes.length;
+  }
+
+  private lane(shard: number): Lane {
+    const lane = this.lanes[shard];
+    if (!lane) throw new RangeError(`no shard ${shard}`);
+    return lane;
   }
 
   private async call<T>(shard: number, method: 'GET' | 'POST', path: string, body?: object): Promise<Answer<T>> {
-    const pool = this.pools[shard];
-    if (!pool) throw new RangeError(`no shard ${shard}`);
+    const { pool } = this.lane(shard);
     const signal = AbortSignal.timeout(this.timeoutMs);
     try {
       const res = await pool.request({
@@ -55,10 +104,76 @@ export class ShardClient {
       }
       return JSON.parse(text) as T;
     } catch (err) {
-      const timedOut = signal.aborted || (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' || (err as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT';
+      const timedOut = signal.aborted || timeoutCode(err);
       this.logger.debug({ shard, path, err: (err as Error).message }, timedOut ? 'shard timed out' : 'shard unreachable');
       return { result: timedOut ? 'timeout' : 'error' };
     }
+  }
+
+  /** Queues a state-changing call for the shard's next batch. */
+  private batched<T extends BatchResult>(shard: number, op: BatchOp): Promise<Answer<T>> {
+    const lane = this.lane(shard);
+    return new Promise<Answer<T>>((resolve) => {
+      lane.queue.push({ op, deadline: performance.now() + this.timeoutMs, resolve: resolve as (a: Answer<BatchResult>) => void });
+      if (!lane.scheduled) {
+        lane.scheduled = true;
+        // the rest of this tick's calls (e.g. the other half of a Promise.all) join the batch
+        setImmediate(() => {
+          lane.scheduled = false;
+          this.drain(shard, lane);
+        });
+      }
+    });
+  }
+
+  private drain(shard: number, lane: Lane): void {
+    while (lane.inFlight < this.maxInFlight && lane.queue.length > 0) {
+      const now = performance.now();
+      const calls = lane.queue.splice(0, this.maxBatch).filter((c) => {
+        if (c.deadline > now) return true;
+        c.resolve({ result: 'timeout' }); // its time ran out while waiting for a free slot: never sent
+        return false;
+      });
+      if (calls.length === 0) continue;
+      lane.inFlight++;
+      void this.send(shard, lane, calls).finally(() => {
+        lane.inFlight--;
+        this.drain(shard, lane);
+      });
+    }
+  }
+
+  /** One batch request; answers every call in it, never throws. */
+  private async send(shard: number, lane: Lane, calls: Queued[]): Promise<void> {
+    const path = shardPaths.batch;
+    // the queue is in arrival order: the first call has the earliest deadline
+    const timeoutMs = Math.max(1, Math.ceil((calls[0] as Queued).deadline - performance.now()));
+    const signal = AbortSignal.timeout(timeoutMs);
+    let answers: Array<Answer<BatchResult>>;
+    try {
+      const res = await lane.pool.request({
+        method: 'POST',
+        path,
+        headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ops: calls.map((c) => c.op) }),
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const text = await res.body.text();
+      const results = res.statusCode === 200 ? (JSON.parse(text) as { results?: unknown }).results : undefined;
+      if (!Array.isArray(results) || results.length !== calls.length) {
+        this.logger.warn({ shard, path, status: res.statusCode, ops: calls.length }, 'shard refused a batch');
+        answers = calls.map(() => ({ result: 'error' }));
+      } else {
+        answers = results as Array<Answer<BatchResult>>;
+      }
+    } catch (err) {
+      const timedOut = signal.aborted || timeoutCode(err);
+      this.logger.debug({ shard, path, ops: calls.length, err: (err as Error).message }, timedOut ? 'shard timed out' : 'shard unreachable');
+      answers = calls.map(() => ({ result: timedOut ? 'timeout' : 'error' }));
+    }
+    calls.forEach((c, i) => c.resolve(answers[i] as Answer<BatchResult>));
   }
 
   createWallet(shard: number, walletId: string): Promise<Answer<CreateWalletResult>> {
@@ -70,26 +185,31 @@ export class ShardClient {
   }
 
   reserve(shard: number, txId: string, walletId: string, kind: HoldKind, amount: number): Promise<Answer<OperationResult>> {
-    return this.call(shard, 'POST', shardPaths.reserve(txId), { wallet_id: walletId, kind, amount });
+    return this.batched(shard, { op: 'reserve', tx_id: txId, wallet_id: walletId, kind, amount });
   }
 
   confirm(shard: number, txId: string): Promise<Answer<ConfirmResult>> {
-    return this.call(shard, 'POST', shardPaths.confirm(txId));
+    return this.batched(shard, { op: 'confirm', tx_id: txId });
   }
 
   cancel(shard: number, txId: string): Promise<Answer<CancelResult>> {
-    return this.call(shard, 'POST', shardPaths.cancel(txId));
+    return this.batched(shard, { op: 'cancel', tx_id: txId });
   }
 
   transfer(shard: number, txId: string, from: string, to: string, amount: number): Promise<Answer<OperationResult>> {
-    return this.call(shard, 'POST', shardPaths.transfer(txId), { from_id: from, to_id: to, amount });
+    return this.batched(shard, { op: 'transfer', tx_id: txId, from_id: from, to_id: to, amount });
   }
 
   deposit(shard: number, txId: string, walletId: string, amount: number): Promise<Answer<OperationResult>> {
-    return this.call(shard, 'POST', shardPaths.deposit(txId), { wallet_id: walletId, amount });
+    return this.batched(shard, { op: 'deposit', tx_id: txId, wallet_id: walletId, amount });
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.pools.map((p) => p.destroy().catch(() => undefined)));
+    await Promise.all(this.lanes.map((l) => l.pool.destroy().catch(() => undefined)));
   }
+}
+
+function timeoutCode(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }

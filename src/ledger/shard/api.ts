@@ -3,7 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ErrorBody, type HttpApp } from '../../kernel/http/server.js';
 import { MAX_AMOUNT_HUNDREDTHS } from '../../kernel/money.js';
-import { TX_ID_PATTERN, WALLET_ID_PATTERN } from '../protocol.js';
+import { BATCH_BODY_LIMIT, MAX_BATCH_OPS, TX_ID_PATTERN, WALLET_ID_PATTERN } from '../protocol.js';
+import { runBatch } from './batch.js';
 import type { ShardStore } from './store.js';
 
 const Err = Type.Ref(ErrorBody);
@@ -13,6 +14,21 @@ const TxParams = Type.Object({ txId: Type.String({ pattern: TX_ID_PATTERN }) });
 const WalletParams = Type.Object({ id: WalletId });
 const Result = (codes: string[], extra: Record<string, TSchema> = {}) =>
   Type.Object({ result: Type.Union(codes.map((c) => Type.Literal(c))), ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, Type.Optional(v)])) });
+
+const TxId = Type.String({ pattern: TX_ID_PATTERN });
+const HoldKind = Type.Union([Type.Literal('debit-hold'), Type.Literal('pending-credit')]);
+const BatchOp = Type.Union([
+  Type.Object({ op: Type.Literal('reserve'), tx_id: TxId, wallet_id: WalletId, kind: HoldKind, amount: Amount }),
+  Type.Object({ op: Type.Literal('confirm'), tx_id: TxId }),
+  Type.Object({ op: Type.Literal('cancel'), tx_id: TxId }),
+  Type.Object({ op: Type.Literal('transfer'), tx_id: TxId, from_id: WalletId, to_id: WalletId, amount: Amount }),
+  Type.Object({ op: Type.Literal('deposit'), tx_id: TxId, wallet_id: WalletId, amount: Amount }),
+]);
+/** Every code a batched operation can answer: its single route's 200 codes, or `error` (that route's 500). */
+const BatchResult = Result(['reserved', 'confirmed', 'cancelled', 'insufficient_funds', 'unknown_wallet', 'conflict', 'not_found', 'error'], {
+  reason: Type.String(),
+  wallet_id: Type.String(),
+});
 
 const OperationResult = Result(['reserved', 'confirmed', 'cancelled', 'insufficient_funds', 'unknown_wallet', 'conflict'], { wallet_id: Type.String() });
 
@@ -99,7 +115,7 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
         ...base,
         summary: 'Phase 1: hold a debit or record a pending credit',
         params: TxParams,
-        body: Type.Object({ wallet_id: WalletId, kind: Type.Union([Type.Literal('debit-hold'), Type.Literal('pending-credit')]), amount: Amount }),
+        body: Type.Object({ wallet_id: WalletId, kind: HoldKind, amount: Amount }),
         response: { 200: OperationResult, 400: Err, 401: Err, 500: Err },
       },
     },
@@ -151,5 +167,30 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
       schema: { ...base, summary: 'Credit a wallet (money entering the ledger)', params: TxParams, body: Type.Object({ wallet_id: WalletId, amount: Amount }), response: { 200: OperationResult, 400: Err, 401: Err, 500: Err } },
     },
     async (request) => store.deposit(request.params.txId, request.body.wallet_id, request.body.amount),
+  );
+
+  app.post(
+    '/internal/batch',
+    {
+      onRequest,
+      bodyLimit: BATCH_BODY_LIMIT,
+      schema: {
+        ...base,
+        summary: 'Several reserve/confirm/cancel/transfer/deposit operations in one request',
+        description:
+          'Each operation is the one of its single route (`/internal/tx/:txId/<op>`), idempotent per tx_id, run in order; ' +
+          '`results[i]` is what that route answers for `ops[i]` (`error` where it would answer 500). The answer comes once every operation is durable. ' +
+          `A malformed operation (or more than ${MAX_BATCH_OPS}) makes the whole batch a 400 and nothing runs.`,
+        body: Type.Object({ ops: Type.Array(BatchOp, { minItems: 1, maxItems: MAX_BATCH_OPS }) }),
+        response: { 200: Type.Object({ results: Type.Array(BatchResult) }), 400: Err, 401: Err, 500: Err },
+      },
+    },
+    async (request, reply) => {
+      const { ops } = request.body;
+      // checked before anything runs, so a bad operation changes nothing
+      const same = ops.findIndex((o) => o.op === 'transfer' && o.from_id === o.to_id);
+      if (same >= 0) return reply.code(400).send({ error: `ops[${same}]: from_id and to_id must differ` });
+      return { results: await runBatch(store, ops, request.log) };
+    },
   );
 }

@@ -176,5 +176,29 @@ export function shardMigrations(schema: string): Migration[] {
         $fn$;
       `,
     },
+    {
+      version: 3,
+      name: 'a repeat reads the first decision in the same statement',
+      sql: `
+        -- apply, plus (for a repeated reserve/transfer/deposit) the transaction as it stands at
+        -- that point of the statement: a later operation of the same batch (say its confirm)
+        -- must not change what the repeat answers, which is what the first execution decided
+        create function ${s}.apply_op(p_op text, p_tx text, p_wallet text, p_kind text, p_counterparty text, p_amount bigint,
+                                      out o_result text, out o_reason text, out o_wallet text,
+                                      out r_kind text, out r_wallet text, out r_counterparty text, out r_amount bigint,
+                                      out r_state text, out r_reason text, out r_missing text) language plpgsql as $fn$
+        begin
+          select a.o_result, a.o_reason, a.o_wallet into o_result, o_reason, o_wallet
+          from ${s}.apply(p_op, p_tx, p_wallet, p_kind, p_counterparty, p_amount) a;
+          if o_result = 'repeat' then
+            select t.kind, t.wallet_id, t.counterparty, t.amount, t.state, t.reason, t.missing_wallet
+            into r_kind, r_wallet, r_counterparty, r_amount, r_state, r_reason, r_missing
+            from ${s}.transactions t where t.tx_id = p_tx;
+            if not found then raise exception 'transaction % conflicted but is not readable', p_tx; end if;
+          end if;
+        end
+        $fn$;
+      `,
+    },
   ];
 }

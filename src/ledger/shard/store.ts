@@ -35,11 +35,18 @@ interface Op {
   amount: number | null;
 }
 
-/** What an operation function answers (see migration 2). */
+/** What `<schema>.apply_op` answers (migrations 2 and 3); `r_*` describe the transaction of a repeat. */
 interface FnRow {
   o_result: 'repeat' | 'reserved' | 'confirmed' | 'cancelled' | 'insufficient_funds' | 'unknown_wallet' | 'not_found';
   o_reason?: CancelReason | null;
   o_wallet: string | null;
+  r_kind: Kind | null;
+  r_wallet: string | null;
+  r_counterparty: string | null;
+  r_amount: number | null;
+  r_state: ShardTxState | null;
+  r_reason: CancelReason | null;
+  r_missing: string | null;
   [key: string]: unknown;
 }
 
@@ -64,6 +71,27 @@ interface Expected {
   walletId: string;
   counterparty?: string;
   amount: number;
+}
+
+/**
+ * The answer to a repeated request: what the first one decided, or `conflict` if it differs.
+ * Judged on the transaction as the statement saw it right after the repeat (see migration 3),
+ * so a later operation of the same batch does not change the answer.
+ */
+function repeat(row: FnRow, expected: Expected): OperationResult {
+  if (row.r_kind === null) throw new Error('a repeat without its transaction');
+  if (row.r_kind === 'tombstone') return { result: 'cancelled' };
+  const same =
+    row.r_kind === expected.kind &&
+    row.r_wallet === expected.walletId &&
+    Number(row.r_amount) === expected.amount &&
+    (expected.counterparty === undefined || row.r_counterparty === expected.counterparty);
+  if (!same) return { result: 'conflict' };
+  if (row.r_state === 'reserved') return { result: 'reserved' };
+  if (row.r_state === 'confirmed') return { result: 'confirmed' };
+  if (row.r_reason === 'insufficient_funds') return { result: 'insufficient_funds' };
+  if (row.r_reason === 'unknown_wallet') return { result: 'unknown_wallet', wallet_id: row.r_missing ?? expected.walletId };
+  return { result: 'cancelled' };
 }
 
 /** Deadlocks and serialisation failures are retried: the transaction had no effect. */
@@ -125,7 +153,7 @@ export class ShardStore {
    */
   async reserve(txId: string, walletId: string, kind: HoldKind, amount: number): Promise<OperationResult> {
     const row = await this.apply({ op: 'reserve', txId, walletId, kind, counterparty: null, amount });
-    return row.o_result === 'repeat' ? this.repeat(txId, { kind, walletId, amount }) : operation(row);
+    return row.o_result === 'repeat' ? repeat(row, { kind, walletId, amount }) : operation(row);
   }
 
   /**
@@ -154,13 +182,13 @@ export class ShardStore {
    */
   async transfer(txId: string, from: string, to: string, amount: number): Promise<OperationResult> {
     const row = await this.apply({ op: 'transfer', txId, walletId: from, kind: null, counterparty: to, amount });
-    return row.o_result === 'repeat' ? this.repeat(txId, { kind: 'transfer', walletId: from, counterparty: to, amount }) : operation(row);
+    return row.o_result === 'repeat' ? repeat(row, { kind: 'transfer', walletId: from, counterparty: to, amount }) : operation(row);
   }
 
   /** Money entering the ledger: a credit applied once per transaction id. */
   async deposit(txId: string, walletId: string, amount: number): Promise<OperationResult> {
     const row = await this.apply({ op: 'deposit', txId, walletId, kind: null, counterparty: null, amount });
-    return row.o_result === 'repeat' ? this.repeat(txId, { kind: 'deposit', walletId, amount }) : operation(row);
+    return row.o_result === 'repeat' ? repeat(row, { kind: 'deposit', walletId, amount }) : operation(row);
   }
 
   /** Open holds older than `ageMs` (for operators and the orchestrator's recovery). */
@@ -198,33 +226,14 @@ export class ShardStore {
     // deadlocks and serialisation failures (against callers outside the batcher) rolled the statement back whole: run it again
     const rows = await retrying(() =>
       this.db.query<FnRow>(
-        `select o.o_result, o.o_reason, o.o_wallet
+        `select o.*
          from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) with ordinality as a(op, tx, wallet, kind, counterparty, amount, n)
-         cross join lateral ${this.s}.apply(a.op, a.tx, a.wallet, a.kind, a.counterparty, a.amount) o
+         cross join lateral ${this.s}.apply_op(a.op, a.tx, a.wallet, a.kind, a.counterparty, a.amount) o
          order by a.n`,
         [ops.map((o) => o.op), ops.map((o) => o.txId), ops.map((o) => o.walletId), ops.map((o) => o.kind), ops.map((o) => o.counterparty), ops.map((o) => o.amount)],
       ),
     );
     if (rows.length !== ops.length) throw new Error(`batch of ${ops.length} operations returned ${rows.length} rows`);
     return rows;
-  }
-
-  /** The answer to a repeated request: what the first one decided, or `conflict` if it differs. */
-  private async repeat(txId: string, expected: Expected): Promise<OperationResult> {
-    // the row is committed (the function's insert waited for it) and never deleted
-    const row = (await this.db.query<TxRow>(`select kind, wallet_id, counterparty, amount, state, reason, missing_wallet from ${this.t} where tx_id = $1`, [txId]))[0];
-    if (!row) throw new Error(`transaction ${txId} conflicted but is not readable`);
-    if (row.kind === 'tombstone') return { result: 'cancelled' };
-    const same =
-      row.kind === expected.kind &&
-      row.wallet_id === expected.walletId &&
-      Number(row.amount) === expected.amount &&
-      (expected.counterparty === undefined || row.counterparty === expected.counterparty);
-    if (!same) return { result: 'conflict' };
-    if (row.state === 'reserved') return { result: 'reserved' };
-    if (row.state === 'confirmed') return { result: 'confirmed' };
-    if (row.reason === 'insufficient_funds') return { result: 'insufficient_funds' };
-    if (row.reason === 'unknown_wallet') return { result: 'unknown_wallet', wallet_id: row.missing_wallet ?? expected.walletId };
-    return { result: 'cancelled' };
   }
 }

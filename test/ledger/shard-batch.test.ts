@@ -1,0 +1,252 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { createLogger } from '../../src/kernel/logger.js';
+import { ShardClient } from '../../src/ledger/orchestrator/shard-client.js';
+import { MAX_BATCH_OPS, type BatchOp } from '../../src/ledger/protocol.js';
+import { startShard, type ShardRunning } from '../../src/ledger/shard/main.js';
+import { shardSettings, type ShardConfig } from '../../src/ledger/shard/config.js';
+import { call } from '../support/http.js';
+import { assertObservedStatusesDocumented, assertRoutesDocumented } from '../support/openapi.js';
+import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
+
+// POST /internal/batch on a real shard (real PostgreSQL), and the orchestrator's ShardClient
+// coalescing its calls into batches, against that shard and against misbehaving servers.
+const TOKEN = 'shard-batch-test-token';
+const logger = createLogger('shard-batch-test', 'silent');
+let db: FreshDatabase;
+let shard: ShardRunning;
+
+async function op(method: string, path: string, body?: object): Promise<Record<string, unknown>> {
+  const r = await call(shard.url, method, path, { token: TOKEN, ...(body ? { body } : {}) });
+  assert.equal(r.status, 200, `${method} ${path}: ${r.status} ${r.text}`);
+  return r.json as Record<string, unknown>;
+}
+
+async function batch(ops: object[]): Promise<Array<Record<string, unknown>>> {
+  const r = await call(shard.url, 'POST', '/internal/batch', { token: TOKEN, body: { ops } });
+  assert.equal(r.status, 200, r.text);
+  const results = (r.json as { results: Array<Record<string, unknown>> }).results;
+  assert.equal(results.length, ops.length);
+  return results;
+}
+
+/** The single route a batch entry stands for. */
+async function single(o: BatchOp): Promise<Record<string, unknown>> {
+  const { op: name, tx_id, ...body } = o as BatchOp & Record<string, unknown>;
+  return op('POST', `/internal/tx/${tx_id}/${name}`, name === 'confirm' || name === 'cancel' ? undefined : body);
+}
+
+/** Requests the shard served on a route (its own Prometheus counter). */
+async function served(route: string): Promise<number> {
+  const text = await (await fetch(`${shard.url}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) if (line.startsWith('http_requests_total{') && line.includes(`route="${route}"`)) total += Number(line.split(' ').pop());
+  return total;
+}
+
+before(async () => {
+  db = await freshDatabase('ledger_shard_batch');
+  const defaults = Object.fromEntries(Object.entries(shardSettings).map(([k, s]) => [k, s.default])) as ShardConfig;
+  shard = await startShard({ ...defaults, address: '127.0.0.1:0', shardToken: TOKEN, databasePoolSize: 4, databaseUri: db.url }, { logger });
+  for (const id of ['11', '12', '13', '21', '22', '23', '31', '32']) assert.equal((await op('POST', '/internal/wallets', { wallet_id: id })).result, 'created');
+  for (const id of ['11', '21', '31']) assert.equal((await op('POST', `/internal/tx/fund-${id}/deposit`, { wallet_id: id, amount: 10_000 })).result, 'confirmed');
+});
+
+after(async () => {
+  await shard?.stop();
+  await db?.drop();
+});
+
+/** Every kind of operation and outcome, with repeats and order-dependent steps, on three wallets. */
+function scenario(p: string, [a, b, c]: [string, string, string]): BatchOp[] {
+  return [
+    { op: 'reserve', tx_id: `${p}-h1`, wallet_id: a, kind: 'debit-hold', amount: 3_000 },
+    { op: 'reserve', tx_id: `${p}-h1`, wallet_id: a, kind: 'debit-hold', amount: 3_000 },
+    { op: 'reserve', tx_id: `${p}-h1`, wallet_id: a, kind: 'debit-hold', amount: 1 },
+    { op: 'confirm', tx_id: `${p}-h1` },
+    { op: 'confirm', tx_id: `${p}-h1` },
+    { op: 'cancel', tx_id: `${p}-early` },
+    { op: 'reserve', tx_id: `${p}-early`, wallet_id: b, kind: 'pending-credit', amount: 100 },
+    { op: 'reserve', tx_id: `${p}-big`, wallet_id: a, kind: 'debit-hold', amount: 7_001 },
+    { op: 'cancel', tx_id: `${p}-big` },
+    { op: 'reserve', tx_id: `${p}-c1`, wallet_id: b, kind: 'pending-credit', amount: 50 },
+    { op: 'cancel', tx_id: `${p}-c1` },
+    { op: 'confirm', tx_id: `${p}-c1` },
+    { op: 'transfer', tx_id: `${p}-t1`, from_id: a, to_id: c, amount: 500 },
+    { op: 'transfer', tx_id: `${p}-t1`, from_id: a, to_id: c, amount: 500 },
+    { op: 'cancel', tx_id: `${p}-t1` },
+    { op: 'transfer', tx_id: `${p}-t2`, from_id: a, to_id: '404', amount: 5 },
+    { op: 'deposit', tx_id: `${p}-d1`, wallet_id: b, amount: 700 },
+    { op: 'deposit', tx_id: `${p}-d1`, wallet_id: b, amount: 701 },
+    { op: 'deposit', tx_id: `${p}-d2`, wallet_id: '405', amount: 1 },
+    { op: 'confirm', tx_id: `${p}-nothing` },
+    { op: 'reserve', tx_id: `${p}-h2`, wallet_id: a, kind: 'debit-hold', amount: 1_000 },
+  ];
+}
+
+test('a mixed batch answers, in order, exactly what the single routes answer, with the same effects', async () => {
+  const viaSingle: Array<Record<string, unknown>> = [];
+  for (const o of scenario('s', ['11', '12', '13'])) viaSingle.push(await single(o));
+  const viaBatch = await batch(scenario('b', ['21', '22', '23']));
+  assert.deepEqual(viaBatch, viaSingle);
+  assert.deepEqual(
+    viaBatch.map((r) => r.result),
+    ['reserved', 'reserved', 'conflict', 'confirmed', 'confirmed', 'cancelled', 'cancelled', 'insufficient_funds', 'cancelled', 'reserved', 'cancelled', 'cancelled', 'confirmed', 'confirmed', 'confirmed', 'unknown_wallet', 'confirmed', 'conflict', 'unknown_wallet', 'not_found', 'reserved'],
+  );
+  assert.deepEqual(viaBatch[8], { result: 'cancelled', reason: 'insufficient_funds' });
+  assert.deepEqual(viaBatch[15], { result: 'unknown_wallet', wallet_id: '404' });
+  for (const [s, b] of [['11', '21'], ['12', '22'], ['13', '23']] as const) {
+    const w = await op('GET', `/internal/wallets/${b}`);
+    assert.deepEqual({ ...(await op('GET', `/internal/wallets/${s}`)), wallet_id: b }, w);
+  }
+  assert.deepEqual(await op('GET', '/internal/wallets/21'), { result: 'ok', wallet_id: '21', balance: 6_500, reserved: 1_000 });
+  assert.deepEqual(await op('GET', '/internal/wallets/22'), { result: 'ok', wallet_id: '22', balance: 700, reserved: 0 });
+});
+
+test('a repeated batch changes nothing, and answers what the single routes answer to the same repeats', async () => {
+  const ops = scenario('r', ['31', '32', '13']);
+  await batch(ops);
+  const wallets = async () => Promise.all(['31', '32', '13'].map((id) => op('GET', `/internal/wallets/${id}`)));
+  const before = await wallets();
+  const again = await batch(ops);
+  const viaSingle: Array<Record<string, unknown>> = [];
+  for (const o of ops) viaSingle.push(await single(o));
+  assert.deepEqual(again, viaSingle);
+  assert.deepEqual(again[0], { result: 'confirmed' }, 'the hold was confirmed by the first batch');
+  assert.deepEqual(again[20], { result: 'reserved' });
+  assert.deepEqual(await wallets(), before);
+});
+
+test('a bad operation makes the whole batch a 400 and nothing runs', async () => {
+  const good = { op: 'deposit', tx_id: 'bad-1', wallet_id: '31', amount: 5 };
+  const bad: unknown[] = [
+    { op: 'reserve', tx_id: 'bad-2', wallet_id: 'abc', kind: 'debit-hold', amount: 5 },
+    { op: 'reserve', tx_id: 'bad-2', wallet_id: '31', kind: 'hold', amount: 5 },
+    { op: 'deposit', tx_id: 'bad-2', wallet_id: '31', amount: 0 },
+    { op: 'deposit', tx_id: 'bad-2', wallet_id: '31', amount: 1.5 },
+    { op: 'deposit', tx_id: 'bad/2', wallet_id: '31', amount: 5 },
+    { op: 'transfer', tx_id: 'bad-2', from_id: '31', to_id: '31', amount: 5 },
+    { op: 'transfer', tx_id: 'bad-2', from_id: '31', amount: 5 },
+    { op: 'confirm' },
+    { op: 'drop', tx_id: 'bad-2' },
+    'confirm',
+  ];
+  const before = await op('GET', '/internal/wallets/31');
+  for (const b of bad) {
+    const r = await call(shard.url, 'POST', '/internal/batch', { token: TOKEN, body: { ops: [good, b] } });
+    assert.equal(r.status, 400, JSON.stringify(b));
+    assert.equal(typeof (r.json as { error?: unknown }).error, 'string');
+  }
+  for (const body of [{}, { ops: [] }, { ops: good }, { ops: Array.from({ length: MAX_BATCH_OPS + 1 }, (_, i) => ({ ...good, tx_id: `bad-n${i}` })) }]) {
+    assert.equal((await call(shard.url, 'POST', '/internal/batch', { token: TOKEN, body })).status, 400);
+  }
+  assert.equal((await call(shard.url, 'POST', '/internal/batch', { body: { ops: [good] } })).status, 401);
+  assert.equal((await call(shard.url, 'POST', '/internal/batch', { token: 'wrong', body: { ops: [good] } })).status, 401);
+  assert.deepEqual(await op('GET', '/internal/tx/bad-1'), { result: 'none' });
+  assert.deepEqual(await op('GET', '/internal/tx/bad-n0'), { result: 'none' });
+  assert.deepEqual(await op('GET', '/internal/wallets/31'), before);
+});
+
+test('ShardClient: calls made in one tick travel in one batch, each with its own answer', async () => {
+  const client = new ShardClient([new URL(shard.url).host], TOKEN, 5_000, logger);
+  try {
+    await op('POST', '/internal/wallets', { wallet_id: '60' });
+    await op('POST', '/internal/wallets', { wallet_id: '61' });
+    const before = await served('/internal/batch');
+    const answers = await Promise.all([
+      client.deposit(0, 'cl-d', '60', 1_000),
+      ...Array.from({ length: 20 }, (_, i) => client.reserve(0, `cl-h${i}`, '60', 'debit-hold', 100)),
+      client.transfer(0, 'cl-t', '60', '61', 1),
+      client.confirm(0, 'cl-h0'),
+      client.cancel(0, 'cl-h1'),
+      client.cancel(0, 'cl-never'),
+      client.reserve(0, 'cl-never', '60', 'debit-hold', 1),
+      client.confirm(0, 'cl-none'),
+    ]);
+    assert.equal((await served('/internal/batch')) - before, 1, 'one request for the whole tick');
+    assert.deepEqual(answers[0], { result: 'confirmed' });
+    assert.deepEqual(answers.slice(1, 11).map((a) => a.result), Array(10).fill('reserved'));
+    assert.deepEqual(answers.slice(11, 21).map((a) => a.result), Array(10).fill('insufficient_funds'), 'holds run in call order');
+    assert.deepEqual(answers.slice(21), [{ result: 'insufficient_funds' }, { result: 'confirmed' }, { result: 'cancelled', reason: 'cancelled' }, { result: 'cancelled', reason: 'cancelled' }, { result: 'cancelled' }, { result: 'not_found' }]);
+    assert.deepEqual(await op('GET', '/internal/wallets/60'), { result: 'ok', wallet_id: '60', balance: 900, reserved: 800 });
+  } finally {
+    await client.close();
+  }
+});
+
+test('ShardClient: batches are capped, and later calls wait for a free slot', async () => {
+  const client = new ShardClient([new URL(shard.url).host], TOKEN, 5_000, logger, { maxBatch: 7, maxInFlight: 1 });
+  try {
+    const before = await served('/internal/batch');
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => client.confirm(0, `cap-${i}`)));
+    assert.deepEqual(answers, Array(30).fill({ result: 'not_found' }));
+    assert.equal((await served('/internal/batch')) - before, 5, '30 calls in batches of at most 7');
+    // a call made while a batch is in flight joins the next one
+    const first = client.confirm(0, 'cap-a');
+    await new Promise((resolve) => setImmediate(resolve));
+    const late = await Promise.all([client.confirm(0, 'cap-b'), client.confirm(0, 'cap-c'), first]);
+    assert.deepEqual(late, Array(3).fill({ result: 'not_found' }));
+    assert.equal((await served('/internal/batch')) - before, 7);
+  } finally {
+    await client.close();
+  }
+});
+
+/** A loopback server that answers every request with `respond`. */
+async function server(respond: (body: string, reply: (status: number, text: string) => void) => void): Promise<{ host: string; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
+  const s: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      requests.push(body);
+      respond(body, (status, text) => res.writeHead(status, { 'content-type': 'application/json' }).end(text));
+    });
+  });
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  return {
+    host: `127.0.0.1:${(s.address() as AddressInfo).port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); }),
+  };
+}
+
+test('ShardClient: a batch that does not answer in time answers timeout to each call, within the limit', async () => {
+  const silent = await server(() => undefined);
+  const client = new ShardClient([silent.host], TOKEN, 300, logger);
+  try {
+    const started = performance.now();
+    const answers = await Promise.all([client.reserve(0, 'to-1', '1', 'debit-hold', 5), client.confirm(0, 'to-2'), client.cancel(0, 'to-3')]);
+    const took = performance.now() - started;
+    assert.deepEqual(answers, Array(3).fill({ result: 'timeout' }));
+    assert.ok(took >= 290 && took < 1_500, `answered after ${took} ms`);
+    assert.equal(silent.requests.length, 1);
+    assert.deepEqual((JSON.parse(silent.requests[0] as string) as { ops: BatchOp[] }).ops.map((o) => o.tx_id), ['to-1', 'to-2', 'to-3']);
+  } finally {
+    await client.close();
+    await silent.close();
+  }
+});
+
+test('ShardClient never throws: refusals, malformed answers and unreachable shards are errors for each call', async () => {
+  const answers: Array<[number, string]> = [[500, '{"error":"x"}'], [200, 'not json'], [200, '{"results":[{"result":"confirmed"}]}'], [200, '{}']];
+  let n = 0;
+  const odd = await server((_body, reply) => reply(...(answers[n++ % answers.length] as [number, string])));
+  const client = new ShardClient([odd.host, '127.0.0.1:1'], TOKEN, 2_000, logger);
+  try {
+    for (let i = 0; i < answers.length; i++) {
+      assert.deepEqual(await Promise.all([client.confirm(0, `e-${i}a`), client.deposit(0, `e-${i}b`, '1', 5)]), Array(2).fill({ result: 'error' }), `answer ${i}`);
+    }
+    assert.deepEqual(await Promise.all([client.transfer(1, 'e-x', '1', '2', 5), client.cancel(1, 'e-y')]), Array(2).fill({ result: 'error' }));
+  } finally {
+    await client.close();
+    await odd.close();
+  }
+});
+
+test('every registered route is documented, and so is every status answered in this file', async () => {
+  assert.ok((await assertRoutesDocumented(shard.app, shard.url)) >= 9);
+  assert.ok((await assertObservedStatusesDocumented(shard.url)) >= 4);
+});
