@@ -103,6 +103,7 @@ describe('accrual poller (bin/gophermart + fake accrual service)', () => {
     const othersDone = Date.now() - t0;
     assert.ok(othersDone < 3000, `others took ${othersDone} ms`);
     await new Promise((r) => setTimeout(r, 2500));
+    const answeredBefore = fake.seen(stuck).length;
     const o = await look.order(stuck);
     assert.equal(o?.status, 'NEW');
     const seen = fake.seen(stuck).map((r) => r.at);
@@ -111,7 +112,9 @@ describe('accrual poller (bin/gophermart + fake accrual service)', () => {
     // the poll interval (250 ms) quantises each gap, so growth is judged over the whole run
     assert.ok((gaps.at(-1) ?? 0) > (gaps[0] ?? 0) * 1.3, `gaps should grow: ${gaps.join(', ')}`);
     assert.ok(gaps.every((g) => g < 1400), `gaps should be capped at ~1 s: ${gaps.join(', ')}`);
-    assert.equal(o?.poll_attempts, seen.length);
+    // every question is counted once its answer is handled: a question in flight while the row
+    // was read may not be counted yet
+    assert.ok((o?.poll_attempts ?? -1) >= answeredBefore - 1 && (o?.poll_attempts ?? -1) <= seen.length, `${o?.poll_attempts} attempts for ${answeredBefore}..${seen.length} questions`);
     // Once the accrual service knows it, it completes.
     fake.script(stuck, processed(stuck, 2));
     await eventually('stuck PROCESSED', () => look.statusIs(stuck, 'PROCESSED'), 4000);
