@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// Runs every test/**/*.test.ts with Node's test runner through tsx. Node 20 expands no globs
-// and finds no .ts files by itself, so the file list is built here.
-import { spawnSync } from 'node:child_process';
+// Runs every test/**/*.test.ts with Node's test runner through tsx, one process per file,
+// TEST_CONCURRENCY files at a time (Node 20 expands no globs and finds no .ts files itself).
+// A file that fails is run once more on its own, with nothing else competing for the two
+// cores: the run fails only if it fails again, and every such file is listed as flaky so it
+// gets fixed rather than forgotten. The last line is the total: "N passed, M failed".
+import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -23,10 +26,54 @@ if (files.length === 0) {
   console.error('no test files match', filters);
   process.exit(1);
 }
-const concurrency = process.env.TEST_CONCURRENCY ?? '3';
-const result = spawnSync(
-  process.execPath,
-  ['--test', '--import', 'tsx', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
-  { stdio: 'inherit', env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' } },
-);
-process.exit(result.status ?? 1);
+const concurrency = Number(process.env.TEST_CONCURRENCY ?? 3);
+const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
+
+/** Runs one file; resolves with its exit code, counts and output (printed whole, never interleaved). */
+function runFile(file) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--test', '--import', 'tsx', '--test-reporter=spec', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('close', (code) => {
+      const count = (label) => Number(new RegExp(`^ℹ ${label} (\\d+)$`, 'm').exec(output)?.[1] ?? 0);
+      resolve({ file, code: code ?? 1, output, pass: count('pass'), fail: count('fail'), skipped: count('skipped') });
+    });
+  });
+}
+
+async function runAll(list, parallel) {
+  const results = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(parallel, list.length) }, async () => {
+      while (next < list.length) {
+        const file = list[next++];
+        const result = await runFile(file);
+        process.stdout.write(`\n# ${file}\n${result.output}`);
+        results.push(result);
+      }
+    }),
+  );
+  return results;
+}
+
+const started = Date.now();
+const first = await runAll(files, concurrency);
+const failedFirst = first.filter((r) => r.code !== 0);
+let final = first;
+if (failedFirst.length > 0) {
+  console.log(`\n# ${failedFirst.length} file(s) failed; running each once more on its own: ${failedFirst.map((r) => r.file).join(', ')}`);
+  const retried = await runAll(failedFirst.map((r) => r.file), 1);
+  final = first.map((r) => retried.find((x) => x.file === r.file) ?? r);
+  const flaky = retried.filter((r) => r.code === 0).map((r) => r.file);
+  if (flaky.length > 0) console.log(`\n# FLAKY (failed, then passed alone): ${flaky.join(', ')}`);
+}
+const failedFiles = final.filter((r) => r.code !== 0);
+const passed = final.reduce((n, r) => n + r.pass, 0);
+const failed = final.reduce((n, r) => n + r.fail, 0) + failedFiles.filter((r) => r.fail === 0).length;
+const skipped = final.reduce((n, r) => n + r.skipped, 0);
+console.log(`\n# ${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s${failedFiles.length ? `; failing: ${failedFiles.map((r) => r.file).join(', ')}` : ''}`);
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failedFiles.length > 0 ? 1 : 0);
