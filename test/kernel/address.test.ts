@@ -23,3 +23,17 @@ test('RFC 3339 with numeric offset', () => {
   assert.match(s, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
   assert.equal(new Date(s).getTime(), Date.parse('2020-12-10T12:15:45Z'));
 });
+
+test('RFC 3339 in other time zones: the local wall clock and its offset, half hours and DST included', () => {
+  const saved = process.env.TZ;
+  try {
+    process.env.TZ = 'Europe/Moscow';
+    assert.equal(formatRfc3339(new Date('2020-12-10T12:15:45.678Z')), '2020-12-10T15:15:45+03:00');
+    process.env.TZ = 'America/St_Johns';
+    assert.equal(formatRfc3339(new Date('2020-12-10T12:15:45Z')), '2020-12-10T08:45:45-03:30');
+    assert.equal(formatRfc3339(new Date('2020-07-10T12:15:45Z')), '2020-07-10T09:45:45-02:30');
+  } finally {
+    if (saved === undefined) delete process.env.TZ;
+    else process.env.TZ = saved;
+  }
+});

@@ -107,10 +107,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not found' }));
 
   const httpMetrics = createHttpMetrics(options.metrics);
+  // the level is fixed for the process's life: decided once instead of building a line to drop
+  const logRequests = options.logger.isLevelEnabled('info');
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     httpMetrics.observe(request.method, route, reply.statusCode, seconds);
+    if (!logRequests) return;
     request.log.info(
       { reqId: request.id, method: request.method, path: request.url.split('?')[0], route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
       'request',
