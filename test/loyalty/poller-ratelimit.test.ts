@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { FakeAccrual, orderNumber, processed, tooMany, type FakeReply } from '../support/fake-accrual.js';
+import { orderNumber, processed, tooMany, type FakeReply } from '../support/fake-accrual.js';
+import type { FakeAccrual } from '../support/fake-accrual.js';
 import { call } from '../support/http.js';
-import { eventually, inspect, newUser, upload } from '../support/poller.js';
-import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
-import { startBin, type ServiceProcess } from '../support/process.js';
+import { eventually, newUser, startPollerRig, upload, type PollerRig } from '../support/poller.js';
+import type { ServiceProcess } from '../support/process.js';
 
 /** Most requests seen in any window of `ms` among `times`. */
 function maxInWindow(times: number[], ms: number): number {
@@ -18,28 +18,17 @@ function maxInWindow(times: number[], ms: number): number {
 }
 
 describe('accrual poller under a rate limit (429)', () => {
-  let db: FreshDatabase;
+  let rig: PollerRig;
   let fake: FakeAccrual;
   let gm: ServiceProcess;
-  let look: ReturnType<typeof inspect>;
+  let look: PollerRig['look'];
 
   before(async () => {
-    db = await freshDatabase('gm_poll');
-    fake = await FakeAccrual.start();
-    gm = await startBin('gophermart', {
-      DATABASE_URI: db.url,
-      ACCRUAL_SYSTEM_ADDRESS: fake.url,
-      ACCRUAL_TIMEOUT: '1s',
-      POLL_LEASE: '3s',
-      POLL_CONCURRENCY: '8',
-    });
-    look = inspect(db.url);
+    rig = await startPollerRig({ ACCRUAL_TIMEOUT: '1s', POLL_LEASE: '3s', POLL_CONCURRENCY: '8' });
+    ({ fake, gm, look } = rig);
   });
   after(async () => {
-    await gm?.stop();
-    await look?.close();
-    await fake?.close();
-    await db?.drop();
+    await rig?.close();
   });
 
   test('one 429 pauses every request of the process until Retry-After, then the rate adapts to N', async () => {

@@ -2,26 +2,24 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openDatabase } from '../../src/kernel/db/open.js';
 import { LoyaltyStore } from '../../src/loyalty/store.js';
-import { FakeAccrual, orderNumber, processed, status, unknown } from '../support/fake-accrual.js';
+import { orderNumber, processed, status, unknown } from '../support/fake-accrual.js';
+import type { FakeAccrual } from '../support/fake-accrual.js';
 import { call } from '../support/http.js';
-import { eventually, inspect, newUser, upload } from '../support/poller.js';
-import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
-import { startBin, type ServiceProcess } from '../support/process.js';
+import { eventually, newUser, startPollerRig, upload, type PollerRig } from '../support/poller.js';
+import type { FreshDatabase } from '../support/postgres.js';
+import type { ServiceProcess } from '../support/process.js';
 
 // One bin/gophermart against one fake accrual service; every test uses its own order numbers.
 describe('accrual poller (bin/gophermart + fake accrual service)', () => {
+  let rig: PollerRig;
   let db: FreshDatabase;
   let fake: FakeAccrual;
   let gm: ServiceProcess;
-  let look: ReturnType<typeof inspect>;
+  let look: PollerRig['look'];
   let user: { login: string; token: string };
 
   before(async () => {
-    db = await freshDatabase('gm_poll');
-    fake = await FakeAccrual.start();
-    gm = await startBin('gophermart', {
-      DATABASE_URI: db.url,
-      ACCRUAL_SYSTEM_ADDRESS: fake.url,
+    rig = await startPollerRig({
       ACCRUAL_TIMEOUT: '300ms',
       ACCRUAL_RETRIES: '2',
       POLL_BACKOFF_BASE: '200ms',
@@ -29,14 +27,11 @@ describe('accrual poller (bin/gophermart + fake accrual service)', () => {
       POLL_LEASE: '2s',
       POLL_CONCURRENCY: '8',
     });
-    look = inspect(db.url);
+    ({ db, fake, gm, look } = rig);
     user = await newUser(gm.url);
   });
   after(async () => {
-    await gm?.stop();
-    await look?.close();
-    await fake?.close();
-    await db?.drop();
+    await rig?.close();
   });
 
   test('PROCESSED: status and credit, asked within a second of the upload', async () => {

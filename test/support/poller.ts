@@ -1,5 +1,8 @@
 import postgres from 'postgres';
+import { FakeAccrual } from './fake-accrual.js';
 import { call, signUp, uniqueLogin } from './http.js';
+import { freshDatabase, type FreshDatabase } from './postgres.js';
+import { startBin, type ServiceProcess } from './process.js';
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000, everyMs = 25): Promise<T> {
@@ -49,5 +52,33 @@ export function inspect(url: string) {
       return o?.status === status ? o : undefined;
     },
     close: () => sql.end({ timeout: 1 }),
+  };
+}
+
+/** bin/gophermart on a fresh database, polling a scriptable fake accrual service. */
+export interface PollerRig {
+  db: FreshDatabase;
+  fake: FakeAccrual;
+  gm: ServiceProcess;
+  look: ReturnType<typeof inspect>;
+  close(): Promise<void>;
+}
+
+export async function startPollerRig(env: Record<string, string>): Promise<PollerRig> {
+  const db = await freshDatabase('gm_poll');
+  const fake = await FakeAccrual.start();
+  const gm = await startBin('gophermart', { DATABASE_URI: db.url, ACCRUAL_SYSTEM_ADDRESS: fake.url, ...env });
+  const look = inspect(db.url);
+  return {
+    db,
+    fake,
+    gm,
+    look,
+    async close() {
+      await gm.stop();
+      await look.close();
+      await fake.close();
+      await db.drop();
+    },
   };
 }
