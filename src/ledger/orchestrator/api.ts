@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TokenService } from '../../kernel/auth/tokens.js';
+import { SharedSecret } from '../../kernel/auth/shared-secret.js';
 import { authGuard } from '../../kernel/http/auth.js';
 import { registerAuthRoutes } from '../../kernel/http/auth-routes.js';
 import { HttpError, badRequest } from '../../kernel/http/errors.js';
@@ -50,16 +50,14 @@ function amountFrom(value: unknown): number {
   return parsed.hundredths;
 }
 
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
-
 /** Operator check: no Bearer token → 401; a wrong one, or deposits disabled (no ADMIN_TOKEN) → 403. */
 export function adminGuard(adminToken: string | undefined) {
-  const expected = adminToken === undefined ? undefined : digest(adminToken);
+  const secret = adminToken === undefined ? undefined : new SharedSecret(adminToken);
   return async function guard(request: FastifyRequest): Promise<void> {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    if (!m?.[1]) throw new HttpError(401, 'operator token required (Authorization: Bearer <ADMIN_TOKEN>)');
-    if (!expected) throw new HttpError(403, 'deposits are disabled: ADMIN_TOKEN is not set');
-    if (!timingSafeEqual(digest(m[1]), expected)) throw new HttpError(403, 'wrong operator token');
+    const presented = SharedSecret.presented(request.headers.authorization);
+    if (presented === undefined) throw new HttpError(401, 'operator token required (Authorization: Bearer <ADMIN_TOKEN>)');
+    if (!secret) throw new HttpError(403, 'deposits are disabled: ADMIN_TOKEN is not set');
+    if (!secret.matches(presented)) throw new HttpError(403, 'wrong operator token');
   };
 }
 

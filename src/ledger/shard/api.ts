@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TSchema } from '@sinclair/typebox';
+import { SharedSecret } from '../../kernel/auth/shared-secret.js';
 import { ErrorBody, type HttpApp } from '../../kernel/http/server.js';
 import { MAX_AMOUNT_HUNDREDTHS } from '../../kernel/money.js';
 import { BATCH_BODY_LIMIT, MAX_BATCH_OPS, TX_ID_PATTERN, WALLET_ID_PATTERN } from '../protocol.js';
@@ -32,19 +32,12 @@ const BatchResult = Result(['reserved', 'confirmed', 'cancelled', 'insufficient_
 
 const OperationResult = Result(['reserved', 'confirmed', 'cancelled', 'insufficient_funds', 'unknown_wallet', 'conflict'], { wallet_id: Type.String() });
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-/**
- * onRequest hook: only the orchestrator (Bearer SHARD_TOKEN) may call a shard. Digests are
- * compared so the comparison takes the same time whatever the presented token's length.
- */
+/** onRequest hook: only the orchestrator (Bearer SHARD_TOKEN) may call a shard. */
 export function shardAuth(token: string) {
-  const expected = digest(token);
+  const secret = new SharedSecret(token);
   return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    if (!m?.[1] || !timingSafeEqual(digest(m[1]), expected)) {
+    const presented = SharedSecret.presented(request.headers.authorization);
+    if (presented === undefined || !secret.matches(presented)) {
       await reply.code(401).send({ error: 'missing or wrong shard token' });
     }
   };
