@@ -3,10 +3,11 @@ import { Type } from '@sinclair/typebox';
 import { badRequest } from '../kernel/http/errors.js';
 import { ErrorBody, type HttpApp } from '../kernel/http/server.js';
 import { hundredthsToNumber } from '../kernel/money.js';
+import { ORDER_NUMBER_MAX_DIGITS } from '../kernel/luhn.js';
 import { MATCH_MAX } from './migrations.js';
 import type { FixedWindowLimiter } from './rate-limit.js';
 import { decimalToNumber } from '../kernel/decimal.js';
-import { ORDER_NUMBER_MAX, checkOrder, checkRule, type AccrualService, type OrderProblem, type RuleProblem } from './service.js';
+import { checkOrder, checkRule, type AccrualService, type OrderProblem, type RuleProblem } from './service.js';
 
 const Err = Type.Ref(ErrorBody);
 
@@ -22,7 +23,7 @@ const Good = Type.Object({
   price: Type.Number({ description: 'non-negative; any number of decimals' }),
 });
 const OrderRequest = Type.Object({
-  order: Type.String({ description: `digits passing the Luhn check, at most ${ORDER_NUMBER_MAX}` }),
+  order: Type.String({ description: `digits passing the Luhn check, at most ${ORDER_NUMBER_MAX_DIGITS}` }),
   goods: Type.Array(Good),
 });
 const Status = Type.Union([Type.Literal('REGISTERED'), Type.Literal('PROCESSING'), Type.Literal('INVALID'), Type.Literal('PROCESSED')]);
@@ -50,7 +51,7 @@ const ruleMessages: Record<RuleProblem, string> = {
 
 const orderMessages: Record<OrderProblem, string> = {
   number_not_digits: 'order must be a string of decimal digits',
-  number_too_long: `order must be at most ${ORDER_NUMBER_MAX} digits`,
+  number_too_long: `order must be at most ${ORDER_NUMBER_MAX_DIGITS} digits`,
   number_fails_luhn: 'order number fails the Luhn check',
   description_unstorable: 'good description contains characters that cannot be stored (NUL or a lone surrogate)',
   price_not_a_number: 'price must be a number',

@@ -1,12 +1,10 @@
 import { MAX_AMOUNT_HUNDREDTHS } from '../kernel/money.js';
-import { isDigits, isValidLuhn } from '../kernel/luhn.js';
+import { ORDER_NUMBER_MAX_DIGITS, isDigits, isValidLuhn } from '../kernel/luhn.js';
 import { MATCH_MAX } from './migrations.js';
 import { decimalFromNumber, type Decimal } from '../kernel/decimal.js';
 import { decimalExceeds, type Good, type RewardType } from './rules.js';
 import type { AccrualStore, OrderView } from './store.js';
 
-/** Order numbers are digit strings of any length in principle; this bound keeps keys indexable. */
-export const ORDER_NUMBER_MAX = 1000;
 /** Largest price or reward accepted, in units (the platform's largest amount). */
 export const MAX_UNITS = BigInt(MAX_AMOUNT_HUNDREDTHS / 100);
 
@@ -52,7 +50,7 @@ export function checkRule(match: string, reward: number, rewardType: RewardType)
 
 export function checkOrder(number: string, goods: ReadonlyArray<{ description: string; price: number }>): Checked<{ number: string; goods: Good[] }, OrderProblem> {
   if (!isDigits(number)) return { ok: false, problem: 'number_not_digits' };
-  if (number.length > ORDER_NUMBER_MAX) return { ok: false, problem: 'number_too_long' };
+  if (number.length > ORDER_NUMBER_MAX_DIGITS) return { ok: false, problem: 'number_too_long' };
   if (!isValidLuhn(number)) return { ok: false, problem: 'number_fails_luhn' };
   const checked: Good[] = [];
   for (const good of goods) {
@@ -93,7 +91,7 @@ export class AccrualService {
 
   /** Unknown for anything that is not a registered number, including non-digit text. */
   async order(number: string): Promise<OrderView | undefined> {
-    if (!isDigits(number) || number.length > ORDER_NUMBER_MAX) return undefined;
+    if (!isDigits(number) || number.length > ORDER_NUMBER_MAX_DIGITS) return undefined;
     return this.store.findOrder(number);
   }
 }

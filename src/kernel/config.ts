@@ -33,6 +33,8 @@ export type ConfigResult<S extends SettingSpecs> =
   | { kind: 'config'; config: ConfigOf<S> }
   | { kind: 'help'; text: string };
 
+const MAX_DURATION_MS = 2_147_483_647;
+
 export const parsers = {
   string: (raw: string): string => raw,
   optionalString: (raw: string): string | undefined => (raw === '' ? undefined : raw),
@@ -64,7 +66,10 @@ export const parsers = {
       const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
       if (!m) throw new ConfigError(`${name} must be a duration like 500, 500ms, 30s, 24h; got "${raw}"`);
       const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
-      return Math.round(Number(m[1]) * factor);
+      const ms = Math.round(Number(m[1]) * factor);
+      // timers and the SQL intervals built from these are 32-bit milliseconds (≈ 24.8 days)
+      if (ms > MAX_DURATION_MS) throw new ConfigError(`${name} must be at most 24 days, got "${raw}"`);
+      return ms;
     },
 };
 

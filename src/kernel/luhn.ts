@@ -1,3 +1,9 @@
+/**
+ * Order numbers are digit strings of any length (SPEC); this bound only keeps them indexable
+ * (a btree key holds ≈2.7 kB). Both the loyalty and the accrual service use it.
+ */
+export const ORDER_NUMBER_MAX_DIGITS = 1000;
+
 /** True when `digits` is a non-empty string of ASCII decimal digits. */
 export function isDigits(value: string): boolean {
   return /^[0-9]+$/.test(value);

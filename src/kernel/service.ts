@@ -70,11 +70,12 @@ export async function startService<E extends object>(config: BaseServiceConfig, 
     deps.db ??
     (await openDatabase({ url: config.databaseUri, embeddedDir: config.dataDir, poolSize: config.databasePoolSize, applicationName: blueprint.name }));
   let built: BuiltService<E> | undefined;
+  let app: HttpApp | undefined;
   try {
     const applied = await migrate(db, blueprint.schema, blueprint.migrations);
     if (applied.length > 0) deps.logger.info({ applied, schema: blueprint.schema }, 'migrations applied');
     const metrics = deps.metrics ?? createMetricsRegistry(blueprint.name);
-    const app = await createHttpServer({
+    const server = await createHttpServer({
       logger: deps.logger,
       title: blueprint.title,
       description: blueprint.description,
@@ -83,28 +84,30 @@ export async function startService<E extends object>(config: BaseServiceConfig, 
         await db.query('select 1');
       },
     });
+    app = server;
     built = await blueprint.build({
       db: meteredDatabase(db, metrics, config.databasePoolSize),
       metrics,
-      app,
+      app: server,
       logger: deps.logger,
       tokens: async (auth, issuer) => createTokenService(auth.jwtSecret ?? (await loadOrCreateSecret(db, blueprint.schema)), auth.tokenTtlMs, issuer),
     });
-    const url = await listen(app, config.address);
+    const url = await listen(server, config.address);
     built.start?.();
     deps.logger.info({ url, database: db.kind, ...built.describe }, `${blueprint.name} listening`);
     const service = built;
     return {
       ...service.extras,
       url,
-      app,
+      app: server,
       async stop() {
-        await app.close();
+        await server.close();
         await service.stop?.();
         if (ownsDb) await db.close();
       },
     };
   } catch (err) {
+    await app?.close().catch(() => undefined);
     await built?.stop?.().catch(() => undefined);
     if (ownsDb) await db.close().catch(() => undefined);
     throw err;

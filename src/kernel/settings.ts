@@ -1,4 +1,4 @@
-import { parsers, secretSetting, type Setting } from './config.js';
+import { ConfigError, parsers, secretSetting, type Setting } from './config.js';
 
 /** Settings every service has; each service adds its own. */
 export function commonSettings(service: string, defaultAddress: string) {
@@ -31,7 +31,7 @@ export function commonSettings(service: string, defaultAddress: string) {
       description: 'log level: fatal, error, warn, info, debug, trace, silent',
       default: 'info',
       parse: (raw: string): string => {
-        if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) throw new Error(`unknown LOG_LEVEL ${raw}`);
+        if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${raw}"`);
         return raw;
       },
     } satisfies Setting<string>,

@@ -2,9 +2,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TokenService } from '../kernel/auth/tokens.js';
 import { TOKEN_COOKIE, authGuard } from '../kernel/http/auth.js';
-import { registerAuthRoutes } from '../kernel/http/auth-routes.js';
+import { Session, registerAuthRoutes } from '../kernel/http/auth-routes.js';
 import { parseJsonText } from '../kernel/http/body.js';
-import { HttpError, badRequest } from '../kernel/http/errors.js';
+import { badRequest, unauthorized } from '../kernel/http/errors.js';
 import { ErrorBody, type HttpApp } from '../kernel/http/server.js';
 import { hundredthsToNumber, parsePositiveAmount } from '../kernel/money.js';
 import { formatRfc3339 } from '../kernel/time.js';
@@ -12,7 +12,6 @@ import { checkOrderNumber, type LoyaltyService, type OrderNumberProblem } from '
 
 const Err = Type.Ref(ErrorBody);
 
-const Session = Type.Object({ login: Type.String() });
 const LoggedOut = Type.Object({ status: Type.Literal('signed out') });
 
 const OrderStatus = Type.Union([Type.Literal('NEW'), Type.Literal('PROCESSING'), Type.Literal('INVALID'), Type.Literal('PROCESSED')]);
@@ -37,7 +36,7 @@ const orderNumberMessages: Record<OrderNumberProblem, string> = {
 
 function userId(request: FastifyRequest): number {
   const id = Number(request.subject);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new HttpError(401, 'missing, invalid or expired token');
+  if (!Number.isSafeInteger(id) || id <= 0) throw unauthorized();
   return id;
 }
 
@@ -87,7 +86,7 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
     },
     async (request) => {
       const login = await service.loginOf(userId(request));
-      if (login === undefined) throw new HttpError(401, 'missing, invalid or expired token');
+      if (login === undefined) throw unauthorized();
       return { login };
     },
   );
@@ -138,7 +137,7 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
         case 'taken':
           return reply.code(409).send({ error: 'order number was already uploaded by another user' });
         case 'unknown_user':
-          throw new HttpError(401, 'missing, invalid or expired token');
+          throw unauthorized();
       }
     },
   );
@@ -176,7 +175,7 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
     },
     async (request) => {
       const balance = await service.balance(userId(request));
-      if (!balance) throw new HttpError(401, 'missing, invalid or expired token');
+      if (!balance) throw unauthorized();
       return { current: hundredthsToNumber(balance.current), withdrawn: hundredthsToNumber(balance.withdrawn) };
     },
   );
@@ -212,7 +211,7 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
         case 'conflict':
           return reply.code(409).send({ error: 'a different withdrawal already used this order number' });
         case 'unknown_user':
-          throw new HttpError(401, 'missing, invalid or expired token');
+          throw unauthorized();
       }
     },
   );

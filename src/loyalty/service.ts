@@ -1,16 +1,13 @@
 import { PasswordAccounts } from '../kernel/auth/accounts.js';
-import { isDigits, isValidLuhn } from '../kernel/luhn.js';
+import { ORDER_NUMBER_MAX_DIGITS, isDigits, isValidLuhn } from '../kernel/luhn.js';
 import type { LoyaltyStore, OrderRow, OrderStatus, WithdrawalRow, WithdrawOutcome } from './store.js';
-
-/** Order numbers are digit strings of any length in principle; this bound keeps keys indexable. */
-export const ORDER_NUMBER_MAX = 255;
 
 export type OrderNumberProblem = 'empty' | 'not_digits' | 'too_long' | 'fails_luhn';
 
 export function checkOrderNumber(number: string): OrderNumberProblem | null {
   if (number === '') return 'empty';
   if (!isDigits(number)) return 'not_digits';
-  if (number.length > ORDER_NUMBER_MAX) return 'too_long';
+  if (number.length > ORDER_NUMBER_MAX_DIGITS) return 'too_long';
   if (!isValidLuhn(number)) return 'fails_luhn';
   return null;
 }

@@ -51,11 +51,6 @@ export class LoyaltyStore {
     return rows[0]?.login;
   }
 
-  async userExists(userId: number): Promise<boolean> {
-    const rows = await this.db.query('select 1 from gophermart.users where id = $1', [userId]);
-    return rows.length > 0;
-  }
-
   /**
    * One statement decides who owns a number: concurrent uploads of the same number serialise
    * on the primary key, so exactly one caller sees `created`.
@@ -65,7 +60,7 @@ export class LoyaltyStore {
     try {
       inserted = await this.db.query('insert into gophermart.orders (number, user_id) values ($1, $2) on conflict (number) do nothing returning 1', [number, userId]);
     } catch (err) {
-      if (sqlState(err) === '23503') return 'unknown_user';
+      if (sqlState(err) === SQLSTATE.foreignKeyViolation) return 'unknown_user';
       throw err;
     }
     if (inserted.length > 0) return { outcome: 'created' };
@@ -112,7 +107,7 @@ export class LoyaltyStore {
     } catch (err) {
       if (err instanceof Rollback) return err.outcome;
       if (sqlState(err) === SQLSTATE.checkViolation) return { outcome: 'insufficient' };
-      if (sqlState(err) === '23503') return { outcome: 'unknown_user' };
+      if (sqlState(err) === SQLSTATE.foreignKeyViolation) return { outcome: 'unknown_user' };
       throw err;
     }
   }

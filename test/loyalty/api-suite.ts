@@ -147,6 +147,8 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
       assert.equal(bare.status, 200, 'a bare JWT without the Bearer scheme is accepted');
       const basic = await call(t.url, 'GET', '/api/user/balance', { headers: { authorization: 'Basic YTpi' } });
       assert.equal(basic.status, 401);
+      const staleHeader = await call(t.url, 'GET', '/api/user/balance', { headers: { authorization: `Bearer ${expired}`, cookie: `token=${token}` } });
+      assert.equal(staleHeader.status, 200, 'a valid cookie is accepted even beside a stale header');
     });
   });
 
@@ -166,6 +168,10 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
       assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: { order_number: orderNumber() } })).status, 202);
       assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: { number: ` ${orderNumber()} ` } })).status, 202);
       assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: { order_number: 12 } })).status, 422);
+      // digit strings of any length (up to the 1000-digit index bound)
+      const long = withLuhnCheckDigit(`${Date.now()}${'7'.repeat(290)}`);
+      assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: long, headers: { 'content-type': 'text/plain' } })).status, 202);
+      assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: withLuhnCheckDigit('9'.repeat(1000)), headers: { 'content-type': 'text/plain' } })).status, 422);
       assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: { other: '1' } })).status, 400);
     });
 
@@ -307,6 +313,9 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
       assert.equal(list.length, 10);
       const plain = await raw(`${t.url}/api/user/orders`, 'GET', { authorization: `Bearer ${token}` });
       assert.equal(plain.headers['content-encoding'], undefined);
+      const small = await raw(`${t.url}/api/user/balance`, 'GET', { authorization: `Bearer ${token}`, 'accept-encoding': 'gzip' });
+      assert.equal(small.headers['content-encoding'], 'gzip', 'Accept-Encoding: gzip is honoured on small bodies too');
+      assert.deepEqual(JSON.parse(gunzipSync(small.body).toString()), { current: 0, withdrawn: 0 });
     });
 
     test('oversized bodies are 413; unknown routes 404; health endpoints', async () => {

@@ -23,6 +23,10 @@ test('--help lists every setting and exits 0; a bad setting exits 2 with a clear
   const bad = spawnSync(resolve(ROOT, 'bin/gophermart'), [], { encoding: 'utf8', env: { PATH: process.env.PATH, TOKEN_TTL: 'forever' } });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /TOKEN_TTL/);
+  const level = spawnSync(resolve(ROOT, 'bin/gophermart'), [], { encoding: 'utf8', env: { PATH: process.env.PATH, LOG_LEVEL: 'bogus' } });
+  assert.equal(level.status, 2);
+  assert.match(level.stderr, /LOG_LEVEL must be one of/);
+  assert.doesNotMatch(level.stderr, /\n\s+at /, 'no stack trace');
 });
 
 test('starts twice on a migrated database; the generated secret survives restarts; SIGTERM and SIGINT exit 0', async () => {

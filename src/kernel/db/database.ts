@@ -29,6 +29,7 @@ export function sqlState(err: unknown): string | undefined {
 
 export const SQLSTATE = {
   uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
   checkViolation: '23514',
   serializationFailure: '40001',
   deadlockDetected: '40P01',

@@ -14,7 +14,8 @@ const Credentials = Type.Object(
   },
   { description: 'Credentials; `username` is accepted as an alias of `login`' },
 );
-const Session = Type.Object({ login: Type.String() });
+/** Who is signed in: the answer of register, login and the loyalty service's /api/user/me. */
+export const Session = Type.Object({ login: Type.String() });
 
 /**
  * Register and login, identical in every service that has users: 200 with the token in the

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenService } from '../auth/tokens.js';
+import { UNAUTHORIZED } from './errors.js';
 
 export const TOKEN_COOKIE = 'token';
 
@@ -11,26 +12,34 @@ declare module 'fastify' {
 }
 
 /**
- * The token from `Authorization: Bearer …` (a bare JWT without the scheme is tolerated, as some
- * clients send it), or else from the HttpOnly cookie.
+ * The candidate tokens of a request, in order: `Authorization: Bearer …` (a bare JWT without the
+ * scheme is tolerated, as some clients send it), then the HttpOnly cookie.
  */
-export function requestToken(request: FastifyRequest): string | undefined {
+export function requestTokens(request: FastifyRequest): string[] {
+  const found: string[] = [];
   const header = request.headers.authorization;
   if (header !== undefined) {
     const m = /^(?:Bearer\s+)?([\w-]+\.[\w-]+\.[\w-]+)\s*$/i.exec(header.trim());
-    if (m?.[1]) return m[1];
+    if (m?.[1]) found.push(m[1]);
   }
   const cookie = request.cookies?.[TOKEN_COOKIE];
-  return cookie || undefined;
+  if (cookie) found.push(cookie);
+  return found;
 }
 
-/** onRequest hook: 401 before the body is even read when the token is missing or invalid. */
+/**
+ * onRequest hook: 401 before the body is even read unless the header or the cookie carries a
+ * valid token (SPEC: either is accepted, so a stale header does not hide a good cookie).
+ */
 export function authGuard(tokens: TokenService) {
   return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const token = requestToken(request);
-    const claims = token === undefined ? null : tokens.verify(token);
+    let claims = null;
+    for (const token of requestTokens(request)) {
+      claims = tokens.verify(token);
+      if (claims) break;
+    }
     if (!claims) {
-      await reply.code(401).send({ error: 'missing, invalid or expired token' });
+      await reply.code(401).send({ error: UNAUTHORIZED });
       return;
     }
     request.subject = claims.sub;

@@ -10,3 +10,9 @@ export class HttpError extends Error {
 }
 
 export const badRequest = (message: string): HttpError => new HttpError(400, message);
+
+/** The one answer to a request without a usable token. */
+export const UNAUTHORIZED = 'missing, invalid or expired token';
+
+/** 401 for a token that verified but whose user is gone (e.g. a reset database with a fixed secret). */
+export const unauthorized = (): HttpError => new HttpError(401, UNAUTHORIZED);

@@ -21,7 +21,7 @@ export interface HttpServerOptions {
   /** Throws when the service cannot serve (e.g. database unreachable): /readyz answers 503. */
   readiness: () => Promise<void>;
   bodyLimit?: number;
-  /** Responses smaller than this are not worth compressing. */
+  /** Responses smaller than this (bytes) go uncompressed; 0 (default) honours Accept-Encoding on every body, as SPEC asks. */
   compressThreshold?: number;
 }
 
@@ -124,7 +124,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   await app.register(fastifyCookie);
   await app.register(fastifyCompress, {
     global: true,
-    threshold: options.compressThreshold ?? 256,
+    threshold: options.compressThreshold ?? 0,
     encodings: ['gzip', 'deflate'],
     requestEncodings: ['gzip', 'deflate'],
   });

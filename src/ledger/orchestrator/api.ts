@@ -4,7 +4,7 @@ import type { TokenService } from '../../kernel/auth/tokens.js';
 import { SharedSecret } from '../../kernel/auth/shared-secret.js';
 import { authGuard } from '../../kernel/http/auth.js';
 import { registerAuthRoutes } from '../../kernel/http/auth-routes.js';
-import { HttpError, badRequest } from '../../kernel/http/errors.js';
+import { HttpError, badRequest, unauthorized } from '../../kernel/http/errors.js';
 import { ErrorBody, type HttpApp } from '../../kernel/http/server.js';
 import { formatHundredths, hundredthsToNumber, parsePositiveAmount } from '../../kernel/money.js';
 import { formatRfc3339 } from '../../kernel/time.js';
@@ -32,7 +32,7 @@ const EmptyJson = Type.Null({ description: 'no content' });
 
 function userId(request: FastifyRequest): number {
   const id = Number(request.subject);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new HttpError(401, 'missing, invalid or expired token');
+  if (!Number.isSafeInteger(id) || id <= 0) throw unauthorized();
   return id;
 }
 
@@ -90,7 +90,7 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
       const walletId = walletIdFrom(request.body.wallet_id, 'wallet_id');
       const result = await service.createWallet(userId(request), walletId);
       if (result === 'taken') return reply.code(409).send({ error: 'wallet id is already taken' });
-      if (result === 'unknown_user') throw new HttpError(401, 'missing, invalid or expired token');
+      if (result === 'unknown_user') throw unauthorized();
       return reply.code(202).send({ wallet_id: walletId });
     },
   );

@@ -59,16 +59,20 @@ export const orchestratorSettings = {
 export type OrchestratorConfig = ConfigOf<typeof orchestratorSettings>;
 
 /**
- * SHARD_ADDRESS_1, SHARD_ADDRESS_2, … in order until the first one that is unset (SPEC: "all
- * that are set, in order"). When any is set they replace the `--shards` list: env wins.
+ * SHARD_ADDRESS_1, SHARD_ADDRESS_2, … — all that are set, in order (SPEC); a gap in the
+ * numbering is a configuration error. When any is set they replace the `--shards` list: env wins.
  */
 export function shardAddressesFromEnv(env: Readonly<Record<string, string | undefined>>): string[] | undefined {
-  const list: string[] = [];
-  for (let i = 1; ; i++) {
-    const value = env[`SHARD_ADDRESS_${i}`]?.trim();
-    if (!value) break;
-    list.push(...shardList(value));
-  }
+  const numbered = Object.keys(env)
+    .map((key) => /^SHARD_ADDRESS_([1-9]\d*)$/.exec(key))
+    .filter((m): m is RegExpExecArray => m !== null && (env[m[0]] ?? '').trim() !== '')
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+  // a gap would silently change N, and with it id % N for every wallet: refuse it
+  numbered.forEach((n, i) => {
+    if (n !== i + 1) throw new ConfigError(`SHARD_ADDRESS_${i + 1} is missing while SHARD_ADDRESS_${n} is set: shards are numbered 1..N without gaps`);
+  });
+  const list = numbered.flatMap((n) => shardList(env[`SHARD_ADDRESS_${n}`] ?? ''));
   return list.length > 0 ? list : undefined;
 }
 

@@ -3,7 +3,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { SharedSecret } from '../../kernel/auth/shared-secret.js';
 import { ErrorBody, type HttpApp } from '../../kernel/http/server.js';
 import { MAX_AMOUNT_HUNDREDTHS } from '../../kernel/money.js';
-import { BATCH_BODY_LIMIT, MAX_BATCH_OPS, TX_ID_PATTERN, WALLET_ID_PATTERN } from '../protocol.js';
+import { BATCH_BODY_LIMIT, MAX_BATCH_OPS, TX_ID_PATTERN, WALLET_ID_PATTERN, shardPaths } from '../protocol.js';
 import { runBatch } from './batch.js';
 import type { ShardStore } from './store.js';
 
@@ -53,7 +53,7 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
   const base = { tags: ['shard'], security };
 
   app.post(
-    '/internal/wallets',
+    shardPaths.wallets,
     {
       onRequest,
       schema: { ...base, summary: 'Create a wallet (idempotent)', body: Type.Object({ wallet_id: WalletId }), response: { 200: Result(['created', 'exists']), 400: Err, 401: Err, 500: Err } },
@@ -62,7 +62,7 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
   );
 
   app.get(
-    '/internal/wallets/:id',
+    shardPaths.wallet(':id'),
     {
       onRequest,
       schema: {
@@ -76,7 +76,7 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
   );
 
   app.get(
-    '/internal/tx/:txId',
+    shardPaths.tx(':txId'),
     {
       onRequest,
       schema: {
@@ -101,7 +101,7 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
   );
 
   app.post(
-    '/internal/tx/:txId/reserve',
+    shardPaths.reserve(':txId'),
     {
       onRequest,
       schema: {
@@ -116,13 +116,13 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
   );
 
   app.post(
-    '/internal/tx/:txId/confirm',
+    shardPaths.confirm(':txId'),
     { onRequest, schema: { ...base, summary: 'Phase 2: apply a reserved transaction', params: TxParams, response: { 200: Result(['confirmed', 'cancelled', 'not_found']), 400: Err, 401: Err, 500: Err } } },
     async (request) => store.confirm(request.params.txId),
   );
 
   app.post(
-    '/internal/tx/:txId/cancel',
+    shardPaths.cancel(':txId'),
     {
       onRequest,
       schema: {
@@ -136,7 +136,7 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
   );
 
   app.post(
-    '/internal/tx/:txId/transfer',
+    shardPaths.transfer(':txId'),
     {
       onRequest,
       schema: {
@@ -154,7 +154,7 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
   );
 
   app.post(
-    '/internal/tx/:txId/deposit',
+    shardPaths.deposit(':txId'),
     {
       onRequest,
       schema: { ...base, summary: 'Credit a wallet (money entering the ledger)', params: TxParams, body: Type.Object({ wallet_id: WalletId, amount: Amount }), response: { 200: OperationResult, 400: Err, 401: Err, 500: Err } },
@@ -163,7 +163,7 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
   );
 
   app.post(
-    '/internal/batch',
+    shardPaths.batch,
     {
       onRequest,
       bodyLimit: BATCH_BODY_LIMIT,

@@ -191,15 +191,6 @@ export class ShardStore {
     return row.o_result === 'repeat' ? repeat(row, { kind: 'deposit', walletId, amount }) : operation(row);
   }
 
-  /** Open holds older than `ageMs` (for operators and the orchestrator's recovery). */
-  async openHolds(ageMs: number, limit = 1000): Promise<string[]> {
-    const rows = await this.db.query<{ tx_id: string }>(
-      `select tx_id from ${this.t} where state = 'reserved' and created_at < now() - make_interval(secs => $1::double precision / 1000) order by created_at limit $2`,
-      [ageMs, limit],
-    );
-    return rows.map((r) => r.tx_id);
-  }
-
   /** Runs one operation, batched with the concurrent ones. */
   private async apply(op: Op): Promise<FnRow> {
     const row = await this.ops.run(op);
