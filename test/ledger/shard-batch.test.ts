@@ -230,6 +230,29 @@ test('ShardClient: a batch that does not answer in time answers timeout to each 
   }
 });
 
+test('ShardClient: each call keeps its own deadline; one that waited in the queue does not cut short the fresh calls batched with it', async () => {
+  // every batch is answered after 300 ms, one batch at a time; the limit is 400 ms
+  const slow = await server((body, reply) => {
+    const ops = (JSON.parse(body) as { ops: BatchOp[] }).ops;
+    setTimeout(() => reply(200, JSON.stringify({ results: ops.map(() => ({ result: 'confirmed' })) })), 300);
+  });
+  const client = new ShardClient([slow.host], TOKEN, 400, logger, { maxInFlight: 1 });
+  try {
+    const first = client.confirm(0, 'dl-a'); // batch 1: sent at once, answered at ≈300 ms
+    await new Promise((r) => setTimeout(r, 100));
+    const queued = client.confirm(0, 'dl-b'); // waits for batch 2 (sent at ≈300 ms); its deadline is ≈500 ms
+    await new Promise((r) => setTimeout(r, 150));
+    const fresh = client.confirm(0, 'dl-c'); // joins batch 2 too; deadline ≈650 ms, answer at ≈600 ms
+    assert.deepEqual(await first, { result: 'confirmed' });
+    assert.deepEqual(await queued, { result: 'timeout' });
+    assert.deepEqual(await fresh, { result: 'confirmed' });
+    assert.deepEqual(slow.requests.map((b) => (JSON.parse(b) as { ops: BatchOp[] }).ops.map((o) => o.tx_id)), [['dl-a'], ['dl-b', 'dl-c']]);
+  } finally {
+    await client.close();
+    await slow.close();
+  }
+});
+
 test('ShardClient never throws: refusals, malformed answers and unreachable shards are errors for each call', async () => {
   const answers: Array<[number, string]> = [[500, '{"error":"x"}'], [200, 'not json'], [200, '{"results":[{"result":"confirmed"}]}'], [200, '{}']];
   let n = 0;

@@ -146,8 +146,13 @@ export class ShardClient {
   /** One batch request; answers every call in it, never throws. */
   private async send(shard: number, lane: Lane, calls: Queued[]): Promise<void> {
     const path = shardPaths.batch;
-    // the queue is in arrival order: the first call has the earliest deadline
-    const timeoutMs = Math.max(1, Math.ceil((calls[0] as Queued).deadline - performance.now()));
+    // The request may run until the last call's deadline (the queue is in arrival order); each
+    // call is answered `timeout` at its own deadline, so a call that waited in the queue does not
+    // cut short the fresh calls batched with it. A late answer for an expired call is dropped:
+    // a promise settles once.
+    const now = performance.now();
+    const timeoutMs = Math.max(1, Math.ceil((calls[calls.length - 1] as Queued).deadline - now));
+    const timers = calls.map((c) => setTimeout(() => c.resolve({ result: 'timeout' }), Math.max(0, c.deadline - now)));
     const signal = AbortSignal.timeout(timeoutMs);
     let answers: Array<Answer<BatchResult>>;
     try {
@@ -173,6 +178,7 @@ export class ShardClient {
       this.logger.debug({ shard, path, ops: calls.length, err: (err as Error).message }, timedOut ? 'shard timed out' : 'shard unreachable');
       answers = calls.map(() => ({ result: timedOut ? 'timeout' : 'error' }));
     }
+    timers.forEach((t) => clearTimeout(t));
     calls.forEach((c, i) => c.resolve(answers[i] as Answer<BatchResult>));
   }
 
