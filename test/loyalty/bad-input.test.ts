@@ -53,7 +53,7 @@ function authedProbes(): Probe[] {
   const text = { 'content-type': 'text/plain' };
   const list: Probe[] = [
     { method: 'POST', path: '/api/user/orders', body: invalidUtf8, headers: text },
-    { method: 'POST', path: '/api/user/orders', body: '1'.repeat(1000) , headers: text },
+    { method: 'POST', path: '/api/user/orders', body: '1'.repeat(1001), headers: text }, // over the 1000-digit bound (1000 ones would pass Luhn)
     { method: 'POST', path: '/api/user/orders', body: '12345678903\u0000', headers: text },
     { method: 'POST', path: '/api/user/orders', body: '{"order_number": [1]}', headers: json },
     { method: 'POST', path: '/api/user/orders', body: '{"order_number": "1', headers: json },
