@@ -60,7 +60,9 @@ export function Wallets(props: { member: string }) {
       ids.map(async (id): Promise<[string, WalletView]> => {
         const [b, t] = await Promise.all([ledger.balance(id), ledger.transactions(id)]);
         if (b.status === 401 || t.status === 401) setConnected(false);
-        const problem = b.status === 404 ? 'Not found (yet): a new wallet takes a moment to appear on its shard.' : b.status === 403 ? 'This wallet belongs to someone else.' : b.error ? unavailable(b) : undefined;
+        // the ledger registers a wallet before it answers 202, so a 404 is final, not "not yet"
+        const problem =
+          b.status === 404 ? 'No such wallet in the ledger.' : b.status === 403 ? 'This wallet belongs to someone else.' : b.error ? unavailable(b) : t.error ? unavailable(t) : undefined;
         return [id, { balance: b.data, txs: t.data, problem }];
       }),
     );
@@ -71,7 +73,7 @@ export function Wallets(props: { member: string }) {
     if (connected) void load();
   }, [connected, load]);
 
-  const busy = Object.values(views).some((v) => v.txs?.some(pendingTx) || v.problem?.startsWith('Not found'));
+  const busy = Object.values(views).some((v) => v.txs?.some(pendingTx));
   useEffect(() => {
     if (!connected || !busy) return;
     const timer = setInterval(() => void load(), POLL_MS);
