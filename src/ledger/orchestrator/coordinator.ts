@@ -179,10 +179,11 @@ export class Coordinator {
       const verdict = acknowledged(decision, answer);
       if (verdict === 'ack') return answer as T;
       if (verdict === 'anomaly') {
-        // cannot happen while the protocol holds (a decision is recorded once and followed);
-        // logged loudly, and the transaction is settled as the shard says
-        this.logger.error({ tx_id: txId, decision, answer }, 'shard answer contradicts the recorded decision');
-        return answer as T;
+        // Cannot happen while the protocol holds (a decision is recorded once and followed). No
+        // final status would be true, so none is written: the transaction stays PROCESSING for an
+        // operator, and every recovery sweep logs it again.
+        this.logger.error({ tx_id: txId, decision, answer }, 'shard answer contradicts the recorded decision; left PROCESSING for an operator');
+        return null;
       }
       await sleep(backoffMs(attempt), this.stopSignal.signal);
     }
