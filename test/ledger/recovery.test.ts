@@ -91,3 +91,18 @@ test('wallet registered but never created on its shard → recovery creates it',
   assert.equal((await shardOp(1, 'GET', '/internal/wallets/21')).result, 'ok');
   assert.equal((await sql.unsafe(`select state from ledger.wallets where id = '21'`))[0]?.state, 'active');
 });
+
+test('a shard answer that contradicts the recorded commit is never turned into a final status', async () => {
+  // a commit is recorded, but neither shard holds anything for it (as if a shard's database had
+  // been restored from an old backup): the confirms answer not_found, which no decision explains
+  const before = [await balance('12'), await balance('13')];
+  await leftBehind('rec-lie', '12', '13', 500, 'PROCESSING', 'commit');
+  await ledger.orchestrator.recovery.sweep();
+  // the sweep hands the transaction to the coordinator; give it ample time to (wrongly) finish it
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const rows = await sql.unsafe<Array<{ status: string }>>('select status from ledger.transactions where tx_id = $1', ['rec-lie']);
+    assert.equal(rows[0]?.status, 'PROCESSING', 'left for an operator, not written SUCCESSFUL');
+  }
+  assert.deepEqual([await balance('12'), await balance('13')], before, 'no money moved');
+});
