@@ -1,28 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { getOrder, orderNumber, postOrder, postRule, waitFinal } from '../support/accrual.js';
 import { call } from '../support/http.js';
-import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
-import { startBin, type ServiceProcess } from '../support/process.js';
+import type { ServiceProcess } from '../support/process.js';
+import { servicesOnFreshDatabase } from '../support/services.js';
 
 // Rate limit and the fault knobs, each on its own instance over one PostgreSQL database.
-let db: FreshDatabase;
-const started: ServiceProcess[] = [];
-
-async function accrual(env: Record<string, string>): Promise<ServiceProcess> {
-  const svc = await startBin('accrual', { DATABASE_URI: db.url, PROCESSING_DELAY: '0', ...env });
-  started.push(svc);
-  return svc;
-}
-
-before(async () => {
-  db = await freshDatabase('acc_limits');
-});
-
-after(async () => {
-  for (const svc of started) await svc.stop('SIGKILL');
-  await db?.drop();
-});
+const services = servicesOnFreshDatabase('acc_limits', { PROCESSING_DELAY: '0' });
+const accrual = (env: Record<string, string>): Promise<ServiceProcess> => services.start('accrual', env);
 
 test('RATE_LIMIT: the N+1st GET in the window is 429 text/plain with Retry-After and the exact body', { timeout: 20_000 }, async () => {
   const svc = await accrual({ RATE_LIMIT: '3' });

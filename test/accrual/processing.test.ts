@@ -1,28 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { counterValue, getOrder, orderNumber, postOrder, postRule, waitFinal } from '../support/accrual.js';
-import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
-import { startBin, type ServiceProcess } from '../support/process.js';
+import type { ServiceProcess } from '../support/process.js';
+import { servicesOnFreshDatabase } from '../support/services.js';
 
 // The background processor on real PostgreSQL: status progression, resumption after a crash,
 // several instances on one database, graceful stop.
-let db: FreshDatabase;
-const started: ServiceProcess[] = [];
-
-async function accrual(env: Record<string, string>): Promise<ServiceProcess> {
-  const svc = await startBin('accrual', { DATABASE_URI: db.url, RATE_LIMIT: '0', ...env });
-  started.push(svc);
-  return svc;
-}
-
-before(async () => {
-  db = await freshDatabase('acc_proc');
-});
-
-after(async () => {
-  for (const svc of started) await svc.stop('SIGKILL');
-  await db?.drop();
-});
+const services = servicesOnFreshDatabase('acc_proc', { RATE_LIMIT: '0' });
+const accrual = (env: Record<string, string>): Promise<ServiceProcess> => services.start('accrual', env);
 
 test('status progression REGISTERED → PROCESSING → PROCESSED within about PROCESSING_DELAY', { timeout: 20_000 }, async () => {
   const svc = await accrual({ PROCESSING_DELAY: '1200' });

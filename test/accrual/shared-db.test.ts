@@ -1,29 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import postgres from 'postgres';
 import { getOrder, orderNumber, postOrder, postRule, waitFinal } from '../support/accrual.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
-import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
-import { startBin, type ServiceProcess } from '../support/process.js';
+import type { ServiceProcess } from '../support/process.js';
+import { servicesOnFreshDatabase } from '../support/services.js';
 
 // The course's CI points gophermart and accrual at one database: each keeps to its own schema.
-let db: FreshDatabase;
-const started: ServiceProcess[] = [];
-
-async function run(name: string, env: Record<string, string>): Promise<ServiceProcess> {
-  const svc = await startBin(name, { DATABASE_URI: db.url, ...env });
-  started.push(svc);
-  return svc;
-}
-
-before(async () => {
-  db = await freshDatabase('acc_shared');
-});
-
-after(async () => {
-  for (const svc of started) await svc.stop('SIGKILL');
-  await db?.drop();
-});
+const services = servicesOnFreshDatabase('acc_shared');
+const run = (name: string, env: Record<string, string>): Promise<ServiceProcess> => services.start(name, env);
 
 test('gophermart and accrual share one PostgreSQL database; restarting accrual keeps its data', { timeout: 40_000 }, async () => {
   const accrual = await run('accrual', { PROCESSING_DELAY: '0' });
@@ -39,7 +24,7 @@ test('gophermart and accrual share one PostgreSQL database; restarting accrual k
   assert.deepEqual(await waitFinal(accrual.url, number), { order: number, status: 'PROCESSED', accrual: 25 });
 
   // each service has its own schema and tables, nothing in public
-  const sql = postgres(db.url, { max: 1, onnotice: () => undefined });
+  const sql = postgres(services.db.url, { max: 1, onnotice: () => undefined });
   try {
     const tables = await sql<{ table_schema: string; table_name: string }[]>`
       select table_schema, table_name from information_schema.tables
