@@ -104,11 +104,15 @@ export class Coordinator {
 
   /** Wallet creations not yet acknowledged by their shard are finished before money moves. */
   private async createWallets(wallets: WalletToCreate[]): Promise<boolean> {
-    for (const w of wallets) {
-      const answer = await this.shards.createWallet(w.shard, w.id);
-      if (answer.result !== 'created' && answer.result !== 'exists') return false;
-      await this.store.markWalletActive(w.id);
-    }
+    for (const w of wallets) if (!(await this.finishCreation(w))) return false;
+    return true;
+  }
+
+  /** Creates a registered wallet on its shard (idempotent) and marks it active; false while the shard is away. */
+  async finishCreation(w: WalletToCreate): Promise<boolean> {
+    const answer = await this.shards.createWallet(w.shard, w.id);
+    if (answer.result !== 'created' && answer.result !== 'exists') return false;
+    await this.store.markWalletActive(w.id);
     return true;
   }
 

@@ -35,7 +35,7 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
         ledgerMetrics,
       );
       const coordinator = new Coordinator(store, shards, logger, { concurrency: config.coordinatorConcurrency });
-      const recovery = new Recovery(store, shards, coordinator, logger, config.recoveryIntervalMs);
+      const recovery = new Recovery(store, coordinator, logger, config.recoveryIntervalMs);
       registerLedgerRoutes(app, new LedgerService(store, shards, coordinator), await tokens(config, 'orchestrator'), config.adminToken);
       return {
         extras: { store, coordinator, recovery },

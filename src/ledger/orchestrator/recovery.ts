@@ -1,7 +1,6 @@
 import { sleep } from '../../kernel/lifecycle.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { Coordinator, WalletToCreate } from './coordinator.js';
-import type { ShardClient } from './shard-client.js';
 import type { LedgerStore } from './store.js';
 
 const BATCH = 500;
@@ -18,7 +17,6 @@ export class Recovery {
 
   constructor(
     private readonly store: LedgerStore,
-    private readonly shards: ShardClient,
     private readonly coordinator: Coordinator,
     private readonly logger: Logger,
     private readonly intervalMs: number,
@@ -47,9 +45,7 @@ export class Recovery {
     const stillCreating = new Map<string, WalletToCreate>();
     for (const w of await this.store.walletsBeingCreated(BATCH)) {
       if (this.stopSignal.signal.aborted) return 0;
-      const answer = await this.shards.createWallet(w.shard, w.id);
-      if (answer.result === 'created' || answer.result === 'exists') await this.store.markWalletActive(w.id);
-      else stillCreating.set(w.id, { id: w.id, shard: w.shard });
+      if (!(await this.coordinator.finishCreation(w))) stillCreating.set(w.id, { id: w.id, shard: w.shard });
     }
     let submitted = 0;
     let afterSeq = 0;

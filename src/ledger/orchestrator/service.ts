@@ -27,15 +27,8 @@ export class LedgerService {
     const shard = shardOf(walletId, this.shards.count);
     const registered = await this.store.registerWallet(walletId, userId, shard);
     if (registered !== true) return registered === false ? 'taken' : 'unknown_user';
-    await this.finishCreation({ id: walletId, shard });
+    await this.coordinator.finishCreation({ id: walletId, shard });
     return 'accepted';
-  }
-
-  private async finishCreation(w: WalletToCreate): Promise<boolean> {
-    const answer = await this.shards.createWallet(w.shard, w.id);
-    if (answer.result !== 'created' && answer.result !== 'exists') return false;
-    await this.store.markWalletActive(w.id);
-    return true;
   }
 
   async access(userId: number, walletId: string): Promise<Access> {
@@ -94,7 +87,7 @@ export class LedgerService {
 
   /** Balance as its shard holds it; a creation still unacknowledged is finished first. */
   async balance(wallet: WalletRow): Promise<{ balance: number; reserved: number } | 'unavailable'> {
-    if (wallet.state === 'creating' && !(await this.finishCreation({ id: wallet.id, shard: wallet.shard }))) return 'unavailable';
+    if (wallet.state === 'creating' && !(await this.coordinator.finishCreation({ id: wallet.id, shard: wallet.shard }))) return 'unavailable';
     const answer = await this.shards.wallet(wallet.shard, wallet.id);
     if (answer.result !== 'ok') return 'unavailable';
     return { balance: answer.balance, reserved: answer.reserved };
