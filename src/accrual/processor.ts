@@ -1,7 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 import { MAX_AMOUNT_HUNDREDTHS } from '../kernel/money.js';
 import type { Logger } from '../kernel/logger.js';
-import { sleep } from '../kernel/lifecycle.js';
+import { Wakeup } from '../kernel/lifecycle.js';
 import { computeAccrual, type Rule } from './rules.js';
 import type { AccrualStore, DueOrder, OrderResult } from './store.js';
 
@@ -47,7 +47,7 @@ export function decideOrders(orders: readonly DueOrder[], rules: readonly Rule[]
  */
 export class Processor {
   private readonly abort = new AbortController();
-  private readonly sleepers = new Set<() => void>();
+  private readonly wakeup = new Wakeup();
   private loops: Promise<void>[] = [];
   private readonly finished: Counter<'status'>;
 
@@ -55,7 +55,6 @@ export class Processor {
     private readonly store: AccrualStore,
     private readonly options: ProcessorOptions,
   ) {
-    this.abort.signal.addEventListener('abort', () => this.wake(), { once: true });
     this.finished = new Counter({
       name: 'accrual_orders_finished_total',
       help: 'Orders that reached a final status, by status',
@@ -70,7 +69,7 @@ export class Processor {
 
   /** A new order was registered here: do not wait for the idle timer. */
   wake(): void {
-    for (const wake of this.sleepers) wake();
+    this.wakeup.wake();
   }
 
   /** Stops claiming; a batch in progress commits or rolls back, then the loops end. */
@@ -107,19 +106,8 @@ export class Processor {
         this.options.logger.error({ err }, 'accrual processor step failed; retrying');
         waitMs = FAULT_BACKOFF_MS;
       }
-      await this.idle(waitMs);
+      await this.wakeup.wait(waitMs, signal);
     }
   }
 
-  private async idle(ms: number): Promise<void> {
-    if (this.abort.signal.aborted) return;
-    const woken = new AbortController();
-    const wake = (): void => woken.abort();
-    this.sleepers.add(wake);
-    try {
-      await sleep(ms, woken.signal);
-    } finally {
-      this.sleepers.delete(wake);
-    }
-  }
 }

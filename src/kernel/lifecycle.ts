@@ -55,3 +55,40 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * An idle wait that others can cut short (a background loop woken by new work). `wake()` ends
+ * every wait in progress; with nobody waiting, the next wait returns at once, so work that
+ * arrives while the loop is busy is not left until the timer.
+ */
+export class Wakeup {
+  private readonly sleepers = new Set<() => void>();
+  private pending = false;
+
+  wake(): void {
+    if (this.sleepers.size === 0) {
+      this.pending = true;
+      return;
+    }
+    for (const done of [...this.sleepers]) done();
+  }
+
+  /** Waits `ms`, less when woken or when `signal` aborts. */
+  wait(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.pending || signal?.aborted) {
+      this.pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+}

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { sleep } from '../kernel/lifecycle.js';
+import { Wakeup, sleep } from '../kernel/lifecycle.js';
 import type { Logger } from '../kernel/logger.js';
 import type { AccrualAnswer } from './accrual-client.js';
 import { RateGate } from './rate-gate.js';
@@ -137,11 +137,10 @@ export class AccrualPoller {
   private readonly abort = new AbortController();
   private readonly active = new Set<Promise<void>>();
   private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
   /** Counts since the last summary log line. */
   private stats = { requests: {} as Partial<Record<Outcome, number>>, credits: 0, points: 0 };
-  private woken = false;
+  private readonly wakeup = new Wakeup();
   private readonly m: PollerMetrics;
 
   constructor(
@@ -167,15 +166,13 @@ export class AccrualPoller {
 
   /** An order was uploaded (or a slot freed): look for due orders now instead of at the next tick. */
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.wakeup.wake();
   }
 
   /** Stops claiming, abandons in-flight requests (their claims are handed back), waits for them. */
   async stop(): Promise<void> {
     this.abort.abort();
     clearInterval(this.statsTimer);
-    this.wakeUp?.();
     await this.loop;
     await Promise.allSettled([...this.active]);
   }
@@ -195,26 +192,6 @@ export class AccrualPoller {
     );
   }
 
-  private async idle(ms: number): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      const signal = this.abort.signal;
-      function done(): void {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      this.wakeUp = done;
-      signal.addEventListener('abort', done, { once: true });
-    });
-    this.wakeUp = undefined;
-    this.woken = false;
-  }
-
   private async run(): Promise<void> {
     const { concurrency, intervalMs, leaseMs } = this.options;
     while (!this.abort.signal.aborted) {
@@ -227,13 +204,13 @@ export class AccrualPoller {
         }
         const free = concurrency - this.active.size;
         if (free <= 0) {
-          await this.idle(intervalMs);
+          await this.wakeup.wait(intervalMs, this.abort.signal);
           continue;
         }
         const claimedAt = Date.now();
         const claimed = await this.deps.store.claimDueOrders(free, leaseMs);
         for (const order of claimed) this.spawn(order, claimedAt + leaseMs);
-        if (claimed.length < free) await this.idle(intervalMs);
+        if (claimed.length < free) await this.wakeup.wait(intervalMs, this.abort.signal);
       } catch (err) {
         if (this.abort.signal.aborted) break;
         this.deps.logger.error({ err }, 'accrual poller: claiming orders failed');
