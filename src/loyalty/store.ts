@@ -141,7 +141,8 @@ export class LoyaltyStore {
   async applyAccrualResult(number: string, status: 'PROCESSING' | 'INVALID' | 'PROCESSED', accrual = 0): Promise<boolean> {
     // One statement (so one round trip, atomic by itself): the credit joins on the rows the status
     // update changed. A concurrent duplicate waits on the order's row lock, re-checks the WHERE
-    // after the first commits, matches nothing and so credits nothing.
+    // after the first commits, matches nothing and so credits nothing. (PostgreSQL runs a
+    // data-modifying CTE whether or not the outer query reads it.)
     const rows = await this.db.query<{ changed: boolean }>(
       `with changed as (
          update gophermart.orders set status = $2, accrual = $3, claimed_until = null
@@ -152,12 +153,11 @@ export class LoyaltyStore {
          from changed where u.id = changed.user_id and $3 > 0
          returning 1
        )
-       select exists (select 1 from changed) as changed, (select count(*) from credited) as credits`,
+       select exists (select 1 from changed) as changed`,
       [number, status, status === 'PROCESSED' ? accrual : 0],
     );
     return rows[0]?.changed === true;
   }
-
 
   /**
    * Claims up to `limit` due orders for `leaseMs`: fresh ones (never asked) first, then those
