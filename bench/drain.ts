@@ -173,10 +173,18 @@ for (const { limit, mode } of SCENARIOS) {
   console.log(`\ndrain: ${ORDERS} orders, RATE_LIMIT=${limit}, ${mode}`);
   results.push(await drain(limit, mode));
 }
-console.log('\n| RATE_LIMIT | mode | orders | drain s | orders/s | accrual requests | 429s | 429 at (s) | double credits | wrong accruals | CPU s gophermart / accrual / postgres |');
+console.log(
+  '\n| RATE_LIMIT | mode | orders | drain s | orders/s | accrual requests | 429s | 429 at (s) | double credits | wrong accruals | CPU s gophermart / accrual / postgres |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  const at = r.limitedAt.length > 12 ? `${r.limitedAt.slice(0, 12).map((t) => t.toFixed(1)).join(', ')} …` : r.limitedAt.map((t) => t.toFixed(1)).join(', ');
+  const at =
+    r.limitedAt.length > 12
+      ? `${r.limitedAt
+          .slice(0, 12)
+          .map((t) => t.toFixed(1))
+          .join(', ')} …`
+      : r.limitedAt.map((t) => t.toFixed(1)).join(', ');
   console.log(
     `| ${r.limit || 'off'} | ${r.mode} | ${ORDERS} | ${r.seconds.toFixed(1)} | ${r.ordersPerSecond.toFixed(1)} | ${r.requests} | ${r.rateLimited} | ${at || '—'} | ${r.doubleCredits} | ${r.wrongAccruals} | ${r.cpu.gophermart.toFixed(1)} / ${r.cpu.accrual.toFixed(1)} / ${r.cpu.postgres.toFixed(1)} |`,
   );

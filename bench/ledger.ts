@@ -71,7 +71,9 @@ async function main(): Promise<void> {
         SHARD_TOKEN,
         ADMIN_TOKEN,
         JWT_SECRET: 'bench',
-        ...(process.env.BENCH_COORDINATOR_CONCURRENCY ? { COORDINATOR_CONCURRENCY: process.env.BENCH_COORDINATOR_CONCURRENCY } : ({} as Record<string, string>)),
+        ...(process.env.BENCH_COORDINATOR_CONCURRENCY
+          ? { COORDINATOR_CONCURRENCY: process.env.BENCH_COORDINATOR_CONCURRENCY }
+          : ({} as Record<string, string>)),
         ...extra,
       },
       ALL_CPUS,
@@ -80,11 +82,20 @@ async function main(): Promise<void> {
     const base = orchestrator.url;
     const pool = new Pool(base, { connections: CONCURRENCY });
     const request = async (method: string, path: string, body: object | undefined, token: string) => {
-      const res = await pool.request({ method: method as 'POST', path, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+      const res = await pool.request({
+        method: method as 'POST',
+        path,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      });
       const text = await res.body.text();
       return { status: res.statusCode, text, headers: res.headers };
     };
-    const reg = await fetch(`${base}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'bench', password: 'bench' }) });
+    const reg = await fetch(`${base}/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'bench', password: 'bench' }),
+    });
     const token = (reg.headers.get('authorization') ?? '').replace(/^Bearer /, '');
     const even = Array.from({ length: WALLETS_PER_SHARD }, (_, i) => String(10_000 + 2 * i));
     const odd = even.map((id) => String(Number(id) + 1));
@@ -96,7 +107,12 @@ async function main(): Promise<void> {
     const sql = postgres(ledgerUrl, { max: 2, onnotice: () => undefined });
     // the services' PostgreSQL server processes (their pools stay connected for the whole run)
     const postgresBackends = async () =>
-      (await sql.unsafe<Array<{ pid: number; datname: string }>>(`select pid, datname from pg_stat_activity where datname = any($1::text[]) and pid <> pg_backend_pid()`, [names])).map((r) => ({
+      (
+        await sql.unsafe<Array<{ pid: number; datname: string }>>(
+          `select pid, datname from pg_stat_activity where datname = any($1::text[]) and pid <> pg_backend_pid()`,
+          [names],
+        )
+      ).map((r) => ({
         pid: Number(r.pid),
         ledger: r.datname === names[0],
       }));
@@ -150,8 +166,8 @@ async function main(): Promise<void> {
         'p50 ms': lat.length ? Number(q(0.5).toFixed(1)) : NaN,
         'p99 ms': lat.length ? Number(q(0.99).toFixed(1)) : NaN,
         'CPU ms/transfer orch': Number((cpu[0] as number).toFixed(2)),
-        'shard0': Number((cpu[1] as number).toFixed(2)),
-        'shard1': Number((cpu[2] as number).toFixed(2)),
+        shard0: Number((cpu[1] as number).toFixed(2)),
+        shard1: Number((cpu[2] as number).toFixed(2)),
         'PG backends': Number((cpu[3] as number).toFixed(2)),
         'of which ledger DB': Number((cpu[4] as number).toFixed(2)),
       };
@@ -172,8 +188,13 @@ async function main(): Promise<void> {
     await pool.close();
     printTable(`Ledger: ${TRANSFERS} transfers per scenario, ${CONCURRENCY} clients, 2 shards, PostgreSQL`, results);
     const [same, cross] = results as [(typeof results)[0], (typeof results)[0]];
-    console.log(`\ncross-shard / same-shard throughput: ${((cross['final/s'] / same['final/s']) * 100).toFixed(0)} % (targets: same-shard ≥ 1500/s, ratio ≥ 50 %)`);
-    if (ceiling) printTable('PostgreSQL ceiling (pgbench, 8 clients, 10 s)', [{ 'select-only (-S) tps': ceiling.selectOnly, 'simple update (-N) tps': ceiling.simpleUpdate }]);
+    console.log(
+      `\ncross-shard / same-shard throughput: ${((cross['final/s'] / same['final/s']) * 100).toFixed(0)} % (targets: same-shard ≥ 1500/s, ratio ≥ 50 %)`,
+    );
+    if (ceiling)
+      printTable('PostgreSQL ceiling (pgbench, 8 clients, 10 s)', [
+        { 'select-only (-S) tps': ceiling.selectOnly, 'simple update (-N) tps': ceiling.simpleUpdate },
+      ]);
     console.log(`\npeak RSS MB: ${servers.map((s, i) => `${['orchestrator', 'shard0', 'shard1'][i]} ${s.peakRssMb()}`).join(', ')}`);
   } finally {
     await Promise.all(servers.map((s) => s.stop()));

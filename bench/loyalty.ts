@@ -20,13 +20,25 @@ async function main(): Promise<void> {
   const results: LoadResult[] = [];
   try {
     const json = { 'content-type': 'application/json' };
-    const reg = await fetch(`${server.url}/api/user/register`, { method: 'POST', headers: json, body: JSON.stringify({ login: 'bench', password: 'bench-password' }) });
+    const reg = await fetch(`${server.url}/api/user/register`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ login: 'bench', password: 'bench-password' }),
+    });
     const token = (reg.headers.get('authorization') ?? '').replace('Bearer ', '');
     const auth = { authorization: `Bearer ${token}` };
     for (let i = 0; i < 20; i++) {
-      await fetch(`${server.url}/api/user/orders`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: withLuhnCheckDigit(`9${String(i).padStart(10, '0')}`) });
+      await fetch(`${server.url}/api/user/orders`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'text/plain' },
+        body: withLuhnCheckDigit(`9${String(i).padStart(10, '0')}`),
+      });
     }
-    const uploader = await fetch(`${server.url}/api/user/register`, { method: 'POST', headers: json, body: JSON.stringify({ login: 'uploader', password: 'p' }) });
+    const uploader = await fetch(`${server.url}/api/user/register`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ login: 'uploader', password: 'p' }),
+    });
     const uploadAuth = { authorization: uploader.headers.get('authorization') ?? '' };
 
     results.push(await load('GET /api/user/balance', { url: `${server.url}/api/user/balance`, headers: auth }));
@@ -39,7 +51,11 @@ async function main(): Promise<void> {
         requests: [
           {
             method: 'POST',
-            setupRequest: (req) => ({ ...req, headers: { ...uploadAuth, 'content-type': 'text/plain' }, body: withLuhnCheckDigit(`7${run}${String(seq++).padStart(9, '0')}`) }),
+            setupRequest: (req) => ({
+              ...req,
+              headers: { ...uploadAuth, 'content-type': 'text/plain' },
+              body: withLuhnCheckDigit(`7${run}${String(seq++).padStart(9, '0')}`),
+            }),
           },
         ],
       }),
@@ -56,7 +72,15 @@ async function main(): Promise<void> {
     const ceiling = pgbenchCeiling();
     printTable(
       `Loyalty service on PostgreSQL (${DURATION}s per scenario, 32 connections)`,
-      results.map((r) => ({ scenario: r.scenario, 'req/s': r.rps, 'p50 ms': r.p50, 'p99 ms': r.p99, errors: r.errors, non2xx: r.non2xx, target: targets[r.scenario] ?? '' })),
+      results.map((r) => ({
+        scenario: r.scenario,
+        'req/s': r.rps,
+        'p50 ms': r.p50,
+        'p99 ms': r.p99,
+        errors: r.errors,
+        non2xx: r.non2xx,
+        target: targets[r.scenario] ?? '',
+      })),
     );
     printTable('Process and database ceiling', [
       { measure: 'server peak RSS (MB)', value: rss, target: '≤ 90' },

@@ -3,7 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
-const all = readdirSync('bench').filter((f) => f.endsWith('.ts') && f !== 'support.ts').map((f) => f.replace(/\.ts$/, '')).sort();
+const all = readdirSync('bench')
+  .filter((f) => f.endsWith('.ts') && f !== 'support.ts')
+  .map((f) => f.replace(/\.ts$/, ''))
+  .sort();
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? all.filter((n) => wanted.includes(n)) : all;
 let failed = 0;

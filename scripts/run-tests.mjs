@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with Node's test runner through tsx, one process per file,
 // TEST_CONCURRENCY files at a time (Node 20 expands no globs and finds no .ts files itself).
-// A file that fails is run once more on its own, with nothing else competing for the two
-// cores: the run fails only if it fails again, and every such file is listed as flaky so it
-// gets fixed rather than forgotten. The last line is the total: "N passed, M failed".
+// A failing file fails the run: nothing is re-run, since a test that passes only on a second
+// try is a defect. The last line is the total: "N passed, M failed".
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,20 +59,13 @@ async function runAll(list, parallel) {
 }
 
 const started = Date.now();
-const first = await runAll(files, concurrency);
-const failedFirst = first.filter((r) => r.code !== 0);
-let final = first;
-if (failedFirst.length > 0) {
-  console.log(`\n# ${failedFirst.length} file(s) failed; running each once more on its own: ${failedFirst.map((r) => r.file).join(', ')}`);
-  const retried = await runAll(failedFirst.map((r) => r.file), 1);
-  final = first.map((r) => retried.find((x) => x.file === r.file) ?? r);
-  const flaky = retried.filter((r) => r.code === 0).map((r) => r.file);
-  if (flaky.length > 0) console.log(`\n# FLAKY (failed, then passed alone): ${flaky.join(', ')}`);
-}
+const final = await runAll(files, concurrency);
 const failedFiles = final.filter((r) => r.code !== 0);
 const passed = final.reduce((n, r) => n + r.pass, 0);
 const failed = final.reduce((n, r) => n + r.fail, 0) + failedFiles.filter((r) => r.fail === 0).length;
 const skipped = final.reduce((n, r) => n + r.skipped, 0);
-console.log(`\n# ${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s${failedFiles.length ? `; failing: ${failedFiles.map((r) => r.file).join(', ')}` : ''}`);
+console.log(
+  `\n# ${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s${failedFiles.length ? `; failing: ${failedFiles.map((r) => r.file).join(', ')}` : ''}`,
+);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failedFiles.length > 0 ? 1 : 0);

@@ -23,7 +23,13 @@ export const services: readonly ServiceEntry[] = [
     bin: 'orchestrator',
     title: 'Ledger orchestrator',
     specs: orchestratorSettings,
-    extraEnv: [{ pattern: 'SHARD_ADDRESS_<n>', description: 'address of shard n−1 (SHARD_ADDRESS_1 is shard 0), read in order until the first unset one; when set, they replace `SHARD_ADDRESSES` / `--shards`' }],
+    extraEnv: [
+      {
+        pattern: 'SHARD_ADDRESS_<n>',
+        description:
+          'address of shard n−1 (SHARD_ADDRESS_1 is shard 0), read in order until the first unset one; when set, they replace `SHARD_ADDRESSES` / `--shards`',
+      },
+    ],
   },
   { bin: 'shard', title: 'Ledger shard', specs: shardSettings, extraEnv: [] },
   { bin: 'stack', title: 'Whole platform in one process (`npm start`)', specs: stackSettings, extraEnv: [] },

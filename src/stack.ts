@@ -24,7 +24,13 @@ const port = (name: string, fallback: number): Setting<number> => ({
 });
 
 export const stackSettings = {
-  host: { env: 'HOST', flag: '--host <host>', description: 'interface every service listens on', default: 'localhost', parse: parsers.string } satisfies Setting<string>,
+  host: {
+    env: 'HOST',
+    flag: '--host <host>',
+    description: 'interface every service listens on',
+    default: 'localhost',
+    parse: parsers.string,
+  } satisfies Setting<string>,
   gophermartPort: port('GOPHERMART_PORT', 8080),
   accrualPort: port('ACCRUAL_PORT', 8081),
   orchestratorPort: port('ORCHESTRATOR_PORT', 8088),
@@ -40,11 +46,33 @@ export const stackSettings = {
       return ports;
     },
   } satisfies Setting<number[]>,
-  databaseUri: secretSetting('DATABASE_URI', '-d, --database-uri <uri>', 'one PostgreSQL database for every service (each in its own schema); without it the embedded database', 'embedded'),
-  dataDir: { env: 'DATA_DIR', flag: '--data-dir <dir>', description: 'data directory of the shared embedded database', default: 'data/platform', parse: parsers.string } satisfies Setting<string>,
-  adminToken: secretSetting('ADMIN_TOKEN', '--admin-token <token>', 'operator token of the ledger; without it one is generated and written to <data dir>/admin-token', 'generated'),
+  databaseUri: secretSetting(
+    'DATABASE_URI',
+    '-d, --database-uri <uri>',
+    'one PostgreSQL database for every service (each in its own schema); without it the embedded database',
+    'embedded',
+  ),
+  dataDir: {
+    env: 'DATA_DIR',
+    flag: '--data-dir <dir>',
+    description: 'data directory of the shared embedded database',
+    default: 'data/platform',
+    parse: parsers.string,
+  } satisfies Setting<string>,
+  adminToken: secretSetting(
+    'ADMIN_TOKEN',
+    '--admin-token <token>',
+    'operator token of the ledger; without it one is generated and written to <data dir>/admin-token',
+    'generated',
+  ),
   processingDelayMs: accrualSettings.processingDelayMs,
-  logLevel: { env: 'LOG_LEVEL', flag: '--log-level <level>', description: 'log level of every service', default: 'info', parse: parsers.string } satisfies Setting<string>,
+  logLevel: {
+    env: 'LOG_LEVEL',
+    flag: '--log-level <level>',
+    description: 'log level of every service',
+    default: 'info',
+    parse: parsers.string,
+  } satisfies Setting<string>,
 };
 
 export type StackConfig = ConfigOf<typeof stackSettings>;
@@ -77,7 +105,10 @@ export async function startStack(config: StackConfig): Promise<Running & { urls:
   const loggers = new Map<string, Logger>();
   const logger = (name: string): Logger => {
     let l = loggers.get(name);
-    if (!l) loggers.set(name, (l = createLogger(name, config.logLevel)));
+    if (!l) {
+      l = createLogger(name, config.logLevel);
+      loggers.set(name, l);
+    }
     return l;
   };
   const db: Database = await openDatabase({ url: config.databaseUri, embeddedDir: config.dataDir, applicationName: 'gophermart-stack' });
@@ -88,30 +119,49 @@ export async function startStack(config: StackConfig): Promise<Running & { urls:
     const shardToken = randomBytes(24).toString('base64url');
     const admin = ensureAdminToken(config);
 
-    const accrual = await startAccrual(serviceConfig('accrual', accrualSettings, { ...common, RUN_ADDRESS: at(config.accrualPort), PROCESSING_DELAY: String(config.processingDelayMs) }), { logger: logger('accrual'), db });
+    const accrual = await startAccrual(
+      serviceConfig('accrual', accrualSettings, { ...common, RUN_ADDRESS: at(config.accrualPort), PROCESSING_DELAY: String(config.processingDelayMs) }),
+      { logger: logger('accrual'), db },
+    );
     running.push(accrual);
 
     const shardUrls: string[] = [];
     for (const [i, p] of config.shardPorts.entries()) {
-      const shard = await startShard(serviceConfig('shard', shardSettings, { ...common, RUN_ADDRESS: at(p), SHARD_TOKEN: shardToken, SHARD_SCHEMA: `shard_${i}` }), { logger: logger(`shard-${i}`), db });
+      const shard = await startShard(
+        serviceConfig('shard', shardSettings, { ...common, RUN_ADDRESS: at(p), SHARD_TOKEN: shardToken, SHARD_SCHEMA: `shard_${i}` }),
+        { logger: logger(`shard-${i}`), db },
+      );
       running.push(shard);
       shardUrls.push(shard.url);
     }
 
     const orchestratorEnv = { ...common, RUN_ADDRESS: at(config.orchestratorPort), SHARD_TOKEN: shardToken, ADMIN_TOKEN: admin.token };
     const orchestrator = await startOrchestrator(
-      resolveShards(serviceConfig('orchestrator', orchestratorSettings, orchestratorEnv), Object.fromEntries(shardUrls.map((u, i) => [`SHARD_ADDRESS_${i + 1}`, u]))),
+      resolveShards(
+        serviceConfig('orchestrator', orchestratorSettings, orchestratorEnv),
+        Object.fromEntries(shardUrls.map((u, i) => [`SHARD_ADDRESS_${i + 1}`, u])),
+      ),
       { logger: logger('orchestrator'), db },
     );
     running.push(orchestrator);
 
     const loyalty = await startLoyalty(
-      serviceConfig('gophermart', loyaltySettings, { ...common, RUN_ADDRESS: at(config.gophermartPort), ACCRUAL_SYSTEM_ADDRESS: accrual.url, ORCHESTRATOR_ADDRESS: orchestrator.url }),
+      serviceConfig('gophermart', loyaltySettings, {
+        ...common,
+        RUN_ADDRESS: at(config.gophermartPort),
+        ACCRUAL_SYSTEM_ADDRESS: accrual.url,
+        ORCHESTRATOR_ADDRESS: orchestrator.url,
+      }),
       { logger: logger('gophermart'), db },
     );
     running.push(loyalty);
 
-    const urls = { gophermart: loyalty.url, accrual: accrual.url, orchestrator: orchestrator.url, ...Object.fromEntries(shardUrls.map((u, i) => [`shard_${i}`, u])) };
+    const urls = {
+      gophermart: loyalty.url,
+      accrual: accrual.url,
+      orchestrator: orchestrator.url,
+      ...Object.fromEntries(shardUrls.map((u, i) => [`shard_${i}`, u])),
+    };
     logger('stack').info({ urls, database: db.kind, adminTokenFile: admin.file }, 'platform running');
     return {
       urls,

@@ -47,7 +47,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 test('loyalty + accrual: an uploaded order is calculated, polled and credited', async () => {
   const number = withLuhnCheckDigit(`55${Date.now()}`);
   assert.equal((await call(urls.accrual!, 'POST', '/api/goods', { body: { match: `Bork${process.pid}`, reward: 10, reward_type: '%' } })).status, 200);
-  assert.equal((await call(urls.accrual!, 'POST', '/api/orders', { body: { order: number, goods: [{ description: `Чайник Bork${process.pid}`, price: 7000 }] } })).status, 202);
+  assert.equal(
+    (await call(urls.accrual!, 'POST', '/api/orders', { body: { order: number, goods: [{ description: `Чайник Bork${process.pid}`, price: 7000 }] } })).status,
+    202,
+  );
   const token = await signUp(urls.gophermart!, uniqueLogin('stack'));
   assert.equal((await call(urls.gophermart!, 'POST', '/api/user/orders', { token, body: number, headers: { 'content-type': 'text/plain' } })).status, 202);
   const order = await until('PROCESSED', async () => {
@@ -68,7 +71,8 @@ test('ledger: a cross-shard transfer between two wallets succeeds; the admin tok
   const token = (reg.headers.get('authorization') ?? '').replace('Bearer ', '');
   const base = BigInt(Date.now()) * 2n;
   const [even, odd] = [String(base), String(base + 1n)];
-  for (const id of [even, odd]) assert.equal((await call(urls.orchestrator!, 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } })).status, 202);
+  for (const id of [even, odd])
+    assert.equal((await call(urls.orchestrator!, 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } })).status, 202);
   assert.equal((await call(urls.orchestrator!, 'POST', '/api/admin/deposit', { token: admin, body: { wallet_id: even, amount: '100' } })).status, 202);
   await until('deposit', async () => {
     const b = (await call(urls.orchestrator!, 'GET', `/api/user/balance/${even}`, { token })).json as { balance?: number } | undefined;
@@ -77,7 +81,9 @@ test('ledger: a cross-shard transfer between two wallets succeeds; the admin tok
   const tx = await call(urls.orchestrator!, 'POST', '/api/user/do_transaction', { token, body: { from_id: even, to_id: odd, amount: '40.5' } });
   assert.equal(tx.status, 202);
   const history = await until('SUCCESSFUL', async () => {
-    const list = (await call(urls.orchestrator!, 'GET', `/api/user/transactions/${odd}`, { token })).json as Array<{ status: string; amount: string }> | undefined;
+    const list = (await call(urls.orchestrator!, 'GET', `/api/user/transactions/${odd}`, { token })).json as
+      | Array<{ status: string; amount: string }>
+      | undefined;
     return list?.[0]?.status === 'SUCCESSFUL' ? list : undefined;
   });
   assert.equal(history[0]!.amount, '+40.50');

@@ -12,7 +12,11 @@ import { checkOrder, checkRule, type AccrualService, type OrderProblem, type Rul
 const Err = Type.Ref(ErrorBody);
 
 // an enum rather than a union of literals: one clear validation message for a wrong type
-const RewardType = Type.Unsafe<'%' | 'pt'>({ type: 'string', enum: ['%', 'pt'], description: '`%`: percent of the price; `pt`: fixed points per matching good' });
+const RewardType = Type.Unsafe<'%' | 'pt'>({
+  type: 'string',
+  enum: ['%', 'pt'],
+  description: '`%`: percent of the price; `pt`: fixed points per matching good',
+});
 const GoodsRule = Type.Object({
   match: Type.String({ description: `case-sensitive substring of a good's description; 1–${MATCH_MAX} characters` }),
   reward: Type.Number({ description: 'non-negative; any number of decimals' }),

@@ -32,7 +32,12 @@ export function startAccrual(config: AccrualConfig, deps: AccrualDeps): Promise<
         // unfinished orders from before a restart are due already: the processor picks them up first
         start: () => processor.start(),
         stop: () => processor.stop(),
-        describe: { rateLimit: config.rateLimit, processingDelayMs: config.processingDelayMs, invalidShare: config.invalidShare, errorShare: config.errorShare },
+        describe: {
+          rateLimit: config.rateLimit,
+          processingDelayMs: config.processingDelayMs,
+          invalidShare: config.invalidShare,
+          errorShare: config.errorShare,
+        },
       };
     },
   });

@@ -109,5 +109,4 @@ export class Processor {
       await this.wakeup.wait(waitMs, signal);
     }
   }
-
 }

@@ -21,7 +21,7 @@ export type OrderProblem =
 export type Checked<T, P> = { ok: true; value: T } | { ok: false; problem: P };
 
 /** NUL and lone surrogates cannot be stored in PostgreSQL text faithfully: refuse them up front. */
-// eslint-disable-next-line no-control-regex -- NUL is exactly what is refused
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what is refused
 const UNSTORABLE = /\u0000|\p{Surrogate}/u;
 
 export interface RuleInput {
@@ -48,7 +48,10 @@ export function checkRule(match: string, reward: number, rewardType: RewardType)
   return { ok: true, value: { match, reward: amount.value, rewardType } };
 }
 
-export function checkOrder(number: string, goods: ReadonlyArray<{ description: string; price: number }>): Checked<{ number: string; goods: Good[] }, OrderProblem> {
+export function checkOrder(
+  number: string,
+  goods: ReadonlyArray<{ description: string; price: number }>,
+): Checked<{ number: string; goods: Good[] }, OrderProblem> {
   if (!isDigits(number)) return { ok: false, problem: 'number_not_digits' };
   if (number.length > ORDER_NUMBER_MAX_DIGITS) return { ok: false, problem: 'number_too_long' };
   if (!isValidLuhn(number)) return { ok: false, problem: 'number_fails_luhn' };

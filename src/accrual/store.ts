@@ -80,7 +80,9 @@ export class AccrualStore {
   }
 
   async findOrder(number: string): Promise<OrderView | undefined> {
-    const rows = await this.db.query<{ status: AccrualStatus; accrual: number | null }>('select status, accrual from accrual.orders where number = $1', [number]);
+    const rows = await this.db.query<{ status: AccrualStatus; accrual: number | null }>('select status, accrual from accrual.orders where number = $1', [
+      number,
+    ]);
     const row = rows[0];
     return row ? { status: row.status, accrual: row.accrual === null ? null : Number(row.accrual) } : undefined;
   }

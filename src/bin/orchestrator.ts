@@ -7,7 +7,7 @@ await runServiceCli(
   { name: 'orchestrator', summary: 'Wallet ledger orchestrator (SPEC §3): users, wallets, transfers across N shards (SHARD_ADDRESS_1..N).' },
   orchestratorSettings,
   async (config, logger) => {
-    let resolved;
+    let resolved: ReturnType<typeof resolveShards>;
     try {
       resolved = resolveShards(config, process.env);
     } catch (err) {

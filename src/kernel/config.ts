@@ -29,9 +29,7 @@ export function secretSetting(env: string, flag: string, description: string, wh
   return { env, flag, description, default: undefined, defaultLabel: whenUnset, parse: (raw) => (raw === '' ? undefined : raw), secret: true };
 }
 
-export type ConfigResult<S extends SettingSpecs> =
-  | { kind: 'config'; config: ConfigOf<S> }
-  | { kind: 'help'; text: string };
+export type ConfigResult<S extends SettingSpecs> = { kind: 'config'; config: ConfigOf<S> } | { kind: 'help'; text: string };
 
 const MAX_DURATION_MS = 2_147_483_647;
 
@@ -168,7 +166,7 @@ export function loadConfig<S extends SettingSpecs>(
     const fromEnv = env[s.env];
     const fromFlag = flags[camel(longName(s.flag))];
     const fromFile = fileValue(file, key, s);
-    const raw = fromEnv !== undefined && fromEnv !== '' ? fromEnv : fromFlag ?? fromFile;
+    const raw = fromEnv !== undefined && fromEnv !== '' ? fromEnv : (fromFlag ?? fromFile);
     config[key] = raw === undefined ? s.default : s.parse(raw);
   }
   return { kind: 'config', config: config as ConfigOf<S> };

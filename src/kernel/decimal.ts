@@ -61,4 +61,3 @@ export function decimalToText(d: Decimal): string {
 export function decimalToNumber(d: Decimal): number {
   return Number(decimalToText(d));
 }
-

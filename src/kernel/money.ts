@@ -8,9 +8,7 @@ import { decimalFromNumber, parseDecimal, type Decimal } from './decimal.js';
 /** Largest accepted amount: keeps every sum of amounts far inside Number.MAX_SAFE_INTEGER. */
 export const MAX_AMOUNT_HUNDREDTHS = 1_000_000_000_000_00; // one trillion units
 
-export type AmountParse =
-  | { ok: true; hundredths: number }
-  | { ok: false; reason: 'not_a_number' | 'not_positive' | 'too_many_decimals' | 'too_large' };
+export type AmountParse = { ok: true; hundredths: number } | { ok: false; reason: 'not_a_number' | 'not_positive' | 'too_many_decimals' | 'too_large' };
 
 /** Rounds `numerator / denominator` (both non-negative) half-up to an integer. */
 export function divideRoundHalfUp(numerator: bigint, denominator: bigint): bigint {

@@ -31,7 +31,8 @@ export function commonSettings(service: string, defaultAddress: string) {
       description: 'log level: fatal, error, warn, info, debug, trace, silent',
       default: 'info',
       parse: (raw: string): string => {
-        if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${raw}"`);
+        if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw))
+          throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${raw}"`);
         return raw;
       },
     } satisfies Setting<string>,
@@ -41,7 +42,12 @@ export function commonSettings(service: string, defaultAddress: string) {
 /** Settings of services that sign users in (loyalty, orchestrator). */
 export function tokenSettings() {
   return {
-    jwtSecret: secretSetting('JWT_SECRET', '-k, --jwt-secret <secret>', 'token signing secret; without it one is generated once and stored in the database', 'generated and stored in the database'),
+    jwtSecret: secretSetting(
+      'JWT_SECRET',
+      '-k, --jwt-secret <secret>',
+      'token signing secret; without it one is generated once and stored in the database',
+      'generated and stored in the database',
+    ),
     tokenTtlMs: {
       env: 'TOKEN_TTL',
       flag: '--token-ttl <duration>',

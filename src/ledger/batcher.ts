@@ -26,8 +26,14 @@ export class Batcher<I, O> {
     this.inFlight++;
     this.flush(batch.map((b) => b.item))
       .then(
-        (out) => batch.forEach((b, i) => b.resolve(out[i] as O)),
-        (err: unknown) => batch.forEach((b) => b.reject(err)),
+        (out) => {
+          batch.forEach((b, i) => {
+            b.resolve(out[i] as O);
+          });
+        },
+        (err: unknown) => {
+          for (const b of batch) b.reject(err);
+        },
       )
       .finally(() => {
         this.inFlight--;

@@ -50,9 +50,10 @@ export function orderNumberFromBody(body: unknown, contentType: string | undefin
   const looksJson = /^application\/([\w.+-]*\+)?json\b/i.test(contentType ?? '') || text.startsWith('{') || text.startsWith('"');
   if (!looksJson) return text;
   const value = parseJsonText(text);
-  const candidate = typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? ((value as Record<string, unknown>).order_number ?? (value as Record<string, unknown>).number)
-    : value;
+  const candidate =
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? ((value as Record<string, unknown>).order_number ?? (value as Record<string, unknown>).number)
+      : value;
   if (typeof candidate === 'string') return candidate.trim();
   if (typeof candidate === 'number' && Number.isSafeInteger(candidate) && candidate >= 0) return String(candidate);
   throw badRequest('JSON body must be {"order_number": "<digits>"}');
@@ -97,8 +98,7 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
       schema: {
         tags: ['auth'],
         summary: 'Sign out: clear the token cookie',
-        description:
-          'Always 200, with or without a valid token. Tokens are stateless JWTs: a copy of the token kept elsewhere stays valid until it expires.',
+        description: 'Always 200, with or without a valid token. Tokens are stateless JWTs: a copy of the token kept elsewhere stays valid until it expires.',
         response: { 200: LoggedOut, 500: Err },
       },
     },
@@ -220,7 +220,12 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
     '/api/user/withdrawals',
     {
       onRequest: guard,
-      schema: { tags: ['balance'], summary: "The caller's withdrawals, oldest first", security, response: { 200: Type.Array(Withdrawal), 204: EmptyJson, 401: Err, 500: Err } },
+      schema: {
+        tags: ['balance'],
+        summary: "The caller's withdrawals, oldest first",
+        security,
+        response: { 200: Type.Array(Withdrawal), 204: EmptyJson, 401: Err, 500: Err },
+      },
     },
     async (request, reply) => {
       const rows = await service.listWithdrawals(userId(request));

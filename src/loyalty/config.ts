@@ -74,5 +74,4 @@ export const loyaltySettings = {
   } satisfies Setting<string>,
 };
 
-
 export type LoyaltyConfig = ConfigOf<typeof loyaltySettings>;

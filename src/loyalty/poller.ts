@@ -154,7 +154,12 @@ export class AccrualPoller {
     // every in-flight request and every sleeping task listens on the one stop signal: as many
     // listeners as the concurrency allows, which is no leak
     setMaxListeners(options.concurrency * 2 + 8, this.abort.signal);
-    this.m = createPollerMetrics(deps.metrics, deps.store, () => this.gate, () => this.active.size);
+    this.m = createPollerMetrics(
+      deps.metrics,
+      deps.store,
+      () => this.gate,
+      () => this.active.size,
+    );
   }
 
   start(): void {
@@ -187,7 +192,15 @@ export class AccrualPoller {
     const queue = counts?.filter((c) => c.status === 'NEW' || c.status === 'PROCESSING').reduce((sum, c) => sum + c.total, 0);
     const due = counts?.reduce((sum, c) => sum + c.due, 0);
     this.deps.logger.info(
-      { requests, requestsPerSecond: Math.round((total / (this.options.summaryEveryMs ?? 60_000)) * 100_000) / 100, credits, creditedPoints: points / 100, queue, due, pausedMs: this.gate.pausedForMs() },
+      {
+        requests,
+        requestsPerSecond: Math.round((total / (this.options.summaryEveryMs ?? 60_000)) * 100_000) / 100,
+        credits,
+        creditedPoints: points / 100,
+        queue,
+        due,
+        pausedMs: this.gate.pausedForMs(),
+      },
       'accrual poller summary',
     );
   }

@@ -58,7 +58,10 @@ export class LoyaltyStore {
   async insertOrder(userId: number, number: string): Promise<OrderInsert | 'unknown_user'> {
     let inserted: unknown[];
     try {
-      inserted = await this.db.query('insert into gophermart.orders (number, user_id) values ($1, $2) on conflict (number) do nothing returning 1', [number, userId]);
+      inserted = await this.db.query('insert into gophermart.orders (number, user_id) values ($1, $2) on conflict (number) do nothing returning 1', [
+        number,
+        userId,
+      ]);
     } catch (err) {
       if (sqlState(err) === SQLSTATE.foreignKeyViolation) return 'unknown_user';
       throw err;

@@ -102,9 +102,9 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
       },
     },
     async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '/';
-    if (NO_FALLBACK.test(path)) return reply.code(404).send({ error: 'not found' });
-    return reply.sendFile('index.html');
+      const path = request.url.split('?')[0] ?? '/';
+      if (NO_FALLBACK.test(path)) return reply.code(404).send({ error: 'not found' });
+      return reply.sendFile('index.html');
     },
   );
 }

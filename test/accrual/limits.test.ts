@@ -36,7 +36,10 @@ test('RATE_LIMIT: the N+1st GET in the window is 429 text/plain with Retry-After
 test('RATE_LIMIT=0 turns the limit off', { timeout: 20_000 }, async () => {
   const svc = await accrual({ RATE_LIMIT: '0' });
   const statuses = await Promise.all(Array.from({ length: 150 }, () => getOrder(svc.url, '12345678903').then((r) => r.status)));
-  assert.ok(statuses.every((s) => s === 204 || s === 200), `statuses ${[...new Set(statuses)].join(',')}`);
+  assert.ok(
+    statuses.every((s) => s === 204 || s === 200),
+    `statuses ${[...new Set(statuses)].join(',')}`,
+  );
   assert.equal(await svc.stop('SIGTERM'), 0);
 });
 

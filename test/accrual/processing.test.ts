@@ -65,7 +65,14 @@ test('two instances on one database finish every order exactly once', { timeout:
   assert.equal((await postRule(a.url, 'Twin', 1.5, 'pt')).status, 200);
   const before = (await counterValue(a.url, 'accrual_orders_finished_total')) + (await counterValue(b.url, 'accrual_orders_finished_total'));
   const numbers = Array.from({ length: 60 }, () => orderNumber());
-  await Promise.all(numbers.map((n, i) => postOrder(i % 2 === 0 ? a.url : b.url, n, [{ description: 'Twin', price: 1 }, { description: 'Twin 2', price: 1 }])));
+  await Promise.all(
+    numbers.map((n, i) =>
+      postOrder(i % 2 === 0 ? a.url : b.url, n, [
+        { description: 'Twin', price: 1 },
+        { description: 'Twin 2', price: 1 },
+      ]),
+    ),
+  );
   for (const [i, n] of numbers.entries()) {
     assert.deepEqual(await waitFinal(i % 2 === 0 ? b.url : a.url, n), { order: n, status: 'PROCESSED', accrual: 3 });
   }

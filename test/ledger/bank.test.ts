@@ -55,7 +55,9 @@ function orchestratorEnv(): Record<string, string> {
     DATABASE_POOL_SIZE: '6',
     LOG_LEVEL: 'error',
   };
-  shardPorts.forEach((p, i) => (env[`SHARD_ADDRESS_${i + 1}`] = `127.0.0.1:${p}`));
+  shardPorts.forEach((p, i) => {
+    env[`SHARD_ADDRESS_${i + 1}`] = `127.0.0.1:${p}`;
+  });
   return env;
 }
 const orchestratorUrl = () => `http://127.0.0.1:${orchestratorPort}`;

@@ -10,13 +10,21 @@ function resolve(argv: string[], env: Record<string, string>) {
 }
 
 test('SHARD_ADDRESS_1..N in numeric order (shard 0 first), winning over --shards', () => {
-  const env = { SHARD_ADDRESS_2: 'b:2', SHARD_ADDRESS_10: 'j:10', SHARD_ADDRESS_1: 'a:1', ...Object.fromEntries([3, 4, 5, 6, 7, 8, 9].map((i) => [`SHARD_ADDRESS_${i}`, `x:${i}`])) };
+  const env = {
+    SHARD_ADDRESS_2: 'b:2',
+    SHARD_ADDRESS_10: 'j:10',
+    SHARD_ADDRESS_1: 'a:1',
+    ...Object.fromEntries([3, 4, 5, 6, 7, 8, 9].map((i) => [`SHARD_ADDRESS_${i}`, `x:${i}`])),
+  };
   assert.deepEqual(resolve(['--shards', 'flag:1,flag:2'], env), ['a:1', 'b:2', 'x:3', 'x:4', 'x:5', 'x:6', 'x:7', 'x:8', 'x:9', 'j:10']);
   assert.deepEqual(resolve(['--shards', 'flag:1, flag:2'], {}), ['flag:1', 'flag:2']);
 });
 
 test('a gap in the numbering or no shard at all is a configuration error', () => {
-  assert.throws(() => resolve([], { SHARD_ADDRESS_1: 'a:1', SHARD_ADDRESS_3: 'c:3' }), (err: unknown) => err instanceof ConfigError && /SHARD_ADDRESS_2 is missing/.test(err.message));
+  assert.throws(
+    () => resolve([], { SHARD_ADDRESS_1: 'a:1', SHARD_ADDRESS_3: 'c:3' }),
+    (err: unknown) => err instanceof ConfigError && /SHARD_ADDRESS_2 is missing/.test(err.message),
+  );
   assert.throws(() => resolve([], { SHARD_ADDRESS_2: 'b:2' }), ConfigError);
   assert.throws(() => resolve([], {}), ConfigError);
   assert.throws(() => resolve([], { SHARD_ADDRESS_1: 'not an address' }), ConfigError);

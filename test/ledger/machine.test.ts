@@ -13,10 +13,22 @@ test('commit only when both shards hold the money', () => {
 
 test('abort reasons: refusals are INVALID with their note, silence is FAILED', () => {
   assert.deepEqual(decide({ result: 'insufficient_funds' }, { result: 'reserved' }), { decision: 'abort', status: 'INVALID', note: NOTES.insufficientFunds });
-  assert.deepEqual(decide({ result: 'reserved' }, { result: 'unknown_wallet', wallet_id: '2' }), { decision: 'abort', status: 'INVALID', note: NOTES.unknownReceiver });
-  assert.deepEqual(decide({ result: 'unknown_wallet', wallet_id: '1' }, { result: 'timeout' }), { decision: 'abort', status: 'INVALID', note: NOTES.unknownSender });
+  assert.deepEqual(decide({ result: 'reserved' }, { result: 'unknown_wallet', wallet_id: '2' }), {
+    decision: 'abort',
+    status: 'INVALID',
+    note: NOTES.unknownReceiver,
+  });
+  assert.deepEqual(decide({ result: 'unknown_wallet', wallet_id: '1' }, { result: 'timeout' }), {
+    decision: 'abort',
+    status: 'INVALID',
+    note: NOTES.unknownSender,
+  });
   assert.deepEqual(decide({ result: 'insufficient_funds' }, { result: 'timeout' }).status, 'INVALID');
-  assert.deepEqual(decide({ result: 'timeout' }, { result: 'reserved' }), { decision: 'abort', status: 'FAILED', note: 'transaction confirmation limit exceeded' });
+  assert.deepEqual(decide({ result: 'timeout' }, { result: 'reserved' }), {
+    decision: 'abort',
+    status: 'FAILED',
+    note: 'transaction confirmation limit exceeded',
+  });
   assert.equal(decide({ result: 'conflict' }, { result: 'reserved' }).note, NOTES.conflict);
 });
 
@@ -46,8 +58,14 @@ test('phase 2 acknowledgements', () => {
 test('a recovery abort is refined by what the shards had refused', () => {
   const limit = { status: 'FAILED' as const, note: NOTES.limitExceeded };
   assert.deepEqual(abortOutcome(limit, { result: 'cancelled', reason: 'cancelled' }, { result: 'cancelled', reason: 'cancelled' }), limit);
-  assert.equal(abortOutcome(limit, { result: 'cancelled', reason: 'insufficient_funds' }, { result: 'cancelled', reason: 'cancelled' }).note, NOTES.insufficientFunds);
-  assert.equal(abortOutcome(limit, { result: 'cancelled', reason: 'cancelled' }, { result: 'cancelled', reason: 'unknown_wallet', wallet_id: '9' }).note, NOTES.unknownReceiver);
+  assert.equal(
+    abortOutcome(limit, { result: 'cancelled', reason: 'insufficient_funds' }, { result: 'cancelled', reason: 'cancelled' }).note,
+    NOTES.insufficientFunds,
+  );
+  assert.equal(
+    abortOutcome(limit, { result: 'cancelled', reason: 'cancelled' }, { result: 'cancelled', reason: 'unknown_wallet', wallet_id: '9' }).note,
+    NOTES.unknownReceiver,
+  );
   const invalid = { status: 'INVALID' as const, note: NOTES.insufficientFunds };
   assert.deepEqual(abortOutcome(invalid, { result: 'cancelled', reason: 'cancelled' }, null), invalid);
 });

@@ -139,7 +139,13 @@ test('same-shard and cross-shard transfers succeed; log shows both sides oldest 
   assert.equal((await balance(bob, '201')).balance, 20);
   const log = (await call(url, 'GET', '/api/user/transactions/100', { token: alice })).json as LogItem[];
   const mine = log.filter((e) => e.tx_id === sameId || e.tx_id === crossId);
-  assert.deepEqual(mine.map((e) => [e.amount, e.status]), [['-10.25', 'SUCCESSFUL'], ['-20.00', 'SUCCESSFUL']]);
+  assert.deepEqual(
+    mine.map((e) => [e.amount, e.status]),
+    [
+      ['-10.25', 'SUCCESSFUL'],
+      ['-20.00', 'SUCCESSFUL'],
+    ],
+  );
   assert.equal(log[0]?.amount, '+1000.50');
   for (const e of log) {
     assert.equal(e.wallet_id, '100');
@@ -147,7 +153,10 @@ test('same-shard and cross-shard transfers succeed; log shows both sides oldest 
     assert.equal(typeof e.note, 'string');
   }
   const bobLog = (await call(url, 'GET', '/api/user/transactions/201', { token: bob })).json as LogItem[];
-  assert.deepEqual(bobLog.map((e) => e.amount), ['+20.00']);
+  assert.deepEqual(
+    bobLog.map((e) => e.amount),
+    ['+20.00'],
+  );
 });
 
 test('insufficient funds and unknown receiver end INVALID with a note; nothing moves', async () => {

@@ -20,19 +20,27 @@ async function balance(id: string) {
   return (await call(ledger.url, 'GET', `/api/user/balance/${id}`, { token })).json as { balance: number; reserved: number };
 }
 async function leftBehind(txId: string, from: string, to: string, amount: number, status: string, decision: string | null) {
-  await ledger.orchestrator.store.insertTransaction({ tx_id: txId, kind: 'transfer', from_wallet: from, to_wallet: to, from_shard: Number(BigInt(from) % 2n), to_shard: Number(BigInt(to) % 2n), amount });
-  await sql.unsafe(`update ledger.transactions set status = $2, decision = $3, outcome_status = case when $3::text = 'commit' then 'SUCCESSFUL' end, outcome_note = case when $3::text = 'commit' then 'transaction completed' end where tx_id = $1`, [
-    txId,
-    status,
-    decision,
-  ]);
+  await ledger.orchestrator.store.insertTransaction({
+    tx_id: txId,
+    kind: 'transfer',
+    from_wallet: from,
+    to_wallet: to,
+    from_shard: Number(BigInt(from) % 2n),
+    to_shard: Number(BigInt(to) % 2n),
+    amount,
+  });
+  await sql.unsafe(
+    `update ledger.transactions set status = $2, decision = $3, outcome_status = case when $3::text = 'commit' then 'SUCCESSFUL' end, outcome_note = case when $3::text = 'commit' then 'transaction completed' end where tx_id = $1`,
+    [txId, status, decision],
+  );
 }
 
 before(async () => {
   ledger = await startLedger(2, { recoveryIntervalMs: 3_600_000, confirmationLimitMs: 1_000 });
   sql = postgres(ledger.ledgerDb.url, { max: 1, onnotice: () => undefined });
   token = await signUp(ledger.url, uniqueLogin('rec'), 'pw', '/auth/register');
-  for (const id of ['10', '11', '12', '13']) assert.equal((await call(ledger.url, 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } })).status, 202);
+  for (const id of ['10', '11', '12', '13'])
+    assert.equal((await call(ledger.url, 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } })).status, 202);
   await waitFinal(ledger.url, token, '10', await deposit(ledger.url, '10', 100));
 });
 

@@ -51,7 +51,8 @@ before(async () => {
   const defaults = Object.fromEntries(Object.entries(shardSettings).map(([k, s]) => [k, s.default])) as ShardConfig;
   shard = await startShard({ ...defaults, address: '127.0.0.1:0', shardToken: TOKEN, databasePoolSize: 4, databaseUri: db.url }, { logger });
   for (const id of ['11', '12', '13', '21', '22', '23', '31', '32']) assert.equal((await op('POST', '/internal/wallets', { wallet_id: id })).result, 'created');
-  for (const id of ['11', '21', '31']) assert.equal((await op('POST', `/internal/tx/fund-${id}/deposit`, { wallet_id: id, amount: 10_000 })).result, 'confirmed');
+  for (const id of ['11', '21', '31'])
+    assert.equal((await op('POST', `/internal/tx/fund-${id}/deposit`, { wallet_id: id, amount: 10_000 })).result, 'confirmed');
 });
 
 after(async () => {
@@ -93,11 +94,37 @@ test('a mixed batch answers, in order, exactly what the single routes answer, wi
   assert.deepEqual(viaBatch, viaSingle);
   assert.deepEqual(
     viaBatch.map((r) => r.result),
-    ['reserved', 'reserved', 'conflict', 'confirmed', 'confirmed', 'cancelled', 'cancelled', 'insufficient_funds', 'cancelled', 'reserved', 'cancelled', 'cancelled', 'confirmed', 'confirmed', 'confirmed', 'unknown_wallet', 'confirmed', 'conflict', 'unknown_wallet', 'not_found', 'reserved'],
+    [
+      'reserved',
+      'reserved',
+      'conflict',
+      'confirmed',
+      'confirmed',
+      'cancelled',
+      'cancelled',
+      'insufficient_funds',
+      'cancelled',
+      'reserved',
+      'cancelled',
+      'cancelled',
+      'confirmed',
+      'confirmed',
+      'confirmed',
+      'unknown_wallet',
+      'confirmed',
+      'conflict',
+      'unknown_wallet',
+      'not_found',
+      'reserved',
+    ],
   );
   assert.deepEqual(viaBatch[8], { result: 'cancelled', reason: 'insufficient_funds' });
   assert.deepEqual(viaBatch[15], { result: 'unknown_wallet', wallet_id: '404' });
-  for (const [s, b] of [['11', '21'], ['12', '22'], ['13', '23']] as const) {
+  for (const [s, b] of [
+    ['11', '21'],
+    ['12', '22'],
+    ['13', '23'],
+  ] as const) {
     const w = await op('GET', `/internal/wallets/${b}`);
     assert.deepEqual({ ...(await op('GET', `/internal/wallets/${s}`)), wallet_id: b }, w);
   }
@@ -167,9 +194,23 @@ test('ShardClient: calls made in one tick travel in one batch, each with its own
     ]);
     assert.equal((await served('/internal/batch')) - before, 1, 'one request for the whole tick');
     assert.deepEqual(answers[0], { result: 'confirmed' });
-    assert.deepEqual(answers.slice(1, 11).map((a) => a.result), Array(10).fill('reserved'));
-    assert.deepEqual(answers.slice(11, 21).map((a) => a.result), Array(10).fill('insufficient_funds'), 'holds run in call order');
-    assert.deepEqual(answers.slice(21), [{ result: 'insufficient_funds' }, { result: 'confirmed' }, { result: 'cancelled', reason: 'cancelled' }, { result: 'cancelled', reason: 'cancelled' }, { result: 'cancelled' }, { result: 'not_found' }]);
+    assert.deepEqual(
+      answers.slice(1, 11).map((a) => a.result),
+      Array(10).fill('reserved'),
+    );
+    assert.deepEqual(
+      answers.slice(11, 21).map((a) => a.result),
+      Array(10).fill('insufficient_funds'),
+      'holds run in call order',
+    );
+    assert.deepEqual(answers.slice(21), [
+      { result: 'insufficient_funds' },
+      { result: 'confirmed' },
+      { result: 'cancelled', reason: 'cancelled' },
+      { result: 'cancelled', reason: 'cancelled' },
+      { result: 'cancelled' },
+      { result: 'not_found' },
+    ]);
     assert.deepEqual(await op('GET', '/internal/wallets/60'), { result: 'ok', wallet_id: '60', balance: 900, reserved: 800 });
   } finally {
     await client.close();
@@ -195,7 +236,9 @@ test('ShardClient: batches are capped, and later calls wait for a free slot', as
 });
 
 /** A loopback server that answers every request with `respond`. */
-async function server(respond: (body: string, reply: (status: number, text: string) => void) => void): Promise<{ host: string; requests: string[]; close(): Promise<void> }> {
+async function server(
+  respond: (body: string, reply: (status: number, text: string) => void) => void,
+): Promise<{ host: string; requests: string[]; close(): Promise<void> }> {
   const requests: string[] = [];
   const s: Server = createServer((req, res) => {
     let body = '';
@@ -209,7 +252,11 @@ async function server(respond: (body: string, reply: (status: number, text: stri
   return {
     host: `127.0.0.1:${(s.address() as AddressInfo).port}`,
     requests,
-    close: () => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        s.closeAllConnections();
+        s.close(() => resolve());
+      }),
   };
 }
 
@@ -223,7 +270,10 @@ test('ShardClient: a batch that does not answer in time answers timeout to each 
     assert.deepEqual(answers, Array(3).fill({ result: 'timeout' }));
     assert.ok(took >= 290 && took < 1_500, `answered after ${took} ms`);
     assert.equal(silent.requests.length, 1);
-    assert.deepEqual((JSON.parse(silent.requests[0] as string) as { ops: BatchOp[] }).ops.map((o) => o.tx_id), ['to-1', 'to-2', 'to-3']);
+    assert.deepEqual(
+      (JSON.parse(silent.requests[0] as string) as { ops: BatchOp[] }).ops.map((o) => o.tx_id),
+      ['to-1', 'to-2', 'to-3'],
+    );
   } finally {
     await client.close();
     await silent.close();
@@ -246,7 +296,10 @@ test('ShardClient: each call keeps its own deadline; one that waited in the queu
     assert.deepEqual(await first, { result: 'confirmed' });
     assert.deepEqual(await queued, { result: 'timeout' });
     assert.deepEqual(await fresh, { result: 'confirmed' });
-    assert.deepEqual(slow.requests.map((b) => (JSON.parse(b) as { ops: BatchOp[] }).ops.map((o) => o.tx_id)), [['dl-a'], ['dl-b', 'dl-c']]);
+    assert.deepEqual(
+      slow.requests.map((b) => (JSON.parse(b) as { ops: BatchOp[] }).ops.map((o) => o.tx_id)),
+      [['dl-a'], ['dl-b', 'dl-c']],
+    );
   } finally {
     await client.close();
     await slow.close();
@@ -254,13 +307,22 @@ test('ShardClient: each call keeps its own deadline; one that waited in the queu
 });
 
 test('ShardClient never throws: refusals, malformed answers and unreachable shards are errors for each call', async () => {
-  const answers: Array<[number, string]> = [[500, '{"error":"x"}'], [200, 'not json'], [200, '{"results":[{"result":"confirmed"}]}'], [200, '{}']];
+  const answers: Array<[number, string]> = [
+    [500, '{"error":"x"}'],
+    [200, 'not json'],
+    [200, '{"results":[{"result":"confirmed"}]}'],
+    [200, '{}'],
+  ];
   let n = 0;
   const odd = await server((_body, reply) => reply(...(answers[n++ % answers.length] as [number, string])));
   const client = new ShardClient([odd.host, '127.0.0.1:1'], TOKEN, 2_000, logger);
   try {
     for (let i = 0; i < answers.length; i++) {
-      assert.deepEqual(await Promise.all([client.confirm(0, `e-${i}a`), client.deposit(0, `e-${i}b`, '1', 5)]), Array(2).fill({ result: 'error' }), `answer ${i}`);
+      assert.deepEqual(
+        await Promise.all([client.confirm(0, `e-${i}a`), client.deposit(0, `e-${i}b`, '1', 5)]),
+        Array(2).fill({ result: 'error' }),
+        `answer ${i}`,
+      );
     }
     assert.deepEqual(await Promise.all([client.transfer(1, 'e-x', '1', '2', 5), client.cancel(1, 'e-y')]), Array(2).fill({ result: 'error' }));
   } finally {

@@ -81,8 +81,14 @@ test('a hold never makes available money negative: insufficient_funds, recorded'
   assert.equal((await op('POST', '/internal/tx/h2/reserve', { wallet_id: '1', kind: 'debit-hold', amount: 5_000 })).result, 'reserved');
   assert.equal((await op('POST', '/internal/tx/h3/reserve', { wallet_id: '1', kind: 'debit-hold', amount: 2_001 })).result, 'insufficient_funds');
   assert.equal((await op('POST', '/internal/tx/h3/reserve', { wallet_id: '1', kind: 'debit-hold', amount: 2_001 })).result, 'insufficient_funds');
-  assert.deepEqual(await op('POST', '/internal/tx/h4/reserve', { wallet_id: '77', kind: 'debit-hold', amount: 1 }), { result: 'unknown_wallet', wallet_id: '77' });
-  assert.deepEqual(await op('POST', '/internal/tx/h5/reserve', { wallet_id: '77', kind: 'pending-credit', amount: 1 }), { result: 'unknown_wallet', wallet_id: '77' });
+  assert.deepEqual(await op('POST', '/internal/tx/h4/reserve', { wallet_id: '77', kind: 'debit-hold', amount: 1 }), {
+    result: 'unknown_wallet',
+    wallet_id: '77',
+  });
+  assert.deepEqual(await op('POST', '/internal/tx/h5/reserve', { wallet_id: '77', kind: 'pending-credit', amount: 1 }), {
+    result: 'unknown_wallet',
+    wallet_id: '77',
+  });
   assert.deepEqual(await op('POST', '/internal/tx/h3/cancel'), { result: 'cancelled', reason: 'insufficient_funds' });
   assert.equal((await op('POST', '/internal/tx/h2/cancel')).result, 'cancelled');
   assert.equal((await op('POST', '/internal/tx/h2/cancel')).result, 'cancelled');

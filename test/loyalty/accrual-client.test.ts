@@ -10,7 +10,10 @@ const N = '12345678903';
 
 describe('interpretAnswer', () => {
   test('PROCESSED with accrual → hundredths, rounded half-up once', () => {
-    assert.deepEqual(interpretAnswer(N, 200, undefined, JSON.stringify({ order: N, status: 'PROCESSED', accrual: 729.98 })), { kind: 'processed', accrual: 72998 });
+    assert.deepEqual(interpretAnswer(N, 200, undefined, JSON.stringify({ order: N, status: 'PROCESSED', accrual: 729.98 })), {
+      kind: 'processed',
+      accrual: 72998,
+    });
     assert.deepEqual(interpretAnswer(N, 200, undefined, JSON.stringify({ order: N, status: 'PROCESSED', accrual: 0.005 })), { kind: 'processed', accrual: 1 });
     assert.deepEqual(interpretAnswer(N, 200, undefined, `{"order":"${N}","status":"PROCESSED","accrual":500}`), { kind: 'processed', accrual: 50000 });
   });
@@ -41,8 +44,16 @@ describe('interpretAnswer', () => {
     }
   });
   test('429: Retry-After seconds and limit from the body', () => {
-    assert.deepEqual(interpretAnswer(N, 429, '60', 'No more than 6000 requests per minute allowed'), { kind: 'rate_limited', retryAfterMs: 60_000, limitPerMinute: 6000 });
-    assert.deepEqual(interpretAnswer(N, 429, undefined, 'slow down'), { kind: 'rate_limited', retryAfterMs: DEFAULT_RETRY_AFTER_MS, limitPerMinute: undefined });
+    assert.deepEqual(interpretAnswer(N, 429, '60', 'No more than 6000 requests per minute allowed'), {
+      kind: 'rate_limited',
+      retryAfterMs: 60_000,
+      limitPerMinute: 6000,
+    });
+    assert.deepEqual(interpretAnswer(N, 429, undefined, 'slow down'), {
+      kind: 'rate_limited',
+      retryAfterMs: DEFAULT_RETRY_AFTER_MS,
+      limitPerMinute: undefined,
+    });
   });
   test('5xx and other statuses are transient', () => {
     assert.deepEqual(interpretAnswer(N, 500, undefined, ''), { kind: 'transient', reason: 'HTTP 500' });
@@ -73,12 +84,30 @@ describe('Retry-After and limit parsing', () => {
 
 describe('backoff', () => {
   test('doubles from the base, capped, jitter within ±10 %', () => {
-    assert.equal(backoffDelay(1, 1000, 60_000, () => 0.5), 1000);
-    assert.equal(backoffDelay(2, 1000, 60_000, () => 0.5), 2000);
-    assert.equal(backoffDelay(4, 1000, 60_000, () => 0.5), 8000);
-    assert.equal(backoffDelay(30, 1000, 60_000, () => 0.99), 60_000);
-    assert.equal(backoffDelay(1000, 1000, 60_000, () => 0), 54_000);
-    assert.equal(backoffDelay(1, 1000, 60_000, () => 0), 900);
+    assert.equal(
+      backoffDelay(1, 1000, 60_000, () => 0.5),
+      1000,
+    );
+    assert.equal(
+      backoffDelay(2, 1000, 60_000, () => 0.5),
+      2000,
+    );
+    assert.equal(
+      backoffDelay(4, 1000, 60_000, () => 0.5),
+      8000,
+    );
+    assert.equal(
+      backoffDelay(30, 1000, 60_000, () => 0.99),
+      60_000,
+    );
+    assert.equal(
+      backoffDelay(1000, 1000, 60_000, () => 0),
+      54_000,
+    );
+    assert.equal(
+      backoffDelay(1, 1000, 60_000, () => 0),
+      900,
+    );
     assert.equal(quickRetryDelay(0), 100);
     assert.equal(quickRetryDelay(2), 400);
   });

@@ -20,7 +20,12 @@ function assertJson(r: { headers: Headers }): void {
 }
 
 /** Raw request over node:http, for headers fetch would add or hide (gzip). */
-function raw(url: string, method: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function raw(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -171,7 +176,11 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
       // digit strings of any length (up to the 1000-digit index bound)
       const long = withLuhnCheckDigit(`${Date.now()}${'7'.repeat(290)}`);
       assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: long, headers: { 'content-type': 'text/plain' } })).status, 202);
-      assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: withLuhnCheckDigit('9'.repeat(1000)), headers: { 'content-type': 'text/plain' } })).status, 422);
+      assert.equal(
+        (await call(t.url, 'POST', '/api/user/orders', { token, body: withLuhnCheckDigit('9'.repeat(1000)), headers: { 'content-type': 'text/plain' } }))
+          .status,
+        422,
+      );
       assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: { other: '1' } })).status, 400);
     });
 
@@ -180,7 +189,11 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
       for (const body of ['12345678900', 'abc', '1234 5678 903', '-12345678903', '12345678903x', '٣'])
         assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body, headers: { 'content-type': 'text/plain' } })).status, 422, body);
       for (const body of ['', '   \n'])
-        assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body, headers: { 'content-type': 'text/plain' } })).status, 400, JSON.stringify(body));
+        assert.equal(
+          (await call(t.url, 'POST', '/api/user/orders', { token, body, headers: { 'content-type': 'text/plain' } })).status,
+          400,
+          JSON.stringify(body),
+        );
       assert.equal((await call(t.url, 'GET', '/api/user/orders', { token })).status, 204);
     });
 
@@ -202,13 +215,22 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
       assert.equal(r.status, 200);
       assertJson(r);
       const list = r.json as Array<Record<string, unknown>>;
-      assert.deepEqual(list.map((o) => o.number), numbers);
-      assert.deepEqual(list.map((o) => o.status), ['PROCESSED', 'PROCESSED', 'INVALID', 'PROCESSING']);
+      assert.deepEqual(
+        list.map((o) => o.number),
+        numbers,
+      );
+      assert.deepEqual(
+        list.map((o) => o.status),
+        ['PROCESSED', 'PROCESSED', 'INVALID', 'PROCESSING'],
+      );
       assert.equal(list[0]!.accrual, 729.98);
       for (const o of list.slice(1)) assert.equal('accrual' in o, false);
       for (const o of list) assert.match(String(o.uploaded_at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$/);
       const times = list.map((o) => Date.parse(String(o.uploaded_at)));
-      assert.deepEqual([...times].sort((a, b) => a - b), times);
+      assert.deepEqual(
+        [...times].sort((a, b) => a - b),
+        times,
+      );
     });
   });
 
@@ -253,7 +275,13 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
       assert.equal(list.status, 200);
       assertJson(list);
       const items = list.json as Array<Record<string, unknown>>;
-      assert.deepEqual(items.map((i) => [i.order, i.sum]), [[order, 100.5], [second, 29.48]]);
+      assert.deepEqual(
+        items.map((i) => [i.order, i.sum]),
+        [
+          [order, 100.5],
+          [second, 29.48],
+        ],
+      );
       for (const i of items) assert.match(String(i.processed_at), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:\d\d|Z)$/);
     });
 
@@ -293,12 +321,27 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
     test('gzip request bodies are decoded; corrupt gzip is 400', async () => {
       const token = await signUp(t.url, uniqueLogin());
       const n = orderNumber();
-      const ok = await raw(`${t.url}/api/user/orders`, 'POST', { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'content-encoding': 'gzip' }, gzipSync(n));
+      const ok = await raw(
+        `${t.url}/api/user/orders`,
+        'POST',
+        { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'content-encoding': 'gzip' },
+        gzipSync(n),
+      );
       assert.equal(ok.status, 202, ok.body.toString());
       const login = uniqueLogin();
-      const reg = await raw(`${t.url}/api/user/register`, 'POST', { 'content-type': 'application/json', 'content-encoding': 'gzip' }, gzipSync(JSON.stringify({ login, password: 'p' })));
+      const reg = await raw(
+        `${t.url}/api/user/register`,
+        'POST',
+        { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        gzipSync(JSON.stringify({ login, password: 'p' })),
+      );
       assert.equal(reg.status, 200);
-      const bad = await raw(`${t.url}/api/user/orders`, 'POST', { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'content-encoding': 'gzip' }, Buffer.from('not gzip at all'));
+      const bad = await raw(
+        `${t.url}/api/user/orders`,
+        'POST',
+        { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'content-encoding': 'gzip' },
+        Buffer.from('not gzip at all'),
+      );
       assert.equal(bad.status, 400);
       assert.match(String(bad.headers['content-type']), /application\/json/);
     });
@@ -319,7 +362,10 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
     });
 
     test('oversized bodies are 413; unknown routes 404; health endpoints', async () => {
-      const big = await call(t.url, 'POST', '/api/user/register', { body: JSON.stringify({ login: 'a', password: 'x'.repeat(200_000) }), headers: { 'content-type': 'application/json' } });
+      const big = await call(t.url, 'POST', '/api/user/register', {
+        body: JSON.stringify({ login: 'a', password: 'x'.repeat(200_000) }),
+        headers: { 'content-type': 'application/json' },
+      });
       assert.equal(big.status, 413);
       assertJson(big);
       const nf = await call(t.url, 'GET', '/api/nope');

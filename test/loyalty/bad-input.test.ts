@@ -31,7 +31,12 @@ function probes(): Probe[] {
       { method: 'POST', path, body: invalidUtf8, headers: json },
       { method: 'POST', path, body: deep, headers: json },
       { method: 'POST', path, body: '<login>a</login>', headers: { 'content-type': 'application/xml' } },
-      { method: 'POST', path, body: '--x\r\nContent-Disposition: form-data; name="login"\r\n\r\na\r\n--x--', headers: { 'content-type': 'multipart/form-data; boundary=x' } },
+      {
+        method: 'POST',
+        path,
+        body: '--x\r\nContent-Disposition: form-data; name="login"\r\n\r\na\r\n--x--',
+        headers: { 'content-type': 'multipart/form-data; boundary=x' },
+      },
       { method: 'POST', path, body: '{"login":"a","password":"b"', headers: json },
       { method: 'POST', path, body: '{"__proto__":{"admin":true},"login":{"$ne":""},"password":"x"}', headers: json },
       { method: 'POST', path, body: JSON.stringify({ login: ['a'], password: 'x' }), headers: json },

@@ -19,7 +19,8 @@ after(async () => {
 test('--help lists every setting and exits 0; a bad setting exits 2 with a clear message', () => {
   const help = spawnSync(resolve(ROOT, 'bin/gophermart'), ['--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0);
-  for (const name of ['RUN_ADDRESS', 'DATABASE_URI', 'ACCRUAL_SYSTEM_ADDRESS', 'JWT_SECRET', 'CONFIG', '-a,', '-d,', '-r,', '-k,', '-c,']) assert.match(help.stdout, new RegExp(name));
+  for (const name of ['RUN_ADDRESS', 'DATABASE_URI', 'ACCRUAL_SYSTEM_ADDRESS', 'JWT_SECRET', 'CONFIG', '-a,', '-d,', '-r,', '-k,', '-c,'])
+    assert.match(help.stdout, new RegExp(name));
   const bad = spawnSync(resolve(ROOT, 'bin/gophermart'), [], { encoding: 'utf8', env: { PATH: process.env.PATH, TOKEN_TTL: 'forever' } });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /TOKEN_TTL/);
@@ -77,7 +78,11 @@ test('embedded database in a data directory: data persists across restarts; a se
     const a = await startBin('gophermart', { DATA_DIR: dir });
     const login = uniqueLogin();
     await signUp(a.url, login, 'pw');
-    const clash = spawnSync(resolve(ROOT, 'bin/gophermart'), [], { encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH, DATA_DIR: dir, RUN_ADDRESS: `127.0.0.1:${await freePort()}` } });
+    const clash = spawnSync(resolve(ROOT, 'bin/gophermart'), [], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { PATH: process.env.PATH, DATA_DIR: dir, RUN_ADDRESS: `127.0.0.1:${await freePort()}` },
+    });
     assert.equal(clash.status, 1);
     assert.match(clash.stdout + clash.stderr, /in use by process/);
     assert.equal(await a.stop(), 0);

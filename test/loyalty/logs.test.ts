@@ -27,7 +27,10 @@ test('logs: JSON lines, one per request with method, path, status and latency; n
   await call(svc.url, 'POST', '/api/user/orders', { token, body: 'not a number' });
   assert.equal(await svc.stop('SIGTERM'), 0);
 
-  const lines = svc.output().split('\n').filter((l) => l.trim() !== '');
+  const lines = svc
+    .output()
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   const requests = entries.filter((e) => e.msg === 'request' && e.path !== '/healthz');
   assert.deepEqual(

@@ -36,7 +36,10 @@ describe('accrual poller on the embedded database', () => {
     assert.equal(orders.find((o) => o.number === p)?.accrual, 12.5);
     assert.equal(orders.find((o) => o.number === u)?.status, 'NEW');
     await eventually('the unknown order asked again', async () => (fake.seen(u).length >= 2 ? true : undefined), 5000);
-    assert.equal(((await call(gm.url, 'GET', '/api/user/orders', { token: user.token })).json as { number: string; status: string }[]).find((o) => o.number === u)?.status, 'NEW');
+    assert.equal(
+      ((await call(gm.url, 'GET', '/api/user/orders', { token: user.token })).json as { number: string; status: string }[]).find((o) => o.number === u)?.status,
+      'NEW',
+    );
     const balance = await call(gm.url, 'GET', '/api/user/balance', { token: user.token });
     assert.deepEqual(balance.json, { current: 12.5, withdrawn: 0 });
     assert.equal(await gm.stop('SIGTERM'), 0);

@@ -64,7 +64,9 @@ describe('accrual poller: several processes, crashes', () => {
     await eventually(
       'a few processed',
       async () => {
-        const [row] = await look.sql<{ n: number }[]>`select count(*)::int as n from gophermart.orders where status = 'PROCESSED' and number in ${look.sql(numbers)}`;
+        const [row] = await look.sql<
+          { n: number }[]
+        >`select count(*)::int as n from gophermart.orders where status = 'PROCESSED' and number in ${look.sql(numbers)}`;
         return (row?.n ?? 0) >= 6 ? true : undefined;
       },
       10_000,
@@ -72,7 +74,9 @@ describe('accrual poller: several processes, crashes', () => {
     );
     await first.stop('SIGKILL');
     const unfinished = new Set(
-      (await look.sql<{ number: string }[]>`select number from gophermart.orders where status <> 'PROCESSED' and number in ${look.sql(numbers)}`).map((r) => r.number),
+      (await look.sql<{ number: string }[]>`select number from gophermart.orders where status <> 'PROCESSED' and number in ${look.sql(numbers)}`).map(
+        (r) => r.number,
+      ),
     );
     assert.ok(unfinished.size > 0, 'the kill came too late: nothing left to resume');
     // Asked before the kill but never applied: the answer went to a dead process.

@@ -91,10 +91,16 @@ describe('accrual poller under a rate limit (429)', () => {
     // the refused order is asked again only once the date has passed
     const again = fake.seen(limited).filter((r) => r.at > t429);
     assert.ok(again.length >= 1, 'the refused order was asked again');
-    assert.ok(again.every((r) => r.at >= t429 + 900), `asked again ${again.map((r) => r.at - t429).join(', ')} ms after a 1–2 s Retry-After date`);
+    assert.ok(
+      again.every((r) => r.at >= t429 + 900),
+      `asked again ${again.map((r) => r.at - t429).join(', ')} ms after a 1–2 s Retry-After date`,
+    );
     // the other order may have been on its way when the 429 was served; anything later waited too
     const later = fake.requests.slice(before).filter((r) => r.at > t429 + 300);
-    assert.ok(later.every((r) => r.at >= t429 + 900), `asked ${later.map((r) => r.at - t429).join(', ')} ms after a 1–2 s Retry-After date`);
+    assert.ok(
+      later.every((r) => r.at >= t429 + 900),
+      `asked ${later.map((r) => r.at - t429).join(', ')} ms after a 1–2 s Retry-After date`,
+    );
     assert.equal(await look.balance(user.login), 400);
   });
 });

@@ -106,10 +106,16 @@ describe('accrual poller (bin/gophermart + fake accrual service)', () => {
     const gaps = seen.slice(1).map((t, i) => t - (seen[i] ?? 0));
     // the poll interval (250 ms) quantises each gap, so growth is judged over the whole run
     assert.ok((gaps.at(-1) ?? 0) > (gaps[0] ?? 0) * 1.3, `gaps should grow: ${gaps.join(', ')}`);
-    assert.ok(gaps.every((g) => g < 1400), `gaps should be capped at ~1 s: ${gaps.join(', ')}`);
+    assert.ok(
+      gaps.every((g) => g < 1400),
+      `gaps should be capped at ~1 s: ${gaps.join(', ')}`,
+    );
     // every question is counted once its answer is handled: a question in flight while the row
     // was read may not be counted yet
-    assert.ok((o?.poll_attempts ?? -1) >= answeredBefore - 1 && (o?.poll_attempts ?? -1) <= seen.length, `${o?.poll_attempts} attempts for ${answeredBefore}..${seen.length} questions`);
+    assert.ok(
+      (o?.poll_attempts ?? -1) >= answeredBefore - 1 && (o?.poll_attempts ?? -1) <= seen.length,
+      `${o?.poll_attempts} attempts for ${answeredBefore}..${seen.length} questions`,
+    );
     // Once the accrual service knows it, it completes.
     fake.script(stuck, processed(stuck, 2));
     await eventually('stuck PROCESSED', () => look.statusIs(stuck, 'PROCESSED'), 4000);

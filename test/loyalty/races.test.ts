@@ -42,7 +42,10 @@ test('40 concurrent withdrawals: exactly floor(balance / sum) succeed and the ba
   );
   const ok = results.filter((s) => s === 200).length;
   assert.equal(ok, Math.floor(100 / sum), JSON.stringify(results));
-  assert.deepEqual(results.filter((s) => s !== 200 && s !== 402), []);
+  assert.deepEqual(
+    results.filter((s) => s !== 200 && s !== 402),
+    [],
+  );
   assert.deepEqual((await call(t.url, 'GET', '/api/user/balance', { token })).json, { current: 100 - ok * sum, withdrawn: ok * sum });
   const list = (await call(t.url, 'GET', '/api/user/withdrawals', { token })).json as unknown[];
   assert.equal(list.length, ok);
@@ -54,14 +57,18 @@ test('one withdrawal retried concurrently is charged once', async () => {
   await call(t.url, 'POST', '/api/user/orders', { token, body: n });
   await t.store.applyAccrualResult(n, 'PROCESSED', 5000);
   const order = orderNumber();
-  const results = await Promise.all(Array.from({ length: 10 }, () => call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: { order, sum: 20 } }).then((r) => r.status)));
+  const results = await Promise.all(
+    Array.from({ length: 10 }, () => call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: { order, sum: 20 } }).then((r) => r.status)),
+  );
   assert.deepEqual(results, Array(10).fill(200));
   assert.deepEqual((await call(t.url, 'GET', '/api/user/balance', { token })).json, { current: 30, withdrawn: 20 });
 });
 
 test('concurrent registrations of one login: one 200, the rest 409', async () => {
   const login = uniqueLogin('race');
-  const statuses = await Promise.all(Array.from({ length: 8 }, () => call(t.url, 'POST', '/api/user/register', { body: { login, password: 'p' } }).then((r) => r.status)));
+  const statuses = await Promise.all(
+    Array.from({ length: 8 }, () => call(t.url, 'POST', '/api/user/register', { body: { login, password: 'p' } }).then((r) => r.status)),
+  );
   assert.equal(statuses.filter((s) => s === 200).length, 1, JSON.stringify(statuses));
   assert.equal(statuses.filter((s) => s === 409).length, 7, JSON.stringify(statuses));
 });

@@ -57,7 +57,10 @@ test('every environment name compose gives a service is a setting that service r
 });
 
 test('service addresses point at services that exist, on the port they listen on; each database is created by the init script', () => {
-  const port = (svc: string) => String(compose.services[svc]?.environment?.RUN_ADDRESS ?? '').split(':').pop();
+  const port = (svc: string) =>
+    String(compose.services[svc]?.environment?.RUN_ADDRESS ?? '')
+      .split(':')
+      .pop();
   const databases = new Set<string>();
   for (const { name, service } of ours) {
     const env = service.environment ?? {};

@@ -35,7 +35,10 @@ test('the loyalty service /docs page lists its operations in a real browser', { 
   // Swagger UI renders client-side from /docs/json: wait for the operations to appear
   await page.waitForSelector('.opblock', { timeout: 20_000 });
   const operations = await page.$$eval('.opblock', (blocks) =>
-    blocks.map((b) => `${b.querySelector('.opblock-summary-method')?.textContent?.trim()} ${b.querySelector('.opblock-summary-path')?.getAttribute('data-path') ?? b.querySelector('.opblock-summary-path')?.textContent?.trim()}`),
+    blocks.map(
+      (b) =>
+        `${b.querySelector('.opblock-summary-method')?.textContent?.trim()} ${b.querySelector('.opblock-summary-path')?.getAttribute('data-path') ?? b.querySelector('.opblock-summary-path')?.textContent?.trim()}`,
+    ),
   );
   for (const op of [
     'POST /api/user/register',

@@ -21,7 +21,14 @@ async function scrape(url: string): Promise<Map<string, number>> {
   const samples = new Map<string, number>();
   for (const line of (await res.text()).split('\n')) {
     const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (m?.[1] && m[3]) samples.set(`${m[1]}${(m[2] ?? '').replace(/,?service="[^"]*"/, '').replace('{,', '{').replace('{}', '')}`, Number(m[3]));
+    if (m?.[1] && m[3])
+      samples.set(
+        `${m[1]}${(m[2] ?? '')
+          .replace(/,?service="[^"]*"/, '')
+          .replace('{,', '{')
+          .replace('{}', '')}`,
+        Number(m[3]),
+      );
   }
   return samples;
 }
@@ -79,10 +86,15 @@ test('loyalty: orders by status, poller requests and credits after an order is c
   assert.equal((await call(urls.accrual!, 'POST', '/api/orders', { body: { order: number, goods: [{ description: `a ${match}`, price: 500 }] } })).status, 202);
   const token = await signUp(urls.gophermart!, uniqueLogin('metrics'));
   assert.equal((await call(urls.gophermart!, 'POST', '/api/user/orders', { token, body: number, headers: { 'content-type': 'text/plain' } })).status, 202);
-  const s = await eventually('the credit in the metrics', async () => {
-    const now = await scrape(urls.gophermart!);
-    return (sample(now, 'gophermart_accrual_credits_total') ?? 0) >= 1 ? now : undefined;
-  }, 15_000, 100);
+  const s = await eventually(
+    'the credit in the metrics',
+    async () => {
+      const now = await scrape(urls.gophermart!);
+      return (sample(now, 'gophermart_accrual_credits_total') ?? 0) >= 1 ? now : undefined;
+    },
+    15_000,
+    100,
+  );
   assert.equal(sample(s, 'gophermart_orders', 'status="PROCESSED"'), 1);
   assert.ok((sample(s, 'gophermart_accrual_requests_total', 'outcome="processed"') ?? 0) >= 1);
   assert.equal(sample(s, 'gophermart_accrual_credited_points_total'), 50);
@@ -92,17 +104,22 @@ test('loyalty: orders by status, poller requests and credits after an order is c
 test('ledger: transactions by final status, phase latencies, shard operations by kind and result', async () => {
   const token = await signUp(urls.orchestrator!, uniqueLogin('metrics'), 'secret-pass', '/auth/register');
   // ids 10 and 11 live on different shards of two (id % 2)
-  for (const id of ['10', '11']) assert.equal((await call(urls.orchestrator!, 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } })).status, 202);
+  for (const id of ['10', '11'])
+    assert.equal((await call(urls.orchestrator!, 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } })).status, 202);
   assert.equal((await call(urls.orchestrator!, 'POST', '/api/admin/deposit', { token: ADMIN, body: { wallet_id: '10', amount: '5.00' } })).status, 202);
   const deposited = await eventually('the deposit', async () => {
     const b = (await call(urls.orchestrator!, 'GET', '/api/user/balance/10', { token })).json as { balance?: number } | undefined;
     return b?.balance === 5 ? b : undefined;
   });
   assert.equal(deposited.balance, 5);
-  for (const amount of ['2.00', '9.00']) assert.equal((await call(urls.orchestrator!, 'POST', '/api/user/do_transaction', { token, body: { from_id: '10', to_id: '11', amount } })).status, 202);
+  for (const amount of ['2.00', '9.00'])
+    assert.equal((await call(urls.orchestrator!, 'POST', '/api/user/do_transaction', { token, body: { from_id: '10', to_id: '11', amount } })).status, 202);
   const s = await eventually('both transfers final', async () => {
     const now = await scrape(urls.orchestrator!);
-    return (sample(now, 'ledger_transactions_finished_total', 'status="SUCCESSFUL"') ?? 0) >= 2 && (sample(now, 'ledger_transactions_finished_total', 'status="INVALID"') ?? 0) >= 1 ? now : undefined;
+    return (sample(now, 'ledger_transactions_finished_total', 'status="SUCCESSFUL"') ?? 0) >= 2 &&
+      (sample(now, 'ledger_transactions_finished_total', 'status="INVALID"') ?? 0) >= 1
+      ? now
+      : undefined;
   });
   assert.equal(sample(s, 'ledger_transactions_finished_total', 'status="SUCCESSFUL"'), 2, 'the deposit and the 2.00 transfer');
   assert.equal(sample(s, 'ledger_transactions_finished_total', 'status="INVALID"'), 1, 'the 9.00 transfer: insufficient funds');

@@ -13,7 +13,10 @@ export interface SeenRequest {
   at: number; // Date.now() when the request arrived
 }
 
-export const processed = (order: string, accrual?: number): FakeReply => ({ status: 200, body: accrual === undefined ? { order, status: 'PROCESSED' } : { order, status: 'PROCESSED', accrual } });
+export const processed = (order: string, accrual?: number): FakeReply => ({
+  status: 200,
+  body: accrual === undefined ? { order, status: 'PROCESSED' } : { order, status: 'PROCESSED', accrual },
+});
 export const status = (order: string, s: string): FakeReply => ({ status: 200, body: { order, status: s } });
 export const unknown: FakeReply = { status: 204 };
 export const tooMany = (retryAfter: string, limit = 60): FakeReply => ({

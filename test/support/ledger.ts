@@ -114,7 +114,10 @@ export async function waitAllFinal(url: string, token: string, walletId: string,
     const r = await call(url, 'GET', `/api/user/transactions/${walletId}`, { token });
     const items = r.status === 200 ? (r.json as LogItem[]).filter((e) => txIds.includes(e.tx_id)) : [];
     if (items.length === txIds.length && items.every((i) => ['SUCCESSFUL', 'INVALID', 'FAILED'].includes(i.status))) return items;
-    if (Date.now() > deadline) throw new Error(`transactions not final within ${timeoutMs} ms: ${JSON.stringify(items.filter((i) => !['SUCCESSFUL', 'INVALID', 'FAILED'].includes(i.status)))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `transactions not final within ${timeoutMs} ms: ${JSON.stringify(items.filter((i) => !['SUCCESSFUL', 'INVALID', 'FAILED'].includes(i.status)))}`,
+      );
     await new Promise((res) => setTimeout(res, 50));
   }
 }

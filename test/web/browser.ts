@@ -27,14 +27,7 @@ export async function launchHeadless(): Promise<Headless> {
     executablePath: CHROMIUM,
     // playwright adds --headless itself for headless: true; the rest keeps Chromium quiet and offline
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-gpu',
-      '--no-first-run',
-    ],
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu', '--no-first-run'],
     timeout: 30_000,
   });
   return {

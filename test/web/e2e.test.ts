@@ -22,8 +22,18 @@ function missingParts(parts: Array<[string, string]>): string | null {
 }
 
 const noBrowser = browserMissing();
-const noAccrualFlow = noBrowser ?? missingParts([['bin/accrual', 'bin/accrual'], ['accrual poller (src/loyalty/poller.ts)', 'src/loyalty/poller.ts']]);
-const noLedgerFlow = noBrowser ?? missingParts([['bin/orchestrator', 'bin/orchestrator'], ['bin/shard', 'bin/shard']]);
+const noAccrualFlow =
+  noBrowser ??
+  missingParts([
+    ['bin/accrual', 'bin/accrual'],
+    ['accrual poller (src/loyalty/poller.ts)', 'src/loyalty/poller.ts'],
+  ]);
+const noLedgerFlow =
+  noBrowser ??
+  missingParts([
+    ['bin/orchestrator', 'bin/orchestrator'],
+    ['bin/shard', 'bin/shard'],
+  ]);
 
 const dbs: FreshDatabase[] = [];
 const procs: ServiceProcess[] = [];
@@ -76,7 +86,10 @@ after(async () => {
   for (const db of dbs) await db.drop();
 });
 
-test('accrual end to end: upload in the browser, the accrual service credits it, the page shows PROCESSED and the new balance unasked; withdraw; history', { skip: noAccrualFlow ?? false, timeout: 90_000 }, async () => {
+test('accrual end to end: upload in the browser, the accrual service credits it, the page shows PROCESSED and the new balance unasked; withdraw; history', {
+  skip: noAccrualFlow ?? false,
+  timeout: 90_000,
+}, async () => {
   assert.ok(gophermart && accrual && chrome);
   assert.equal((await postRule(accrual.url, `Bork-${process.pid}`, 10, '%')).status, 200);
   const ctx = await chrome.context();
@@ -110,7 +123,10 @@ test('accrual end to end: upload in the browser, the accrual service credits it,
   await ctx.close();
 });
 
-test('ledger end to end: wallets on two shards, a transfer in the browser shows SUCCESSFUL; another member cannot see them', { skip: noLedgerFlow ?? false, timeout: 90_000 }, async () => {
+test('ledger end to end: wallets on two shards, a transfer in the browser shows SUCCESSFUL; another member cannot see them', {
+  skip: noLedgerFlow ?? false,
+  timeout: 90_000,
+}, async () => {
   assert.ok(gophermart && orchestrator && chrome);
   const ctx = await chrome.context();
   const page = await ctx.newPage();

@@ -40,7 +40,9 @@ if (missing) {
     await db?.drop();
   });
 
-  test('a member signs up, uploads, sees the credit arrive without reloading, withdraws, keeps the session over a reload, signs out', { timeout: 90_000 }, async () => {
+  test('a member signs up, uploads, sees the credit arrive without reloading, withdraws, keeps the session over a reload, signs out', {
+    timeout: 90_000,
+  }, async () => {
     const ctx = await chrome.context();
     const page = await ctx.newPage();
     const errors: string[] = [];
@@ -127,14 +129,17 @@ if (missing) {
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/signin$/);
-    assert.equal((await ctx.cookies()).find((c) => c.name === 'token'), undefined);
+    assert.equal(
+      (await ctx.cookies()).find((c) => c.name === 'token'),
+      undefined,
+    );
     await page.goto(`${svc.url}/orders`);
     await page.waitForURL(/\/signin$/);
     assert.deepEqual(errors, []);
     await ctx.close();
   });
 
-  test('sign-in errors in words; a second member sees none of the first one\'s data and cannot take its order', { timeout: 60_000 }, async () => {
+  test("sign-in errors in words; a second member sees none of the first one's data and cannot take its order", { timeout: 60_000 }, async () => {
     const alice = uniqueLogin('alice');
     const a = await chrome.context();
     const pa = await a.newPage();

@@ -54,8 +54,14 @@ test('cookie mapping: only ledger_* cookies go upstream, renamed back; upstream 
   assert.equal(ledgerRequestCookies('token=loyalty; ledger_token=abc; theme=dark'), 'token=abc');
   assert.equal(ledgerRequestCookies('token=loyalty'), undefined);
   assert.equal(ledgerRequestCookies(undefined), undefined);
-  assert.equal(ledgerResponseCookie('token=abc; Max-Age=60; Path=/; HttpOnly; SameSite=Lax'), 'ledger_token=abc; Path=/ledger; Max-Age=60; HttpOnly; SameSite=Lax');
-  assert.equal(ledgerResponseCookie('token=; Domain=x.org; path=/api; Expires=Thu, 01 Jan 1970 00:00:00 GMT'), 'ledger_token=; Path=/ledger; Expires=Thu, 01 Jan 1970 00:00:00 GMT');
+  assert.equal(
+    ledgerResponseCookie('token=abc; Max-Age=60; Path=/; HttpOnly; SameSite=Lax'),
+    'ledger_token=abc; Path=/ledger; Max-Age=60; HttpOnly; SameSite=Lax',
+  );
+  assert.equal(
+    ledgerResponseCookie('token=; Domain=x.org; path=/api; Expires=Thu, 01 Jan 1970 00:00:00 GMT'),
+    'ledger_token=; Path=/ledger; Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+  );
 });
 
 test('the proxy renames the ledger token both ways, never forwards the loyalty token, hides the bearer header', async () => {

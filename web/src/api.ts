@@ -67,7 +67,10 @@ async function send<T>(method: string, path: string, body?: string | object): Pr
     json = undefined;
   }
   if (res.ok) return { status: res.status, data: json as T };
-  const error = typeof json === 'object' && json !== null && typeof (json as { error?: unknown }).error === 'string' ? (json as { error: string }).error : text || res.statusText;
+  const error =
+    typeof json === 'object' && json !== null && typeof (json as { error?: unknown }).error === 'string'
+      ? (json as { error: string }).error
+      : text || res.statusText;
   return { status: res.status, error };
 }
 
@@ -92,7 +95,8 @@ export const ledger = {
   register: (login: string, password: string) => send<unknown>('POST', `${L}/auth/register`, { login, password }),
   login: (login: string, password: string) => send<unknown>('POST', `${L}/auth/login`, { login, password }),
   createWallet: (walletId: string) => send<unknown>('POST', `${L}/api/user/create_wallet`, { wallet_id: walletId }),
-  transfer: (fromId: string, toId: string, amount: string) => send<{ tx_id: string }>('POST', `${L}/api/user/do_transaction`, { from_id: fromId, to_id: toId, amount }),
+  transfer: (fromId: string, toId: string, amount: string) =>
+    send<{ tx_id: string }>('POST', `${L}/api/user/do_transaction`, { from_id: fromId, to_id: toId, amount }),
   balance: (id: string) => send<WalletBalance>('GET', `${L}/api/user/balance/${encodeURIComponent(id)}`),
   transactions: async (id: string) => list(await send<WalletTx[]>('GET', `${L}/api/user/transactions/${encodeURIComponent(id)}`)),
 };

@@ -39,7 +39,14 @@ function Member(props: { login: string; path: string; onSignOut: () => void; onE
   return (
     <>
       <header class="top">
-        <a class="brand" href="/orders" onClick={(e) => (e.preventDefault(), navigate('/orders'))}>
+        <a
+          class="brand"
+          href="/orders"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate('/orders');
+          }}
+        >
           Gophermart
         </a>
         <nav aria-label="Main">

@@ -21,7 +21,7 @@ export function checkCredentials(body: CredentialsBody): CredentialsCheck {
   if (password === '') return { ok: false, message: 'password is required' };
   if (login.length > LOGIN_MAX) return { ok: false, message: `login must be at most ${LOGIN_MAX} characters` };
   if (password.length > PASSWORD_MAX) return { ok: false, message: `password must be at most ${PASSWORD_MAX} characters` };
-  // eslint-disable-next-line no-control-regex -- control characters are what we refuse
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we refuse
   if (/[\u0000-\u001f\u007f]/.test(login)) return { ok: false, message: 'login must not contain control characters' };
   return { ok: true, login, password };
 }

@@ -7,9 +7,10 @@ export interface PostgresOptions {
   applicationName?: string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- postgres.js types its custom type map loosely
+// biome-ignore lint/suspicious/noExplicitAny: postgres.js types its custom type map loosely
 type Sql = postgres.Sql<any>;
 
+// biome-ignore lint/suspicious/noExplicitAny: as above
 function queryable(sql: Sql | postgres.TransactionSql<any>): Queryable {
   return {
     async query<R extends Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {

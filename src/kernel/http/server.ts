@@ -115,7 +115,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     httpMetrics.observe(request.method, route, reply.statusCode, seconds);
     if (!logRequests) return;
     request.log.info(
-      { reqId: request.id, method: request.method, path: request.url.split('?')[0], route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
+      {
+        reqId: request.id,
+        method: request.method,
+        path: request.url.split('?')[0],
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 100) / 100,
+      },
       'request',
     );
   });

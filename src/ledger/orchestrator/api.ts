@@ -13,7 +13,9 @@ import type { LedgerService } from './service.js';
 
 const Err = Type.Ref(ErrorBody);
 
-const IdValue = Type.Union([Type.String(), Type.Integer({ minimum: 0 })], { description: 'wallet id: decimal digits (a string; a non-negative integer is accepted too)' });
+const IdValue = Type.Union([Type.String(), Type.Integer({ minimum: 0 })], {
+  description: 'wallet id: decimal digits (a string; a non-negative integer is accepted too)',
+});
 const AmountValue = Type.Union([Type.String(), Type.Number()], { description: 'positive amount, at most 2 decimals: "50", "50.25" or 50.25' });
 const Accepted = Type.Object({ tx_id: Type.String() });
 const WalletAccepted = Type.Object({ wallet_id: Type.String() });
@@ -68,7 +70,8 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
   async function ownWallet(request: FastifyRequest, id: string) {
     const walletId = walletIdFrom(id, 'wallet id');
     const access = await service.access(userId(request), walletId);
-    if (!access.ok) throw new HttpError(access.reason === 'forbidden' ? 403 : 404, access.reason === 'forbidden' ? 'wallet belongs to another user' : 'wallet not found');
+    if (!access.ok)
+      throw new HttpError(access.reason === 'forbidden' ? 403 : 404, access.reason === 'forbidden' ? 'wallet belongs to another user' : 'wallet not found');
     return access.wallet;
   }
 
@@ -102,7 +105,8 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
       schema: {
         tags: ['transactions'],
         summary: "Transfer from one of the caller's wallets to any wallet",
-        description: 'Accepted transfers end SUCCESSFUL, INVALID (e.g. `not enough funds in the wallet`, unknown receiver) or FAILED; follow them with GET /api/user/transactions/{id}.',
+        description:
+          'Accepted transfers end SUCCESSFUL, INVALID (e.g. `not enough funds in the wallet`, unknown receiver) or FAILED; follow them with GET /api/user/transactions/{id}.',
         security,
         body: Type.Object({ from_id: IdValue, to_id: IdValue, amount: AmountValue }),
         response: { 202: Accepted, 400: Err, 401: Err, 403: Err, 500: Err },

@@ -29,7 +29,12 @@ export const orchestratorSettings = {
     parse: shardList,
   } satisfies Setting<string[]>,
   shardToken: shardTokenSetting,
-  adminToken: secretSetting('ADMIN_TOKEN', '--admin-token <token>', 'operator token for POST /api/admin/deposit; unset disables deposits (403)', 'none (deposits disabled)'),
+  adminToken: secretSetting(
+    'ADMIN_TOKEN',
+    '--admin-token <token>',
+    'operator token for POST /api/admin/deposit; unset disables deposits (403)',
+    'none (deposits disabled)',
+  ),
   ...tokenSettings(),
   confirmationLimitMs: {
     env: 'CONFIRMATION_LIMIT',

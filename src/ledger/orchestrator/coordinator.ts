@@ -1,7 +1,20 @@
 import { sleep } from '../../kernel/lifecycle.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { CancelResult, ConfirmResult } from '../protocol.js';
-import { NOTES, SUCCESS, abortOutcome, acknowledged, afterCancel, backoffMs, decide, isFinal, localOutcome, type Answer, type Decision, type Outcome } from './machine.js';
+import {
+  NOTES,
+  SUCCESS,
+  abortOutcome,
+  acknowledged,
+  afterCancel,
+  backoffMs,
+  decide,
+  isFinal,
+  localOutcome,
+  type Answer,
+  type Decision,
+  type Outcome,
+} from './machine.js';
 import type { ShardClient } from './shard-client.js';
 import type { LedgerStore, TxRecord } from './store.js';
 
@@ -93,7 +106,12 @@ export class Coordinator {
     try {
       if (isFinal(record.status)) return;
       if (!(await this.createWallets(job.create))) return; // a shard is away: the sweep retries
-      if (record.decision) return await this.phase2(record, { decision: record.decision, status: record.outcome_status ?? 'FAILED', note: record.outcome_note ?? NOTES.limitExceeded });
+      if (record.decision)
+        return await this.phase2(record, {
+          decision: record.decision,
+          status: record.outcome_status ?? 'FAILED',
+          note: record.outcome_note ?? NOTES.limitExceeded,
+        });
       if (record.kind === 'deposit' || record.from_shard === record.to_shard) return await this.runLocal(record);
       return await this.runCrossShard(record);
     } catch (err) {
@@ -161,7 +179,9 @@ export class Coordinator {
     }
     const sides = [record.from_shard, record.to_shard];
     if (decision.decision === 'commit') {
-      const acks = await Promise.all(sides.map((s) => this.untilAcknowledged<ConfirmResult>('commit', record.tx_id, () => this.shards.confirm(s, record.tx_id))));
+      const acks = await Promise.all(
+        sides.map((s) => this.untilAcknowledged<ConfirmResult>('commit', record.tx_id, () => this.shards.confirm(s, record.tx_id))),
+      );
       if (acks.some((a) => a === null)) return;
       await this.store.finish(record.tx_id, SUCCESS);
       return;

@@ -55,7 +55,9 @@ export class Recovery {
         if (this.stopSignal.signal.aborted) return submitted;
         afterSeq = row.seq;
         if (this.coordinator.has(row.tx_id)) continue;
-        const create = [row.from_wallet, row.to_wallet].flatMap((id) => (id !== null && stillCreating.has(id) ? [stillCreating.get(id) as WalletToCreate] : []));
+        const create = [row.from_wallet, row.to_wallet].flatMap((id) =>
+          id !== null && stillCreating.has(id) ? [stillCreating.get(id) as WalletToCreate] : [],
+        );
         if (this.coordinator.submit(row, create)) submitted++;
       }
       if (rows.length < BATCH) break;

@@ -178,8 +178,10 @@ export class ShardClient {
       this.logger.debug({ shard, path, ops: calls.length, err: (err as Error).message }, timedOut ? 'shard timed out' : 'shard unreachable');
       answers = calls.map(() => ({ result: timedOut ? 'timeout' : 'error' }));
     }
-    timers.forEach((t) => clearTimeout(t));
-    calls.forEach((c, i) => c.resolve(answers[i] as Answer<BatchResult>));
+    for (const t of timers) clearTimeout(t);
+    calls.forEach((c, i) => {
+      c.resolve(answers[i] as Answer<BatchResult>);
+    });
   }
 
   createWallet(shard: number, walletId: string): Promise<Answer<CreateWalletResult>> {

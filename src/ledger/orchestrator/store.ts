@@ -46,7 +46,7 @@ export class LedgerStore {
   // The coordinator's three writes per transaction are batched across transactions.
   private readonly claims = new Batcher<string, boolean>((ids) => this.claimMany(ids));
   private readonly decisions = new Batcher<{ txId: string; decision: Decision }, Decision | null>((items) => this.decideMany(items));
-  private readonly finishes = new Batcher<{ txId: string; outcome: Outcome }, void>((items) => this.finishMany(items));
+  private readonly finishes = new Batcher<{ txId: string; outcome: Outcome }, undefined>((items) => this.finishMany(items));
   // So do the PENDING inserts of concurrent requests (one commit, one WAL flush for many).
   private readonly inserts = new Batcher<TxRecord, { error: unknown } | undefined>((rows) => this.insertMany(rows));
   /**
@@ -64,17 +64,21 @@ export class LedgerStore {
   }
 
   async createUser(login: string, passwordHash: string): Promise<number | null> {
-    const rows = await this.db.query<{ id: number }>('insert into ledger.users (login, password_hash) values ($1, $2) on conflict (login) do nothing returning id', [
-      login,
-      passwordHash,
-    ]);
+    const rows = await this.db.query<{ id: number }>(
+      'insert into ledger.users (login, password_hash) values ($1, $2) on conflict (login) do nothing returning id',
+      [login, passwordHash],
+    );
     return rows[0]?.id ?? null;
   }
 
   /** True when registered now; false when the id is taken (by anyone). */
   async registerWallet(id: string, ownerId: number, shard: number): Promise<boolean | 'unknown_user'> {
     try {
-      const rows = await this.db.query('insert into ledger.wallets (id, owner_id, shard) values ($1, $2, $3) on conflict (id) do nothing returning 1', [id, ownerId, shard]);
+      const rows = await this.db.query('insert into ledger.wallets (id, owner_id, shard) values ($1, $2, $3) on conflict (id) do nothing returning 1', [
+        id,
+        ownerId,
+        shard,
+      ]);
       return rows.length > 0;
     } catch (err) {
       if ((err as { code?: string }).code === '23503') return 'unknown_user';
@@ -137,32 +141,39 @@ export class LedgerStore {
       return rows.map(() => undefined);
     } catch (error) {
       if (rows.length === 1) return [{ error }];
-      return Promise.all(rows.map((r) => this.insertRows([r]).then(() => undefined, (e: unknown) => ({ error: e }))));
+      return Promise.all(
+        rows.map((r) =>
+          this.insertRows([r]).then(
+            () => undefined,
+            (e: unknown) => ({ error: e }),
+          ),
+        ),
+      );
     }
   }
 
   private async insertRows(rows: TxRecord[]): Promise<void> {
     await this.db.query(
-        `insert into ledger.transactions (tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, note, decision, outcome_status, outcome_note, decided_at, finished_at)
+      `insert into ledger.transactions (tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, note, decision, outcome_status, outcome_note, decided_at, finished_at)
          select v.tx_id, v.kind, v.from_wallet, v.to_wallet, v.from_shard, v.to_shard, v.amount, v.status, coalesce(v.outcome_note, $12),
                 v.decision, v.outcome_status, v.outcome_note, case when v.decision is not null then now() end, case when v.decision is not null then now() end
          from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[])
            as v(tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, decision, outcome_status, outcome_note)`,
-        [
-          rows.map((r) => r.tx_id),
-          rows.map((r) => r.kind),
-          rows.map((r) => r.from_wallet),
-          rows.map((r) => r.to_wallet),
-          rows.map((r) => r.from_shard),
-          rows.map((r) => r.to_shard),
-          rows.map((r) => r.amount),
-          rows.map((r) => r.status),
-          rows.map((r) => r.decision),
-          rows.map((r) => r.outcome_status),
-          rows.map((r) => r.outcome_note),
-          NOTES.pending,
-        ],
-      );
+      [
+        rows.map((r) => r.tx_id),
+        rows.map((r) => r.kind),
+        rows.map((r) => r.from_wallet),
+        rows.map((r) => r.to_wallet),
+        rows.map((r) => r.from_shard),
+        rows.map((r) => r.to_shard),
+        rows.map((r) => r.amount),
+        rows.map((r) => r.status),
+        rows.map((r) => r.decision),
+        rows.map((r) => r.outcome_status),
+        rows.map((r) => r.outcome_note),
+        NOTES.pending,
+      ],
+    );
   }
 
   async transaction(txId: string): Promise<TxRecord | undefined> {
@@ -203,7 +214,13 @@ export class LedgerStore {
       for (const item of items) out.push(...(await this.decideMany([item])));
       return out;
     }
-    const rows = await this.db.query<{ tx_id: string; changed: boolean; decision: DecisionKind | null; outcome_status: FinalStatus | null; outcome_note: string | null }>(
+    const rows = await this.db.query<{
+      tx_id: string;
+      changed: boolean;
+      decision: DecisionKind | null;
+      outcome_status: FinalStatus | null;
+      outcome_note: string | null;
+    }>(
       `with v as (
          select * from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as v(tx_id, decision, outcome_status, outcome_note)
        ), changed as (
@@ -214,7 +231,13 @@ export class LedgerStore {
        )
        select v.tx_id, (c.tx_id is not null) as changed, t.decision, t.outcome_status, t.outcome_note
        from v left join changed c on c.tx_id = v.tx_id left join ledger.transactions t on t.tx_id = v.tx_id`,
-      [items.map((i) => i.txId), items.map((i) => i.decision.decision), items.map((i) => i.decision.status), items.map((i) => i.decision.note), NOTES.processing],
+      [
+        items.map((i) => i.txId),
+        items.map((i) => i.decision.decision),
+        items.map((i) => i.decision.status),
+        items.map((i) => i.decision.note),
+        NOTES.processing,
+      ],
     );
     const byId = new Map(rows.map((r) => [r.tx_id, r]));
     return items.map((i) => {
@@ -230,7 +253,7 @@ export class LedgerStore {
     return this.finishes.run({ txId, outcome });
   }
 
-  private async finishMany(items: Array<{ txId: string; outcome: Outcome }>): Promise<void[]> {
+  private async finishMany(items: Array<{ txId: string; outcome: Outcome }>): Promise<undefined[]> {
     await this.db.query(
       `update ledger.transactions t
        set status = v.status, note = v.note, finished_at = now(),
@@ -238,7 +261,12 @@ export class LedgerStore {
            outcome_note = coalesce(t.outcome_note, v.note), decided_at = coalesce(t.decided_at, now())
        from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as v(tx_id, status, note, decision)
        where t.tx_id = v.tx_id and t.status in ('PENDING', 'PROCESSING')`,
-      [items.map((i) => i.txId), items.map((i) => i.outcome.status), items.map((i) => i.outcome.note), items.map((i) => (i.outcome.status === 'SUCCESSFUL' ? 'commit' : 'abort'))],
+      [
+        items.map((i) => i.txId),
+        items.map((i) => i.outcome.status),
+        items.map((i) => i.outcome.note),
+        items.map((i) => (i.outcome.status === 'SUCCESSFUL' ? 'commit' : 'abort')),
+      ],
     );
     return items.map(() => undefined);
   }

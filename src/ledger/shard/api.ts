@@ -56,7 +56,12 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
     shardPaths.wallets,
     {
       onRequest,
-      schema: { ...base, summary: 'Create a wallet (idempotent)', body: Type.Object({ wallet_id: WalletId }), response: { 200: Result(['created', 'exists']), 400: Err, 401: Err, 500: Err } },
+      schema: {
+        ...base,
+        summary: 'Create a wallet (idempotent)',
+        body: Type.Object({ wallet_id: WalletId }),
+        response: { 200: Result(['created', 'exists']), 400: Err, 401: Err, 500: Err },
+      },
     },
     async (request) => store.createWallet(request.body.wallet_id),
   );
@@ -69,7 +74,12 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
         ...base,
         summary: 'Balance and reserved amount of a wallet',
         params: WalletParams,
-        response: { 200: Result(['ok', 'unknown_wallet'], { wallet_id: Type.String(), balance: Type.Integer(), reserved: Type.Integer() }), 400: Err, 401: Err, 500: Err },
+        response: {
+          200: Result(['ok', 'unknown_wallet'], { wallet_id: Type.String(), balance: Type.Integer(), reserved: Type.Integer() }),
+          400: Err,
+          401: Err,
+          500: Err,
+        },
       },
     },
     async (request) => store.wallet(request.params.id),
@@ -117,7 +127,15 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
 
   app.post(
     shardPaths.confirm(':txId'),
-    { onRequest, schema: { ...base, summary: 'Phase 2: apply a reserved transaction', params: TxParams, response: { 200: Result(['confirmed', 'cancelled', 'not_found']), 400: Err, 401: Err, 500: Err } } },
+    {
+      onRequest,
+      schema: {
+        ...base,
+        summary: 'Phase 2: apply a reserved transaction',
+        params: TxParams,
+        response: { 200: Result(['confirmed', 'cancelled', 'not_found']), 400: Err, 401: Err, 500: Err },
+      },
+    },
     async (request) => store.confirm(request.params.txId),
   );
 
@@ -157,7 +175,13 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
     shardPaths.deposit(':txId'),
     {
       onRequest,
-      schema: { ...base, summary: 'Credit a wallet (money entering the ledger)', params: TxParams, body: Type.Object({ wallet_id: WalletId, amount: Amount }), response: { 200: OperationResult, 400: Err, 401: Err, 500: Err } },
+      schema: {
+        ...base,
+        summary: 'Credit a wallet (money entering the ledger)',
+        params: TxParams,
+        body: Type.Object({ wallet_id: WalletId, amount: Amount }),
+        response: { 200: OperationResult, 400: Err, 401: Err, 500: Err },
+      },
     },
     async (request) => store.deposit(request.params.txId, request.body.wallet_id, request.body.amount),
   );

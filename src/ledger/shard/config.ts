@@ -2,7 +2,6 @@ import { ConfigError, type ConfigOf, type Setting } from '../../kernel/config.js
 import { commonSettings } from '../../kernel/settings.js';
 import { shardTokenSetting } from '../protocol.js';
 
-
 export const shardSettings = {
   ...commonSettings('shard', 'localhost:8090'),
   shardToken: shardTokenSetting,

@@ -138,7 +138,9 @@ export class ShardStore {
   }
 
   async txState(txId: string): Promise<TxStateResult> {
-    const rows = await this.db.query<TxRow>(`select kind, wallet_id, counterparty, amount, state, reason, missing_wallet from ${this.t} where tx_id = $1`, [txId]);
+    const rows = await this.db.query<TxRow>(`select kind, wallet_id, counterparty, amount, state, reason, missing_wallet from ${this.t} where tx_id = $1`, [
+      txId,
+    ]);
     const row = rows[0];
     if (!row) return { result: 'none' };
     return { result: 'ok', kind: row.kind, state: row.state, wallet_id: row.wallet_id, amount: row.amount, reason: row.reason };
@@ -209,7 +211,14 @@ export class ShardStore {
       return await this.applyRows(ops);
     } catch (error) {
       if (ops.length === 1) return [{ error }];
-      return Promise.all(ops.map((op) => this.applyRows([op]).then((rows) => rows[0] as FnRow, (e: unknown) => ({ error: e }))));
+      return Promise.all(
+        ops.map((op) =>
+          this.applyRows([op]).then(
+            (rows) => rows[0] as FnRow,
+            (e: unknown) => ({ error: e }),
+          ),
+        ),
+      );
     }
   }
 
@@ -221,7 +230,14 @@ export class ShardStore {
          from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) with ordinality as a(op, tx, wallet, kind, counterparty, amount, n)
          cross join lateral ${this.s}.apply_op(a.op, a.tx, a.wallet, a.kind, a.counterparty, a.amount) o
          order by a.n`,
-        [ops.map((o) => o.op), ops.map((o) => o.txId), ops.map((o) => o.walletId), ops.map((o) => o.kind), ops.map((o) => o.counterparty), ops.map((o) => o.amount)],
+        [
+          ops.map((o) => o.op),
+          ops.map((o) => o.txId),
+          ops.map((o) => o.walletId),
+          ops.map((o) => o.kind),
+          ops.map((o) => o.counterparty),
+          ops.map((o) => o.amount),
+        ],
       ),
     );
     if (rows.length !== ops.length) throw new Error(`batch of ${ops.length} operations returned ${rows.length} rows`);

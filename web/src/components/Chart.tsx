@@ -21,7 +21,10 @@ export function balanceSteps(orders: readonly Order[], withdrawals: readonly Wit
     ...withdrawals.map((w) => ({ at: Date.parse(w.processed_at), change: -Math.round(w.sum * 100), label: `withdrawal for ${w.order}` })),
   ].sort((a, b) => a.at - b.at || b.change - a.change);
   let balance = 0;
-  return events.map((e) => ({ ...e, balance: (balance += e.change) }));
+  return events.map((e) => {
+    balance += e.change;
+    return { ...e, balance };
+  });
 }
 
 const W = 640;
@@ -51,9 +54,7 @@ export function BalanceChart(props: { steps: Step[]; now?: number }) {
     <figure class="chart">
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby="chart-title chart-desc" data-testid="balance-chart">
         <title id="chart-title">Balance over time</title>
-        <desc id="chart-desc">
-          {`${steps.length} changes from ${when(new Date(start).toISOString())}; now ${money(last.balance / 100)} points.`}
-        </desc>
+        <desc id="chart-desc">{`${steps.length} changes from ${when(new Date(start).toISOString())}; now ${money(last.balance / 100)} points.`}</desc>
         {ticks.map((t) => (
           <g key={t}>
             <line class="grid" x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} />

@@ -82,7 +82,9 @@ export function Orders(props: { data: MemberData }) {
               <tr>
                 <th scope="col">Number</th>
                 <th scope="col">Status</th>
-                <th scope="col" class="num">Points</th>
+                <th scope="col" class="num">
+                  Points
+                </th>
                 <th scope="col">Uploaded</th>
               </tr>
             </thead>

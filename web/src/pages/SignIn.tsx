@@ -46,11 +46,28 @@ export function SignIn(props: { onSignedIn: (login: string) => void }) {
     <div class="signin">
       <h1 tabIndex={-1}>{signup ? 'Create your account' : 'Sign in'}</h1>
       <p class="muted">Collect points for your orders and spend them on new ones.</p>
+      {/* biome-ignore lint/a11y/useSemanticElements: a pair of toggle buttons, not a form section */}
       <div class="tabs" role="group" aria-label="Account">
-        <button type="button" class={signup ? 'tab' : 'tab tab-on'} aria-pressed={!signup} onClick={() => (setMode('signin'), setNotice(null))}>
+        <button
+          type="button"
+          class={signup ? 'tab' : 'tab tab-on'}
+          aria-pressed={!signup}
+          onClick={() => {
+            setMode('signin');
+            setNotice(null);
+          }}
+        >
           Sign in
         </button>
-        <button type="button" class={signup ? 'tab tab-on' : 'tab'} aria-pressed={signup} onClick={() => (setMode('signup'), setNotice(null))}>
+        <button
+          type="button"
+          class={signup ? 'tab tab-on' : 'tab'}
+          aria-pressed={signup}
+          onClick={() => {
+            setMode('signup');
+            setNotice(null);
+          }}
+        >
           Create account
         </button>
       </div>

@@ -62,7 +62,15 @@ export function Wallets(props: { member: string }) {
         if (b.status === 401 || t.status === 401) setConnected(false);
         // the ledger registers a wallet before it answers 202, so a 404 is final, not "not yet"
         const problem =
-          b.status === 404 ? 'No such wallet in the ledger.' : b.status === 403 ? 'This wallet belongs to someone else.' : b.error ? unavailable(b) : t.error ? unavailable(t) : undefined;
+          b.status === 404
+            ? 'No such wallet in the ledger.'
+            : b.status === 403
+              ? 'This wallet belongs to someone else.'
+              : b.error
+                ? unavailable(b)
+                : t.error
+                  ? unavailable(t)
+                  : undefined;
         return [id, { balance: b.data, txs: t.data, problem }];
       }),
     );
@@ -151,7 +159,14 @@ function Connect(props: { member: string; onConnected: () => void }) {
         }}
       >
         <Field id="ledger-login" label="Ledger login" autocomplete="username" value={login} onInput={(e) => setLogin(e.currentTarget.value)} />
-        <Field id="ledger-password" label="Ledger password" type="password" autocomplete="current-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
+        <Field
+          id="ledger-password"
+          label="Ledger password"
+          type="password"
+          autocomplete="current-password"
+          value={password}
+          onInput={(e) => setPassword(e.currentTarget.value)}
+        />
         <div class="actions">
           <button class="primary" type="submit">
             Sign in to the ledger
@@ -188,7 +203,16 @@ function CreateWallet(props: { onCreated: (id: string) => void; onUnauthorized: 
   return (
     <Card title="Create a wallet" id="create-wallet">
       <form onSubmit={submit}>
-        <Field id="wallet-id" label="Wallet id" inputMode="numeric" autocomplete="off" value={id} onInput={(e) => setId(e.currentTarget.value.trim())} problem={problem} hint="Any digits; which shard holds it follows from the number." />
+        <Field
+          id="wallet-id"
+          label="Wallet id"
+          inputMode="numeric"
+          autocomplete="off"
+          value={id}
+          onInput={(e) => setId(e.currentTarget.value.trim())}
+          problem={problem}
+          hint="Any digits; which shard holds it follows from the number."
+        />
         <div class="actions">
           <button class="primary" type="submit">
             Create wallet
@@ -213,7 +237,8 @@ function Transfer(props: { ids: string[]; onSent: () => void; onUnauthorized: ()
 
   async function submit(e: Event): Promise<void> {
     e.preventDefault();
-    if (!source || !/^\d+$/.test(to) || parsed === null) return setNotice({ tone: 'bad', text: 'Choose a source wallet, a receiving wallet id (digits) and a positive amount with at most two decimals.' });
+    if (!source || !/^\d+$/.test(to) || parsed === null)
+      return setNotice({ tone: 'bad', text: 'Choose a source wallet, a receiving wallet id (digits) and a positive amount with at most two decimals.' });
     if (source === to) return setNotice({ tone: 'bad', text: 'The two wallets must be different.' });
     const r = await ledger.transfer(source, to, amount.trim().replace(',', '.'));
     if (r.status === 202 && r.data) {
@@ -239,8 +264,25 @@ function Transfer(props: { ids: string[]; onSent: () => void; onUnauthorized: ()
             ))}
           </select>
         </div>
-        <Field id="transfer-to" label="To wallet id" inputMode="numeric" autocomplete="off" value={to} onInput={(e) => setTo(e.currentTarget.value.trim())} problem={to !== '' && !/^\d+$/.test(to) ? 'Digits only.' : undefined} />
-        <Field id="transfer-amount" label="Amount" inputMode="decimal" autocomplete="off" placeholder="0.00" value={amount} onInput={(e) => setAmount(e.currentTarget.value)} problem={amount.trim() !== '' && parsed === null ? 'A positive amount with at most two decimals.' : undefined} />
+        <Field
+          id="transfer-to"
+          label="To wallet id"
+          inputMode="numeric"
+          autocomplete="off"
+          value={to}
+          onInput={(e) => setTo(e.currentTarget.value.trim())}
+          problem={to !== '' && !/^\d+$/.test(to) ? 'Digits only.' : undefined}
+        />
+        <Field
+          id="transfer-amount"
+          label="Amount"
+          inputMode="decimal"
+          autocomplete="off"
+          placeholder="0.00"
+          value={amount}
+          onInput={(e) => setAmount(e.currentTarget.value)}
+          problem={amount.trim() !== '' && parsed === null ? 'A positive amount with at most two decimals.' : undefined}
+        />
         <button class="primary" type="submit" disabled={props.ids.length === 0}>
           Send
         </button>
@@ -273,7 +315,9 @@ function WalletCard(props: { id: string; view: WalletView | undefined; onForget:
           <thead>
             <tr>
               <th scope="col">When</th>
-              <th scope="col" class="num">Amount</th>
+              <th scope="col" class="num">
+                Amount
+              </th>
               <th scope="col">Status</th>
               <th scope="col">Note</th>
             </tr>
@@ -318,7 +362,14 @@ function AddExisting(props: { onAdd: (id: string) => void }) {
   }
   return (
     <form onSubmit={submit} class="inline-form add-existing">
-      <Field id="existing-wallet" label="Show a wallet you already have" inputMode="numeric" autocomplete="off" value={id} onInput={(e) => setId(e.currentTarget.value.trim())} />
+      <Field
+        id="existing-wallet"
+        label="Show a wallet you already have"
+        inputMode="numeric"
+        autocomplete="off"
+        value={id}
+        onInput={(e) => setId(e.currentTarget.value.trim())}
+      />
       <button type="submit">Show</button>
       <Message notice={notice} />
     </form>

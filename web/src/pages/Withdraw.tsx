@@ -31,7 +31,10 @@ export function WithdrawPage(props: { data: MemberData }) {
         setSum('');
         break;
       case 402:
-        setNotice({ tone: 'bad', text: `Not enough points: you have ${balance ? money(balance.current) : 'fewer'} points, the payment needs ${money(amount)}. Nothing was charged.` });
+        setNotice({
+          tone: 'bad',
+          text: `Not enough points: you have ${balance ? money(balance.current) : 'fewer'} points, the payment needs ${money(amount)}. Nothing was charged.`,
+        });
         break;
       case 422:
         setNotice({ tone: 'bad', text: `The payment was refused: ${r.error ?? 'invalid order number or amount'}. Nothing was charged.` });
@@ -89,7 +92,9 @@ export function WithdrawPage(props: { data: MemberData }) {
             <thead>
               <tr>
                 <th scope="col">Order</th>
-                <th scope="col" class="num">Points</th>
+                <th scope="col" class="num">
+                  Points
+                </th>
                 <th scope="col">When</th>
               </tr>
             </thead>
