@@ -34,8 +34,10 @@ export interface Server {
 }
 
 /** Starts bin/<name> pinned to CPU `cpu` (taskset), leaving the other core to the load generator. */
-export async function startServer(name: string, port: number, env: Record<string, string>, cpu = '0'): Promise<Server> {
-  const proc = spawn('taskset', ['-c', cpu, resolve(ROOT, 'bin', name)], {
+export async function startServer(name: string, port: number, env: Record<string, string>, cpu = '0', nodeArgs: readonly string[] = []): Promise<Server> {
+  // with node flags (profiles, heap settings) the built entry point is run by node directly
+  const command = nodeArgs.length > 0 ? [process.execPath, ...nodeArgs, resolve(ROOT, 'dist', 'bin', `${name}.js`)] : [resolve(ROOT, 'bin', name)];
+  const proc = spawn('taskset', ['-c', cpu, ...command], {
     env: { PATH: process.env.PATH ?? '', RUN_ADDRESS: `127.0.0.1:${port}`, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
