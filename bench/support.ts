@@ -30,6 +30,8 @@ export interface Server {
   proc: ChildProcess;
   /** Peak resident set size so far, MB (VmHWM). */
   peakRssMb(): number;
+  /** Resident set size now, MB (VmRSS). */
+  rssMb(): number;
   stop(): Promise<void>;
 }
 
@@ -52,17 +54,21 @@ export async function startServer(name: string, port: number, env: Record<string
   return {
     url,
     proc,
-    peakRssMb() {
-      const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      return Math.round(kb / 1024);
-    },
+    peakRssMb: () => statusMb(proc, 'VmHWM'),
+    rssMb: () => statusMb(proc, 'VmRSS'),
     stop: () =>
       new Promise((res) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return res();
         proc.once('exit', () => res());
         proc.kill('SIGTERM');
       }),
   };
+}
+
+function statusMb(proc: ChildProcess, field: 'VmHWM' | 'VmRSS'): number {
+  const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
 }
 
 export interface LoadResult {
