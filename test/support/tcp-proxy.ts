@@ -38,21 +38,24 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('proxy has no port');
+  const cutAll = (reset: boolean): void => {
+    for (const [client, upstream] of [...pairs]) {
+      if (reset) client.resetAndDestroy();
+      else client.destroy();
+      upstream.destroy();
+    }
+    pairs.clear();
+  };
   return {
     port: address.port,
     get accepted() {
       return accepted;
     },
     cut(options) {
-      for (const [client, upstream] of [...pairs]) {
-        if (options?.reset) client.resetAndDestroy();
-        else client.destroy();
-        upstream.destroy();
-      }
-      pairs.clear();
+      cutAll(options?.reset === true);
     },
     close() {
-      this.cut();
+      cutAll(false);
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
