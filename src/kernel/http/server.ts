@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { createHttpMetrics } from '../metrics.js';
 import { registerBodyParsers } from './body.js';
 
@@ -39,6 +40,9 @@ const routesByApp = new WeakMap<object, RegisteredRoute[]>();
 export function registeredRoutes(app: object): readonly RegisteredRoute[] {
   return routesByApp.get(app) ?? [];
 }
+
+/** The body of every answer given while the database is unreachable. */
+export const DATABASE_UNAVAILABLE = 'database unavailable';
 
 export const ErrorBody = Type.Object({ error: Type.String() }, { $id: 'Error', description: 'Error' });
 
@@ -95,8 +99,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     response[413] ??= { ...err, description: 'body too large' };
     response[415] ??= { ...err, description: 'unsupported Content-Encoding' };
   });
+  // every route with documented answers may meet a database outage (healthz never does)
+  app.addHook('onRoute', (route) => {
+    if (!route.schema?.response || route.url === '/healthz') return;
+    (route.schema.response as Record<string, unknown>)[503] ??= { ...Type.Ref(ErrorBody), description: DATABASE_UNAVAILABLE };
+  });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    // an outage, not a fault: logged once per outage by the database layer, not per request
+    if (isDatabaseUnavailable(err)) return reply.code(503).send({ error: DATABASE_UNAVAILABLE });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) {
       request.log.error({ err, reqId: request.id, method: request.method, path: request.url.split('?')[0] }, 'request failed');
@@ -170,7 +181,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         await options.readiness();
         return { status: 'ready' as const };
       } catch {
-        return reply.code(503).send({ error: 'database unavailable' });
+        return reply.code(503).send({ error: DATABASE_UNAVAILABLE });
       }
     },
   );
