@@ -109,7 +109,7 @@ for (const mode of ['fast', 'immediate'] as const) {
     });
     assert.equal((await db.query<{ v: string }>('select v from kv where id = 1'))[0]?.v, 'after');
     console.log(
-      JSON.stringify({ mode, recoveryMs: Math.round(recoveryMs), slowestFailureMs: Math.round(result.slowestFailureMs), ...result, other: undefined }),
+      JSON.stringify({ mode, recoveryMs: Math.round(recoveryMs), ...result, slowestFailureMs: Math.round(result.slowestFailureMs), other: undefined }),
     );
   });
 }
