@@ -102,11 +102,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     response[413] ??= errorResponse('request body too large');
     response[415] ??= errorResponse('unsupported Content-Encoding');
   });
-  // every route with documented answers may meet a database outage (healthz never does)
-  app.addHook('onRoute', (route) => {
-    if (!route.schema?.response || route.url === '/healthz') return;
-    (route.schema.response as Record<string, unknown>)[503] ??= errorResponse(`\`${kernelOutcomes.database_unavailable.message}\``);
-  });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     // an outage, not a fault: logged once per outage by the database layer, not per request
