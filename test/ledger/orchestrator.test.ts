@@ -68,10 +68,12 @@ test('every user endpoint needs a token (401)', async () => {
   assert.equal((await call(url, 'GET', '/api/user/balance/100', { token: 'garbage' })).status, 401);
 });
 
-test('create_wallet: 202, 409 taken (by anyone), 400 not digits', async () => {
+test("create_wallet: 202, 202 again for the caller's own, 409 someone else's, 400 not digits", async () => {
   await wallet(alice, '4000');
-  assert.equal((await call(url, 'POST', '/api/user/create_wallet', { token: alice, body: { wallet_id: '4000' } })).status, 409);
-  assert.equal((await call(url, 'POST', '/api/user/create_wallet', { token: bob, body: { wallet_id: '4000' } })).status, 409);
+  const again = await call(url, 'POST', '/api/user/create_wallet', { token: alice, body: { wallet_id: '4000' } });
+  assert.deepEqual([again.status, again.json], [202, { wallet_id: '4000' }]);
+  const taken = await call(url, 'POST', '/api/user/create_wallet', { token: bob, body: { wallet_id: '4000' } });
+  assert.deepEqual([taken.status, taken.json], [409, { error: 'wallet id is already taken' }]);
   for (const body of [{ wallet_id: 'abc' }, { wallet_id: '' }, { wallet_id: '-5' }, { wallet_id: '1.5' }, {}, { wallet_id: null }]) {
     const r = await call(url, 'POST', '/api/user/create_wallet', { token: alice, body });
     assert.equal(r.status, 400, JSON.stringify(body));
