@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TokenService } from '../kernel/auth/tokens.js';
 import { TOKEN_COOKIE, authGuard } from '../kernel/http/auth.js';
@@ -34,12 +34,6 @@ const orderNumberMessages: Record<OrderNumberProblem, string> = {
   fails_luhn: 'order number fails the Luhn check',
 };
 
-function userId(request: FastifyRequest): number {
-  const id = Number(request.subject);
-  if (!Number.isSafeInteger(id) || id <= 0) throw unauthorized();
-  return id;
-}
-
 /**
  * The order number from a text/plain body, or from JSON `{"order_number": …}` / `{"number": …}`
  * / a bare JSON string. Surrounding white space is ignored.
@@ -69,7 +63,6 @@ async function sendList<T>(reply: FastifyReply, items: T[]): Promise<T[] | undef
 
 export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tokens: TokenService): void {
   const guard = authGuard(tokens);
-  const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
 
   registerAuthRoutes(app, { register: '/api/user/register', login: '/api/user/login' }, service.accounts, tokens);
 
@@ -81,12 +74,11 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
         tags: ['auth'],
         summary: 'Who the token belongs to',
         description: 'Lets a browser app holding only the HttpOnly cookie find out, after a reload, whether it is still signed in.',
-        security,
         response: { 200: Session, 401: Err, 500: Err },
       },
     },
     async (request) => {
-      const login = await service.loginOf(userId(request));
+      const login = await service.loginOf(request.userId);
       if (login === undefined) throw unauthorized();
       return { login };
     },
@@ -117,13 +109,12 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
         tags: ['orders'],
         summary: 'Upload an order number',
         description: 'Body: the number as text/plain (white space ignored), or JSON `{"order_number": "…"}` / `{"number": "…"}`.',
-        security,
         consumes: ['text/plain', 'application/json'],
         response: { 200: UploadedOrder, 202: UploadedOrder, 400: Err, 401: Err, 409: Err, 422: Err, 500: Err },
       },
     },
     async (request, reply) => {
-      const id = userId(request);
+      const id = request.userId;
       const number = orderNumberFromBody(request.body, request.headers['content-type']);
       const problem = checkOrderNumber(number);
       if (problem === 'empty') throw badRequest(orderNumberMessages.empty);
@@ -149,12 +140,11 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
       schema: {
         tags: ['orders'],
         summary: "The caller's orders, oldest upload first",
-        security,
         response: { 200: Type.Array(Order), 204: EmptyJson, 401: Err, 500: Err },
       },
     },
     async (request, reply) => {
-      const rows = await service.listOrders(userId(request));
+      const rows = await service.listOrders(request.userId);
       return sendList(
         reply,
         rows.map((o) => ({
@@ -171,10 +161,10 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
     '/api/user/balance',
     {
       onRequest: guard,
-      schema: { tags: ['balance'], summary: 'Current points and total withdrawn', security, response: { 200: Balance, 401: Err, 500: Err } },
+      schema: { tags: ['balance'], summary: 'Current points and total withdrawn', response: { 200: Balance, 401: Err, 500: Err } },
     },
     async (request) => {
-      const balance = await service.balance(userId(request));
+      const balance = await service.balance(request.userId);
       if (!balance) throw unauthorized();
       return { current: hundredthsToNumber(balance.current), withdrawn: hundredthsToNumber(balance.withdrawn) };
     },
@@ -188,13 +178,12 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
         tags: ['balance'],
         summary: 'Spend points on an order',
         description: 'Repeating an identical withdrawal (same user, order and sum) answers 200 without charging again.',
-        security,
         body: WithdrawRequest,
         response: { 200: Withdrawal, 400: Err, 401: Err, 402: Err, 409: Err, 422: Err, 500: Err },
       },
     },
     async (request, reply) => {
-      const id = userId(request);
+      const id = request.userId;
       const order = request.body.order.trim();
       const problem = checkOrderNumber(order);
       if (problem === 'empty') throw badRequest('order is required');
@@ -223,12 +212,11 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
       schema: {
         tags: ['balance'],
         summary: "The caller's withdrawals, oldest first",
-        security,
         response: { 200: Type.Array(Withdrawal), 204: EmptyJson, 401: Err, 500: Err },
       },
     },
     async (request, reply) => {
-      const rows = await service.listWithdrawals(userId(request));
+      const rows = await service.listWithdrawals(request.userId);
       return sendList(
         reply,
         rows.map((w) => ({ order: w.order_number, sum: hundredthsToNumber(w.amount), processed_at: formatRfc3339(w.processed_at) })),

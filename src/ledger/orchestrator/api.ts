@@ -5,6 +5,7 @@ import { SharedSecret } from '../../kernel/auth/shared-secret.js';
 import { authGuard } from '../../kernel/http/auth.js';
 import { registerAuthRoutes } from '../../kernel/http/auth-routes.js';
 import { HttpError, badRequest, unauthorized } from '../../kernel/http/errors.js';
+import { SECURITY, securedBy } from '../../kernel/http/security.js';
 import { ErrorBody, type HttpApp } from '../../kernel/http/server.js';
 import { formatHundredths, hundredthsToNumber, parsePositiveAmount } from '../../kernel/money.js';
 import { formatRfc3339 } from '../../kernel/time.js';
@@ -54,12 +55,6 @@ const Balance = Type.Object({ wallet_id: Type.String(), balance: Type.Number(), 
 const WalletParam = Type.Object({ id: Type.String() });
 const EmptyJson = Type.Null({ description: 'no content' });
 
-function userId(request: FastifyRequest): number {
-  const id = Number(request.subject);
-  if (!Number.isSafeInteger(id) || id <= 0) throw unauthorized();
-  return id;
-}
-
 function idempotencyKey(request: FastifyRequest, caller: Caller): IdempotencyKey | undefined {
   const key = request.headers['idempotency-key'];
   return typeof key === 'string' ? { caller, key } : undefined;
@@ -87,21 +82,20 @@ function amountFrom(value: unknown): number {
 /** Operator check: no Bearer token → 401; a wrong one, or deposits disabled (no ADMIN_TOKEN) → 403. */
 export function adminGuard(adminToken: string | undefined) {
   const secret = adminToken === undefined ? undefined : new SharedSecret(adminToken);
-  return async function guard(request: FastifyRequest): Promise<void> {
+  return securedBy(SECURITY.adminToken, async function guard(request: FastifyRequest): Promise<void> {
     const presented = SharedSecret.presented(request.headers.authorization);
     if (presented === undefined) throw new HttpError(401, 'operator token required (Authorization: Bearer <ADMIN_TOKEN>)');
     if (!secret) throw new HttpError(403, 'deposits are disabled: ADMIN_TOKEN is not set');
     if (!secret.matches(presented)) throw new HttpError(403, 'wrong operator token');
-  };
+  });
 }
 
 export function registerLedgerRoutes(app: HttpApp, service: LedgerService, tokens: TokenService, adminToken: string | undefined): void {
   const guard = authGuard(tokens);
-  const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
 
   async function ownWallet(request: FastifyRequest, id: string) {
     const walletId = walletIdFrom(id, 'wallet id');
-    const access = await service.access(userId(request), walletId);
+    const access = await service.access(request.userId, walletId);
     if (!access.ok)
       throw new HttpError(access.reason === 'forbidden' ? 403 : 404, access.reason === 'forbidden' ? 'wallet belongs to another user' : 'wallet not found');
     return access.wallet;
@@ -117,7 +111,6 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
         tags: ['wallets'],
         summary: 'Create a wallet on its shard (id % N)',
         description: 'Creating a wallet you already own is accepted again (202); an id owned by someone else is 409.',
-        security,
         headers: IdempotencyHeaders,
         body: Type.Object({ wallet_id: IdValue }),
         response: { 202: WalletAccepted, 400: Err, 401: Err, 409: Err, 422: Err, 500: Err },
@@ -125,7 +118,7 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
     },
     async (request, reply) => {
       const walletId = walletIdFrom(request.body.wallet_id, 'wallet_id');
-      const user = userId(request);
+      const user = request.userId;
       const result = await service.createWallet(user, walletId, idempotencyKey(request, { user }));
       if (result === 'taken') return reply.code(409).send({ error: 'wallet id is already taken' });
       if (result === 'key_reused') return reply.code(422).send({ error: KEY_REUSED });
@@ -143,7 +136,6 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
         summary: "Transfer from one of the caller's wallets to any wallet",
         description:
           'Accepted transfers end SUCCESSFUL, INVALID (e.g. `not enough funds in the wallet`, unknown receiver) or FAILED; follow them with GET /api/user/transactions/{id}. Without an Idempotency-Key every request is a new transfer.',
-        security,
         headers: IdempotencyHeaders,
         body: Type.Object({ from_id: IdValue, to_id: IdValue, amount: AmountValue }),
         response: { 202: Accepted, 400: Err, 401: Err, 403: Err, 422: Err, 500: Err },
@@ -154,7 +146,7 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
       const to = walletIdFrom(request.body.to_id, 'to_id');
       const amount = amountFrom(request.body.amount);
       if (from === to) throw badRequest('from_id and to_id must be different wallets');
-      const user = userId(request);
+      const user = request.userId;
       const result = await service.transfer(user, from, to, amount, idempotencyKey(request, { user }));
       if (!result.ok && result.reason === 'key_reused') return reply.code(422).send({ error: KEY_REUSED });
       if (!result.ok) return reply.code(403).send({ error: 'from_id is not one of your wallets' });
@@ -170,7 +162,6 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
         tags: ['transactions'],
         summary: "A wallet's transactions in initiated_at order",
         description: 'Transfers the wallet sent (any status) and deposits into it; transfers it received only once SUCCESSFUL.',
-        security,
         params: WalletParam,
         response: { 200: Type.Array(LogItem), 204: EmptyJson, 400: Err, 401: Err, 403: Err, 404: Err, 500: Err },
       },
@@ -200,12 +191,11 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
         tags: ['wallets'],
         summary: "The caller's wallets, oldest first, with their balances",
         description: 'Amounts are JSON numbers. A wallet its shard has not acknowledged yet is CREATING (balance 0).',
-        security,
         response: { 200: Type.Array(WalletItem), 204: EmptyJson, 401: Err, 500: Err, 503: Err },
       },
     },
     async (request, reply) => {
-      const wallets = await service.wallets(userId(request));
+      const wallets = await service.wallets(request.userId);
       if (wallets === 'unavailable') return reply.code(503).send({ error: 'a wallet’s shard is not answering; try again' });
       if (wallets.length === 0) return (reply as FastifyReply).code(204).header('content-type', 'application/json').send();
       return wallets.map((w) => ({
@@ -226,7 +216,6 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
         tags: ['wallets'],
         summary: "A wallet's balance and the part held by transfers in progress",
         description: 'Amounts are JSON numbers (500.5 = 500.50). `balance` includes `reserved`; what can be sent is balance − reserved.',
-        security,
         params: WalletParam,
         response: { 200: Balance, 400: Err, 401: Err, 403: Err, 404: Err, 500: Err, 503: Err },
       },
@@ -247,7 +236,6 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
         tags: ['operator'],
         summary: 'Put money into a wallet (operator only)',
         description: 'Authorised by `Authorization: Bearer <ADMIN_TOKEN>`. Goes through the same pipeline and log as transfers.',
-        security: [{ bearer: [] }],
         headers: IdempotencyHeaders,
         body: Type.Object({ wallet_id: IdValue, amount: AmountValue }),
         response: { 202: Accepted, 400: Err, 401: Err, 403: Err, 404: Err, 422: Err, 500: Err },
