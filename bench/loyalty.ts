@@ -71,7 +71,13 @@ async function loyaltyScenarios(server: Server, warnServer: Server): Promise<{ s
 /** bin/accrual's GET /api/orders/{number} for a processed order, rate limit off. */
 async function accrualScenario(): Promise<{ result: LoadResult; peakRss: number }> {
   const url = await createDatabase(ACCRUAL_DB);
-  const accrual = await startServer('accrual', 18481, { DATABASE_URI: url, DATABASE_POOL_SIZE: '16', RATE_LIMIT: '0', PROCESSING_DELAY: '0', LOG_LEVEL: 'info' });
+  const accrual = await startServer('accrual', 18481, {
+    DATABASE_URI: url,
+    DATABASE_POOL_SIZE: '16',
+    RATE_LIMIT: '0',
+    PROCESSING_DELAY: '0',
+    LOG_LEVEL: 'info',
+  });
   try {
     const number = withLuhnCheckDigit('12345678903');
     await fetch(`${accrual.url}/api/goods`, { method: 'POST', headers: json, body: JSON.stringify({ match: 'Bench', reward: 10, reward_type: '%' }) });

@@ -43,7 +43,7 @@ async function limited<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export function hashPassword(password: string): Promise<string> {
-  return limited(() => hash(password, PARAMS));
+  return limited(() => hash(password));
 }
 
 /** A valid hash of a random password, verified against when a login is unknown so timing does not reveal it. */
