@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { TokenService } from '../kernel/auth/tokens.js';
-import { TOKEN_COOKIE, authGuard } from '../kernel/http/auth.js';
+import { TOKEN_COOKIE, authGuard, requestTokens } from '../kernel/http/auth.js';
 import { Session, registerAuthRoutes } from '../kernel/http/auth-routes.js';
 import { parseJsonText } from '../kernel/http/body.js';
 import { badRequest, unauthorized } from '../kernel/http/errors.js';
@@ -13,6 +13,13 @@ import { checkOrderNumber, type LoyaltyService, type OrderNumberProblem } from '
 const Err = Type.Ref(ErrorBody);
 
 const LoggedOut = Type.Object({ status: Type.Literal('signed out') });
+const SessionState = Type.Object(
+  {
+    signed_in: Type.Boolean({ description: 'whether the request carries a valid token (header or cookie)' }),
+    login: Type.Optional(Type.String({ description: 'present when signed_in' })),
+  },
+  { description: 'Always 200: a signed-out visitor is a normal state, not an error' },
+);
 
 const OrderStatus = Type.Union([Type.Literal('NEW'), Type.Literal('PROCESSING'), Type.Literal('INVALID'), Type.Literal('PROCESSED')]);
 const Order = Type.Object({
@@ -89,6 +96,30 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
       const login = await service.loginOf(userId(request));
       if (login === undefined) throw unauthorized();
       return { login };
+    },
+  );
+
+  // The web app asks this on every page load; answering a signed-out visitor 200 (not 401) keeps
+  // an expected state out of the browser console's error list. Protected routes still say 401.
+  app.get(
+    '/api/user/session',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Whether the caller is signed in, and as whom',
+        description: 'Never 401: `{"signed_in": false}` without a valid token, `{"signed_in": true, "login"}` with one.',
+        response: { 200: SessionState, 500: Err },
+      },
+    },
+    async (request) => {
+      for (const token of requestTokens(request)) {
+        const claims = tokens.verify(token);
+        const id = claims ? Number(claims.sub) : Number.NaN;
+        if (!Number.isSafeInteger(id) || id <= 0) continue;
+        const login = await service.loginOf(id);
+        if (login !== undefined) return { signed_in: true, login };
+      }
+      return { signed_in: false };
     },
   );
 

@@ -35,3 +35,12 @@ export function parseAmount(text: string): number | null {
   const n = Number(v);
   return n > 0 && Number.isFinite(n) ? n : null;
 }
+
+/** An amount from either API (JSON number or decimal string) in integer hundredths; null when unreadable. */
+export function hundredths(value: number | string | undefined): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? Math.round(value * 100) : null;
+  const m = /^\s*([+-]?)(\d+)(?:\.(\d{1,2}))?\s*$/.exec(value ?? '');
+  if (!m) return null;
+  const n = Number(m[2]) * 100 + Number((m[3] ?? '').padEnd(2, '0'));
+  return m[1] === '-' ? -n : n;
+}
