@@ -4,14 +4,26 @@
  * Values are integer hundredths, like every amount in the app.
  */
 
-/** Ticks from 0 up to at least `max`, 1, 2, 2.5 or 5 × 10^k apart, at most `maxCount` of them. */
-export function valueTicks(max: number, maxCount = 5): number[] {
+/**
+ * Ticks from 0 up to at least `max`, 1, 2, 2.5 or 5 × 10^k apart: the finest such step that
+ * needs at most `maxCount` ticks, so the top tick overshoots the data as little as possible.
+ */
+export function valueTicks(max: number, maxCount = 6): number[] {
   const top = Math.max(max, 100);
-  const rough = top / Math.max(maxCount - 1, 1);
-  const power = 10 ** Math.floor(Math.log10(rough));
-  const step = Math.max(1, Math.round([1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power));
+  const count = Math.max(maxCount, 2);
+  let power = 10 ** Math.floor(Math.log10(top / count));
+  let step = power;
+  for (let found = false; !found; power *= 10) {
+    for (const m of [1, 2, 2.5, 5]) {
+      step = Math.max(1, Math.round(m * power));
+      if (Math.ceil(top / step) + 1 <= count) {
+        found = true;
+        break;
+      }
+    }
+  }
   const ticks: number[] = [];
-  for (let v = 0; v < top + step; v += step) {
+  for (let v = 0; ticks.length < count; v += step) {
     ticks.push(v);
     if (v >= top) break;
   }
@@ -87,12 +99,12 @@ function advance(d: Date, step: Step): Date {
 export function timeTicks(start: number, end: number, maxCount: number, locale?: string): TimeTick[] {
   const span = Math.max(end - start, 1);
   const count = Math.max(maxCount, 2);
-  const step = STEPS.find((s) => span / approxMs(s) <= count - 1) ?? (STEPS[STEPS.length - 1] as Step);
+  const step = STEPS.find((s) => Math.floor(span / approxMs(s)) + 1 <= count) ?? (STEPS[STEPS.length - 1] as Step);
   const time = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
   const day = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short' });
   const month = new Intl.DateTimeFormat(locale, { month: 'short', year: 'numeric' });
   const ticks: TimeTick[] = [];
-  for (let d = firstTick(start, step); d.getTime() <= end && ticks.length < 100; d = advance(d, step)) {
+  for (let d = firstTick(start, step); d.getTime() <= end && ticks.length < count; d = advance(d, step)) {
     const midnight = d.getHours() === 0 && d.getMinutes() === 0;
     const label = 'months' in step ? month.format(d) : 'days' in step || midnight ? day.format(d) : time.format(d);
     ticks.push({ at: d.getTime(), label });

@@ -11,9 +11,12 @@ export function money(value: number | string | undefined, signed = false): strin
   return sign + points.format(Math.abs(n));
 }
 
-export function when(iso: string): string {
+/** A date and time, short enough for a table cell on a phone: the year only when it is not this year's. */
+export function when(iso: string, now = new Date()): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  if (Number.isNaN(d.getTime())) return iso;
+  const year = d.getFullYear() === now.getFullYear() ? undefined : 'numeric';
+  return d.toLocaleString(undefined, { year, month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
 }
 
 export type NumberCheck = { ok: true } | { ok: false; problem: string };

@@ -22,7 +22,7 @@ export function orderStatus(o: Pick<Order, 'status' | 'accrual'>): StatusWords {
         label: 'Waiting',
         tone: 'new',
         explain:
-          'We have the number; the store has not passed this purchase on for calculation yet. Nothing to do — this page updates by itself. Still waiting after a day? Check the number against your receipt.',
+          'The store has not sent this purchase for calculation yet. Nothing to do: this page updates by itself. Still waiting after a day? Check the number against your receipt.',
       };
     case 'PROCESSING':
       return {

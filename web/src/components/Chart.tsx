@@ -66,7 +66,7 @@ export function BalanceChart(props: { steps: Step[]; now?: number }) {
   const H = W < 480 ? 200 : 240;
   const end = Math.max(props.now ?? Date.now(), (steps[steps.length - 1] as Step).at);
   const start = Math.min((steps[0] as Step).at, end - MIN_SPAN_MS);
-  const yTicks = valueTicks(Math.max(...steps.map((s) => s.balance)), H < 240 ? 4 : 5);
+  const yTicks = valueTicks(Math.max(...steps.map((s) => s.balance)), H < 240 ? 5 : 6);
   const top = yTicks[yTicks.length - 1] ?? 100;
   const yLabels = yTicks.map((t) => valueLabel(t, yTicks));
   const pad = { left: Math.ceil(Math.max(...yLabels.map((l) => l.length)) * CHAR_PX) + 14, right: 20, top: 14, bottom: 30 };

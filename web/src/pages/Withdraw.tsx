@@ -102,7 +102,7 @@ export function WithdrawPage(props: { data: MemberData }) {
         <form onSubmit={review} class="inline-form">
           <Field
             id="withdraw-order"
-            label="Number of the order you are paying for"
+            label="Order number to pay for"
             inputMode="numeric"
             autocomplete="off"
             value={order}
