@@ -5,6 +5,7 @@ import { SharedSecret } from '../../kernel/auth/shared-secret.js';
 import { authGuard } from '../../kernel/http/auth.js';
 import { registerAuthRoutes } from '../../kernel/http/auth-routes.js';
 import { HttpError, badRequest, unauthorized } from '../../kernel/http/errors.js';
+import { SECURITY, securedBy } from '../../kernel/http/security.js';
 import { ErrorBody, type HttpApp } from '../../kernel/http/server.js';
 import { formatHundredths, hundredthsToNumber, parsePositiveAmount } from '../../kernel/money.js';
 import { formatRfc3339 } from '../../kernel/time.js';
@@ -32,12 +33,6 @@ const Balance = Type.Object({ wallet_id: Type.String(), balance: Type.Number(), 
 const WalletParam = Type.Object({ id: Type.String() });
 const EmptyJson = Type.Null({ description: 'no content' });
 
-function userId(request: FastifyRequest): number {
-  const id = Number(request.subject);
-  if (!Number.isSafeInteger(id) || id <= 0) throw unauthorized();
-  return id;
-}
-
 /** A wallet id from JSON: digit string (or a non-negative safe integer), bounded length. */
 export function walletIdFrom(value: unknown, field: string): string {
   const text = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? String(value) : typeof value === 'string' ? value.trim() : undefined;
@@ -55,21 +50,20 @@ function amountFrom(value: unknown): number {
 /** Operator check: no Bearer token → 401; a wrong one, or deposits disabled (no ADMIN_TOKEN) → 403. */
 export function adminGuard(adminToken: string | undefined) {
   const secret = adminToken === undefined ? undefined : new SharedSecret(adminToken);
-  return async function guard(request: FastifyRequest): Promise<void> {
+  return securedBy(SECURITY.adminToken, async function guard(request: FastifyRequest): Promise<void> {
     const presented = SharedSecret.presented(request.headers.authorization);
     if (presented === undefined) throw new HttpError(401, 'operator token required (Authorization: Bearer <ADMIN_TOKEN>)');
     if (!secret) throw new HttpError(403, 'deposits are disabled: ADMIN_TOKEN is not set');
     if (!secret.matches(presented)) throw new HttpError(403, 'wrong operator token');
-  };
+  });
 }
 
 export function registerLedgerRoutes(app: HttpApp, service: LedgerService, tokens: TokenService, adminToken: string | undefined): void {
   const guard = authGuard(tokens);
-  const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
 
   async function ownWallet(request: FastifyRequest, id: string) {
     const walletId = walletIdFrom(id, 'wallet id');
-    const access = await service.access(userId(request), walletId);
+    const access = await service.access(request.userId, walletId);
     if (!access.ok)
       throw new HttpError(access.reason === 'forbidden' ? 403 : 404, access.reason === 'forbidden' ? 'wallet belongs to another user' : 'wallet not found');
     return access.wallet;
@@ -84,14 +78,13 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
       schema: {
         tags: ['wallets'],
         summary: 'Create a wallet on its shard (id % N)',
-        security,
         body: Type.Object({ wallet_id: IdValue }),
         response: { 202: WalletAccepted, 400: Err, 401: Err, 409: Err, 500: Err },
       },
     },
     async (request, reply) => {
       const walletId = walletIdFrom(request.body.wallet_id, 'wallet_id');
-      const result = await service.createWallet(userId(request), walletId);
+      const result = await service.createWallet(request.userId, walletId);
       if (result === 'taken') return reply.code(409).send({ error: 'wallet id is already taken' });
       if (result === 'unknown_user') throw unauthorized();
       return reply.code(202).send({ wallet_id: walletId });
@@ -107,7 +100,6 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
         summary: "Transfer from one of the caller's wallets to any wallet",
         description:
           'Accepted transfers end SUCCESSFUL, INVALID (e.g. `not enough funds in the wallet`, unknown receiver) or FAILED; follow them with GET /api/user/transactions/{id}.',
-        security,
         body: Type.Object({ from_id: IdValue, to_id: IdValue, amount: AmountValue }),
         response: { 202: Accepted, 400: Err, 401: Err, 403: Err, 500: Err },
       },
@@ -117,7 +109,7 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
       const to = walletIdFrom(request.body.to_id, 'to_id');
       const amount = amountFrom(request.body.amount);
       if (from === to) throw badRequest('from_id and to_id must be different wallets');
-      const result = await service.transfer(userId(request), from, to, amount);
+      const result = await service.transfer(request.userId, from, to, amount);
       if (!result.ok) return reply.code(403).send({ error: 'from_id is not one of your wallets' });
       return reply.code(202).send({ tx_id: result.txId });
     },
@@ -130,7 +122,6 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
       schema: {
         tags: ['transactions'],
         summary: "A wallet's transactions, oldest first",
-        security,
         params: WalletParam,
         response: { 200: Type.Array(LogItem), 204: EmptyJson, 400: Err, 401: Err, 403: Err, 404: Err, 500: Err },
       },
@@ -158,7 +149,6 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
         tags: ['wallets'],
         summary: "A wallet's balance and the part held by transfers in progress",
         description: 'Amounts are JSON numbers (500.5 = 500.50). `balance` includes `reserved`; what can be sent is balance − reserved.',
-        security,
         params: WalletParam,
         response: { 200: Balance, 400: Err, 401: Err, 403: Err, 404: Err, 500: Err, 503: Err },
       },
@@ -179,7 +169,6 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
         tags: ['operator'],
         summary: 'Put money into a wallet (operator only)',
         description: 'Authorised by `Authorization: Bearer <ADMIN_TOKEN>`. Goes through the same pipeline and log as transfers.',
-        security: [{ bearer: [] }],
         body: Type.Object({ wallet_id: IdValue, amount: AmountValue }),
         response: { 202: Accepted, 400: Err, 401: Err, 403: Err, 404: Err, 500: Err },
       },
