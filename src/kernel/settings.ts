@@ -1,4 +1,5 @@
 import { ConfigError, parsers, secretSetting, type Setting } from './config.js';
+import { parseTrustProxy } from './http/trust-proxy.js';
 
 /** Settings every service has; each service adds its own. */
 export function commonSettings(service: string, defaultAddress: string) {
@@ -36,6 +37,56 @@ export function commonSettings(service: string, defaultAddress: string) {
         return raw;
       },
     } satisfies Setting<string>,
+    ...httpSettings(),
+  };
+}
+
+/** A timeout that cannot be switched off by accident: 0 would mean "wait for ever" to Node. */
+function positiveDuration(name: string): (raw: string) => number {
+  const parse = parsers.durationMs(name);
+  return (raw) => {
+    const ms = parse(raw);
+    if (ms < 1) throw new ConfigError(`${name} must be longer than 0, got "${raw}"`);
+    return ms;
+  };
+}
+
+/** How long the HTTP server waits for a client, and whose forwarded address it believes. */
+export function httpSettings() {
+  return {
+    headersTimeoutMs: {
+      env: 'HTTP_HEADERS_TIMEOUT',
+      flag: '--http-headers-timeout <duration>',
+      description: 'a request whose headers have not all arrived this long after it began is answered 408 and its connection closed',
+      default: 10_000,
+      defaultLabel: '10s',
+      parse: positiveDuration('HTTP_HEADERS_TIMEOUT'),
+    } satisfies Setting<number>,
+    requestTimeoutMs: {
+      env: 'HTTP_REQUEST_TIMEOUT',
+      flag: '--http-request-timeout <duration>',
+      description: 'a request (headers and body) not received whole this long after it began is answered 408 and its connection closed',
+      default: 30_000,
+      defaultLabel: '30s',
+      parse: positiveDuration('HTTP_REQUEST_TIMEOUT'),
+    } satisfies Setting<number>,
+    keepAliveTimeoutMs: {
+      env: 'HTTP_KEEP_ALIVE_TIMEOUT',
+      flag: '--http-keep-alive-timeout <duration>',
+      description: 'an idle keep-alive connection is closed after this long without a new request',
+      default: 5_000,
+      defaultLabel: '5s',
+      parse: positiveDuration('HTTP_KEEP_ALIVE_TIMEOUT'),
+    } satisfies Setting<number>,
+    trustProxy: {
+      env: 'TRUST_PROXY',
+      flag: '--trust-proxy <list>',
+      description:
+        'proxies whose X-Forwarded-For names the client: comma-separated addresses, CIDR ranges or loopback, linklocal, uniquelocal; without it the client is the socket peer',
+      default: [] as string[],
+      defaultLabel: 'nobody',
+      parse: parseTrustProxy,
+    } satisfies Setting<string[]>,
   };
 }
 
