@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     const reg = await fetch(`${base}/auth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ login: 'bench', password: 'bench' }),
+      body: JSON.stringify({ login: 'bench', password: 'bench-password' }),
     });
     const token = (reg.headers.get('authorization') ?? '').replace(/^Bearer /, '');
     const even = Array.from({ length: WALLETS_PER_SHARD }, (_, i) => String(10_000 + 2 * i));

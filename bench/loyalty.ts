@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     const uploader = await fetch(`${server.url}/api/user/register`, {
       method: 'POST',
       headers: json,
-      body: JSON.stringify({ login: 'uploader', password: 'p' }),
+      body: JSON.stringify({ login: 'uploader', password: 'uploader-password' }),
     });
     const uploadAuth = { authorization: uploader.headers.get('authorization') ?? '' };
 

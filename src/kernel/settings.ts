@@ -1,4 +1,5 @@
 import { ConfigError, parsers, secretSetting, type Setting } from './config.js';
+import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './auth/login-window.js';
 import { parseTrustProxy } from './http/trust-proxy.js';
 
 /** Settings every service has; each service adds its own. */
@@ -107,5 +108,39 @@ export function tokenSettings() {
       defaultLabel: '24h',
       parse: parsers.durationMs('TOKEN_TTL'),
     } satisfies Setting<number>,
+    ...loginThrottleSettings(),
   };
+}
+
+/** Failed-login throttling; the defaults are SPEC's numbers. */
+export function loginThrottleSettings() {
+  return {
+    loginFailuresPerPair: {
+      env: 'LOGIN_FAILURES_PER_LOGIN',
+      flag: '--login-failures-per-login <n>',
+      description: 'failed logins allowed for one login from one client address per window; further attempts are answered 429',
+      default: DEFAULT_LOGIN_LIMITS.perPair,
+      parse: parsers.positiveInt('LOGIN_FAILURES_PER_LOGIN'),
+    } satisfies Setting<number>,
+    loginFailuresPerAddress: {
+      env: 'LOGIN_FAILURES_PER_ADDRESS',
+      flag: '--login-failures-per-address <n>',
+      description: 'failed logins allowed from one client address over all logins per window; further attempts are answered 429',
+      default: DEFAULT_LOGIN_LIMITS.perAddress,
+      parse: parsers.positiveInt('LOGIN_FAILURES_PER_ADDRESS'),
+    } satisfies Setting<number>,
+    loginFailureWindowMs: {
+      env: 'LOGIN_FAILURE_WINDOW',
+      flag: '--login-failure-window <duration>',
+      description: 'the sliding window failed logins are counted over',
+      default: DEFAULT_LOGIN_LIMITS.windowMs,
+      defaultLabel: '15m',
+      parse: positiveDuration('LOGIN_FAILURE_WINDOW'),
+    } satisfies Setting<number>,
+  };
+}
+
+/** The throttle's limits from a service's settings. */
+export function loginLimits(config: { loginFailuresPerPair: number; loginFailuresPerAddress: number; loginFailureWindowMs: number }): LoginLimits {
+  return { perPair: config.loginFailuresPerPair, perAddress: config.loginFailuresPerAddress, windowMs: config.loginFailureWindowMs };
 }

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import type { LoginThrottle } from '../kernel/auth/login-throttle.js';
 import type { TokenService } from '../kernel/auth/tokens.js';
 import { TOKEN_COOKIE, authGuard } from '../kernel/http/auth.js';
 import { Session, registerAuthRoutes } from '../kernel/http/auth-routes.js';
@@ -67,11 +68,11 @@ async function sendList<T>(reply: FastifyReply, items: T[]): Promise<T[] | undef
   return items;
 }
 
-export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tokens: TokenService): void {
+export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tokens: TokenService, throttle: LoginThrottle): void {
   const guard = authGuard(tokens);
   const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
 
-  registerAuthRoutes(app, { register: '/api/user/register', login: '/api/user/login' }, service.accounts, tokens);
+  registerAuthRoutes(app, { register: '/api/user/register', login: '/api/user/login' }, service.accounts, tokens, throttle);
 
   app.get(
     '/api/user/me',

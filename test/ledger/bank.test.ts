@@ -78,7 +78,7 @@ after(async () => {
 });
 
 test('bank: money is neither created nor lost whatever is killed', { timeout: 90_000 }, async () => {
-  const token = await signUp(orchestratorUrl(), 'bank-owner', 'pw', '/auth/register');
+  const token = await signUp(orchestratorUrl(), 'bank-owner', 'pw-bank-owner', '/auth/register');
   const wallets = Array.from({ length: WALLETS }, (_, i) => String(1_000 + i * 7));
   for (const id of wallets) assert.equal((await call(orchestratorUrl(), 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } })).status, 202);
   for (const id of wallets) {

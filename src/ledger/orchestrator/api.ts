@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import type { LoginThrottle } from '../../kernel/auth/login-throttle.js';
 import type { TokenService } from '../../kernel/auth/tokens.js';
 import { SharedSecret } from '../../kernel/auth/shared-secret.js';
 import { authGuard } from '../../kernel/http/auth.js';
@@ -63,7 +64,13 @@ export function adminGuard(adminToken: string | undefined) {
   };
 }
 
-export function registerLedgerRoutes(app: HttpApp, service: LedgerService, tokens: TokenService, adminToken: string | undefined): void {
+export function registerLedgerRoutes(
+  app: HttpApp,
+  service: LedgerService,
+  tokens: TokenService,
+  throttle: LoginThrottle,
+  adminToken: string | undefined,
+): void {
   const guard = authGuard(tokens);
   const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
 
@@ -75,7 +82,7 @@ export function registerLedgerRoutes(app: HttpApp, service: LedgerService, token
     return access.wallet;
   }
 
-  registerAuthRoutes(app, { register: '/auth/register', login: '/auth/login' }, service.accounts, tokens);
+  registerAuthRoutes(app, { register: '/auth/register', login: '/auth/login' }, service.accounts, tokens, throttle);
 
   app.post(
     '/api/user/create_wallet',

@@ -1,4 +1,6 @@
+import { LoginThrottle } from '../../kernel/auth/login-throttle.js';
 import { startService, type RunningService, type ServiceDeps } from '../../kernel/service.js';
+import { loginLimits } from '../../kernel/settings.js';
 import { registerLedgerRoutes } from './api.js';
 import { DEV_SHARD_TOKEN } from '../protocol.js';
 import type { OrchestratorConfig } from './config.js';
@@ -36,7 +38,13 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
       );
       const coordinator = new Coordinator(store, shards, logger, { concurrency: config.coordinatorConcurrency });
       const recovery = new Recovery(store, coordinator, logger, config.recoveryIntervalMs);
-      registerLedgerRoutes(app, new LedgerService(store, shards, coordinator), await tokens(config, 'orchestrator'), config.adminToken);
+      registerLedgerRoutes(
+        app,
+        new LedgerService(store, shards, coordinator),
+        await tokens(config, 'orchestrator'),
+        new LoginThrottle(db, SCHEMA, loginLimits(config)),
+        config.adminToken,
+      );
       return {
         extras: { store, coordinator, recovery },
         start: () => recovery.start(),
