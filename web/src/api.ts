@@ -12,22 +12,10 @@ export interface Reply<T> {
   error?: string;
 }
 
-export type OrderStatus = 'NEW' | 'PROCESSING' | 'INVALID' | 'PROCESSED';
-export interface Order {
-  number: string;
-  status: OrderStatus;
-  accrual?: number;
-  uploaded_at: string;
-}
-export interface Balance {
-  current: number;
-  withdrawn: number;
-}
-export interface Withdrawal {
-  order: string;
-  sum: number;
-  processed_at: string;
-}
+// The loyalty service's own contract: types only, so no server code reaches the bundle.
+import type { Balance, Order, Session, UploadedOrder, Withdrawal } from '../../src/loyalty/contract.js';
+
+export type { Balance, Order, OrderStatus, Session, UploadedOrder, Withdrawal } from '../../src/loyalty/contract.js';
 
 export type TxStatus = 'PENDING' | 'PROCESSING' | 'INVALID' | 'FAILED' | 'SUCCESSFUL';
 export interface WalletTx {
@@ -77,11 +65,11 @@ async function send<T>(method: string, path: string, body?: string | object): Pr
 const list = <T>(r: Reply<T[]>): Reply<T[]> => (r.status === 204 ? { status: 204, data: [] } : r);
 
 export const loyalty = {
-  me: () => send<{ login: string }>('GET', '/api/user/me'),
-  register: (login: string, password: string) => send<{ login: string }>('POST', '/api/user/register', { login, password }),
-  login: (login: string, password: string) => send<{ login: string }>('POST', '/api/user/login', { login, password }),
+  me: () => send<Session>('GET', '/api/user/me'),
+  register: (login: string, password: string) => send<Session>('POST', '/api/user/register', { login, password }),
+  login: (login: string, password: string) => send<Session>('POST', '/api/user/login', { login, password }),
   logout: () => send<unknown>('POST', '/api/user/logout'),
-  upload: (number: string) => send<{ number: string; status: OrderStatus }>('POST', '/api/user/orders', number),
+  upload: (number: string) => send<UploadedOrder>('POST', '/api/user/orders', number),
   orders: async () => list(await send<Order[]>('GET', '/api/user/orders')),
   balance: () => send<Balance>('GET', '/api/user/balance'),
   withdraw: (order: string, sum: number) => send<Withdrawal>('POST', '/api/user/balance/withdraw', { order, sum }),

@@ -1,33 +1,14 @@
-import { Type } from '@sinclair/typebox';
 import type { PasswordAccounts } from '../auth/accounts.js';
-import { LOGIN_MAX, PASSWORD_MAX, PASSWORD_MIN, checkCredentials } from '../auth/credentials.js';
+import { PASSWORD_MAX, PASSWORD_MIN, checkCredentials } from '../auth/credentials.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { TokenService } from '../auth/tokens.js';
+import { Credentials, Throttled, authOutcomes, signedIn } from './auth-contract.js';
 import { issueToken } from './auth.js';
-import { badRequest } from './errors.js';
-import { ErrorBody, type HttpApp } from './server.js';
+import { errorResponse, fail, kernelOutcomes, outcomeResponses } from './outcome.js';
+import type { HttpApp } from './server.js';
 import { normaliseClientAddress } from './trust-proxy.js';
 
-const Credentials = Type.Object(
-  {
-    login: Type.Optional(Type.String({ description: `1–${LOGIN_MAX} characters` })),
-    username: Type.Optional(Type.String({ description: 'alias of login' })),
-    password: Type.String({ description: `${PASSWORD_MIN}–${PASSWORD_MAX} characters at registration; at login any non-empty password` }),
-  },
-  { description: 'Credentials; `username` is accepted as an alias of `login`' },
-);
-/** Who is signed in: the answer of register, login and the loyalty service's /api/user/me. */
-export const Session = Type.Object({ login: Type.String() });
-
-export const TOO_MANY_FAILED_LOGINS = 'too many failed logins';
-
-const Throttled = Type.Object(
-  { error: Type.Literal(TOO_MANY_FAILED_LOGINS) },
-  {
-    description: 'too many failed logins for this login from this address, or from this address; the password was not checked',
-    headers: { 'Retry-After': { type: 'integer', minimum: 1, description: 'seconds until an attempt will be checked again' } },
-  },
-);
+export { Session } from './auth-contract.js';
 
 /**
  * Register and login, identical in every service that has users: 200 with the token in the
@@ -41,12 +22,12 @@ export function registerAuthRoutes(
   tokens: TokenService,
   throttle: LoginThrottle,
 ): void {
-  const Err = Type.Ref(ErrorBody);
   const read = (body: { login?: string; username?: string; password: string }, purpose: 'register' | 'login') => {
     const checked = checkCredentials(body, purpose);
-    if (!checked.ok) throw badRequest(checked.message);
+    if (!checked.ok) fail(authOutcomes.malformed, checked.message);
     return checked;
   };
+  const malformed = errorResponse(authOutcomes.malformed.message);
 
   app.post(
     paths.register,
@@ -56,13 +37,13 @@ export function registerAuthRoutes(
         summary: 'Register a user and sign in',
         description: `The token comes back in the \`Authorization: Bearer\` header and as the HttpOnly cookie \`token\`. The password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters.`,
         body: Credentials,
-        response: { 200: Session, 400: Err, 409: Err, 500: Err },
+        response: { 200: signedIn('registered and signed in'), 400: malformed, ...outcomeResponses(authOutcomes.login_taken, kernelOutcomes.internal) },
       },
     },
     async (request, reply) => {
       const { login, password } = read(request.body, 'register');
       const id = await accounts.register(login, password);
-      if (id === null) return reply.code(409).send({ error: 'login is already taken' });
+      if (id === null) fail(authOutcomes.login_taken);
       issueToken(reply, tokens, String(id));
       return { login };
     },
@@ -75,15 +56,25 @@ export function registerAuthRoutes(
         tags: ['auth'],
         summary: 'Sign in',
         description:
-          'A wrong pair (also an unknown login) is 401 and counts as a failed login. Past the limits (by default 10 failed logins in 15 minutes for one login from one address, 100 from one address over all logins) attempts are 429, without checking the password, until enough failures have left the window.',
+          'The token comes back in the `Authorization: Bearer` header and as the HttpOnly cookie `token`. A wrong pair (also an unknown login) is 401 and counts as a failed login. Past the limits (by default 10 failed logins in 15 minutes for one login from one address, 100 from one address over all logins) attempts are 429, without checking the password, until enough failures have left the window.',
         body: Credentials,
-        response: { 200: Session, 400: Err, 401: Err, 429: Throttled, 500: Err },
+        response: {
+          200: signedIn('signed in'),
+          400: malformed,
+          ...outcomeResponses(authOutcomes.wrong_pair, kernelOutcomes.internal),
+          429: Throttled,
+        },
       },
     },
     async (request, reply) => {
       const { login, password } = read(request.body, 'login');
       const admission = await throttle.admit(login, normaliseClientAddress(request.ip));
-      if (!admission.admitted) return reply.code(429).header('retry-after', String(admission.retryAfterSeconds)).send({ error: TOO_MANY_FAILED_LOGINS });
+      if (!admission.admitted) {
+        return reply
+          .code(authOutcomes.too_many_failed_logins.status)
+          .header('retry-after', String(admission.retryAfterSeconds))
+          .send({ error: authOutcomes.too_many_failed_logins.message });
+      }
       let id: number | null;
       try {
         id = await accounts.authenticate(login, password);
@@ -92,7 +83,7 @@ export function registerAuthRoutes(
         throw err;
       }
       // a wrong pair keeps its slot: that slot is the failed login
-      if (id === null) return reply.code(401).send({ error: 'wrong login or password' });
+      if (id === null) fail(authOutcomes.wrong_pair);
       await throttle.succeeded(admission.attempt);
       issueToken(reply, tokens, String(id));
       return { login };

@@ -1,0 +1,45 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { TOKEN_COOKIE } from '../../kernel/http/auth.js';
+import { registerAuthRoutes } from '../../kernel/http/auth-routes.js';
+import { fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
+import { LoggedOut, Session } from '../contract.js';
+import type { LoyaltyRouteOptions } from './options.js';
+
+/** Register, login, who am I, logout. */
+export const sessionRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = async (app, { service, tokens, throttle, signedIn }) => {
+  registerAuthRoutes(app, { register: '/api/user/register', login: '/api/user/login' }, service.accounts, tokens, throttle);
+
+  app.get(
+    '/api/user/me',
+    {
+      onRequest: signedIn,
+      schema: {
+        tags: ['auth'],
+        summary: 'Who the token belongs to',
+        description: 'Lets a browser app holding only the HttpOnly cookie find out, after a reload, whether it is still signed in.',
+        response: { 200: { ...Session, description: 'the signed-in login' }, ...outcomeResponses(kernelOutcomes.unauthorized, kernelOutcomes.internal) },
+      },
+    },
+    async (request) => {
+      const login = await service.loginOf(request.userId);
+      if (login === undefined) fail(kernelOutcomes.unauthorized);
+      return { login };
+    },
+  );
+
+  app.post(
+    '/api/user/logout',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign out: clear the token cookie',
+        description: 'Always 200, with or without a valid token. Tokens are stateless JWTs: a copy of the token kept elsewhere stays valid until it expires.',
+        response: { 200: { ...LoggedOut, description: 'signed out: the cookie is cleared' }, ...outcomeResponses(kernelOutcomes.internal) },
+      },
+    },
+    async (_request, reply) => {
+      reply.clearCookie(TOKEN_COOKIE, { httpOnly: true, sameSite: 'lax', path: '/' });
+      return { status: 'signed out' as const };
+    },
+  );
+};
