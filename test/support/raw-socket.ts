@@ -9,7 +9,7 @@ export interface RawConnection {
   closed: Promise<{ afterMs: number; data: string }>;
   /** Resolves when `text` has arrived (or rejects at the deadline). */
   waitFor(text: string, timeoutMs: number): Promise<void>;
-  /** Writes `text` one character every `everyMs` until the server closes the connection. */
+  /** Writes `text` one character now and one every `everyMs` after, until the server closes the connection. */
   dribble(text: string, everyMs: number): void;
 }
 
@@ -51,11 +51,14 @@ export function openRaw(baseUrl: string): Promise<RawConnection> {
         },
         dribble(text, everyMs) {
           let i = 0;
-          const timer = setInterval(() => {
+          const next = () => {
             if (socket.destroyed || !socket.writable) return clearInterval(timer);
             socket.write(text[i % text.length] ?? ' ');
             i++;
-          }, everyMs);
+          };
+          // the first byte at once, as a client that starts its request on connecting
+          const timer = setInterval(next, everyMs);
+          next();
           socket.once('close', () => clearInterval(timer));
         },
       }),
