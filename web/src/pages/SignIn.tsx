@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ledger, loyalty } from '../api';
 import { Field, Message, type Notice } from '../components/ui';
+import { failure } from '../problems';
 
 /** The services' rule for a new password, checked here too so the form says so before sending. */
 const PASSWORD_MIN = 8;
@@ -49,7 +50,7 @@ export function SignIn(props: { onSignedIn: (login: string) => void }) {
     else if (r.status === 401) setNotice({ tone: 'bad', text: 'Wrong login or password.' });
     else if (r.status === 429) setNotice({ tone: 'bad', text: 'Too many failed sign-ins from here. Wait a few minutes, then try again.' });
     else if (r.status === 400) setNotice({ tone: 'bad', text: `Check the form: ${r.error ?? 'bad request'}.` });
-    else setNotice({ tone: 'bad', text: `Something went wrong (${r.status || 'no answer'}): ${r.error ?? ''}` });
+    else setNotice({ tone: 'bad', text: failure(r, signup ? 'create your account' : 'sign you in') });
   }
 
   const signup = mode === 'signup';
