@@ -3,21 +3,14 @@
  * shards' answers. No I/O here, so every rule has a unit test.
  */
 import type { CancelResult, ConfirmResult, OperationResult } from '../protocol.js';
+import { NOTES, type TxStatus } from './contract.js';
 
-export type TxStatus = 'PENDING' | 'PROCESSING' | 'INVALID' | 'FAILED' | 'SUCCESSFUL';
+export type { TxStatus };
 export type FinalStatus = 'INVALID' | 'FAILED' | 'SUCCESSFUL';
 export type DecisionKind = 'commit' | 'abort';
 
-export const NOTES = {
-  pending: 'transaction accepted, waiting to be processed',
-  processing: 'transaction in processing',
-  successful: 'transaction completed',
-  insufficientFunds: 'not enough funds in the wallet',
-  unknownReceiver: 'receiving wallet does not exist',
-  unknownSender: 'sending wallet does not exist',
-  limitExceeded: 'transaction confirmation limit exceeded',
-  conflict: 'transaction id already used by another operation',
-} as const;
+/** The notes clients read are part of the API contract. */
+export { NOTES };
 
 export function isFinal(status: TxStatus): status is FinalStatus {
   return status === 'INVALID' || status === 'FAILED' || status === 'SUCCESSFUL';
