@@ -40,8 +40,11 @@ export interface SettledOrder {
  * sleeping and guessing. They must not throw.
  */
 export interface PollerObserver {
-  /** A claim round ended: `claimed` orders were taken (0 when nothing was due). */
-  round?(claimed: number): void;
+  /**
+   * The loop looked once: `claimed` orders were taken (0 when nothing was due), or, with
+   * `pausedForMs`, it claimed nothing because a 429 pause is in force.
+   */
+  round?(round: { claimed: number; pausedForMs: number }): void;
   /** A claimed order's answer was applied, or its claim handed back. */
   settled?(order: SettledOrder): void;
 }
@@ -234,6 +237,7 @@ export class AccrualPoller {
       try {
         const paused = this.gate.pausedForMs();
         if (paused > 0) {
+          this.deps.observer?.round?.({ claimed: 0, pausedForMs: paused });
           // Nothing is claimed during a pause, so no lease runs out while we wait.
           await sleep(Math.min(paused, 1000), this.abort.signal);
           continue;
@@ -246,7 +250,7 @@ export class AccrualPoller {
         const claimedAt = this.now();
         const claimed = await this.deps.store.claimDueOrders(free, leaseMs);
         for (const order of claimed) this.spawn(order, claimedAt + leaseMs);
-        this.deps.observer?.round?.(claimed.length);
+        this.deps.observer?.round?.({ claimed: claimed.length, pausedForMs: 0 });
         if (claimed.length < free) await this.wakeup.wait(intervalMs, this.abort.signal);
       } catch (err) {
         if (this.abort.signal.aborted) break;

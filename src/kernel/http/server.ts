@@ -7,6 +7,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Registry } from 'prom-client';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
 import { createHttpMetrics } from '../metrics.js';
 import { decorateUserId } from './auth.js';
@@ -103,6 +104,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    // an outage, not a fault: logged once per outage by the database layer, not per request
+    if (isDatabaseUnavailable(err)) return reply.code(503).send({ error: kernelOutcomes.database_unavailable.message });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) {
       request.log.error({ err, reqId: request.id, method: request.method, path: request.url.split('?')[0] }, 'request failed');
