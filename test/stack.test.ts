@@ -66,7 +66,7 @@ test('ledger: a cross-shard transfer between two wallets succeeds; the admin tok
   assert.equal(statSync(file).mode & 0o077, 0, 'admin token file is private');
   const admin = readFileSync(file, 'utf8').trim();
   const login = uniqueLogin('wallets');
-  const reg = await call(urls.orchestrator!, 'POST', '/auth/register', { body: { login, password: 'pw' } });
+  const reg = await call(urls.orchestrator!, 'POST', '/auth/register', { body: { login, password: 'wallet-pass-1' } });
   assert.equal(reg.status, 200);
   const token = (reg.headers.get('authorization') ?? '').replace('Bearer ', '');
   const base = BigInt(Date.now()) * 2n;

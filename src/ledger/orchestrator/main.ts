@@ -1,6 +1,5 @@
 import { startService, type RunningService, type ServiceDeps } from '../../kernel/service.js';
 import { registerLedgerRoutes } from './api.js';
-import { DEV_SHARD_TOKEN } from '../protocol.js';
 import type { OrchestratorConfig } from './config.js';
 import { Coordinator } from './coordinator.js';
 import { MeteredLedgerStore, MeteredShardClient, createLedgerMetrics } from './metrics.js';
@@ -18,16 +17,15 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
   return startService(config, deps, {
     name: 'orchestrator',
     title: 'Wallet ledger orchestrator',
-    description: 'Users, wallets and transfers between wallets on N shards (SPEC §3).',
+    description: 'Users, wallets and transfers between wallets on N shards.',
     schema: SCHEMA,
     migrations,
     async build({ db, metrics, app, logger, tokens }) {
-      if (config.shardToken === undefined) logger.warn('SHARD_TOKEN is not set: using the built-in development token; set SHARD_TOKEN in production');
       const ledgerMetrics = createLedgerMetrics(metrics);
       const store: LedgerStore = new MeteredLedgerStore(db, ledgerMetrics);
       const shards = new MeteredShardClient(
         config.shards,
-        config.shardToken ?? DEV_SHARD_TOKEN,
+        config.shardToken,
         config.confirmationLimitMs,
         logger,
         // state-changing calls share a shard's few batch requests; the connections serve the reads and wallet creations
