@@ -2,7 +2,9 @@ import { PasswordAccounts } from '../kernel/auth/accounts.js';
 import { ORDER_NUMBER_MAX_DIGITS, isDigits, isValidLuhn } from '../kernel/luhn.js';
 import type { LoyaltyStore, OrderRow, OrderStatus, WithdrawalRow, WithdrawOutcome } from './store.js';
 
-export type OrderNumberProblem = 'empty' | 'not_digits' | 'too_long' | 'fails_luhn';
+import type { OrderNumberProblem } from './contract.js';
+
+export type { OrderNumberProblem };
 
 export function checkOrderNumber(number: string): OrderNumberProblem | null {
   if (number === '') return 'empty';

@@ -12,22 +12,10 @@ export interface Reply<T> {
   error?: string;
 }
 
-export type OrderStatus = 'NEW' | 'PROCESSING' | 'INVALID' | 'PROCESSED';
-export interface Order {
-  number: string;
-  status: OrderStatus;
-  accrual?: number;
-  uploaded_at: string;
-}
-export interface Balance {
-  current: number;
-  withdrawn: number;
-}
-export interface Withdrawal {
-  order: string;
-  sum: number;
-  processed_at: string;
-}
+// The loyalty service's own contract: types only, so no server code reaches the bundle.
+import type { Balance, Order, Session, SessionState, UploadedOrder, Withdrawal } from '../../src/loyalty/contract.js';
+
+export type { Balance, Order, OrderStatus, Session, SessionState, UploadedOrder, Withdrawal } from '../../src/loyalty/contract.js';
 
 export type TxStatus = 'PENDING' | 'PROCESSING' | 'INVALID' | 'FAILED' | 'SUCCESSFUL';
 export interface WalletTx {
@@ -37,15 +25,24 @@ export interface WalletTx {
   status: TxStatus;
   note?: string | null;
   initiated_at: string;
+  /** `deposit` (money put in by the operator) or `transfer` (between two wallets). */
+  kind?: 'deposit' | 'transfer';
+  /** The other wallet of a transfer. */
+  counterparty?: string;
 }
 export interface WalletBalance {
   wallet_id: string;
   balance: number | string;
   reserved: number | string;
 }
+export type WalletStatus = 'CREATING' | 'ACTIVE';
+export interface Wallet extends WalletBalance {
+  status: WalletStatus;
+  created_at: string;
+}
 
-async function send<T>(method: string, path: string, body?: string | object): Promise<Reply<T>> {
-  const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
+async function send<T>(method: string, path: string, body?: string | object, extraHeaders: Record<string, string> = {}): Promise<Reply<T>> {
+  const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json', ...extraHeaders } };
   if (typeof body === 'string') {
     init.body = body;
     init.headers = { ...init.headers, 'content-type': 'text/plain' };
@@ -77,11 +74,12 @@ async function send<T>(method: string, path: string, body?: string | object): Pr
 const list = <T>(r: Reply<T[]>): Reply<T[]> => (r.status === 204 ? { status: 204, data: [] } : r);
 
 export const loyalty = {
-  me: () => send<{ login: string }>('GET', '/api/user/me'),
-  register: (login: string, password: string) => send<{ login: string }>('POST', '/api/user/register', { login, password }),
-  login: (login: string, password: string) => send<{ login: string }>('POST', '/api/user/login', { login, password }),
+  /** 200 either way: signed-out visitors are not an error (no 401 in the console on every load). */
+  session: () => send<SessionState>('GET', '/api/user/session'),
+  register: (login: string, password: string) => send<Session>('POST', '/api/user/register', { login, password }),
+  login: (login: string, password: string) => send<Session>('POST', '/api/user/login', { login, password }),
   logout: () => send<unknown>('POST', '/api/user/logout'),
-  upload: (number: string) => send<{ number: string; status: OrderStatus }>('POST', '/api/user/orders', number),
+  upload: (number: string) => send<UploadedOrder>('POST', '/api/user/orders', number),
   orders: async () => list(await send<Order[]>('GET', '/api/user/orders')),
   balance: () => send<Balance>('GET', '/api/user/balance'),
   withdraw: (order: string, sum: number) => send<Withdrawal>('POST', '/api/user/balance/withdraw', { order, sum }),
@@ -94,9 +92,11 @@ export const ledger = {
   forget: () => send<unknown>('DELETE', `${L}/session`),
   register: (login: string, password: string) => send<unknown>('POST', `${L}/auth/register`, { login, password }),
   login: (login: string, password: string) => send<unknown>('POST', `${L}/auth/login`, { login, password }),
-  createWallet: (walletId: string) => send<unknown>('POST', `${L}/api/user/create_wallet`, { wallet_id: walletId }),
-  transfer: (fromId: string, toId: string, amount: string) =>
-    send<{ tx_id: string }>('POST', `${L}/api/user/do_transaction`, { from_id: fromId, to_id: toId, amount }),
+  wallets: async () => list(await send<Wallet[]>('GET', `${L}/api/user/wallets`)),
+  /** `key`: the submission's Idempotency-Key, reused when the same submission is retried. */
+  createWallet: (walletId: string, key: string) => send<unknown>('POST', `${L}/api/user/create_wallet`, { wallet_id: walletId }, { 'idempotency-key': key }),
+  transfer: (fromId: string, toId: string, amount: string, key: string) =>
+    send<{ tx_id: string }>('POST', `${L}/api/user/do_transaction`, { from_id: fromId, to_id: toId, amount }, { 'idempotency-key': key }),
   balance: (id: string) => send<WalletBalance>('GET', `${L}/api/user/balance/${encodeURIComponent(id)}`),
   transactions: async (id: string) => list(await send<WalletTx[]>('GET', `${L}/api/user/transactions/${encodeURIComponent(id)}`)),
 };

@@ -1,33 +1,24 @@
-import { Type } from '@sinclair/typebox';
 import type { PasswordAccounts } from '../auth/accounts.js';
-import { LOGIN_MAX, PASSWORD_MAX, checkCredentials } from '../auth/credentials.js';
+import { checkCredentials } from '../auth/credentials.js';
 import type { TokenService } from '../auth/tokens.js';
+import { Credentials, authOutcomes, signedIn } from './auth-contract.js';
 import { issueToken } from './auth.js';
-import { badRequest } from './errors.js';
-import { ErrorBody, type HttpApp } from './server.js';
+import { errorResponse, fail, kernelOutcomes, outcomeResponses } from './outcome.js';
+import type { HttpApp } from './server.js';
 
-const Credentials = Type.Object(
-  {
-    login: Type.Optional(Type.String({ description: `1–${LOGIN_MAX} characters` })),
-    username: Type.Optional(Type.String({ description: 'alias of login' })),
-    password: Type.String({ description: `1–${PASSWORD_MAX} characters` }),
-  },
-  { description: 'Credentials; `username` is accepted as an alias of `login`' },
-);
-/** Who is signed in: the answer of register, login and the loyalty service's /api/user/me. */
-export const Session = Type.Object({ login: Type.String() });
+export { Session } from './auth-contract.js';
 
 /**
  * Register and login, identical in every service that has users: 200 with the token in the
  * `Authorization` header and the HttpOnly cookie, 400 bad format, 409 login taken, 401 wrong pair.
  */
 export function registerAuthRoutes(app: HttpApp, paths: { register: string; login: string }, accounts: PasswordAccounts, tokens: TokenService): void {
-  const Err = Type.Ref(ErrorBody);
   const read = (body: { login?: string; username?: string; password: string }) => {
     const checked = checkCredentials(body);
-    if (!checked.ok) throw badRequest(checked.message);
+    if (!checked.ok) fail(authOutcomes.malformed, checked.message);
     return checked;
   };
+  const malformed = errorResponse(authOutcomes.malformed.message);
 
   app.post(
     paths.register,
@@ -37,13 +28,13 @@ export function registerAuthRoutes(app: HttpApp, paths: { register: string; logi
         summary: 'Register a user and sign in',
         description: 'The token comes back in the `Authorization: Bearer` header and as the HttpOnly cookie `token`.',
         body: Credentials,
-        response: { 200: Session, 400: Err, 409: Err, 500: Err },
+        response: { 200: signedIn('registered and signed in'), 400: malformed, ...outcomeResponses(authOutcomes.login_taken, kernelOutcomes.internal) },
       },
     },
     async (request, reply) => {
       const { login, password } = read(request.body);
       const id = await accounts.register(login, password);
-      if (id === null) return reply.code(409).send({ error: 'login is already taken' });
+      if (id === null) fail(authOutcomes.login_taken);
       issueToken(reply, tokens, String(id));
       return { login };
     },
@@ -51,11 +42,19 @@ export function registerAuthRoutes(app: HttpApp, paths: { register: string; logi
 
   app.post(
     paths.login,
-    { schema: { tags: ['auth'], summary: 'Sign in', body: Credentials, response: { 200: Session, 400: Err, 401: Err, 500: Err } } },
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Sign in',
+        description: 'The token comes back in the `Authorization: Bearer` header and as the HttpOnly cookie `token`.',
+        body: Credentials,
+        response: { 200: signedIn('signed in'), 400: malformed, ...outcomeResponses(authOutcomes.wrong_pair, kernelOutcomes.internal) },
+      },
+    },
     async (request, reply) => {
       const { login, password } = read(request.body);
       const id = await accounts.authenticate(login, password);
-      if (id === null) return reply.code(401).send({ error: 'wrong login or password' });
+      if (id === null) fail(authOutcomes.wrong_pair);
       issueToken(reply, tokens, String(id));
       return { login };
     },

@@ -1,14 +1,33 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenService } from '../auth/tokens.js';
-import { UNAUTHORIZED } from './errors.js';
+import { fail, kernelOutcomes } from './outcome.js';
+import { SECURITY, securedBy } from './security.js';
 
 export const TOKEN_COOKIE = 'token';
 
+const USER_ID = Symbol('userId');
+
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Authenticated subject (user id) set by the auth guard. */
-    subject: string;
+    /**
+     * The signed-in user's id, set by the auth guard. Reading it on a route without the guard
+     * is a programming error (500), never a silent anonymous user.
+     */
+    readonly userId: number;
+    [USER_ID]?: number;
   }
+}
+
+/** Gives every request the `userId` accessor; the server factory calls this once per app. */
+export function decorateUserId(app: { decorateRequest(name: string | symbol, value: unknown): unknown }): void {
+  app.decorateRequest(USER_ID, undefined);
+  app.decorateRequest('userId', {
+    getter(this: FastifyRequest): number {
+      const id = this[USER_ID];
+      if (id === undefined) throw new Error('request.userId read on a route without the auth guard');
+      return id;
+    },
+  });
 }
 
 /**
@@ -27,26 +46,32 @@ export function requestTokens(request: FastifyRequest): string[] {
   return found;
 }
 
-/**
- * onRequest hook: 401 before the body is even read unless the header or the cookie carries a
- * valid token (SPEC: either is accepted, so a stale header does not hide a good cookie).
- */
-export function authGuard(tokens: TokenService) {
-  return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    let claims = null;
-    for (const token of requestTokens(request)) {
-      claims = tokens.verify(token);
-      if (claims) break;
-    }
-    if (!claims) {
-      await reply.code(401).send({ error: UNAUTHORIZED });
-      return;
-    }
-    request.subject = claims.sub;
-  };
+/** A token's subject as a user id: a positive integer, or undefined for anything else. */
+function userIdOf(subject: string): number | undefined {
+  const id = Number(subject);
+  return Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
 
-/** Hands a fresh token to the client both ways the SPEC asks: header and HttpOnly cookie. */
+/**
+ * onRequest hook: 401 before the body is even read unless the header or the cookie carries a
+ * valid token (either is accepted, so a stale header does not hide a good cookie); the route
+ * then reads `request.userId`. Documented as the user-token security of the route.
+ */
+export function authGuard(tokens: TokenService) {
+  return securedBy(SECURITY.user, async function guard(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    for (const token of requestTokens(request)) {
+      const claims = tokens.verify(token);
+      const id = claims ? userIdOf(claims.sub) : undefined;
+      if (id !== undefined) {
+        request[USER_ID] = id;
+        return;
+      }
+    }
+    fail(kernelOutcomes.unauthorized);
+  });
+}
+
+/** Hands a fresh token to the client both ways: header and HttpOnly cookie. */
 export function issueToken(reply: FastifyReply, tokens: TokenService, subject: string): string {
   const token = tokens.sign(subject);
   reply.header('authorization', `Bearer ${token}`);

@@ -47,3 +47,13 @@ export function registerBodyParsers(app: FastifyInstance, bodyLimit: number): vo
     }
   });
 }
+
+/**
+ * Route options for a body the handler reads itself (a text/plain value with JSON alternatives):
+ * `schema.body` then only documents it — one `content` entry per accepted media type — and Ajv
+ * does not validate it, so every refusal comes from the handler's own outcomes.
+ */
+export const selfReadBody = {
+  config: { textBody: true },
+  validatorCompiler: () => () => true,
+} as const;

@@ -7,9 +7,13 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Registry } from 'prom-client';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
 import { createHttpMetrics } from '../metrics.js';
+import { decorateUserId } from './auth.js';
 import { registerBodyParsers } from './body.js';
+import { errorResponse, kernelOutcomes } from './outcome.js';
+import { SECURITY_SCHEMES, routeSecurity, withUsedSecuritySchemes } from './security.js';
 
 export type HttpApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -70,6 +74,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);
+  decorateUserId(app);
   const routes: RegisteredRoute[] = [];
   routesByApp.set(app, routes);
   app.addHook('onRoute', (route) => {
@@ -84,27 +89,31 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       });
     }
   });
-  // Failures the kernel itself produces for any route that takes a body, documented once here so
-  // every route's OpenAPI entry lists them.
   app.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    if (!route.schema?.response || !methods.some((m) => ['POST', 'PUT', 'PATCH'].includes(m))) return;
+    if (!route.schema) return;
+    // documented by the guards the route really runs (see security.ts), never by hand
+    (route.schema as { security?: unknown }).security = routeSecurity(route);
+    // Failures the kernel itself produces for any route that reads a body, documented once here
+    // so every such route's OpenAPI entry lists them.
+    const readsBody = route.schema.body !== undefined || route.config?.textBody === true;
+    if (!route.schema.response || !readsBody) return;
     const response = route.schema.response as Record<string, unknown>;
-    const err = Type.Ref(ErrorBody);
-    response[400] ??= err;
-    response[413] ??= { ...err, description: 'body too large' };
-    response[415] ??= { ...err, description: 'unsupported Content-Encoding' };
+    response[400] ??= errorResponse('malformed request: not valid UTF-8 / JSON, or fails the schema');
+    response[413] ??= errorResponse('request body too large');
+    response[415] ??= errorResponse('unsupported Content-Encoding');
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    // an outage, not a fault: logged once per outage by the database layer, not per request
+    if (isDatabaseUnavailable(err)) return reply.code(503).send({ error: kernelOutcomes.database_unavailable.message });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) {
       request.log.error({ err, reqId: request.id, method: request.method, path: request.url.split('?')[0] }, 'request failed');
-      return reply.code(status).send({ error: 'internal server error' });
+      return reply.code(status).send({ error: kernelOutcomes.internal.message });
     }
     return reply.code(status).send({ error: clientMessage(err) });
   });
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not found' }));
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: kernelOutcomes.not_found.message }));
 
   const httpMetrics = createHttpMetrics(options.metrics);
   // the level is fixed for the process's life: decided once instead of building a line to drop
@@ -139,13 +148,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     openapi: {
       openapi: '3.0.3',
       info: { title: options.title, description: options.description, version: '1.0.0' },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-          cookie: { type: 'apiKey', in: 'cookie', name: 'token' },
-        },
-      },
+      components: { securitySchemes: { ...SECURITY_SCHEMES } },
     },
+    transformObject: (documents) => ('openapiObject' in documents ? withUsedSecuritySchemes(documents.openapiObject) : documents.swaggerObject),
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
@@ -170,7 +175,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         await options.readiness();
         return { status: 'ready' as const };
       } catch {
-        return reply.code(503).send({ error: 'database unavailable' });
+        return reply.code(503).send({ error: kernelOutcomes.database_unavailable.message });
       }
     },
   );

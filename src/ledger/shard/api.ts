@@ -1,6 +1,8 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { SharedSecret } from '../../kernel/auth/shared-secret.js';
+import { fail, outcomes } from '../../kernel/http/outcome.js';
+import { SECURITY, securedBy } from '../../kernel/http/security.js';
 import { ErrorBody, type HttpApp } from '../../kernel/http/server.js';
 import { MAX_AMOUNT_HUNDREDTHS } from '../../kernel/money.js';
 import { BATCH_BODY_LIMIT, MAX_BATCH_OPS, TX_ID_PATTERN, WALLET_ID_PATTERN, shardPaths } from '../protocol.js';
@@ -32,15 +34,15 @@ const BatchResult = Result(['reserved', 'confirmed', 'cancelled', 'insufficient_
 
 const OperationResult = Result(['reserved', 'confirmed', 'cancelled', 'insufficient_funds', 'unknown_wallet', 'conflict'], { wallet_id: Type.String() });
 
+const shardRefusals = outcomes({ wrong_token: { status: 401, message: 'missing or wrong shard token' } });
+
 /** onRequest hook: only the orchestrator (Bearer SHARD_TOKEN) may call a shard. */
 export function shardAuth(token: string) {
   const secret = new SharedSecret(token);
-  return async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  return securedBy(SECURITY.shardToken, async function guard(request: FastifyRequest): Promise<void> {
     const presented = SharedSecret.presented(request.headers.authorization);
-    if (presented === undefined || !secret.matches(presented)) {
-      await reply.code(401).send({ error: 'missing or wrong shard token' });
-    }
-  };
+    if (presented === undefined || !secret.matches(presented)) fail(shardRefusals.wrong_token);
+  });
 }
 
 /**
@@ -49,8 +51,7 @@ export function shardAuth(token: string) {
  */
 export function registerShardRoutes(app: HttpApp, store: ShardStore, token: string): void {
   const onRequest = shardAuth(token);
-  const security = [{ bearer: [] }];
-  const base = { tags: ['shard'], security };
+  const base = { tags: ['shard'] };
 
   app.post(
     shardPaths.wallets,

@@ -1,0 +1,41 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { LOGIN_MAX, PASSWORD_MAX } from '../auth/credentials.js';
+import { outcomes } from './outcome.js';
+
+/**
+ * The register/login contract every service with users shares: request and answer shapes, the
+ * token headers of a successful answer, and the refusals. Type-only importers (the web app) get
+ * the shapes without any server code.
+ */
+
+export const Credentials = Type.Object(
+  {
+    login: Type.Optional(Type.String({ description: `1–${LOGIN_MAX} characters` })),
+    username: Type.Optional(Type.String({ description: 'alias of login' })),
+    password: Type.String({ description: `1–${PASSWORD_MAX} characters` }),
+  },
+  { description: 'Credentials; `username` is accepted as an alias of `login`' },
+);
+export type Credentials = Static<typeof Credentials>;
+
+/** Who is signed in: the answer of register, login and the loyalty service's /api/user/me. */
+export const Session = Type.Object({ login: Type.String() });
+export type Session = Static<typeof Session>;
+
+/** The headers that carry a fresh token on a successful register or login. */
+export const TokenHeaders = {
+  Authorization: Type.String({ description: '`Bearer <token>`: the user token to send back as `Authorization: Bearer <token>`' }),
+  'Set-Cookie': Type.String({ description: 'the same token as the HttpOnly cookie `token` (Path=/, SameSite=Lax, Max-Age = the token lifetime)' }),
+};
+
+/** A successful register or login as its document shows it: the session and the token headers. */
+export function signedIn(description: string) {
+  return Type.Object(Session.properties, { description, headers: TokenHeaders });
+}
+
+export const authOutcomes = outcomes({
+  /** The message names the rule broken (login is required, password must be at most … characters). */
+  malformed: { status: 400, message: 'bad format: not JSON, a missing or empty field, or an over-long field' },
+  login_taken: { status: 409, message: 'login is already taken' },
+  wrong_pair: { status: 401, message: 'wrong login or password' },
+});

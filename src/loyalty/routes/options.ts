@@ -1,0 +1,11 @@
+import type { onRequestHookHandler } from 'fastify';
+import type { TokenService } from '../../kernel/auth/tokens.js';
+import type { LoyaltyService } from '../service.js';
+
+/** What every loyalty route plugin is given. */
+export interface LoyaltyRouteOptions {
+  service: LoyaltyService;
+  tokens: TokenService;
+  /** The auth guard: 401 unless signed in; the route then reads `request.userId`. */
+  signedIn: onRequestHookHandler;
+}

@@ -1,0 +1,107 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { parseJsonText, selfReadBody } from '../../kernel/http/body.js';
+import { sendList } from '../../kernel/http/lists.js';
+import { fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
+import { hundredthsToNumber } from '../../kernel/money.js';
+import { formatRfc3339 } from '../../kernel/time.js';
+import { NoItems, Order, OrderNumberJson, OrderNumberText, UploadedOrder, loyaltyOutcomes, orderNumberOutcome } from '../contract.js';
+import { checkOrderNumber } from '../service.js';
+import type { LoyaltyRouteOptions } from './options.js';
+
+/**
+ * The order number from a text/plain body, or from JSON `{"order_number": …}` / `{"number": …}`
+ * / a bare JSON string. Surrounding white space is ignored.
+ */
+export function orderNumberFromBody(body: unknown, contentType: string | undefined): string {
+  if (typeof body !== 'string') fail(loyaltyOutcomes.upload_unreadable);
+  const text = body.trim();
+  const looksJson = /^application\/([\w.+-]*\+)?json\b/i.test(contentType ?? '') || text.startsWith('{') || text.startsWith('"');
+  if (!looksJson) return text;
+  const value = parseJsonText(text);
+  const candidate =
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? ((value as Record<string, unknown>).order_number ?? (value as Record<string, unknown>).number)
+      : value;
+  if (typeof candidate === 'string') return candidate.trim();
+  if (typeof candidate === 'number' && Number.isSafeInteger(candidate) && candidate >= 0) return String(candidate);
+  fail(loyaltyOutcomes.upload_json_unreadable);
+}
+
+/** Upload an order number; list the caller's orders. */
+export const orderRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = async (app, { service, signedIn }) => {
+  const o = loyaltyOutcomes;
+
+  app.post(
+    '/api/user/orders',
+    {
+      onRequest: signedIn,
+      ...selfReadBody,
+      schema: {
+        tags: ['orders'],
+        summary: 'Upload an order number',
+        description: 'Body: the number as text/plain (white space ignored), or JSON `{"order_number": "…"}` / `{"number": "…"}`.',
+        body: { content: { 'text/plain': { schema: OrderNumberText }, 'application/json': { schema: OrderNumberJson } } },
+        response: {
+          200: { ...UploadedOrder, description: 'already uploaded by you: its current status' },
+          202: { ...UploadedOrder, description: 'new number accepted for calculation' },
+          ...outcomeResponses(
+            o.upload_unreadable,
+            o.upload_json_unreadable,
+            o.order_empty,
+            kernelOutcomes.unauthorized,
+            o.order_taken,
+            o.order_not_digits,
+            o.order_too_long,
+            o.order_fails_luhn,
+            kernelOutcomes.internal,
+          ),
+        },
+      },
+    },
+    async (request, reply) => {
+      const number = orderNumberFromBody(request.body, request.headers['content-type']);
+      const problem = checkOrderNumber(number);
+      if (problem) fail(orderNumberOutcome[problem]);
+      const result = await service.uploadOrder(request.userId, number);
+      switch (result.outcome) {
+        case 'accepted':
+          return reply.code(202).send({ number, status: 'NEW' });
+        case 'already_yours':
+          return reply.code(200).send({ number, status: result.status ?? 'NEW' });
+        case 'taken':
+          return fail(o.order_taken);
+        case 'unknown_user':
+          return fail(kernelOutcomes.unauthorized);
+      }
+    },
+  );
+
+  app.get(
+    '/api/user/orders',
+    {
+      onRequest: signedIn,
+      schema: {
+        tags: ['orders'],
+        summary: "The caller's orders, oldest upload first",
+        response: {
+          200: { ...Type.Array(Order), description: 'the orders, oldest upload first' },
+          204: NoItems,
+          ...outcomeResponses(kernelOutcomes.unauthorized, kernelOutcomes.internal),
+        },
+      },
+    },
+    async (request, reply) => {
+      const rows = await service.listOrders(request.userId);
+      return sendList(
+        reply,
+        rows.map((order) => ({
+          number: order.number,
+          status: order.status,
+          ...(order.status === 'PROCESSED' && order.accrual > 0 ? { accrual: hundredthsToNumber(order.accrual) } : {}),
+          uploaded_at: formatRfc3339(order.uploaded_at),
+        })),
+      );
+    },
+  );
+};

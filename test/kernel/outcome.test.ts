@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Type } from '@sinclair/typebox';
+import { Registry } from 'prom-client';
+import { createTokenService } from '../../src/kernel/auth/tokens.js';
+import { authGuard } from '../../src/kernel/http/auth.js';
+import { HttpError } from '../../src/kernel/http/errors.js';
+import { fail, outcomeResponses, outcomes } from '../../src/kernel/http/outcome.js';
+import { SECURITY, securedBy } from '../../src/kernel/http/security.js';
+import { createHttpServer, type HttpApp } from '../../src/kernel/http/server.js';
+import { createLogger } from '../../src/kernel/logger.js';
+import { call } from '../support/http.js';
+
+const refusals = outcomes({
+  taken: { status: 409, message: 'already taken' },
+  too_long: { status: 422, message: 'too long' },
+  not_digits: { status: 422, message: 'not digits' },
+});
+
+test('fail() throws the outcome as an HttpError; a detail replaces the message, not the status', () => {
+  assert.throws(
+    () => fail(refusals.taken),
+    (err: unknown) => err instanceof HttpError && err.statusCode === 409 && err.message === 'already taken',
+  );
+  assert.throws(
+    () => fail(refusals.too_long, 'login is too long'),
+    (err: unknown) => err instanceof HttpError && err.statusCode === 422 && err.message === 'login is too long',
+  );
+});
+
+test('outcomeResponses: one documented error per status, described by each of its messages once', () => {
+  const responses = outcomeResponses(refusals.taken, refusals.too_long, refusals.not_digits, refusals.too_long);
+  assert.deepEqual(Object.keys(responses).sort(), ['409', '422']);
+  assert.equal(responses[409]?.description, '`already taken`');
+  assert.equal(responses[422]?.description, '`too long` · `not digits`');
+  assert.equal(responses[422]?.$ref, 'Error');
+});
+
+const tokens = createTokenService('outcome-test-secret-0123456789abcdef', 60_000, 'outcome-test');
+let app: HttpApp;
+let url: string;
+before(async () => {
+  app = await createHttpServer({ logger: createLogger('test', 'silent'), title: 't', description: 'd', metrics: new Registry(), readiness: async () => {} });
+  const operator = securedBy(SECURITY.adminToken, async () => {});
+  app.get('/who', { onRequest: authGuard(tokens), schema: { response: { 200: Type.Object({ id: Type.Number() }) } } }, async (request) => ({
+    id: request.userId,
+  }));
+  app.get('/forgot-guard', { schema: { response: { 200: Type.Object({ id: Type.Number() }) } } }, async (request) => ({ id: request.userId }));
+  app.post('/refuse', { onRequest: operator, schema: { response: { 200: Type.Object({}) } } }, async () => fail(refusals.taken));
+  url = await app.listen({ host: '127.0.0.1', port: 0 });
+});
+after(async () => {
+  await app?.close();
+});
+
+test('the auth guard hands the route the user id; a token whose subject is not a user id is 401', async () => {
+  assert.deepEqual((await call(url, 'GET', '/who', { token: tokens.sign('42') })).json, { id: 42 });
+  for (const subject of ['0', '-3', 'abc', '1.5', '9007199254740993']) {
+    const r = await call(url, 'GET', '/who', { token: tokens.sign(subject) });
+    assert.equal(r.status, 401, subject);
+    assert.deepEqual(r.json, { error: 'missing, invalid or expired token' });
+  }
+  assert.equal((await call(url, 'GET', '/who')).status, 401);
+});
+
+test('a route reading userId without the auth guard is a fault (500), never an anonymous user', async () => {
+  const r = await call(url, 'GET', '/forgot-guard', { token: tokens.sign('42') });
+  assert.equal(r.status, 500);
+  assert.deepEqual(r.json, { error: 'internal server error' });
+});
+
+test('an outcome becomes its status and {"error"}; the document shows the security of the guard the route runs', async () => {
+  const r = await call(url, 'POST', '/refuse');
+  assert.equal(r.status, 409);
+  assert.deepEqual(r.json, { error: 'already taken' });
+  const doc = (await call(url, 'GET', '/openapi.json')).json as {
+    paths: Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>;
+    components: { securitySchemes?: Record<string, unknown> };
+  };
+  assert.deepEqual(doc.paths['/who']?.get?.security, SECURITY.user);
+  assert.deepEqual(doc.paths['/refuse']?.post?.security, SECURITY.adminToken);
+  assert.deepEqual(doc.paths['/healthz']?.get?.security, []);
+  // only the schemes some route uses; shardToken is not among them
+  assert.deepEqual(Object.keys(doc.components.securitySchemes ?? {}).sort(), ['adminToken', 'bearer', 'cookie']);
+  // a POST without a body documents no body failures
+  assert.deepEqual(Object.keys(doc.paths['/refuse']?.post?.responses ?? {}), ['200']);
+});
