@@ -69,7 +69,8 @@ export async function startBin(name: string, env: Record<string, string>, args: 
     },
   };
   try {
-    await waitForHealthy(url, 30_000, proc, () => out);
+    // generous: on a loaded machine the embedded database alone can take half a minute to start
+    await waitForHealthy(url, 90_000, proc, () => out);
   } catch (err) {
     proc.kill('SIGKILL');
     throw err;
