@@ -244,7 +244,8 @@ if (missing) {
     await page.getByLabel('Points to spend').fill('100.25');
     await pay.click();
     await waitForText(page.getByTestId('withdraw-confirm'), /Pay 100\.25 points for order .*Your balance will be 400\.25 points/);
-    assert.equal(await inPage<string>(page, 'document.activeElement?.textContent ?? ""'), 'Confirm payment', 'focus moves to the confirmation');
+    // focus moves to the confirmation (set after the panel renders, so wait for it)
+    await page.waitForFunction(`document.activeElement?.textContent === 'Confirm payment'`, undefined, { timeout: 5000 });
     await page.getByRole('button', { name: 'Cancel' }).click();
     assert.equal(await page.getByTestId('withdraw-confirm').count(), 0);
     await waitForText(page.getByTestId('header-balance'), /500\.50/);

@@ -8,7 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Registry } from 'prom-client';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import type { Logger } from '../logger.js';
+import { requestLogger, type Logger } from '../logger.js';
 import { createHttpMetrics } from '../metrics.js';
 import { decorateUserId } from './auth.js';
 import { registerBodyParsers } from './body.js';
@@ -118,12 +118,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const httpMetrics = createHttpMetrics(options.metrics);
   // the level is fixed for the process's life: decided once instead of building a line to drop
   const logRequests = options.logger.isLevelEnabled('info');
+  const requestLines = requestLogger(options.logger);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     httpMetrics.observe(request.method, route, reply.statusCode, seconds);
     if (!logRequests) return;
-    request.log.info(
+    requestLines.info(
       {
         reqId: request.id,
         method: request.method,
