@@ -2,6 +2,7 @@ import { startService, type RunningService, type ServiceDeps } from '../../kerne
 import { registerShardRoutes } from './api.js';
 import { DEV_SHARD_TOKEN } from '../protocol.js';
 import type { ShardConfig } from './config.js';
+import { installShardFunctions } from './functions.js';
 import { MeteredShardStore } from './metrics.js';
 import { shardMigrations } from './migrations.js';
 import type { ShardStore } from './store.js';
@@ -18,6 +19,7 @@ export function startShard(config: ShardConfig, deps: ShardDeps): Promise<ShardR
     migrations: shardMigrations(config.schema),
     async build({ db, metrics, app, logger }) {
       if (config.shardToken === undefined) logger.warn('SHARD_TOKEN is not set: using the built-in development token; set SHARD_TOKEN in production');
+      await installShardFunctions(db, config.schema);
       const store: ShardStore = new MeteredShardStore(db, config.schema, metrics);
       registerShardRoutes(app, store, config.shardToken ?? DEV_SHARD_TOKEN);
       return { extras: { store }, describe: { schema: config.schema } };
