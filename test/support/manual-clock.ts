@@ -12,7 +12,11 @@ export class ManualClock implements TimerClock {
   setTimer(fn: () => void, ms: number): { cancel(): void } {
     const timer = { due: this.at + Math.max(0, ms), fn, cancelled: false };
     this.timers.push(timer);
-    return { cancel: () => void (timer.cancelled = true) };
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+      },
+    };
   }
 
   /** Moves to `now() + ms`, firing every timer due on the way at its own instant. */
