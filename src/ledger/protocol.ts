@@ -7,7 +7,7 @@
  */
 
 import { type Static, type TProperties, Type } from '@sinclair/typebox';
-import { secretSetting } from '../kernel/config.js';
+import { requiredSecretSetting } from '../kernel/config.js';
 import { MAX_AMOUNT_HUNDREDTHS } from '../kernel/money.js';
 
 /** Transaction ids: the orchestrator's UUIDs, or any short token a test or operator chooses. */
@@ -110,12 +110,9 @@ export const MAX_BATCH_OPS = 256;
 /** Body limit of the batch route: MAX_BATCH_OPS of the largest operation (two 1000-digit wallet ids) fit. */
 export const BATCH_BODY_LIMIT = 1024 * 1024;
 
-/** Used on both sides when SHARD_TOKEN is unset, so the zero-set-up run works; start-up logs a warning. */
-export const DEV_SHARD_TOKEN = 'gophermart-development-shard-token';
-
-export const shardTokenSetting = secretSetting(
+/** There is no built-in value: a token in the source would let anyone who reads it call the shards. */
+export const shardTokenSetting = requiredSecretSetting(
   'SHARD_TOKEN',
   '--shard-token <token>',
-  'shared secret the orchestrator presents to the shards as Bearer token; set the same value on both',
-  'a built-in development token (warned about at start-up)',
+  'shared secret the orchestrator presents to the shards as Bearer token; set the same value on the orchestrator and every shard',
 );

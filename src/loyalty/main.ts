@@ -16,7 +16,7 @@ export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<
   return startService(config, deps, {
     name: 'gophermart',
     title: 'Gophermart loyalty service',
-    description: 'Accounts, order numbers, points balance and withdrawals (SPEC §1).',
+    description: 'Accounts, order numbers, points balance and withdrawals.',
     schema: SCHEMA,
     migrations,
     async build({ db, metrics, app, logger, tokens }) {
