@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import { createHttpMetrics } from '../metrics.js';
 import { decorateUserId } from './auth.js';
 import { registerBodyParsers } from './body.js';
+import { HttpError } from './errors.js';
 import { errorResponse, kernelOutcomes } from './outcome.js';
 import { SECURITY_SCHEMES, routeSecurity, withUsedSecuritySchemes } from './security.js';
 
@@ -104,6 +105,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    // an outcome's message is written for the client, whatever its status (e.g. a simulated fault)
+    if (err instanceof HttpError) return reply.code(status).send({ error: err.message });
     if (status >= 500) {
       request.log.error({ err, reqId: request.id, method: request.method, path: request.url.split('?')[0] }, 'request failed');
       return reply.code(status).send({ error: kernelOutcomes.internal.message });
