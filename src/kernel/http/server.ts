@@ -158,7 +158,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get(
     '/healthz',
-    { schema: { tags: ['operations'], summary: 'Process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Process is up',
+        description: 'Answers 200 as long as the process runs, database or not.',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }, { description: 'the process is up' }) },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
   app.get(
@@ -167,7 +174,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       schema: {
         tags: ['operations'],
         summary: 'Database reachable',
-        response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: Type.Ref(ErrorBody) },
+        response: {
+          200: Type.Object({ status: Type.Literal('ready') }, { description: 'the database answers: the service can serve' }),
+          503: errorResponse(`\`${kernelOutcomes.database_unavailable.message}\`: the service cannot serve until the database answers again`),
+        },
       },
     },
     async (_request, reply) => {
@@ -179,7 +189,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       }
     },
   );
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
+  const exposition = { description: 'the metrics in the Prometheus text format', content: { 'text/plain': { schema: Type.String() } } };
+  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', response: { 200: exposition } } }, async (_request, reply) => {
     reply.header('content-type', options.metrics.contentType);
     return options.metrics.metrics();
   });
