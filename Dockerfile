@@ -7,6 +7,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would build before the sources are here
 RUN npm ci --no-audit --no-fund --ignore-scripts
+# the one install script that must run: the driver patch in patches/ (see docs/operations.md)
+COPY patches ./patches
+RUN npx patch-package
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY web ./web

@@ -1,7 +1,8 @@
 /**
- * Ledger throughput and latency on real PostgreSQL: an orchestrator and 2 shard processes
- * (bin/*, so `npm run build` first), each on its own fresh database; same-shard and
- * cross-shard transfers fired at a fixed concurrency. Latency is 202 → final status, measured
+ * Ledger throughput and latency on real PostgreSQL: two orchestrator instances on one ledger
+ * database and 2 shard processes (bin/*, so `npm run build` first), each service on its own
+ * fresh database; same-shard and cross-shard transfers fired at a fixed concurrency, first at
+ * one instance (the other idles), then with the clients split over both. Latency is 202 → final status, measured
  * in the orchestrator's log (finished_at − initiated_at). Also prints the CPU each process
  * spent per transfer and the PostgreSQL ceiling of the day (pgbench).
  * Run: node --import tsx bench/ledger.ts
@@ -54,35 +55,31 @@ async function main(): Promise<void> {
   const suffix = randomBytes(4).toString('hex');
   const names = ['ledger', 'shard0', 'shard1'].map((n) => `gm_bench_${n}_${suffix}`);
   const [ledgerUrl, shard0Url, shard1Url] = (await Promise.all(names.map((n) => createDatabase(n)))) as [string, string, string];
-  const ports = await Promise.all([freePort(), freePort(), freePort()]);
+  const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const servers: Server[] = [];
   const extra: Record<string, string> = process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {};
   try {
     for (const [i, url] of [shard0Url, shard1Url].entries()) {
       servers.push(await startServer('shard', ports[i + 1] as number, { DATABASE_URI: url, SHARD_TOKEN, ...extra }, ALL_CPUS));
     }
-    const orchestrator = await startServer(
-      'orchestrator',
-      ports[0] as number,
-      {
-        DATABASE_URI: ledgerUrl,
-        SHARD_ADDRESS_1: `127.0.0.1:${ports[1]}`,
-        SHARD_ADDRESS_2: `127.0.0.1:${ports[2]}`,
-        SHARD_TOKEN,
-        ADMIN_TOKEN,
-        JWT_SECRET: 'bench',
-        ...(process.env.BENCH_COORDINATOR_CONCURRENCY
-          ? { COORDINATOR_CONCURRENCY: process.env.BENCH_COORDINATOR_CONCURRENCY }
-          : ({} as Record<string, string>)),
-        ...extra,
-      },
-      ALL_CPUS,
-    );
+    const orchestratorEnv = {
+      DATABASE_URI: ledgerUrl,
+      SHARD_ADDRESS_1: `127.0.0.1:${ports[1]}`,
+      SHARD_ADDRESS_2: `127.0.0.1:${ports[2]}`,
+      SHARD_TOKEN,
+      ADMIN_TOKEN,
+      JWT_SECRET: 'bench',
+      ...(process.env.BENCH_COORDINATOR_CONCURRENCY ? { COORDINATOR_CONCURRENCY: process.env.BENCH_COORDINATOR_CONCURRENCY } : ({} as Record<string, string>)),
+      ...extra,
+    };
+    const orchestrator = await startServer('orchestrator', ports[0] as number, orchestratorEnv, ALL_CPUS);
     servers.unshift(orchestrator);
+    // the second instance on the same ledger database (started after the first has migrated it)
+    servers.push(await startServer('orchestrator', ports[3] as number, orchestratorEnv, ALL_CPUS));
     const base = orchestrator.url;
-    const pool = new Pool(base, { connections: CONCURRENCY });
-    const request = async (method: string, path: string, body: object | undefined, token: string) => {
-      const res = await pool.request({
+    const pools = [new Pool(base, { connections: CONCURRENCY }), new Pool(servers[3]?.url ?? '', { connections: CONCURRENCY })];
+    const request = async (method: string, path: string, body: object | undefined, token: string, instance = 0) => {
+      const res = await (pools[instance] as Pool).request({
         method: method as 'POST',
         path,
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -94,7 +91,7 @@ async function main(): Promise<void> {
     const reg = await fetch(`${base}/auth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ login: 'bench', password: 'bench' }),
+      body: JSON.stringify({ login: 'bench', password: 'bench-password' }),
     });
     const token = (reg.headers.get('authorization') ?? '').replace(/^Bearer /, '');
     const even = Array.from({ length: WALLETS_PER_SHARD }, (_, i) => String(10_000 + 2 * i));
@@ -129,18 +126,18 @@ async function main(): Promise<void> {
     };
     await waitAllFinal();
 
-    const scenario = async (name: string, pair: (i: number) => [string, string]) => {
+    const scenario = async (name: string, pair: (i: number) => [string, string], instances = 1) => {
       const startSeq = Number((await sql.unsafe('select coalesce(max(seq), 0) as s from ledger.transactions'))[0]?.s);
       const backends = await postgresBackends();
       const cpu0 = [...servers.map((s) => cpuMs(s.proc.pid)), ...backendCpu(backends)];
       let next = 0;
       const t0 = performance.now();
       await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
+        Array.from({ length: CONCURRENCY }, async (_, client) => {
           while (next < TRANSFERS) {
             const i = next++;
             const [from, to] = pair(i);
-            const r = await request('POST', '/api/user/do_transaction', { from_id: from, to_id: to, amount: '1.25' }, token);
+            const r = await request('POST', '/api/user/do_transaction', { from_id: from, to_id: to, amount: '1.25' }, token, client % instances);
             if (r.status !== 202) throw new Error(`do_transaction ${r.status} ${r.text}`);
           }
         }),
@@ -159,17 +156,18 @@ async function main(): Promise<void> {
       const ok = rows.filter((r) => r.status === 'SUCCESSFUL').length;
       return {
         scenario: name,
+        instances,
         transfers: rows.length,
         successful: ok,
         'accepted/s': Math.round((TRANSFERS / accepted) * 1000),
         'final/s': Math.round((TRANSFERS / total) * 1000),
         'p50 ms': lat.length ? Number(q(0.5).toFixed(1)) : NaN,
         'p99 ms': lat.length ? Number(q(0.99).toFixed(1)) : NaN,
-        'CPU ms/transfer orch': Number((cpu[0] as number).toFixed(2)),
+        'CPU ms/transfer orch': Number(((cpu[0] as number) + (cpu[3] as number)).toFixed(2)),
         shard0: Number((cpu[1] as number).toFixed(2)),
         shard1: Number((cpu[2] as number).toFixed(2)),
-        'PG backends': Number((cpu[3] as number).toFixed(2)),
-        'of which ledger DB': Number((cpu[4] as number).toFixed(2)),
+        'PG backends': Number((cpu[4] as number).toFixed(2)),
+        'of which ledger DB': Number((cpu[5] as number).toFixed(2)),
       };
     };
     const rnd = (xs: string[]) => xs[Math.floor(Math.random() * xs.length)] as string;
@@ -182,20 +180,27 @@ async function main(): Promise<void> {
     };
     const crossPair = (i: number): [string, string] => (i % 2 === 0 ? [rnd(even), rnd(odd)] : [rnd(odd), rnd(even)]);
     // a short warm-up so JIT and connection pools are hot for both scenarios
-    await scenario('warm-up', samePair);
-    const results = [await scenario('same-shard', samePair), await scenario('cross-shard', crossPair)];
+    await scenario('warm-up', samePair, 2);
+    const results = [
+      await scenario('same-shard', samePair),
+      await scenario('cross-shard', crossPair),
+      await scenario('same-shard', samePair, 2),
+      await scenario('cross-shard', crossPair, 2),
+    ];
     await sql.end();
-    await pool.close();
-    printTable(`Ledger: ${TRANSFERS} transfers per scenario, ${CONCURRENCY} clients, 2 shards, PostgreSQL`, results);
-    const [same, cross] = results as [(typeof results)[0], (typeof results)[0]];
+    await Promise.all(pools.map((p) => p.close()));
+    printTable(`Ledger: ${TRANSFERS} transfers per scenario, ${CONCURRENCY} clients, 2 shards, 1 or 2 orchestrator instances, PostgreSQL`, results);
+    const [same, cross, same2, cross2] = results as [(typeof results)[0], (typeof results)[0], (typeof results)[0], (typeof results)[0]];
+    const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)} %`;
+    console.log(`\ncross-shard / same-shard throughput: ${pct(cross['final/s'], same['final/s'])} (targets: same-shard ≥ 1500/s, ratio ≥ 50 %)`);
     console.log(
-      `\ncross-shard / same-shard throughput: ${((cross['final/s'] / same['final/s']) * 100).toFixed(0)} % (targets: same-shard ≥ 1500/s, ratio ≥ 50 %)`,
+      `two instances / one instance: same-shard ${pct(same2['final/s'], same['final/s'])}, cross-shard ${pct(cross2['final/s'], cross['final/s'])} (target: not slower)`,
     );
     if (ceiling)
       printTable('PostgreSQL ceiling (pgbench, 8 clients, 10 s)', [
         { 'select-only (-S) tps': ceiling.selectOnly, 'simple update (-N) tps': ceiling.simpleUpdate },
       ]);
-    console.log(`\npeak RSS MB: ${servers.map((s, i) => `${['orchestrator', 'shard0', 'shard1'][i]} ${s.peakRssMb()}`).join(', ')}`);
+    console.log(`\npeak RSS MB: ${servers.map((s, i) => `${['orchestrator', 'shard0', 'shard1', 'orchestrator 2'][i]} ${s.peakRssMb()}`).join(', ')}`);
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
     for (const n of names) await dropDatabase(n).catch(() => undefined);

@@ -89,7 +89,7 @@ function ensureAdminToken(config: StackConfig): { token: string; file?: string }
   if (config.adminToken) return { token: config.adminToken };
   const token = randomBytes(24).toString('base64url');
   const dir = config.databaseUri ? 'data' : config.dataDir;
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, 'admin-token');
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);

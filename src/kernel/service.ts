@@ -68,7 +68,13 @@ export async function startService<E extends object>(config: BaseServiceConfig, 
   const ownsDb = deps.db === undefined;
   const db =
     deps.db ??
-    (await openDatabase({ url: config.databaseUri, embeddedDir: config.dataDir, poolSize: config.databasePoolSize, applicationName: blueprint.name }));
+    (await openDatabase({
+      url: config.databaseUri,
+      embeddedDir: config.dataDir,
+      poolSize: config.databasePoolSize,
+      applicationName: blueprint.name,
+      logger: deps.logger,
+    }));
   let built: BuiltService<E> | undefined;
   let app: HttpApp | undefined;
   try {

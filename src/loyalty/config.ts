@@ -29,7 +29,7 @@ export const loyaltySettings = {
   pollBackoffBaseMs: {
     env: 'POLL_BACKOFF_BASE',
     flag: '--poll-backoff-base <duration>',
-    description: 'accrual poller: delay before asking again about an order that is not final; doubles with every answer',
+    description: 'accrual poller: shortest delay before asking again about an order that is not final (used while the request budget allows)',
     default: 1000,
     defaultLabel: '1s',
     parse: parsers.durationMs('POLL_BACKOFF_BASE'),
@@ -37,10 +37,18 @@ export const loyaltySettings = {
   pollBackoffMaxMs: {
     env: 'POLL_BACKOFF_MAX',
     flag: '--poll-backoff-max <duration>',
-    description: 'accrual poller: longest delay between two questions about one order',
+    description: 'accrual poller: longest delay between two questions about one order, however scarce the request budget',
     default: 60_000,
     defaultLabel: '1m',
     parse: parsers.durationMs('POLL_BACKOFF_MAX'),
+  } satisfies Setting<number>,
+  pollAssumedLimit: {
+    env: 'POLL_ASSUMED_LIMIT',
+    flag: '--poll-assumed-limit <n>',
+    description:
+      'accrual poller: requests per minute the accrual service is assumed to allow until a 429 announces its limit; re-asks are spread over it (0 = assume no limit)',
+    default: 1000,
+    parse: parsers.nonNegativeInt('POLL_ASSUMED_LIMIT'),
   } satisfies Setting<number>,
   accrualTimeoutMs: {
     env: 'ACCRUAL_TIMEOUT',

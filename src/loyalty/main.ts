@@ -29,6 +29,7 @@ export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<
           intervalMs: config.pollIntervalMs,
           backoffBaseMs: config.pollBackoffBaseMs,
           backoffMaxMs: config.pollBackoffMaxMs,
+          assumedLimitPerMinute: config.pollAssumedLimit,
           timeoutMs: config.accrualTimeoutMs,
           retries: config.accrualRetries,
           leaseMs: config.pollLeaseMs,

@@ -3,14 +3,19 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { Wakeup, sleep } from '../kernel/lifecycle.js';
 import type { Logger } from '../kernel/logger.js';
 import type { AccrualAnswer } from './accrual-client.js';
-import { RateGate } from './rate-gate.js';
+import { RATE_HEADROOM, RateGate } from './rate-gate.js';
+import { budgetPerSecond, OutageBackoff, reaskDelay, UnfinishedCount } from './schedule.js';
 import type { ClaimedOrder, LoyaltyStore } from './store.js';
 
 export interface PollerOptions {
   concurrency: number;
   intervalMs: number;
+  /** Shortest delay between two questions about one order (while the budget allows). */
   backoffBaseMs: number;
+  /** Longest delay between two questions about one order. */
   backoffMaxMs: number;
+  /** Requests per minute the accrual service is assumed to allow until a 429 announces its limit (0 = no assumption). */
+  assumedLimitPerMinute: number;
   timeoutMs: number;
   retries: number;
   leaseMs: number;
@@ -23,22 +28,36 @@ export interface AccrualAsker {
   ask(number: string, signal?: AbortSignal): Promise<AccrualAnswer>;
 }
 
+/** What became of one claimed order; `nextAskInMs` is set when it was rescheduled. */
+export interface SettledOrder {
+  number: string;
+  outcome: Outcome | 'handed_back';
+  nextAskInMs?: number;
+}
+
+/**
+ * Hooks the poller calls as it works, so tests and tools can wait for what happened instead of
+ * sleeping and guessing. They must not throw.
+ */
+export interface PollerObserver {
+  /**
+   * The loop looked once: `claimed` orders were taken (0 when nothing was due), or, with
+   * `pausedForMs`, it claimed nothing because a 429 pause is in force.
+   */
+  round?(round: { claimed: number; pausedForMs: number }): void;
+  /** A claimed order's answer was applied, or its claim handed back. */
+  settled?(order: SettledOrder): void;
+}
+
 export interface PollerDeps {
   store: LoyaltyStore;
   client: AccrualAsker;
   logger: Logger;
   metrics: Registry;
   gate?: RateGate;
-}
-
-/**
- * Delay before the next question about an order that has had `attempts` non-final answers
- * (this one included): base × 2^(attempts−1), capped, with ±10 % jitter so a batch that failed
- * together does not come back together.
- */
-export function backoffDelay(attempts: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
-  const exp = baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 30);
-  return Math.min(maxMs, Math.min(maxMs, exp) * (0.9 + 0.2 * random()));
+  /** Milliseconds since the epoch; the lease arithmetic and the default rate gate read it. */
+  clock?: () => number;
+  observer?: PollerObserver;
 }
 
 /** Pause between the quick retries after a 5xx / timeout / connection error: 100 ms, 200 ms, 400 ms … */
@@ -49,7 +68,7 @@ export function quickRetryDelay(retry: number): number {
 /** A lease shorter than one request plus this margin could expire while we still hold the answer. */
 const LEASE_MARGIN_MS = 1000;
 
-type Outcome = AccrualAnswer['kind'] | 'timeout' | 'connection_error' | 'malformed' | 'server_error';
+export type Outcome = AccrualAnswer['kind'] | 'timeout' | 'connection_error' | 'malformed' | 'server_error';
 
 function outcomeLabel(answer: AccrualAnswer): Outcome {
   if (answer.kind !== 'transient') return answer.kind;
@@ -142,6 +161,9 @@ export class AccrualPoller {
   private stats = { requests: {} as Partial<Record<Outcome, number>>, credits: 0, points: 0 };
   private readonly wakeup = new Wakeup();
   private readonly m: PollerMetrics;
+  private readonly now: () => number;
+  private readonly outage: OutageBackoff;
+  private readonly unfinished: UnfinishedCount;
 
   constructor(
     private readonly options: PollerOptions,
@@ -150,7 +172,11 @@ export class AccrualPoller {
     if (options.concurrency > 0 && options.leaseMs < options.timeoutMs + LEASE_MARGIN_MS) {
       throw new Error(`POLL_LEASE (${options.leaseMs} ms) must exceed ACCRUAL_TIMEOUT (${options.timeoutMs} ms) by at least ${LEASE_MARGIN_MS} ms`);
     }
-    this.gate = deps.gate ?? new RateGate();
+    this.now = deps.clock ?? Date.now;
+    this.gate = deps.gate ?? new RateGate(this.now);
+    const limits = { floorMs: options.backoffBaseMs, capMs: options.backoffMaxMs };
+    this.outage = new OutageBackoff(limits);
+    this.unfinished = new UnfinishedCount(() => deps.store.countUnfinished(), this.now);
     // every in-flight request and every sleeping task listens on the one stop signal: as many
     // listeners as the concurrency allows, which is no leak
     setMaxListeners(options.concurrency * 2 + 8, this.abort.signal);
@@ -211,6 +237,7 @@ export class AccrualPoller {
       try {
         const paused = this.gate.pausedForMs();
         if (paused > 0) {
+          this.deps.observer?.round?.({ claimed: 0, pausedForMs: paused });
           // Nothing is claimed during a pause, so no lease runs out while we wait.
           await sleep(Math.min(paused, 1000), this.abort.signal);
           continue;
@@ -220,9 +247,10 @@ export class AccrualPoller {
           await this.wakeup.wait(intervalMs, this.abort.signal);
           continue;
         }
-        const claimedAt = Date.now();
+        const claimedAt = this.now();
         const claimed = await this.deps.store.claimDueOrders(free, leaseMs);
         for (const order of claimed) this.spawn(order, claimedAt + leaseMs);
+        this.deps.observer?.round?.({ claimed: claimed.length, pausedForMs: 0 });
         if (claimed.length < free) await this.wakeup.wait(intervalMs, this.abort.signal);
       } catch (err) {
         if (this.abort.signal.aborted) break;
@@ -256,23 +284,23 @@ export class AccrualPoller {
       if (this.gate.pausedForMs() > 0) return false;
       const wait = this.gate.tryTake();
       if (wait === 0) {
-        if (leaseEnd - Date.now() < this.options.timeoutMs + LEASE_MARGIN_MS) return false;
+        if (leaseEnd - this.now() < this.options.timeoutMs + LEASE_MARGIN_MS) return false;
         return true;
       }
-      if (leaseEnd - Date.now() < wait + this.options.timeoutMs + LEASE_MARGIN_MS) return false;
+      if (leaseEnd - this.now() < wait + this.options.timeoutMs + LEASE_MARGIN_MS) return false;
       await sleep(Math.min(wait, 250), this.abort.signal);
     }
   }
 
   private async handle(order: ClaimedOrder, leaseEnd: number): Promise<void> {
-    const { store, client, logger } = this.deps;
+    const { client, logger, store } = this.deps;
     let answer: AccrualAnswer | undefined;
     for (let retry = 0; ; retry++) {
-      if (!(await this.takeTurn(leaseEnd))) return store.releaseClaim(order.number);
+      if (!(await this.takeTurn(leaseEnd))) return this.handBack(order);
       const stopTimer = this.m.latency.startTimer();
       answer = await client.ask(order.number, this.abort.signal);
       stopTimer();
-      if (this.abort.signal.aborted) return store.releaseClaim(order.number);
+      if (this.abort.signal.aborted) return this.handBack(order);
       const outcome = outcomeLabel(answer);
       this.m.requests.inc({ outcome });
       this.stats.requests[outcome] = (this.stats.requests[outcome] ?? 0) + 1;
@@ -281,7 +309,8 @@ export class AccrualPoller {
         if (answer.limitPerMinute !== undefined) this.gate.setLimitPerMinute(answer.limitPerMinute);
         logger.warn({ retryAfterMs: answer.retryAfterMs, limitPerMinute: answer.limitPerMinute }, 'accrual service rate limit: pausing all requests');
         // Not the order's fault: no attempt counted, due again as soon as the pause ends.
-        return store.releaseClaim(order.number);
+        await store.releaseClaim(order.number);
+        return this.deps.observer?.settled?.({ number: order.number, outcome: 'rate_limited' });
       }
       if (answer.kind !== 'transient') break;
       if (answer.reason.startsWith('malformed')) {
@@ -297,9 +326,23 @@ export class AccrualPoller {
     await this.apply(order, answer);
   }
 
+  /** Gives the claim back untouched (shutdown, a 429 pause, a lease too short to ask in). */
+  private async handBack(order: ClaimedOrder): Promise<void> {
+    await this.deps.store.releaseClaim(order.number);
+    this.deps.observer?.settled?.({ number: order.number, outcome: 'handed_back' });
+  }
+
+  /** The schedule's delay for the next question, from the queue length and the request budget. */
+  private async reaskIn(): Promise<number> {
+    const budget = budgetPerSecond(this.gate.limitPerSecond, this.options.assumedLimitPerMinute, RATE_HEADROOM);
+    return reaskDelay(await this.unfinished.get(), budget, { floorMs: this.options.backoffBaseMs, capMs: this.options.backoffMaxMs });
+  }
+
   private async apply(order: ClaimedOrder, answer: AccrualAnswer): Promise<void> {
     const { store, logger } = this.deps;
-    const { backoffBaseMs, backoffMaxMs } = this.options;
+    const outcome = outcomeLabel(answer);
+    if (answer.kind === 'transient') this.outage.failed();
+    else this.outage.answered();
     switch (answer.kind) {
       case 'processed': {
         const credited = await store.applyAccrualResult(order.number, 'PROCESSED', answer.accrual);
@@ -310,18 +353,23 @@ export class AccrualPoller {
           this.stats.points += answer.accrual;
           logger.debug({ order: order.number, accrual: answer.accrual / 100 }, 'order processed and credited');
         }
-        return;
+        break;
       }
       case 'invalid':
         await store.applyAccrualResult(order.number, 'INVALID');
-        return;
+        break;
       case 'in_progress':
-        return store.rescheduleOrder(order.number, backoffDelay(order.poll_attempts + 1, backoffBaseMs, backoffMaxMs), true);
       case 'unknown':
-      case 'transient':
-        return store.rescheduleOrder(order.number, backoffDelay(order.poll_attempts + 1, backoffBaseMs, backoffMaxMs), false);
+      case 'transient': {
+        const delay = Math.max(await this.reaskIn(), answer.kind === 'transient' ? this.outage.delayMs() : 0);
+        await store.rescheduleOrder(order.number, delay, answer.kind === 'in_progress');
+        this.deps.observer?.settled?.({ number: order.number, outcome, nextAskInMs: delay });
+        return;
+      }
       case 'rate_limited':
-        return store.releaseClaim(order.number);
+        await store.releaseClaim(order.number);
+        break;
     }
+    this.deps.observer?.settled?.({ number: order.number, outcome });
   }
 }

@@ -211,6 +211,18 @@ export class LoyaltyStore {
     await this.db.query(`update gophermart.orders set claimed_until = null where number = $1 and status in ('NEW', 'PROCESSING')`, [number]);
   }
 
+  /**
+   * Orders not final yet, due or not: the poller's whole queue. Counted per lane so each count
+   * is a scan of its lane's partial index, however many final orders the table holds.
+   */
+  async countUnfinished(): Promise<number> {
+    const rows = await this.db.query<{ n: number }>(
+      `select (select count(*) from gophermart.orders where status in ('NEW', 'PROCESSING') and poll_attempts = 0)::int
+            + (select count(*) from gophermart.orders where status in ('NEW', 'PROCESSING') and poll_attempts > 0)::int as n`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** Orders per status, and how many of them are due for a question now (the poller's queue depth). */
   async orderCounts(): Promise<{ status: OrderStatus; total: number; due: number }[]> {
     return this.db.query<{ status: OrderStatus; total: number; due: number }>(

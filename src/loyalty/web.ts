@@ -7,6 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { errorResponse } from '../kernel/http/outcome.js';
 import { ErrorBody, type HttpApp } from '../kernel/http/server.js';
 import type { Logger } from '../kernel/logger.js';
+import { appPage } from './web-pages.js';
 
 /** Where `npm run build:web` writes the app; the same from src/loyalty (tsx) and dist/loyalty (built). */
 export const DEFAULT_WEB_ROOT = resolve(import.meta.dirname, '../../dist/web');
@@ -21,6 +22,8 @@ export const LEDGER_COOKIE_PREFIX = 'ledger_';
 
 /** Paths that never fall back to the app's index.html: an unknown API path is a JSON 404. */
 const NO_FALLBACK = /^\/(api|ledger|assets|docs)(\/|$)/;
+/** A missing file (`/logo.png`, `/robots.txt`) is a 404, not the app's page. */
+const FILE_LIKE = /\/[^/]*\.[^/]*$/;
 
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -73,6 +76,9 @@ function setStaticHeaders(res: { setHeader(name: string, value: string): unknown
     res.setHeader('referrer-policy', 'same-origin');
   } else if (/[\\/]assets[\\/]/.test(path)) {
     res.setHeader('cache-control', 'public, max-age=31536000, immutable');
+  } else {
+    // favicon and the like keep their names across builds: cached, but not for ever
+    res.setHeader('cache-control', 'public, max-age=86400');
   }
   res.setHeader('x-content-type-options', 'nosniff');
 }
@@ -97,14 +103,18 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
         tags: ['web'],
         summary: 'The member web app',
         description:
-          'Any other GET path is one of the app’s own pages and answers index.html; paths under /api, /ledger, /assets and /docs that match nothing are a JSON 404.',
+          'The app’s own pages (/, /signin, /orders, /balance, /withdraw, /wallets) answer index.html. Any other page-like path answers index.html with status 404 (the app shows “page not found”); paths under /api, /ledger, /assets and /docs, and file-like paths, that match nothing are a JSON 404.',
         produces: ['text/html', 'application/json'],
-        response: { 200: Type.String({ description: 'index.html' }), 404: Type.Ref(ErrorBody) },
+        response: {
+          200: Type.String({ description: 'index.html' }),
+          404: Type.Ref(ErrorBody, { description: 'not found: index.html for a page-like path, this JSON for anything else' }),
+        },
       },
     },
     async (request, reply) => {
       const path = request.url.split('?')[0] ?? '/';
-      if (NO_FALLBACK.test(path)) return reply.code(404).send({ error: 'not found' });
+      if (NO_FALLBACK.test(path) || FILE_LIKE.test(path)) return reply.code(404).send({ error: 'not found' });
+      if (appPage(path) === undefined) reply.code(404);
       return reply.sendFile('index.html');
     },
   );

@@ -68,10 +68,12 @@ test('every user endpoint needs a token (401)', async () => {
   assert.equal((await call(url, 'GET', '/api/user/balance/100', { token: 'garbage' })).status, 401);
 });
 
-test('create_wallet: 202, 409 taken (by anyone), 400 not digits', async () => {
+test("create_wallet: 202, 202 again for the caller's own, 409 someone else's, 400 not digits", async () => {
   await wallet(alice, '4000');
-  assert.equal((await call(url, 'POST', '/api/user/create_wallet', { token: alice, body: { wallet_id: '4000' } })).status, 409);
-  assert.equal((await call(url, 'POST', '/api/user/create_wallet', { token: bob, body: { wallet_id: '4000' } })).status, 409);
+  const again = await call(url, 'POST', '/api/user/create_wallet', { token: alice, body: { wallet_id: '4000' } });
+  assert.deepEqual([again.status, again.json], [202, { wallet_id: '4000' }]);
+  const taken = await call(url, 'POST', '/api/user/create_wallet', { token: bob, body: { wallet_id: '4000' } });
+  assert.deepEqual([taken.status, taken.json], [409, { error: 'wallet id is already taken' }]);
   for (const body of [{ wallet_id: 'abc' }, { wallet_id: '' }, { wallet_id: '-5' }, { wallet_id: '1.5' }, {}, { wallet_id: null }]) {
     const r = await call(url, 'POST', '/api/user/create_wallet', { token: alice, body });
     assert.equal(r.status, 400, JSON.stringify(body));
@@ -206,6 +208,82 @@ test('a shard that does not answer: FAILED with the limit note, hold released af
     if (!ledger.shards[1]) await ledger.startShardAt(1);
   }
   assert.deepEqual(await balance(alice, '600'), { wallet_id: '600', balance: 50, reserved: 0 });
+});
+
+test("GET /api/user/wallets: 401, 204 none, the caller's wallets oldest first with balances", async () => {
+  assert.equal((await call(url, 'GET', '/api/user/wallets')).status, 401);
+  const nobody = await signUp(url, uniqueLogin('nobody'), 'nobody-password', '/auth/register');
+  const none = await call(url, 'GET', '/api/user/wallets', { token: nobody });
+  assert.equal(none.status, 204);
+  assert.equal(none.headers.get('content-type')?.startsWith('application/json'), true);
+  const r = await call(url, 'GET', '/api/user/wallets', { token: bob });
+  assert.equal(r.status, 200);
+  const list = r.json as Array<{ wallet_id: string; status: string; balance: number; reserved: number; created_at: string }>;
+  assert.deepEqual(
+    list.map((w) => [w.wallet_id, w.status]),
+    [
+      ['201', 'ACTIVE'],
+      ['200', 'ACTIVE'],
+    ],
+  );
+  for (const w of list) {
+    assert.match(w.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
+    assert.equal((await balance(bob, w.wallet_id)).balance, w.balance);
+    assert.equal(w.reserved, 0);
+  }
+});
+
+test('GET /api/user/wallets lists a wallet its shard has not acknowledged yet as CREATING', async () => {
+  const dave = await signUp(url, uniqueLogin('dave'), 'dave-password', '/auth/register');
+  await wallet(dave, '700'); // shard 0
+  await ledger.stopShard(1);
+  try {
+    await wallet(dave, '701'); // shard 1, away
+    const r = await call(url, 'GET', '/api/user/wallets', { token: dave });
+    assert.equal(r.status, 200);
+    assert.deepEqual(
+      (r.json as Array<Record<string, unknown>>).map((w) => [w.wallet_id, w.status, w.balance, w.reserved]),
+      [
+        ['700', 'ACTIVE', 0, 0],
+        ['701', 'CREATING', 0, 0],
+      ],
+    );
+  } finally {
+    await ledger.startShardAt(1);
+  }
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const list = (await call(url, 'GET', '/api/user/wallets', { token: dave })).json as Array<{ wallet_id: string; status: string }>;
+    if (list.every((w) => w.status === 'ACTIVE')) break;
+    assert.ok(Date.now() < deadline, 'creation not finished by recovery');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+});
+
+test('history: kind and counterparty; the receiver sees only SUCCESSFUL incoming transfers; initiated_at order', async () => {
+  await wallet(alice, '800'); // shard 0, empty
+  const refused = await send(alice, '800', '201', 5); // not enough funds
+  const refusedItem = await waitFinal(url, alice, '800', (refused.json as { tx_id: string }).tx_id);
+  assert.deepEqual([refusedItem.status, refusedItem.kind, refusedItem.counterparty], ['INVALID', 'transfer', '201']);
+  const ok = await send(alice, '100', '201', 1);
+  const okId = (ok.json as { tx_id: string }).tx_id;
+  await waitFinal(url, alice, '100', okId);
+  const bobLog = (await call(url, 'GET', '/api/user/transactions/201', { token: bob })).json as LogItem[];
+  assert.ok(!bobLog.some((e) => e.tx_id === (refused.json as { tx_id: string }).tx_id), 'a refused transfer shows in the receiver’s history');
+  assert.ok(bobLog.every((e) => e.status === 'SUCCESSFUL'));
+  const incoming = bobLog.find((e) => e.tx_id === okId);
+  assert.deepEqual([incoming?.kind, incoming?.counterparty, incoming?.amount], ['transfer', '100', '+1.00']);
+  const aliceLog = (await call(url, 'GET', '/api/user/transactions/100', { token: alice })).json as LogItem[];
+  assert.deepEqual([aliceLog[0]?.kind, aliceLog[0]?.counterparty], ['deposit', undefined]);
+  assert.equal(aliceLog.find((e) => e.tx_id === okId)?.counterparty, '201');
+  for (const log of [aliceLog, bobLog]) {
+    const times = log.map((e) => Date.parse(e.initiated_at));
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+      'entries out of initiated_at order',
+    );
+  }
 });
 
 test('every registered route is documented, and so is every status answered in this file', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AccrualClient, DEFAULT_RETRY_AFTER_MS, interpretAnswer, parseLimitPerMinute, parseRetryAfter } from '../../src/loyalty/accrual-client.js';
-import { backoffDelay, quickRetryDelay } from '../../src/loyalty/poller.js';
+import { quickRetryDelay } from '../../src/loyalty/poller.js';
 import { RATE_HEADROOM, RateGate } from '../../src/loyalty/rate-gate.js';
 import { FakeAccrual, processed, status, tooMany } from '../support/fake-accrual.js';
 import { freePort } from '../support/process.js';
@@ -82,33 +82,10 @@ describe('Retry-After and limit parsing', () => {
   });
 });
 
-describe('backoff', () => {
-  test('doubles from the base, capped, jitter within ±10 %', () => {
-    assert.equal(
-      backoffDelay(1, 1000, 60_000, () => 0.5),
-      1000,
-    );
-    assert.equal(
-      backoffDelay(2, 1000, 60_000, () => 0.5),
-      2000,
-    );
-    assert.equal(
-      backoffDelay(4, 1000, 60_000, () => 0.5),
-      8000,
-    );
-    assert.equal(
-      backoffDelay(30, 1000, 60_000, () => 0.99),
-      60_000,
-    );
-    assert.equal(
-      backoffDelay(1000, 1000, 60_000, () => 0),
-      54_000,
-    );
-    assert.equal(
-      backoffDelay(1, 1000, 60_000, () => 0),
-      900,
-    );
+describe('quick retries', () => {
+  test('double from 100 ms', () => {
     assert.equal(quickRetryDelay(0), 100);
+    assert.equal(quickRetryDelay(1), 200);
     assert.equal(quickRetryDelay(2), 400);
   });
 });

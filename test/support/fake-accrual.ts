@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FixedWindowLimiter } from '../../src/accrual/rate-limit.js';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
 
 /**
@@ -37,6 +38,10 @@ export class FakeAccrual {
   private readonly inFlight = new Map<string, number>();
   /** Highest number of requests for one order that were ever open at the same time. */
   maxConcurrentPerOrder = 0;
+  /** When set, the accrual service's own fixed one-minute window runs before any script. */
+  private limiter: FixedWindowLimiter | undefined;
+  /** Requests refused by the limiter (429s served). */
+  readonly refused: SeenRequest[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -49,6 +54,11 @@ export class FakeAccrual {
     const fake = new FakeAccrual(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     server.on('request', (req, res) => fake.handle(req, res));
     return fake;
+  }
+
+  /** Limits `GET /api/orders/*` as the real accrual service does: `limit` per fixed minute, 429 with Retry-After past that. */
+  limitPerMinute(limit: number, now: () => number = Date.now): void {
+    this.limiter = new FixedWindowLimiter(limit, now);
   }
 
   script(number: string, ...replies: FakeReply[]): void {
@@ -74,6 +84,12 @@ export class FakeAccrual {
       this.inFlight.set(number, (this.inFlight.get(number) ?? 1) - 1);
     };
     res.on('close', finish);
+    const decision = this.limiter?.take();
+    if (decision && !decision.allowed && this.limiter) {
+      this.refused.push({ number, at: Date.now() });
+      res.writeHead(429, { 'content-type': 'text/plain', 'retry-after': String(decision.retryAfterSeconds) }).end(this.limiter.message());
+      return;
+    }
     let reply = this.intercept?.(number);
     if (reply === undefined) {
       const queue = this.scripts.get(number);

@@ -21,6 +21,8 @@ export interface LedgerUnderTest {
   shardDbs: FreshDatabase[];
   shardPorts: number[];
   ledgerDb: FreshDatabase;
+  /** Another orchestrator instance on the same ledger database and shards (stopped by stop()). */
+  addOrchestrator(over?: Partial<OrchestratorConfig>): Promise<OrchestratorRunning>;
   startShardAt(i: number): Promise<void>;
   stopShard(i: number): Promise<void>;
   stop(): Promise<void>;
@@ -47,19 +49,19 @@ export async function startLedger(n: number, over: Partial<OrchestratorConfig> =
     shards[i] = await startShard(config, { logger });
   };
   for (let i = 0; i < n; i++) await startShardAt(i);
-  const orchestrator = await startOrchestrator(
-    {
-      ...defaults<OrchestratorConfig>(orchestratorSettings),
-      address: '127.0.0.1:0',
-      databaseUri: ledgerDb.url,
-      databasePoolSize: 6,
-      shards: shardPorts.map((p) => `127.0.0.1:${p}`),
-      shardToken: SHARD_TOKEN,
-      adminToken: ADMIN_TOKEN,
-      ...over,
-    },
-    { logger },
-  );
+  const orchestratorConfig = (extra: Partial<OrchestratorConfig>): OrchestratorConfig => ({
+    ...defaults<OrchestratorConfig>(orchestratorSettings),
+    address: '127.0.0.1:0',
+    databaseUri: ledgerDb.url,
+    databasePoolSize: 6,
+    shards: shardPorts.map((p) => `127.0.0.1:${p}`),
+    shardToken: SHARD_TOKEN,
+    adminToken: ADMIN_TOKEN,
+    ...over,
+    ...extra,
+  });
+  const orchestrator = await startOrchestrator(orchestratorConfig({}), { logger });
+  const others: OrchestratorRunning[] = [];
   return {
     url: orchestrator.url,
     orchestrator,
@@ -67,12 +69,18 @@ export async function startLedger(n: number, over: Partial<OrchestratorConfig> =
     shardDbs,
     shardPorts,
     ledgerDb,
+    async addOrchestrator(extra = {}) {
+      const another = await startOrchestrator(orchestratorConfig(extra), { logger });
+      others.push(another);
+      return another;
+    },
     startShardAt,
     async stopShard(i) {
       await shards[i]?.stop();
       shards[i] = null;
     },
     async stop() {
+      for (const o of others) await o.stop().catch(() => undefined);
       await orchestrator.stop();
       for (const s of shards) await s?.stop();
       await Promise.all([...shardDbs, ledgerDb].map((d) => d.drop()));
@@ -83,6 +91,8 @@ export async function startLedger(n: number, over: Partial<OrchestratorConfig> =
 export interface LogItem {
   tx_id: string;
   wallet_id: string;
+  kind: 'deposit' | 'transfer';
+  counterparty?: string;
   amount: string;
   status: string;
   note: string;

@@ -30,6 +30,7 @@ export interface OrderState {
   accrual: number;
   poll_attempts: number;
   claimed_until: Date | null;
+  next_poll_at: Date;
 }
 
 /** Direct read access to the gophermart schema, for assertions the API cannot express. */
@@ -38,8 +39,8 @@ export function inspect(url: string) {
   return {
     sql,
     async order(number: string): Promise<OrderState | undefined> {
-      const rows = await sql<{ status: string; accrual: bigint; poll_attempts: number; claimed_until: Date | null }[]>`
-        select status, accrual, poll_attempts, claimed_until from gophermart.orders where number = ${number}`;
+      const rows = await sql<{ status: string; accrual: bigint; poll_attempts: number; claimed_until: Date | null; next_poll_at: Date }[]>`
+        select status, accrual, poll_attempts, claimed_until, next_poll_at from gophermart.orders where number = ${number}`;
       const r = rows[0];
       return r ? { ...r, accrual: Number(r.accrual) } : undefined;
     },

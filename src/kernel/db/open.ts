@@ -1,3 +1,4 @@
+import type { Logger } from '../logger.js';
 import type { Database } from './database.js';
 import { openPostgres } from './postgres.js';
 
@@ -8,11 +9,13 @@ export interface DatabaseSettings {
   embeddedDir: string;
   poolSize?: number;
   applicationName?: string;
+  /** Told when PostgreSQL goes away and comes back. */
+  logger?: Pick<Logger, 'warn' | 'info'>;
 }
 
 export async function openDatabase(settings: DatabaseSettings): Promise<Database> {
   if (settings.url) {
-    return openPostgres({ url: settings.url, poolSize: settings.poolSize, applicationName: settings.applicationName });
+    return openPostgres({ url: settings.url, poolSize: settings.poolSize, applicationName: settings.applicationName, logger: settings.logger });
   }
   // Loaded only when used: PGlite's module and WebAssembly cost memory a PostgreSQL-backed
   // process should not pay.

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
 import { parseInt8, type Database, type Queryable, type Row } from './database.js';
@@ -16,11 +16,24 @@ function isAlive(pid: number): boolean {
 }
 
 /**
+ * PGlite unpacks its initial cluster with every file `rw-rw-rw-` (pg_hba.conf and
+ * postgresql.conf included); files it creates later follow the umask. The directory is the
+ * database's alone, as PostgreSQL itself requires: owner-only, nothing group or world
+ * accessible. Symbolic links are left alone (chmod would follow them out of the directory).
+ */
+export function restrictToOwner(path: string): void {
+  const stat = lstatSync(path);
+  if (stat.isSymbolicLink()) return;
+  if ((stat.mode & 0o077) !== 0) chmodSync(path, stat.mode & 0o700);
+  if (stat.isDirectory()) for (const name of readdirSync(path)) restrictToOwner(join(path, name));
+}
+
+/**
  * PGlite lets two processes open one data directory and silently diverge; a pid lock file
  * turns that into a clear start-up error. A lock left by a dead process is taken over.
  */
 function acquireDirLock(dir: string): () => void {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const lockPath = join(dir, 'gophermart.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -66,6 +79,15 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
   } catch (err) {
     release();
     throw err;
+  }
+  if (dataDir !== IN_MEMORY) {
+    try {
+      restrictToOwner(dataDir);
+    } catch (err) {
+      await pg.close();
+      release();
+      throw err;
+    }
   }
   const base = wrap(pg);
   let closed = false;

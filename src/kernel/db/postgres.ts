@@ -1,11 +1,22 @@
 import postgres from 'postgres';
+import type { Logger } from '../logger.js';
+import { Availability, type AvailabilityOptions } from './availability.js';
 import { parseInt8, type Database, type Queryable, type Row } from './database.js';
 
 export interface PostgresOptions {
   url: string;
   poolSize?: number;
   applicationName?: string;
+  /** Where the guard reports the database going away and coming back (once per outage). */
+  logger?: Pick<Logger, 'warn' | 'info'>;
+  /** Overrides of the outage guard's timings (tests). */
+  availability?: Pick<AvailabilityOptions, 'stallMs' | 'probeTimeoutMs' | 'probeIntervalMs'>;
 }
+
+/** Longest wait for a new connection (seconds): an unreachable host fails instead of hanging. */
+export const CONNECT_TIMEOUT_S = 2;
+/** Pause before a closed connection is opened again (seconds); the guard paces attempts during an outage. */
+const RECONNECT_DELAY_S = 0.1;
 
 // biome-ignore lint/suspicious/noExplicitAny: postgres.js types its custom type map loosely
 type Sql = postgres.Sql<any>;
@@ -48,17 +59,34 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       types: {
         int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: parseInt8 },
       },
-      connect_timeout: 10,
+      connect_timeout: CONNECT_TIMEOUT_S,
+      // the driver's default backoff grows to seconds over an outage and would hold recovery back
+      backoff: () => RECONNECT_DELAY_S,
     });
   const lanes: Lane[] = Array.from({ length: laneCount }, () => ({ sql: client(1), inFlight: 0 }));
   const transactions = client(transactionConnections);
+  // the guard's checks get a connection of their own, so they never queue behind stalled work
+  const probe = client(1);
+  const endAll = (timeout: number): Promise<unknown> =>
+    Promise.all([...lanes.map((l) => l.sql.end({ timeout })), transactions.end({ timeout }), probe.end({ timeout })]);
   try {
     // one round trip proves the database is reachable; the other connections open on first use
     await (lanes[0] as Lane).sql.unsafe('select 1');
   } catch (err) {
-    await Promise.all([...lanes.map((l) => l.sql.end({ timeout: 0 })), transactions.end({ timeout: 0 })]);
+    await endAll(0);
     throw err;
   }
+  const logger = options.logger;
+  const guard = new Availability({
+    ...options.availability,
+    async ping() {
+      await probe.unsafe('select 1');
+    },
+    onChange(event) {
+      if (event.available) logger?.info({ outageMs: event.outageMs }, 'database available again');
+      else logger?.warn({ err: event.cause }, 'database unavailable: answering 503 until it is back');
+    },
+  });
 
   function leastBusy(): Lane {
     let best = lanes[0] as Lane;
@@ -68,24 +96,29 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
 
   return {
     kind: 'postgres',
-    async query<R extends Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
-      const lane = leastBusy();
-      lane.inFlight++;
-      try {
-        const rows = await lane.sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
-        return rows as unknown as R[];
-      } finally {
-        lane.inFlight--;
-      }
+    query<R extends Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+      return guard.run(async () => {
+        const lane = leastBusy();
+        lane.inFlight++;
+        try {
+          const rows = await lane.sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+          return rows as unknown as R[];
+        } finally {
+          lane.inFlight--;
+        }
+      });
     },
-    async exec(text: string): Promise<void> {
-      await transactions.unsafe(text);
+    exec(text: string): Promise<void> {
+      return guard.run(async () => {
+        await transactions.unsafe(text);
+      });
     },
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return (await transactions.begin((tx) => fn(queryable(tx)))) as T;
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return guard.run(async () => (await transactions.begin((tx) => fn(queryable(tx)))) as T);
     },
     async close(): Promise<void> {
-      await Promise.all([...lanes.map((l) => l.sql.end({ timeout: 5 })), transactions.end({ timeout: 5 })]);
+      guard.close();
+      await endAll(5);
     },
   };
 }

@@ -7,7 +7,8 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Registry } from 'prom-client';
-import type { Logger } from '../logger.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { requestLogger, type Logger } from '../logger.js';
 import { createHttpMetrics } from '../metrics.js';
 import { decorateUserId } from './auth.js';
 import { registerBodyParsers } from './body.js';
@@ -104,6 +105,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    // an outage, not a fault: logged once per outage by the database layer, not per request
+    if (isDatabaseUnavailable(err)) return reply.code(503).send({ error: kernelOutcomes.database_unavailable.message });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     // an outcome's message is written for the client, whatever its status (e.g. a simulated fault)
     if (err instanceof HttpError) return reply.code(status).send({ error: err.message });
@@ -118,12 +121,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const httpMetrics = createHttpMetrics(options.metrics);
   // the level is fixed for the process's life: decided once instead of building a line to drop
   const logRequests = options.logger.isLevelEnabled('info');
+  const requestLines = requestLogger(options.logger);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     httpMetrics.observe(request.method, route, reply.statusCode, seconds);
     if (!logRequests) return;
-    request.log.info(
+    requestLines.info(
       {
         reqId: request.id,
         method: request.method,

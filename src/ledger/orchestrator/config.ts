@@ -52,6 +52,15 @@ export const orchestratorSettings = {
     defaultLabel: '5s',
     parse: parsers.durationMs('RECOVERY_INTERVAL'),
   } satisfies Setting<number>,
+  leaseMs: {
+    env: 'LEASE_DURATION',
+    flag: '--lease-duration <duration>',
+    description:
+      'how long an unfinished transaction stays leased to the instance driving it without a renewal (renewed every third of it); after that another instance on the same ledger database takes it over',
+    default: 10_000,
+    defaultLabel: '10s',
+    parse: parsers.durationMs('LEASE_DURATION'),
+  } satisfies Setting<number>,
   coordinatorConcurrency: {
     env: 'COORDINATOR_CONCURRENCY',
     flag: '--coordinator-concurrency <n>',

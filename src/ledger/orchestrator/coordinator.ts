@@ -160,7 +160,14 @@ export class Coordinator {
    */
   private async runCrossShard(record: TxRecord): Promise<void> {
     let decision: Decision;
-    if (record.status === 'PENDING' && (await this.store.claim(record.tx_id))) {
+    if (record.status === 'PENDING' && !(await this.store.claim(record.tx_id))) {
+      // not PENDING any more, or no longer ours: look again at where it stands
+      const now = await this.store.transaction(record.tx_id);
+      if (!now || now.lease_owner !== this.store.lease.owner) return; // another instance drives it
+      if (now.status === 'PENDING') return; // cannot claim it now (lease moved and back?): the sweep retries
+      return this.run({ record: now, create: [] });
+    }
+    if (record.status === 'PENDING') {
       const [debit, credit] = await Promise.all([
         this.shards.reserve(record.from_shard as number, record.tx_id, record.from_wallet as string, 'debit-hold', record.amount),
         this.shards.reserve(record.to_shard, record.tx_id, record.to_wallet, 'pending-credit', record.amount),

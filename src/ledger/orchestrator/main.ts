@@ -1,15 +1,17 @@
+import { randomUUID } from 'node:crypto';
 import { startService, type RunningService, type ServiceDeps } from '../../kernel/service.js';
 import { registerLedgerRoutes } from './api.js';
 import { DEV_SHARD_TOKEN } from '../protocol.js';
 import type { OrchestratorConfig } from './config.js';
 import { Coordinator } from './coordinator.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { MeteredLedgerStore, MeteredShardClient, createLedgerMetrics } from './metrics.js';
 import { SCHEMA, migrations } from './migrations.js';
 import { Recovery } from './recovery.js';
 import { LedgerService } from './service.js';
 import type { LedgerStore } from './store.js';
 
-export type OrchestratorRunning = RunningService<{ store: LedgerStore; coordinator: Coordinator; recovery: Recovery }>;
+export type OrchestratorRunning = RunningService<{ store: LedgerStore; coordinator: Coordinator; recovery: Recovery; instanceId: string }>;
 export type OrchestratorDeps = ServiceDeps;
 
 /** `config.shards` must already be resolved (see resolveShards): shard i is the i-th address. */
@@ -24,7 +26,10 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
     async build({ db, metrics, app, logger, tokens }) {
       if (config.shardToken === undefined) logger.warn('SHARD_TOKEN is not set: using the built-in development token; set SHARD_TOKEN in production');
       const ledgerMetrics = createLedgerMetrics(metrics);
-      const store: LedgerStore = new MeteredLedgerStore(db, ledgerMetrics);
+      // a fresh id per start: a restarted instance takes its old leases over like any other once they run out
+      const instanceId = randomUUID();
+      const store: LedgerStore = new MeteredLedgerStore(db, { owner: instanceId, ms: config.leaseMs }, ledgerMetrics);
+      const leases = new LeaseKeeper(store, logger);
       const shards = new MeteredShardClient(
         config.shards,
         config.shardToken ?? DEV_SHARD_TOKEN,
@@ -38,14 +43,18 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
       const recovery = new Recovery(store, coordinator, logger, config.recoveryIntervalMs);
       registerLedgerRoutes(app, new LedgerService(store, shards, coordinator), await tokens(config, 'orchestrator'), config.adminToken);
       return {
-        extras: { store, coordinator, recovery },
-        start: () => recovery.start(),
+        extras: { store, coordinator, recovery, instanceId },
+        start: () => {
+          leases.start();
+          recovery.start();
+        },
         async stop() {
           await recovery.stop();
           await coordinator.stop();
+          await leases.stop();
           await shards.close();
         },
-        describe: { shards: config.shards.length },
+        describe: { shards: config.shards.length, instance: instanceId },
       };
     },
   });

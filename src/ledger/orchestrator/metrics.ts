@@ -4,7 +4,7 @@ import type { Logger } from '../../kernel/logger.js';
 import type { CancelResult, ConfirmResult, HoldKind, OperationResult } from '../protocol.js';
 import type { Answer, Decision, Outcome } from './machine.js';
 import { ShardClient, type ShardClientOptions } from './shard-client.js';
-import { LedgerStore, type TxRecord } from './store.js';
+import { LedgerStore, type IdempotencyClaim, type LeaseTerms, type Logged } from './store.js';
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** Acceptance times kept for the end-to-end histogram; beyond this (a huge backlog) new ones are not timed. */
@@ -56,20 +56,27 @@ export class MeteredLedgerStore extends LedgerStore {
 
   constructor(
     db: Database,
+    lease: LeaseTerms,
     private readonly metrics: LedgerMetrics,
   ) {
-    super(db);
+    super(db, lease);
   }
 
-  override async insertTransaction(record: Parameters<LedgerStore['insertTransaction']>[0], invalid?: Outcome): Promise<TxRecord> {
-    const row = await super.insertTransaction(record, invalid);
+  override async insertTransaction(
+    record: Parameters<LedgerStore['insertTransaction']>[0],
+    invalid?: Outcome,
+    idempotency?: IdempotencyClaim,
+  ): Promise<Logged> {
+    const logged = await super.insertTransaction(record, invalid, idempotency);
+    if (!logged.fresh) return logged;
+    const row = logged.record;
     if (invalid) {
       this.metrics.finished.inc({ status: invalid.status });
       this.metrics.endToEnd.observe({ status: invalid.status }, 0);
     } else if (this.acceptedAt.size < MAX_TRACKED) {
       this.acceptedAt.set(row.tx_id, performance.now());
     }
-    return row;
+    return logged;
   }
 
   override recordDecision(txId: string, decision: Decision): Promise<Decision> {

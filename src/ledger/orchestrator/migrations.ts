@@ -56,4 +56,31 @@ export const migrations: Migration[] = [
       create index transactions_open on ledger.transactions (seq) where status in ('PENDING', 'PROCESSING');
     `,
   },
+  // Version 2 belongs to the login-throttling change; the ledger's own migrations go on from 3.
+  {
+    version: 3,
+    name: 'leases for several orchestrator instances, idempotency keys, history order',
+    sql: `
+      -- Which orchestrator instance drives an unfinished transaction, and until when: the owner
+      -- renews lease_until while it lives; another instance takes over only once it passed.
+      alter table ledger.transactions add column lease_owner text, add column lease_until timestamptz;
+      -- History reads in (initiated_at, seq) order: the shown time and the order have one source.
+      create index transactions_from_initiated on ledger.transactions (from_wallet, initiated_at, seq);
+      create index transactions_to_initiated on ledger.transactions (to_wallet, initiated_at, seq);
+      drop index ledger.transactions_from;
+      drop index ledger.transactions_to;
+      create index transactions_open_by_owner on ledger.transactions (lease_owner) where status in ('PENDING', 'PROCESSING');
+      -- Idempotency-Key: one row per (caller, key), written in the same statement as what the
+      -- request did, so a repeat finds either nothing or the finished answer.
+      create table ledger.idempotency_keys (
+        scope text not null,
+        key text not null,
+        fingerprint text not null,
+        tx_id text,
+        created_at timestamptz not null default now(),
+        primary key (scope, key)
+      );
+      create index idempotency_keys_by_age on ledger.idempotency_keys (created_at);
+    `,
+  },
 ];

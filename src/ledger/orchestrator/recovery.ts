@@ -4,16 +4,22 @@ import type { Coordinator, WalletToCreate } from './coordinator.js';
 import type { LedgerStore } from './store.js';
 
 const BATCH = 500;
+/** Idempotency keys are kept at least this long (then swept): a day of safe retries. */
+export const IDEMPOTENCY_RETENTION_MS = 24 * 3_600_000;
+const KEY_SWEEP_EVERY_MS = 60_000;
 
 /**
  * The recovery loop: at start-up and then every `intervalMs`, finishes wallet creations the
- * shards have not acknowledged and hands every unfinished transaction that is not running in
- * this process to the coordinator, which resumes it from its recorded state (decision →
- * phase 2; none → run it if it never left PENDING, else cancel).
+ * shards have not acknowledged and hands to the coordinator every unfinished transaction that
+ * is leased to this instance but not running here, or whose lease ran out (its instance is
+ * gone) — taking the lease over first. A transaction another live instance holds is left
+ * alone. The coordinator resumes each from its recorded state. Idempotency keys past their
+ * retention are swept here too.
  */
 export class Recovery {
   private readonly stopSignal = new AbortController();
   private loop: Promise<void> | null = null;
+  private lastKeySweep = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly store: LedgerStore,
@@ -50,7 +56,7 @@ export class Recovery {
     let submitted = 0;
     let afterSeq = 0;
     for (;;) {
-      const rows = await this.store.unfinished(BATCH, afterSeq);
+      const rows = await this.store.takeOver(BATCH, afterSeq);
       for (const row of rows) {
         if (this.stopSignal.signal.aborted) return submitted;
         afterSeq = row.seq;
@@ -63,6 +69,14 @@ export class Recovery {
       if (rows.length < BATCH) break;
     }
     if (submitted > 0) this.logger.info({ submitted }, 'recovery resumed unfinished transactions');
+    await this.sweepKeys();
     return submitted;
+  }
+
+  private async sweepKeys(): Promise<void> {
+    if (performance.now() - this.lastKeySweep < KEY_SWEEP_EVERY_MS) return;
+    this.lastKeySweep = performance.now();
+    const swept = await this.store.sweepIdempotencyKeys(IDEMPOTENCY_RETENTION_MS);
+    if (swept > 0) this.logger.info({ swept }, 'expired idempotency keys swept');
   }
 }

@@ -1,11 +1,43 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { PasswordAccounts } from '../../kernel/auth/accounts.js';
 import { NOTES, shardOf } from './machine.js';
 import type { Coordinator, WalletToCreate } from './coordinator.js';
 import type { ShardClient } from './shard-client.js';
-import type { LedgerStore, LogEntry, TxRecord, WalletRow } from './store.js';
+import type { IdempotencyClaim, LedgerStore, LogEntry, NewTx, OwnedWallet, WalletRow } from './store.js';
+import type { Outcome } from './machine.js';
 
 export type Access = { ok: true; wallet: WalletRow } | { ok: false; reason: 'not_found' | 'forbidden' };
+
+/** Who sent a request that carries an Idempotency-Key: keys of different callers never meet. */
+export type Caller = { user: number } | { operatorToken: string };
+
+/** A request's Idempotency-Key and who sent it. */
+export interface IdempotencyKey {
+  caller: Caller;
+  key: string;
+}
+
+export type Accepted = { ok: true; txId: string } | { ok: false; reason: 'forbidden' | 'not_found' | 'key_reused' };
+
+export interface WalletView {
+  id: string;
+  status: 'CREATING' | 'ACTIVE';
+  balance: number;
+  reserved: number;
+  createdAt: Date;
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+function scopeOf(caller: Caller): string {
+  // the operator token itself never reaches the database, only its hash
+  return 'user' in caller ? `user:${caller.user}` : `admin:${sha256(caller.operatorToken)}`;
+}
+
+/** The key as stored: the request is identified by its normalised parameters, not its bytes. */
+function claimOf(idem: IdempotencyKey, ...request: Array<string | number>): IdempotencyClaim {
+  return { scope: scopeOf(idem.caller), key: idem.key, fingerprint: sha256(request.join('\n')) };
+}
 
 /** Use cases of the orchestrator: no HTTP, no SQL. */
 export class LedgerService {
@@ -21,14 +53,36 @@ export class LedgerService {
 
   /**
    * Registers the id (the registry's primary key decides races), then asks its shard once;
-   * if the shard does not acknowledge now, the recovery sweep finishes the creation.
+   * if the shard does not acknowledge now, the recovery sweep finishes the creation. Creating
+   * a wallet the caller already owns is accepted again (idempotent by wallet id).
    */
-  async createWallet(userId: number, walletId: string): Promise<'accepted' | 'taken' | 'unknown_user'> {
+  async createWallet(userId: number, walletId: string, idem?: IdempotencyKey): Promise<'accepted' | 'taken' | 'unknown_user' | 'key_reused'> {
+    if (idem) {
+      const claim = claimOf(idem, 'create_wallet', walletId);
+      const earlier = await this.store.claimIdempotencyKey(claim);
+      // a repeat of the same creation is simply run again: its answer depends only on who owns the id
+      if (earlier && earlier.fingerprint !== claim.fingerprint) return 'key_reused';
+    }
     const shard = shardOf(walletId, this.shards.count);
     const registered = await this.store.registerWallet(walletId, userId, shard);
-    if (registered !== true) return registered === false ? 'taken' : 'unknown_user';
-    await this.coordinator.finishCreation({ id: walletId, shard });
+    if (registered === 'taken' || registered === 'unknown_user') return registered;
+    if (registered === 'created' || (await this.store.wallet(walletId))?.state === 'creating') await this.coordinator.finishCreation({ id: walletId, shard });
     return 'accepted';
+  }
+
+  /** The caller's wallets, oldest first, with their balances from the shards; unavailable when a shard does not answer. */
+  async wallets(userId: number): Promise<WalletView[] | 'unavailable'> {
+    const owned = await this.store.walletsOf(userId);
+    const views = await Promise.all(owned.map((w) => this.view(w)));
+    return views.some((v) => v === undefined) ? 'unavailable' : (views as WalletView[]);
+  }
+
+  private async view(w: OwnedWallet): Promise<WalletView | undefined> {
+    // a wallet its shard has not acknowledged yet holds nothing there: no need to ask
+    if (w.state === 'creating') return { id: w.id, status: 'CREATING', balance: 0, reserved: 0, createdAt: w.created_at };
+    const answer = await this.shards.wallet(w.shard, w.id);
+    if (answer.result !== 'ok') return undefined;
+    return { id: w.id, status: 'ACTIVE', balance: answer.balance, reserved: answer.reserved, createdAt: w.created_at };
   }
 
   async access(userId: number, walletId: string): Promise<Access> {
@@ -40,45 +94,45 @@ export class LedgerService {
 
   /**
    * Logs the transfer (PENDING, or INVALID at once when the receiver is unknown) and hands it
-   * to the coordinator; the caller answers 202 with the id.
+   * to the coordinator; the caller answers 202 with the id. With an Idempotency-Key, a repeat
+   * of an accepted request is answered with the first one's id and logs nothing.
    */
-  async transfer(userId: number, from: string, to: string, amount: number): Promise<{ ok: true; txId: string } | { ok: false; reason: 'forbidden' }> {
+  async transfer(userId: number, from: string, to: string, amount: number, idem?: IdempotencyKey): Promise<Accepted> {
     const wallets = await this.store.walletsByIds([from, to]);
     const sender = wallets.find((w) => w.id === from);
     const receiver = wallets.find((w) => w.id === to);
     if (!sender || sender.owner_id !== userId) return { ok: false, reason: 'forbidden' };
-    const txId = randomUUID();
-    const record = await this.store.insertTransaction(
-      {
-        tx_id: txId,
-        kind: 'transfer',
-        from_wallet: from,
-        to_wallet: to,
-        from_shard: sender.shard,
-        to_shard: receiver?.shard ?? shardOf(to, this.shards.count),
-        amount,
-      },
-      receiver ? undefined : { status: 'INVALID', note: NOTES.unknownReceiver },
-    );
-    if (receiver) this.coordinator.submit(record, creating([sender, receiver]));
-    return { ok: true, txId };
+    const tx: NewTx = {
+      tx_id: randomUUID(),
+      kind: 'transfer',
+      from_wallet: from,
+      to_wallet: to,
+      from_shard: sender.shard,
+      to_shard: receiver?.shard ?? shardOf(to, this.shards.count),
+      amount,
+    };
+    const invalid: Outcome | undefined = receiver ? undefined : { status: 'INVALID', note: NOTES.unknownReceiver };
+    return this.log(tx, invalid, idem && claimOf(idem, 'do_transaction', from, to, amount), receiver ? creating([sender, receiver]) : undefined);
   }
 
   /** Operator deposit: the same log and pipeline as a transfer, without a sender. */
-  async deposit(walletId: string, amount: number): Promise<{ ok: true; txId: string } | { ok: false; reason: 'not_found' }> {
+  async deposit(walletId: string, amount: number, idem?: IdempotencyKey): Promise<Accepted> {
     const wallet = await this.store.wallet(walletId);
     if (!wallet) return { ok: false, reason: 'not_found' };
-    const record = await this.store.insertTransaction({
-      tx_id: randomUUID(),
-      kind: 'deposit',
-      from_wallet: null,
-      to_wallet: walletId,
-      from_shard: null,
-      to_shard: wallet.shard,
-      amount,
-    });
-    this.coordinator.submit(record, creating([wallet]));
-    return { ok: true, txId: record.tx_id };
+    const tx: NewTx = { tx_id: randomUUID(), kind: 'deposit', from_wallet: null, to_wallet: walletId, from_shard: null, to_shard: wallet.shard, amount };
+    return this.log(tx, undefined, idem && claimOf(idem, 'deposit', walletId, amount), creating([wallet]));
+  }
+
+  /** Logs the transaction and, unless it is final already, hands it to the coordinator. */
+  private async log(tx: NewTx, invalid: Outcome | undefined, claim: IdempotencyClaim | undefined, create: WalletToCreate[] | undefined): Promise<Accepted> {
+    const logged = await this.store.insertTransaction(tx, invalid, claim);
+    if (!logged.fresh) {
+      const { earlier } = logged;
+      if (earlier.fingerprint !== claim?.fingerprint || earlier.txId === null) return { ok: false, reason: 'key_reused' };
+      return { ok: true, txId: earlier.txId };
+    }
+    if (create) this.coordinator.submit(logged.record, create);
+    return { ok: true, txId: tx.tx_id };
   }
 
   walletLog(walletId: string): Promise<LogEntry[]> {
@@ -91,10 +145,6 @@ export class LedgerService {
     const answer = await this.shards.wallet(wallet.shard, wallet.id);
     if (answer.result !== 'ok') return 'unavailable';
     return { balance: answer.balance, reserved: answer.reserved };
-  }
-
-  transaction(txId: string): Promise<TxRecord | undefined> {
-    return this.store.transaction(txId);
   }
 }
 

@@ -23,15 +23,43 @@ export interface TxRecord {
   decision: DecisionKind | null;
   outcome_status: FinalStatus | null;
   outcome_note: string | null;
+  /** The orchestrator instance driving it (null: logged before leases existed, free to take). */
+  lease_owner: string | null;
   [key: string]: unknown;
 }
 
 /** What a caller knows of a transaction it is about to log. */
 export type NewTx = Pick<TxRecord, 'tx_id' | 'kind' | 'from_wallet' | 'to_wallet' | 'from_shard' | 'to_shard' | 'amount'>;
 
+/** An Idempotency-Key as the store keeps it: whose it is, the key, and what the request was. */
+export interface IdempotencyClaim {
+  /** The caller: `user:<id>`, or `admin:<hash of the operator token>`. */
+  scope: string;
+  key: string;
+  /** Hash of the normalised request (operation and its parameters). */
+  fingerprint: string;
+}
+
+/** What an earlier request with the same key left behind. */
+export interface EarlierRequest {
+  fingerprint: string;
+  txId: string | null;
+}
+
+/** A logged transaction, or the earlier request that already holds its Idempotency-Key. */
+export type Logged = { fresh: true; record: TxRecord } | { fresh: false; earlier: EarlierRequest };
+
+/** This instance's identity and lease length: rows it logs or takes over are leased to it. */
+export interface LeaseTerms {
+  owner: string;
+  ms: number;
+}
+
 export interface LogEntry {
   tx_id: string;
+  kind: 'transfer' | 'deposit';
   from_wallet: string | null;
+  to_wallet: string;
   amount: number;
   status: TxStatus;
   note: string;
@@ -39,7 +67,18 @@ export interface LogEntry {
   [key: string]: unknown;
 }
 
-const TX_COLUMNS = 'tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, decision, outcome_status, outcome_note';
+const TX_COLUMNS = 'tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, decision, outcome_status, outcome_note, lease_owner';
+const OPEN = `status in ('PENDING', 'PROCESSING')`;
+
+export interface OwnedWallet {
+  id: string;
+  state: 'creating' | 'active';
+  shard: number;
+  created_at: Date;
+  [key: string]: unknown;
+}
+
+type Row = TxRecord & { idem_scope: string | null; idem_key: string | null; fingerprint: string | null };
 
 /** The only module that knows the ledger schema's tables. */
 export class LedgerStore {
@@ -48,7 +87,7 @@ export class LedgerStore {
   private readonly decisions = new Batcher<{ txId: string; decision: Decision }, Decision | null>((items) => this.decideMany(items));
   private readonly finishes = new Batcher<{ txId: string; outcome: Outcome }, undefined>((items) => this.finishMany(items));
   // So do the PENDING inserts of concurrent requests (one commit, one WAL flush for many).
-  private readonly inserts = new Batcher<TxRecord, { error: unknown } | undefined>((rows) => this.insertMany(rows));
+  private readonly inserts = new Batcher<Row, { error: unknown } | { inserted: boolean }>((rows) => this.insertMany(rows));
   /**
    * Registry rows of active wallets. Owner and shard never change once registered and a
    * wallet never leaves 'active', so these cannot go stale (rows still 'creating' are not
@@ -56,7 +95,10 @@ export class LedgerStore {
    */
   private readonly activeWallets = new Map<string, WalletRow>();
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    readonly lease: LeaseTerms,
+  ) {}
 
   async findUserByLogin(login: string): Promise<{ id: number; password_hash: string } | undefined> {
     const rows = await this.db.query<{ id: number; password_hash: string }>('select id, password_hash from ledger.users where login = $1', [login]);
@@ -71,19 +113,35 @@ export class LedgerStore {
     return rows[0]?.id ?? null;
   }
 
-  /** True when registered now; false when the id is taken (by anyone). */
-  async registerWallet(id: string, ownerId: number, shard: number): Promise<boolean | 'unknown_user'> {
+  /**
+   * Registers the wallet for its owner: 'created' now, 'mine' when this owner already has it
+   * (a repeat), 'taken' when someone else does.
+   */
+  async registerWallet(id: string, ownerId: number, shard: number): Promise<'created' | 'mine' | 'taken' | 'unknown_user'> {
     try {
-      const rows = await this.db.query('insert into ledger.wallets (id, owner_id, shard) values ($1, $2, $3) on conflict (id) do nothing returning 1', [
-        id,
-        ownerId,
-        shard,
-      ]);
-      return rows.length > 0;
+      const rows = await this.db.query<{ owner_id: string | number; created: boolean }>(
+        `with created as (
+           insert into ledger.wallets (id, owner_id, shard) values ($1, $2, $3) on conflict (id) do nothing returning owner_id
+         )
+         select owner_id, true as created from created
+         union all
+         select owner_id, false from ledger.wallets where id = $1 and not exists (select 1 from created)`,
+        [id, ownerId, shard],
+      );
+      const row = rows[0];
+      // the conflicting row was inserted by a statement that committed after this one's snapshot
+      if (!row) return (await this.wallet(id))?.owner_id === ownerId ? 'mine' : 'taken';
+      if (row.created) return 'created';
+      return Number(row.owner_id) === ownerId ? 'mine' : 'taken';
     } catch (err) {
       if ((err as { code?: string }).code === '23503') return 'unknown_user';
       throw err;
     }
+  }
+
+  /** The owner's wallets, oldest first. */
+  async walletsOf(ownerId: number): Promise<OwnedWallet[]> {
+    return this.db.query<OwnedWallet>('select id, state, shard, created_at from ledger.wallets where owner_id = $1 order by created_at, id', [ownerId]);
   }
 
   async wallet(id: string): Promise<WalletRow | undefined> {
@@ -118,33 +176,47 @@ export class LedgerStore {
 
   /**
    * Writes a transaction to the log. A transaction that is already known to be impossible is
-   * written final (INVALID) at once; otherwise PENDING, durably, before the caller answers 202.
-   * Concurrent inserts share one statement and one commit (the promise settles after it).
+   * written final (INVALID) at once; otherwise PENDING, durably, before the caller answers 202,
+   * leased to this instance. With an Idempotency-Key the key is claimed in the same statement:
+   * either both the key and the transaction are written, or the key was already held and
+   * nothing is (then the earlier request is returned). Concurrent inserts share one statement
+   * and one commit (the promise settles after it).
    */
-  async insertTransaction(record: NewTx, invalid?: Outcome): Promise<TxRecord> {
-    const row: TxRecord = {
+  async insertTransaction(record: NewTx, invalid?: Outcome, idempotency?: IdempotencyClaim): Promise<Logged> {
+    const row: Row = {
       ...record,
       status: invalid ? invalid.status : 'PENDING',
       decision: invalid ? 'abort' : null,
       outcome_status: invalid ? invalid.status : null,
       outcome_note: invalid ? invalid.note : null,
+      lease_owner: this.lease.owner,
+      idem_scope: idempotency?.scope ?? null,
+      idem_key: idempotency?.key ?? null,
+      fingerprint: idempotency?.fingerprint ?? null,
     };
-    const failure = await this.inserts.run(row);
-    if (failure) throw failure.error;
-    return row;
+    const result = await this.inserts.run(row);
+    if ('error' in result) throw result.error;
+    if (result.inserted) {
+      const { idem_scope: _scope, idem_key: _key, fingerprint: _fingerprint, ...logged } = row;
+      return { fresh: true, record: logged };
+    }
+    if (!idempotency) throw new Error(`transaction ${record.tx_id} was not logged`);
+    const earlier = await this.idempotencyKey(idempotency.scope, idempotency.key);
+    if (!earlier) throw new Error('idempotency key neither claimed nor found');
+    return { fresh: false, earlier };
   }
 
-  /** Per row: undefined, or the error that row alone met (a bad row must not fail the others). */
-  private async insertMany(rows: TxRecord[]): Promise<Array<{ error: unknown } | undefined>> {
+  /** Per row: whether it was logged, or the error that row alone met (a bad row must not fail the others). */
+  private async insertMany(rows: Row[]): Promise<Array<{ error: unknown } | { inserted: boolean }>> {
     try {
-      await this.insertRows(rows);
-      return rows.map(() => undefined);
+      const logged = await this.insertRows(rows);
+      return rows.map((r) => ({ inserted: logged.has(r.tx_id) }));
     } catch (error) {
       if (rows.length === 1) return [{ error }];
       return Promise.all(
         rows.map((r) =>
           this.insertRows([r]).then(
-            () => undefined,
+            (logged) => ({ inserted: logged.has(r.tx_id) }),
             (e: unknown) => ({ error: e }),
           ),
         ),
@@ -152,13 +224,29 @@ export class LedgerStore {
     }
   }
 
-  private async insertRows(rows: TxRecord[]): Promise<void> {
-    await this.db.query(
-      `insert into ledger.transactions (tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, note, decision, outcome_status, outcome_note, decided_at, finished_at)
+  /** The tx ids logged now; a row whose Idempotency-Key was already held is left out. */
+  private async insertRows(rows: Row[]): Promise<Set<string>> {
+    const inserted = await this.db.query<{ tx_id: string }>(
+      `with v as (
+         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[],
+                              $14::text[], $15::text[], $16::text[])
+           with ordinality as v(tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, decision, outcome_status, outcome_note,
+                                idem_scope, idem_key, fingerprint, n)
+       ), claimed as (
+         -- keys in one order, so two batches claiming the same keys cannot deadlock
+         insert into ledger.idempotency_keys (scope, key, fingerprint, tx_id)
+         select idem_scope, idem_key, fingerprint, tx_id from v where idem_key is not null order by idem_scope, idem_key
+         on conflict (scope, key) do nothing
+         returning tx_id
+       )
+       insert into ledger.transactions (tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, note, decision, outcome_status, outcome_note,
+                                        decided_at, finished_at, lease_owner, lease_until)
          select v.tx_id, v.kind, v.from_wallet, v.to_wallet, v.from_shard, v.to_shard, v.amount, v.status, coalesce(v.outcome_note, $12),
-                v.decision, v.outcome_status, v.outcome_note, case when v.decision is not null then now() end, case when v.decision is not null then now() end
-         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[])
-           as v(tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, decision, outcome_status, outcome_note)`,
+                v.decision, v.outcome_status, v.outcome_note, case when v.decision is not null then now() end, case when v.decision is not null then now() end,
+                $13, now() + $17 * interval '1 millisecond'
+         from v where v.idem_key is null or v.tx_id in (select tx_id from claimed)
+         order by v.n
+       returning tx_id`,
       [
         rows.map((r) => r.tx_id),
         rows.map((r) => r.kind),
@@ -172,23 +260,65 @@ export class LedgerStore {
         rows.map((r) => r.outcome_status),
         rows.map((r) => r.outcome_note),
         NOTES.pending,
+        this.lease.owner,
+        rows.map((r) => r.idem_scope),
+        rows.map((r) => r.idem_key),
+        rows.map((r) => r.fingerprint),
+        this.lease.ms,
       ],
     );
+    return new Set(inserted.map((r) => r.tx_id));
+  }
+
+  async idempotencyKey(scope: string, key: string): Promise<EarlierRequest | undefined> {
+    const rows = await this.db.query<{ fingerprint: string; tx_id: string | null }>(
+      'select fingerprint, tx_id from ledger.idempotency_keys where scope = $1 and key = $2',
+      [scope, key],
+    );
+    const row = rows[0];
+    return row ? { fingerprint: row.fingerprint, txId: row.tx_id } : undefined;
+  }
+
+  /** Claims a key for a request that logs no transaction (wallet creation); undefined when claimed now. */
+  async claimIdempotencyKey(claim: IdempotencyClaim): Promise<EarlierRequest | undefined> {
+    const rows = await this.db.query(
+      'insert into ledger.idempotency_keys (scope, key, fingerprint) values ($1, $2, $3) on conflict (scope, key) do nothing returning 1',
+      [claim.scope, claim.key, claim.fingerprint],
+    );
+    if (rows.length > 0) return undefined;
+    const earlier = await this.idempotencyKey(claim.scope, claim.key);
+    if (!earlier) throw new Error('idempotency key neither claimed nor found');
+    return earlier;
+  }
+
+  /** Deletes keys older than the retention, a bounded chunk at a time; returns how many went. */
+  async sweepIdempotencyKeys(retentionMs: number, chunk = 10_000): Promise<number> {
+    const rows = await this.db.query(
+      `delete from ledger.idempotency_keys where (scope, key) in (
+         select scope, key from ledger.idempotency_keys where created_at < now() - $1 * interval '1 millisecond' limit $2
+       ) returning 1`,
+      [retentionMs, chunk],
+    );
+    return rows.length;
   }
 
   async transaction(txId: string): Promise<TxRecord | undefined> {
     return (await this.db.query<TxRecord>(`select ${TX_COLUMNS} from ledger.transactions where tx_id = $1`, [txId]))[0];
   }
 
-  /** PENDING → PROCESSING: the point after which phase 1 may have reached a shard. */
+  /**
+   * PENDING → PROCESSING: the point after which phase 1 may have reached a shard. Only for the
+   * lease holder: an instance whose lease was taken over must not start phase 1 again.
+   */
   claim(txId: string): Promise<boolean> {
     return this.claims.run(txId);
   }
 
   private async claimMany(ids: string[]): Promise<boolean[]> {
     const rows = await this.db.query<{ tx_id: string }>(
-      `update ledger.transactions set status = 'PROCESSING', note = $2 where tx_id = any($1::text[]) and status = 'PENDING' returning tx_id`,
-      [ids, NOTES.processing],
+      `update ledger.transactions set status = 'PROCESSING', note = $2
+       where tx_id = any($1::text[]) and status = 'PENDING' and lease_owner = $3 returning tx_id`,
+      [ids, NOTES.processing, this.lease.owner],
     );
     const claimed = new Set(rows.map((r) => r.tx_id));
     return ids.map((id) => claimed.has(id));
@@ -271,24 +401,63 @@ export class LedgerStore {
     return items.map(() => undefined);
   }
 
-  /** Unfinished transactions (oldest first) not touched for `idleMs`: candidates for recovery. */
-  async unfinished(limit: number, afterSeq = 0): Promise<Array<TxRecord & { seq: number }>> {
-    return this.db.query<TxRecord & { seq: number }>(
-      `select seq, ${TX_COLUMNS} from ledger.transactions
-       where status in ('PENDING', 'PROCESSING') and seq > $2
-       order by seq limit $1`,
-      [limit, afterSeq],
+  /**
+   * Leases unfinished transactions to this instance, oldest first: its own (whatever their
+   * expiry) and those whose lease has run out (their owner stopped renewing: it is gone).
+   * A transaction another live instance holds is never returned. Rows locked by a write in
+   * progress are skipped (the next sweep sees them).
+   */
+  async takeOver(limit: number, afterSeq = 0): Promise<Array<TxRecord & { seq: number }>> {
+    const rows = await this.db.query<TxRecord & { seq: number }>(
+      `update ledger.transactions t set lease_owner = $3, lease_until = now() + $4 * interval '1 millisecond'
+       where t.tx_id in (
+         select tx_id from ledger.transactions
+         where ${OPEN} and seq > $2 and (lease_owner = $3 or lease_owner is null or lease_until is null or lease_until < now())
+         order by seq limit $1 for update skip locked
+       )
+       returning seq, ${TX_COLUMNS.split(', ')
+         .map((c) => `t.${c}`)
+         .join(', ')}`,
+      [limit, afterSeq, this.lease.owner, this.lease.ms],
     );
+    return rows.map((r) => ({ ...r, seq: Number(r.seq) })).sort((a, b) => a.seq - b.seq);
   }
 
-  /** The wallet's log, oldest first: transfers out and in, deposits in. */
+  /**
+   * Heartbeat: extends this instance's leases on its unfinished transactions. Rows another
+   * statement holds locked are skipped rather than waited for (no lock waits, no deadlocks);
+   * the next renewal, well within the lease, catches them.
+   */
+  async renewLeases(): Promise<number> {
+    const rows = await this.db.query(
+      `update ledger.transactions set lease_until = now() + $2 * interval '1 millisecond'
+       where tx_id in (select tx_id from ledger.transactions where lease_owner = $1 and ${OPEN} for update skip locked)
+       returning 1`,
+      [this.lease.owner, this.lease.ms],
+    );
+    return rows.length;
+  }
+
+  /** On a clean stop: this instance's unfinished transactions become free to take at once. */
+  async releaseLeases(): Promise<number> {
+    const rows = await this.db.query(`update ledger.transactions set lease_until = now() where lease_owner = $1 and ${OPEN} returning 1`, [this.lease.owner]);
+    return rows.length;
+  }
+
+  /**
+   * The wallet's log in (initiated_at, seq) order — initiated_at is what the entry shows, so
+   * order and time never disagree; seq breaks ties in acceptance order. Transfers it sent
+   * (any status) and deposits into it; transfers it received only once SUCCESSFUL (a refused
+   * or failed transfer never touched the receiver's money).
+   */
   async walletLog(walletId: string): Promise<LogEntry[]> {
     return this.db.query<LogEntry>(
-      `select tx_id, from_wallet, amount, status, note, initiated_at from (
-         select seq, tx_id, from_wallet, amount, status, note, initiated_at from ledger.transactions where from_wallet = $1
+      `select tx_id, kind, from_wallet, to_wallet, amount, status, note, initiated_at from (
+         select seq, tx_id, kind, from_wallet, to_wallet, amount, status, note, initiated_at from ledger.transactions where from_wallet = $1
          union all
-         select seq, tx_id, from_wallet, amount, status, note, initiated_at from ledger.transactions where to_wallet = $1
-       ) t order by seq`,
+         select seq, tx_id, kind, from_wallet, to_wallet, amount, status, note, initiated_at from ledger.transactions
+         where to_wallet = $1 and (kind = 'deposit' or status = 'SUCCESSFUL')
+       ) t order by initiated_at, seq`,
       [walletId],
     );
   }

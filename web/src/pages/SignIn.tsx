@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ledger, loyalty } from '../api';
 import { Field, Message, type Notice } from '../components/ui';
+import { failure } from '../problems';
 
 /**
  * Best effort: the wallet ledger keeps its own accounts; signing in there with the same pair
@@ -38,7 +39,7 @@ export function SignIn(props: { onSignedIn: (login: string) => void }) {
     if (r.status === 409) setNotice({ tone: 'bad', text: `The login “${login}” is already taken. Choose another one, or sign in if it is yours.` });
     else if (r.status === 401) setNotice({ tone: 'bad', text: 'Wrong login or password.' });
     else if (r.status === 400) setNotice({ tone: 'bad', text: `Check the form: ${r.error ?? 'bad request'}.` });
-    else setNotice({ tone: 'bad', text: `Something went wrong (${r.status || 'no answer'}): ${r.error ?? ''}` });
+    else setNotice({ tone: 'bad', text: failure(r, signup ? 'create your account' : 'sign you in') });
   }
 
   const signup = mode === 'signup';

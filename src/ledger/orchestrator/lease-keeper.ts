@@ -1,0 +1,51 @@
+import { sleep } from '../../kernel/lifecycle.js';
+import type { Logger } from '../../kernel/logger.js';
+import type { LedgerStore } from './store.js';
+
+/**
+ * The heartbeat of this instance's leases: every third of the lease it extends the lease on
+ * every unfinished transaction it owns, so a live instance never looks dead to the others'
+ * recovery (which only takes over leases that ran out). On a clean stop the leases are given
+ * up at once, so the other instances finish its transactions without waiting for expiry.
+ */
+export class LeaseKeeper {
+  private readonly stopSignal = new AbortController();
+  private loop: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: LedgerStore,
+    private readonly logger: Logger,
+  ) {}
+
+  get intervalMs(): number {
+    return Math.max(10, Math.floor(this.store.lease.ms / 3));
+  }
+
+  start(): void {
+    this.loop = (async () => {
+      while (!this.stopSignal.signal.aborted) {
+        await sleep(this.intervalMs, this.stopSignal.signal);
+        if (this.stopSignal.signal.aborted) break;
+        try {
+          await this.store.renewLeases();
+        } catch (err) {
+          // the database is away: nobody can take the leases over meanwhile either, except
+          // after they run out — which the protocol tolerates (every step is idempotent)
+          this.logger.warn({ err }, 'lease renewal failed');
+        }
+      }
+    })();
+  }
+
+  /** Call once this instance drives nothing any more (after the coordinator stopped). */
+  async stop(): Promise<void> {
+    this.stopSignal.abort();
+    await this.loop;
+    try {
+      const released = await this.store.releaseLeases();
+      if (released > 0) this.logger.info({ released }, 'leases released for the other instances');
+    } catch (err) {
+      this.logger.warn({ err }, 'leases not released; they run out on their own');
+    }
+  }
+}
