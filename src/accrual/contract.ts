@@ -57,7 +57,7 @@ export const NotRegistered = Type.Null({ description: 'the order is not register
 export const TooManyRequests = {
   description: 'Over the rate limit: `No more than N requests per minute allowed`; `Retry-After` holds the seconds until the window resets',
   headers: { 'Retry-After': Type.Integer({ minimum: 1, description: 'seconds until the window resets' }) },
-  content: { 'text/plain': { schema: Type.String({ examples: ['No more than 1000 requests per minute allowed'] }) } },
+  content: { 'text/plain': { schema: Type.String({ description: 'e.g. `No more than 1000 requests per minute allowed`' }) } },
 };
 
 export const accrualOutcomes = outcomes({

@@ -22,7 +22,7 @@ export const goodsRoutes: FastifyPluginAsyncTypebox<AccrualRouteOptions> = async
               .map((o) => `\`${o.message}\``)
               .join(' · ')}`,
           ),
-          ...outcomeResponses(accrualOutcomes.rule_exists, kernelOutcomes.internal),
+          ...outcomeResponses(accrualOutcomes.rule_exists, kernelOutcomes.internal, kernelOutcomes.database_unavailable),
         },
       },
     },

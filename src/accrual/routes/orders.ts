@@ -26,7 +26,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<AccrualRouteOptions> = async
               .map((o) => `\`${o.message}\``)
               .join(' · ')}`,
           ),
-          ...outcomeResponses(accrualOutcomes.order_exists, kernelOutcomes.internal),
+          ...outcomeResponses(accrualOutcomes.order_exists, kernelOutcomes.internal, kernelOutcomes.database_unavailable),
         },
       },
     },
@@ -60,7 +60,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<AccrualRouteOptions> = async
           200: { ...OrderReply, description: 'the order’s status, and its accrual once calculated' },
           204: NotRegistered,
           429: TooManyRequests,
-          ...outcomeResponses(kernelOutcomes.internal, accrualOutcomes.simulated_fault),
+          ...outcomeResponses(kernelOutcomes.internal, kernelOutcomes.database_unavailable, accrualOutcomes.simulated_fault),
         },
       },
     },

@@ -28,7 +28,11 @@ export function registerAuthRoutes(app: HttpApp, paths: { register: string; logi
         summary: 'Register a user and sign in',
         description: 'The token comes back in the `Authorization: Bearer` header and as the HttpOnly cookie `token`.',
         body: Credentials,
-        response: { 200: signedIn('registered and signed in'), 400: malformed, ...outcomeResponses(authOutcomes.login_taken, kernelOutcomes.internal) },
+        response: {
+          200: signedIn('registered and signed in'),
+          400: malformed,
+          ...outcomeResponses(authOutcomes.login_taken, kernelOutcomes.internal, kernelOutcomes.database_unavailable),
+        },
       },
     },
     async (request, reply) => {
@@ -48,7 +52,11 @@ export function registerAuthRoutes(app: HttpApp, paths: { register: string; logi
         summary: 'Sign in',
         description: 'The token comes back in the `Authorization: Bearer` header and as the HttpOnly cookie `token`.',
         body: Credentials,
-        response: { 200: signedIn('signed in'), 400: malformed, ...outcomeResponses(authOutcomes.wrong_pair, kernelOutcomes.internal) },
+        response: {
+          200: signedIn('signed in'),
+          400: malformed,
+          ...outcomeResponses(authOutcomes.wrong_pair, kernelOutcomes.internal, kernelOutcomes.database_unavailable),
+        },
       },
     },
     async (request, reply) => {

@@ -92,8 +92,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
   app.addHook('onRoute', (route) => {
     if (!route.schema) return;
-    // documented by the guards the route really runs (see security.ts), never by hand
-    (route.schema as { security?: unknown }).security = routeSecurity(route);
     // Failures the kernel itself produces for any route that reads a body, documented once here
     // so every such route's OpenAPI entry lists them.
     const readsBody = route.schema.body !== undefined || route.config?.textBody === true;
@@ -154,6 +152,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       info: { title: options.title, description: options.description, version: '1.0.0' },
       components: { securitySchemes: { ...SECURITY_SCHEMES } },
     },
+    // a route's security is documented by the guards it really runs (see security.ts), never by
+    // hand; read when the document is built, after every plugin's own onRoute hook
+    transform: ({ schema, url, route }) => ({ schema: { ...schema, security: routeSecurity(route) }, url }),
     transformObject: (documents) => ('openapiObject' in documents ? withUsedSecuritySchemes(documents.openapiObject) : documents.swaggerObject),
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
