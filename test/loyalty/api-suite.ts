@@ -52,6 +52,7 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
       'POST /api/user/register',
       'POST /api/user/login',
       'GET /api/user/me',
+      'GET /api/user/session',
       'POST /api/user/logout',
       'POST /api/user/orders',
       'GET /api/user/orders',
