@@ -1,7 +1,9 @@
 import { parseServiceUrl } from '../kernel/address.js';
+import { LoginThrottle } from '../kernel/auth/login-throttle.js';
 import type { Database } from '../kernel/db/database.js';
 import { listenOnChannel, type ChannelListener } from '../kernel/db/listener.js';
 import type { Logger } from '../kernel/logger.js';
+import { loginLimits } from '../kernel/settings.js';
 import { startService, type RunningService, type ServiceDeps } from '../kernel/service.js';
 import { AccrualClient } from './accrual-client.js';
 import { registerLoyaltyRoutes } from './api.js';
@@ -20,7 +22,7 @@ export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<
   return startService(config, deps, {
     name: 'gophermart',
     title: 'Gophermart loyalty service',
-    description: 'Accounts, order numbers, points balance and withdrawals (SPEC §1).',
+    description: 'Accounts, order numbers, points balance and withdrawals.',
     schema: SCHEMA,
     migrations,
     async build({ db, metrics, app, logger, tokens }) {
@@ -41,7 +43,12 @@ export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<
         { store, client: accrual, logger, metrics },
       );
       const cache = startReadModel(config, db, store, logger);
-      registerLoyaltyRoutes(app, new LoyaltyService(store, { orderAccepted: () => poller.wake() }, cache?.readModel), await tokens(config, 'gophermart'));
+      registerLoyaltyRoutes(
+        app,
+        new LoyaltyService(store, { orderAccepted: () => poller.wake() }, cache?.readModel),
+        await tokens(config, 'gophermart'),
+        new LoginThrottle(db, SCHEMA, loginLimits(config)),
+      );
       await registerWebApp(app, { logger, orchestratorUrl: parseServiceUrl(config.orchestratorAddress) });
       return {
         extras: { store, readModel: cache?.readModel },

@@ -198,13 +198,13 @@ test('wallet pages: wallets come from the ledger in a fresh browser, a transfer 
   for (const id of [even, odd]) {
     await page.getByLabel('Wallet id', { exact: true }).fill(id);
     await page.getByRole('button', { name: 'Create wallet' }).click();
-    await waitForText(page.getByTestId('create-wallet-message'), new RegExp(`Wallet ${id} is being created`));
+    await waitForText(page.getByTestId('create-wallet-message'), new RegExp(`Wallet ${id} is (being created|ready)`));
     await waitForText(walletBalance(page, id), /^0\.00$/, 15_000);
   }
   await waitForText(page.locator(`[data-wallet="${odd}"]`), /No money has moved yet/, 15_000);
   await deposit(even, '100');
   await refreshUntil(page, even, /^100\.00$/);
-  await waitForText(page.locator(`[data-wallet="${even}"] tr`).first(), /Deposit.*\+100\.00.*Received/s);
+  await waitForText(page.locator(`[data-wallet="${even}"] tbody tr`).first(), /Deposit.*\+100\.00.*Received/s);
 
   await send(page, even, odd, '30.50');
   await page.getByRole('button', { name: 'Send' }).click();
@@ -214,13 +214,14 @@ test('wallet pages: wallets come from the ledger in a fresh browser, a transfer 
   await waitForText(walletBalance(page, odd), /^30\.50$/, 10_000);
   await waitForText(page.locator(`[data-wallet="${even}"] tr[data-status="SUCCESSFUL"]`).first(), new RegExp(`To wallet ${odd}.*−30\\.50.*Sent`, 's'));
   await waitForText(page.locator(`[data-wallet="${odd}"] tr[data-status="SUCCESSFUL"]`).first(), new RegExp(`From wallet ${even}.*\\+30\\.50.*Received`, 's'));
+  await waitForText(page.getByTestId('create-wallet-message'), new RegExp(`Wallet ${odd} is ready`));
+  await screenshot(page, 'wallets');
 
   // over what is available: said before sending, and Send stays disabled
   await send(page, even, odd, '70');
   await waitForText(page.locator('#transfer-amount-note'), /More than the 69\.50 available in wallet/);
   assert.equal(await page.getByRole('button', { name: 'Send' }).isDisabled(), true);
   await page.getByLabel('Amount', { exact: true }).fill('');
-  await screenshot(page, 'wallets');
   const phone = await chrome.context({ width: 375, height: 740 });
   await phone.addCookies(await ctx.cookies());
   const small = await phone.newPage();

@@ -135,6 +135,10 @@ function App() {
   if (session.state === 'out')
     return (
       <main id="main" class="narrow">
+        <p class="brand brand-solo">
+          <img src="/favicon.svg" alt="" width="32" height="32" />
+          Gophermart
+        </p>
         {page === undefined ? <NotFound signedIn={false} /> : <SignIn onSignedIn={(login) => setSession({ state: 'in', login })} />}
       </main>
     );

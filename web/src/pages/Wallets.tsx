@@ -86,15 +86,11 @@ export function Wallets(props: { member: string }) {
               {state.problem}
             </p>
           ) : null}
-          <div class="grid2">
-            <Transfer wallets={wallets} onSettled={() => void load()} onUnauthorized={() => setConnected(false)} />
-            <CreateWallet onCreated={() => void load()} onUnauthorized={() => setConnected(false)} />
-          </div>
           <Card title="Your wallets" id="wallet-list">
             {state.wallets === null ? (
               <p class="muted">Loading…</p>
             ) : wallets.length === 0 ? (
-              <p class="muted">No wallets yet: create one with the form above.</p>
+              <p class="muted">No wallets yet: create one with the form below.</p>
             ) : (
               <p>
                 <button type="button" onClick={() => void load()}>
@@ -106,6 +102,10 @@ export function Wallets(props: { member: string }) {
               <WalletCard key={w.wallet_id} wallet={w} txs={state.history[w.wallet_id]} />
             ))}
           </Card>
+          <div class="grid2">
+            <Transfer wallets={wallets} onSettled={() => void load()} onUnauthorized={() => setConnected(false)} />
+            <CreateWallet wallets={wallets} onCreated={() => void load()} onUnauthorized={() => setConnected(false)} />
+          </div>
         </>
       )}
     </>
@@ -174,10 +174,13 @@ function Connect(props: { member: string; onConnected: () => void }) {
   );
 }
 
-function CreateWallet(props: { onCreated: () => void; onUnauthorized: () => void }) {
+function CreateWallet(props: { wallets: Wallet[]; onCreated: () => void; onUnauthorized: () => void }) {
   const [id, setId] = useState('');
   const [busy, setBusy] = useState(false);
-  const [notice, setNotice] = useState<Notice | null>(null);
+  // `created`: the wallet a "being created" note is about, so it can say "ready" once it is
+  const [notice, setNotice] = useState<(Notice & { created?: string }) | null>(null);
+  const ready = notice?.created ? props.wallets.find((w) => w.wallet_id === notice.created && w.status === 'ACTIVE') : undefined;
+  const shown: Notice | null = ready ? { tone: 'ok', text: `Wallet ${ready.wallet_id} is ready: give its number to whoever pays you.` } : notice;
   const idempotency = useIdempotencyKey();
   const inFlight = useRef(false);
   const problem = id !== '' && !/^\d+$/.test(id) ? 'Digits only.' : undefined;
@@ -194,7 +197,7 @@ function CreateWallet(props: { onCreated: () => void; onUnauthorized: () => void
     if (r.status === 0 || r.status >= 500) return setNotice({ tone: 'bad', text: `${ledgerProblem(r, 'create the wallet')} Sending again is safe.` });
     idempotency.settle();
     if (r.status === 202 || r.status === 200 || r.status === 201) {
-      setNotice({ tone: 'ok', text: `Wallet ${id} is being created. It starts at 0.00.` });
+      setNotice({ tone: 'ok', text: `Wallet ${id} is being created. It starts at 0.00.`, created: id });
       setId('');
       props.onCreated();
     } else if (r.status === 409) setNotice({ tone: 'bad', text: `The wallet id ${id} is already taken. Pick another one.` });
@@ -234,7 +237,7 @@ function CreateWallet(props: { onCreated: () => void; onUnauthorized: () => void
           </button>
         </div>
       </form>
-      <Message notice={notice} testId="create-wallet-message" />
+      <Message notice={shown} testId="create-wallet-message" />
     </Card>
   );
 }
@@ -354,12 +357,14 @@ function Transfer(props: { wallets: Wallet[]; onSettled: () => void; onUnauthori
           >
             {usable.map((w) => (
               <option key={w.wallet_id} value={w.wallet_id}>
-                {w.wallet_id} — {money(availableOf(w) / 100)} available
+                {w.wallet_id} · {money(availableOf(w) / 100)}
               </option>
             ))}
           </select>
           <p id="transfer-from-note" class="note">
-            {usable.length === 0 ? 'Create a wallet first; money arrives in it by deposit or transfer.' : `Available: ${money(available / 100)}.`}
+            {usable.length === 0
+              ? 'Create a wallet first; money arrives in it by deposit or transfer.'
+              : `${money(available / 100)} available to send${held > 0 ? ` (${money(held / 100)} is held for transfers in progress)` : ''}.`}
           </p>
         </div>
         <Field
