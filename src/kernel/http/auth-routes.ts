@@ -37,7 +37,11 @@ export function registerAuthRoutes(
         summary: 'Register a user and sign in',
         description: `The token comes back in the \`Authorization: Bearer\` header and as the HttpOnly cookie \`token\`. The password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters.`,
         body: Credentials,
-        response: { 200: signedIn('registered and signed in'), 400: malformed, ...outcomeResponses(authOutcomes.login_taken, kernelOutcomes.internal) },
+        response: {
+          200: signedIn('registered and signed in'),
+          400: malformed,
+          ...outcomeResponses(authOutcomes.login_taken, kernelOutcomes.internal, kernelOutcomes.database_unavailable),
+        },
       },
     },
     async (request, reply) => {
@@ -61,7 +65,7 @@ export function registerAuthRoutes(
         response: {
           200: signedIn('signed in'),
           400: malformed,
-          ...outcomeResponses(authOutcomes.wrong_pair, kernelOutcomes.internal),
+          ...outcomeResponses(authOutcomes.wrong_pair, kernelOutcomes.internal, kernelOutcomes.database_unavailable),
           429: Throttled,
         },
       },
