@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import fastifyHttpProxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
 import { Type } from '@sinclair/typebox';
-import { errorResponse } from '../kernel/http/outcome.js';
+import { fail, kernelOutcomes, outcomeResponses } from '../kernel/http/outcome.js';
+import { loyaltyOutcomes } from './contract.js';
 import { ErrorBody, type HttpApp } from '../kernel/http/server.js';
 import type { Logger } from '../kernel/logger.js';
 import { appPage } from './web-pages.js';
@@ -113,7 +114,7 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
     },
     async (request, reply) => {
       const path = request.url.split('?')[0] ?? '/';
-      if (NO_FALLBACK.test(path) || FILE_LIKE.test(path)) return reply.code(404).send({ error: 'not found' });
+      if (NO_FALLBACK.test(path) || FILE_LIKE.test(path)) fail(kernelOutcomes.not_found);
       if (appPage(path) === undefined) reply.code(404);
       return reply.sendFile('index.html');
     },
@@ -129,7 +130,7 @@ const LEDGER_PROXY_SCHEMA = {
     'service’s own `token`, which is never sent on; the token header of its answers is dropped (the browser holds the cookie).',
   response: {
     default: { description: 'the orchestrator’s answer, passed through', content: { 'application/json': { schema: {} } } },
-    502: errorResponse('`wallet ledger unavailable`: the orchestrator cannot be reached'),
+    ...outcomeResponses(loyaltyOutcomes.ledger_unavailable),
   },
 };
 
@@ -190,7 +191,8 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
         },
         onError: (reply, { error }) => {
           options.logger.warn({ err: error, upstream: options.orchestratorUrl }, 'ledger proxy: orchestrator unreachable');
-          void reply.code(502).send({ error: 'wallet ledger unavailable' });
+          // a callback outside the request's promise: answered here, from the same table
+          void reply.code(loyaltyOutcomes.ledger_unavailable.status).send({ error: loyaltyOutcomes.ledger_unavailable.message });
         },
       },
     });
