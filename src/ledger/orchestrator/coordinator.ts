@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '../../kernel/db/unavailable.js';
 import { sleep } from '../../kernel/lifecycle.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { CancelResult, ConfirmResult } from '../protocol.js';
@@ -116,7 +117,8 @@ export class Coordinator {
       return await this.runCrossShard(record);
     } catch (err) {
       // a database fault: the log still says where the transaction stands; the sweep resumes it
-      this.logger.error({ err, tx_id: record.tx_id }, 'transaction step failed; left for recovery');
+      // (an outage is logged once by the database layer, not for every transaction it stops)
+      if (!isDatabaseUnavailable(err)) this.logger.error({ err, tx_id: record.tx_id }, 'transaction step failed; left for recovery');
     }
   }
 
