@@ -3,6 +3,11 @@ import { DatabaseUnavailable, isConnectionFault } from './unavailable.js';
 export interface AvailabilityOptions {
   /** One cheap round trip on a connection of its own (not queued behind the pool's work). */
   ping(): Promise<void>;
+  /**
+   * A check got no answer in time: the network may be cut with connections left open, whose
+   * statements would never be answered. The owner drops its connections and opens new ones.
+   */
+  onUnresponsive?(): void;
   /** Reports each change, once per outage: down with its cause, up with how long it lasted. */
   onChange?(event: { available: false; cause: unknown } | { available: true; outageMs: number }): void;
   /** An operation pending this long makes the guard check the database (a stalled connection). */
@@ -13,7 +18,7 @@ export interface AvailabilityOptions {
   probeIntervalMs?: number;
 }
 
-export const AVAILABILITY_DEFAULTS = { stallMs: 600, probeTimeoutMs: 800, probeIntervalMs: 250 } as const;
+export const AVAILABILITY_DEFAULTS = { stallMs: 500, probeTimeoutMs: 700, probeIntervalMs: 250 } as const;
 
 /** How often pending operations are looked at for a stall; their age is counted in these ticks. */
 const TICK_MS = 100;
@@ -104,7 +109,9 @@ export class Availability {
     this.probing = true;
     let answered = false;
     const timer = setTimeout(() => {
-      if (!answered) this.markDown(new Error(`database did not answer a check within ${this.probeTimeoutMs} ms`));
+      if (answered) return;
+      this.markDown(new Error(`database did not answer a check within ${this.probeTimeoutMs} ms`));
+      this.options.onUnresponsive?.();
     }, this.probeTimeoutMs);
     let ping: Promise<void>;
     try {

@@ -64,9 +64,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       backoff: () => RECONNECT_DELAY_S,
     });
   const lanes: Lane[] = Array.from({ length: laneCount }, () => ({ sql: client(1), inFlight: 0 }));
-  const transactions = client(transactionConnections);
+  let transactions = client(transactionConnections);
   // the guard's checks get a connection of their own, so they never queue behind stalled work
-  const probe = client(1);
+  let probe = client(1);
   const endAll = (timeout: number): Promise<unknown> =>
     Promise.all([...lanes.map((l) => l.sql.end({ timeout })), transactions.end({ timeout }), probe.end({ timeout })]);
   try {
@@ -76,12 +76,21 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     await endAll(0);
     throw err;
   }
+  /** New clients for old: statements on the old connections are rejected at once (their callers were already answered). */
+  function replaceClients(): void {
+    const old = [...lanes.map((l) => l.sql), transactions, probe];
+    for (const lane of lanes) lane.sql = client(1);
+    transactions = client(transactionConnections);
+    probe = client(1);
+    for (const sql of old) sql.end({ timeout: 0 }).catch(() => undefined);
+  }
   const logger = options.logger;
   const guard = new Availability({
     ...options.availability,
     async ping() {
       await probe.unsafe('select 1');
     },
+    onUnresponsive: replaceClients,
     onChange(event) {
       if (event.available) logger?.info({ outageMs: event.outageMs }, 'database available again');
       else logger?.warn({ err: event.cause }, 'database unavailable: answering 503 until it is back');
