@@ -90,7 +90,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     async ping() {
       await probe.unsafe('select 1');
     },
-    onUnresponsive: replaceClients,
+    dropConnections: replaceClients,
     onChange(event) {
       if (event.available) logger?.info({ outageMs: event.outageMs }, 'database available again');
       else logger?.warn({ err: event.cause }, 'database unavailable: answering 503 until it is back');
@@ -106,16 +106,23 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   return {
     kind: 'postgres',
     query<R extends Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
-      return guard.run(async () => {
-        const lane = leastBusy();
-        lane.inFlight++;
-        try {
-          const rows = await lane.sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
-          return rows as unknown as R[];
-        } finally {
+      // the read path: the guard's bookkeeping inline, one `then` and no closure per statement
+      if (!guard.available) return guard.refuse();
+      const lane = leastBusy();
+      lane.inFlight++;
+      const slot = guard.begin();
+      return lane.sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }).then(
+        (rows) => {
           lane.inFlight--;
-        }
-      });
+          guard.end(slot);
+          return rows as unknown as R[];
+        },
+        (err: unknown) => {
+          lane.inFlight--;
+          guard.end(slot);
+          throw guard.fault(err);
+        },
+      );
     },
     exec(text: string): Promise<void> {
       return guard.run(async () => {
