@@ -30,12 +30,16 @@ export interface Server {
   proc: ChildProcess;
   /** Peak resident set size so far, MB (VmHWM). */
   peakRssMb(): number;
+  /** Resident set size now, MB (VmRSS). */
+  rssMb(): number;
   stop(): Promise<void>;
 }
 
 /** Starts bin/<name> pinned to CPU `cpu` (taskset), leaving the other core to the load generator. */
-export async function startServer(name: string, port: number, env: Record<string, string>, cpu = '0'): Promise<Server> {
-  const proc = spawn('taskset', ['-c', cpu, resolve(ROOT, 'bin', name)], {
+export async function startServer(name: string, port: number, env: Record<string, string>, cpu = '0', nodeArgs: readonly string[] = []): Promise<Server> {
+  // with node flags (profiles, heap settings) the built entry point is run by node directly
+  const command = nodeArgs.length > 0 ? [process.execPath, ...nodeArgs, resolve(ROOT, 'dist', 'bin', `${name}.js`)] : [resolve(ROOT, 'bin', name)];
+  const proc = spawn('taskset', ['-c', cpu, ...command], {
     env: { PATH: process.env.PATH ?? '', RUN_ADDRESS: `127.0.0.1:${port}`, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -50,17 +54,21 @@ export async function startServer(name: string, port: number, env: Record<string
   return {
     url,
     proc,
-    peakRssMb() {
-      const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      return Math.round(kb / 1024);
-    },
+    peakRssMb: () => statusMb(proc, 'VmHWM'),
+    rssMb: () => statusMb(proc, 'VmRSS'),
     stop: () =>
       new Promise((res) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return res();
         proc.once('exit', () => res());
         proc.kill('SIGTERM');
       }),
   };
+}
+
+function statusMb(proc: ChildProcess, field: 'VmHWM' | 'VmRSS'): number {
+  const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
+  const kb = Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
 }
 
 export interface LoadResult {

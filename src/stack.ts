@@ -1,6 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { startAccrual } from './accrual/main.js';
 import { accrualSettings } from './accrual/config.js';
 import { ConfigError, loadConfig, parsers, secretSetting, type ConfigOf, type Setting, type SettingSpecs } from './kernel/config.js';
@@ -14,6 +11,7 @@ import { shardSettings } from './ledger/shard/config.js';
 import { startShard } from './ledger/shard/main.js';
 import { loyaltySettings } from './loyalty/config.js';
 import { startLoyalty } from './loyalty/main.js';
+import { keptSecret } from './stack-secrets.js';
 
 const port = (name: string, fallback: number): Setting<number> => ({
   env: name,
@@ -62,7 +60,13 @@ export const stackSettings = {
   adminToken: secretSetting(
     'ADMIN_TOKEN',
     '--admin-token <token>',
-    'operator token of the ledger; without it one is generated and written to <data dir>/admin-token',
+    'operator token of the ledger (POST /api/admin/deposit); without it one is generated and written to <data dir>/admin-token',
+    'generated',
+  ),
+  shardToken: secretSetting(
+    'SHARD_TOKEN',
+    '--shard-token <token>',
+    'secret the orchestrator presents to the shards; without it one is generated and written to <data dir>/shard-token',
     'generated',
   ),
   processingDelayMs: accrualSettings.processingDelayMs,
@@ -82,18 +86,6 @@ function serviceConfig<S extends SettingSpecs>(name: string, specs: S, env: Reco
   const result = loadConfig({ name, summary: '' }, specs, [], env);
   if (result.kind !== 'config') throw new Error('unreachable: no --help here');
   return result.config;
-}
-
-/** The operator token of a zero-set-up run: kept in a file only its owner can read, never logged. */
-function ensureAdminToken(config: StackConfig): { token: string; file?: string } {
-  if (config.adminToken) return { token: config.adminToken };
-  const token = randomBytes(24).toString('base64url');
-  const dir = config.databaseUri ? 'data' : config.dataDir;
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, 'admin-token');
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return { token, file };
 }
 
 /**
@@ -116,8 +108,8 @@ export async function startStack(config: StackConfig): Promise<Running & { urls:
   const common = { LOG_LEVEL: config.logLevel };
   const at = (p: number) => `${config.host}:${p}`;
   try {
-    const shardToken = randomBytes(24).toString('base64url');
-    const admin = ensureAdminToken(config);
+    const admin = keptSecret(config.adminToken, config.dataDir, 'admin-token');
+    const shardToken = keptSecret(config.shardToken, config.dataDir, 'shard-token').value;
 
     const accrual = await startAccrual(
       serviceConfig('accrual', accrualSettings, { ...common, RUN_ADDRESS: at(config.accrualPort), PROCESSING_DELAY: String(config.processingDelayMs) }),
@@ -135,7 +127,7 @@ export async function startStack(config: StackConfig): Promise<Running & { urls:
       shardUrls.push(shard.url);
     }
 
-    const orchestratorEnv = { ...common, RUN_ADDRESS: at(config.orchestratorPort), SHARD_TOKEN: shardToken, ADMIN_TOKEN: admin.token };
+    const orchestratorEnv = { ...common, RUN_ADDRESS: at(config.orchestratorPort), SHARD_TOKEN: shardToken, ADMIN_TOKEN: admin.value };
     const orchestrator = await startOrchestrator(
       resolveShards(
         serviceConfig('orchestrator', orchestratorSettings, orchestratorEnv),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { withLuhnCheckDigit } from '../src/kernel/luhn.js';
+import { shardPaths } from '../src/ledger/protocol.js';
 import { call, signUp, uniqueLogin } from './support/http.js';
 import { freePort, startBin, type ServiceProcess } from './support/process.js';
 
@@ -11,22 +12,26 @@ import { freePort, startBin, type ServiceProcess } from './support/process.js';
 let stack: ServiceProcess;
 let dir: string;
 const urls: Record<string, string> = {};
+let env: Record<string, string>;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gm-stack-'));
   const ports = { GOPHERMART_PORT: await freePort(), ACCRUAL_PORT: await freePort(), ORCHESTRATOR_PORT: await freePort() };
   const shards = [await freePort(), await freePort()];
-  stack = await startBin('stack', {
+  env = {
     DATA_DIR: dir,
     HOST: '127.0.0.1',
+    // startBin waits for /healthz at RUN_ADDRESS: the loyalty service's port
     RUN_ADDRESS: `127.0.0.1:${ports.GOPHERMART_PORT}`,
     ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     SHARD_PORTS: shards.join(','),
     PROCESSING_DELAY: '0',
-  });
+  };
+  stack = await startBin('stack', env);
   urls.gophermart = `http://127.0.0.1:${ports.GOPHERMART_PORT}`;
   urls.accrual = `http://127.0.0.1:${ports.ACCRUAL_PORT}`;
   urls.orchestrator = `http://127.0.0.1:${ports.ORCHESTRATOR_PORT}`;
+  urls.shard_0 = `http://127.0.0.1:${shards[0]}`;
 });
 
 after(async () => {
@@ -66,7 +71,7 @@ test('ledger: a cross-shard transfer between two wallets succeeds; the admin tok
   assert.equal(statSync(file).mode & 0o077, 0, 'admin token file is private');
   const admin = readFileSync(file, 'utf8').trim();
   const login = uniqueLogin('wallets');
-  const reg = await call(urls.orchestrator!, 'POST', '/auth/register', { body: { login, password: 'pw' } });
+  const reg = await call(urls.orchestrator!, 'POST', '/auth/register', { body: { login, password: 'wallet-pass-1' } });
   assert.equal(reg.status, 200);
   const token = (reg.headers.get('authorization') ?? '').replace('Bearer ', '');
   const base = BigInt(Date.now()) * 2n;
@@ -88,4 +93,30 @@ test('ledger: a cross-shard transfer between two wallets succeeds; the admin tok
   });
   assert.equal(history[0]!.amount, '+40.50');
   assert.deepEqual((await call(urls.orchestrator!, 'GET', `/api/user/balance/${even}`, { token })).json, { wallet_id: even, balance: 59.5, reserved: 0 });
+});
+
+/** The stack's two generated secrets, and their files' permission bits. */
+function keptTokens(): { admin: string; shard: string; modes: number[] } {
+  const files = ['admin-token', 'shard-token'].map((n) => join(dir, n));
+  const [admin, shard] = files.map((f) => readFileSync(f, 'utf8').trim()) as [string, string];
+  return { admin, shard, modes: files.map((f) => statSync(f).mode & 0o777) };
+}
+
+async function shardAnswers(token?: string): Promise<number> {
+  return (await call(urls.shard_0!, 'GET', shardPaths.wallet('2'), token ? { token } : {})).status;
+}
+
+test('the shard token is generated beside the operator token (0600), the shards take only it, and a restart re-uses both', async () => {
+  const first = keptTokens();
+  assert.deepEqual(first.modes, [0o600, 0o600]);
+  assert.ok(first.shard.length >= 32, 'a long random token');
+  assert.notEqual(first.shard, first.admin);
+  assert.equal(await shardAnswers(first.shard), 200);
+  assert.equal(await shardAnswers(), 401);
+  assert.equal(await shardAnswers(first.admin), 401);
+
+  assert.equal(await stack.stop(), 0);
+  stack = await startBin('stack', env);
+  assert.deepEqual(keptTokens(), first, 'the same tokens, still private');
+  assert.equal(await shardAnswers(first.shard), 200);
 });

@@ -14,7 +14,7 @@ export function startAccrual(config: AccrualConfig, deps: AccrualDeps): Promise<
   return startService(config, deps, {
     name: 'accrual',
     title: 'Gophermart accrual service',
-    description: 'Reward rules, registered orders and computed points (SPEC §2).',
+    description: 'Reward rules, registered orders and computed points.',
     schema: SCHEMA,
     // migrations only add: data registered before a restart is kept
     migrations,

@@ -13,12 +13,27 @@ const MAX_IDLE_MS = 250;
 /** Wait after a database fault before trying again. */
 const FAULT_BACKOFF_MS = 1000;
 
+/** What one pass of the processor did; `nextDueInMs` is set when it found nothing to do. */
+export interface ProcessorRound {
+  started: number;
+  finished: number;
+  /** Until the next unfinished order is due (null: none waits); only after an idle pass. */
+  nextDueInMs?: number | null;
+}
+
 export interface ProcessorOptions {
   /** Time from registration to a final status; the first half REGISTERED, the second PROCESSING. */
   delayMs: number;
   workers: number;
   logger: Logger;
   metrics: Registry;
+  /**
+   * Milliseconds since the epoch to decide what is due by. Without it the database's clock is
+   * used (shared by every instance); tests pass one they control.
+   */
+  clock?: () => number;
+  /** Told about every pass, so tests wait for the processor instead of sleeping. Must not throw. */
+  onRound?: (round: ProcessorRound) => void;
 }
 
 /** Splits the processing delay into the REGISTERED and PROCESSING phases. */
@@ -81,15 +96,29 @@ export class Processor {
 
   /** One pass: start due REGISTERED orders, finish due PROCESSING ones. Returns orders touched. */
   async step(): Promise<number> {
+    const { started, finished } = await this.pass();
+    return started + finished;
+  }
+
+  private async pass(): Promise<ProcessorRound> {
     const { processingMs } = phases(this.options.delayMs);
-    const started = await this.store.startDue(BATCH, processingMs);
-    const results = await this.store.finishDue(BATCH, (orders, rules) => {
-      for (const o of orders) if (o.goods === null) this.options.logger.error({ order: o.number }, 'stored goods unreadable; order ends INVALID');
-      return decideOrders(orders, rules);
-    });
+    const started = await this.store.startDue(BATCH, processingMs, this.at());
+    const results = await this.store.finishDue(
+      BATCH,
+      (orders, rules) => {
+        for (const o of orders) if (o.goods === null) this.options.logger.error({ order: o.number }, 'stored goods unreadable; order ends INVALID');
+        return decideOrders(orders, rules);
+      },
+      this.at(),
+    );
     for (const r of results) this.finished.inc({ status: r.status });
     if (results.length > 0) this.options.logger.debug({ finished: results.length, started }, 'orders finished');
-    return started + results.length;
+    return { started, finished: results.length };
+  }
+
+  /** The injected clock's time, or undefined for the database's own. */
+  private at(): Date | undefined {
+    return this.options.clock ? new Date(this.options.clock()) : undefined;
   }
 
   private async loop(): Promise<void> {
@@ -97,9 +126,13 @@ export class Processor {
     while (!signal.aborted) {
       let waitMs: number;
       try {
-        const touched = await this.step();
-        if (touched > 0) continue;
-        const next = await this.store.msUntilNextDue();
+        const round = await this.pass();
+        if (round.started + round.finished > 0) {
+          this.options.onRound?.(round);
+          continue;
+        }
+        const next = await this.store.msUntilNextDue(this.at());
+        this.options.onRound?.({ ...round, nextDueInMs: next });
         waitMs = next === null ? MAX_IDLE_MS : Math.min(MAX_IDLE_MS, next);
         if (waitMs === 0) continue;
       } catch (err) {

@@ -51,7 +51,11 @@ function parseGoods(text: string): Good[] | null {
   return goods;
 }
 
-/** The only module that knows the accrual schema's tables. */
+/**
+ * The only module that knows the accrual schema's tables. Due times are the database's clock
+ * (`now()`), the one clock every instance on the database shares; the methods that read or set
+ * them take an optional `at` instead, so a test can run the processor on a clock it controls.
+ */
 export class AccrualStore {
   constructor(private readonly db: Database) {}
 
@@ -68,13 +72,13 @@ export class AccrualStore {
    * Registers an order, due for its first step after `firstStepMs`. False when the number is
    * already registered, whatever its goods.
    */
-  async insertOrder(number: string, goods: readonly Good[], firstStepMs: number, forcedInvalid: boolean): Promise<boolean> {
+  async insertOrder(number: string, goods: readonly Good[], firstStepMs: number, forcedInvalid: boolean, at?: Date): Promise<boolean> {
     const stored = JSON.stringify(goods.map((g) => ({ description: g.description, price: decimalToText(g.price) })));
     const rows = await this.db.query(
       `insert into accrual.orders (number, goods, due_at, forced_invalid)
-       values ($1, $2::text::jsonb, now() + $3::integer * interval '1 millisecond', $4)
+       values ($1, $2::text::jsonb, coalesce($5::timestamptz, now()) + $3::integer * interval '1 millisecond', $4)
        on conflict (number) do nothing returning 1`,
-      [number, stored, firstStepMs, forcedInvalid],
+      [number, stored, firstStepMs, forcedInvalid, at ?? null],
     );
     return rows.length > 0;
   }
@@ -91,15 +95,15 @@ export class AccrualStore {
    * REGISTERED orders that are due move to PROCESSING, due again after `stepMs`. Rows another
    * instance is moving right now are skipped, not waited for. Returns how many moved.
    */
-  async startDue(limit: number, stepMs: number): Promise<number> {
+  async startDue(limit: number, stepMs: number, at?: Date): Promise<number> {
     const rows = await this.db.query(
-      `update accrual.orders set status = 'PROCESSING', due_at = now() + $2::integer * interval '1 millisecond'
+      `update accrual.orders set status = 'PROCESSING', due_at = coalesce($3::timestamptz, now()) + $2::integer * interval '1 millisecond'
        where number in (
-         select number from accrual.orders where status = 'REGISTERED' and due_at <= now()
+         select number from accrual.orders where status = 'REGISTERED' and due_at <= coalesce($3::timestamptz, now())
          order by due_at limit $1 for update skip locked
        )
        returning 1`,
-      [limit, stepMs],
+      [limit, stepMs, at ?? null],
     );
     return rows.length;
   }
@@ -109,13 +113,13 @@ export class AccrualStore {
    * skip them) while `decide` computes their results against the current rules, and a crash
    * before commit leaves them PROCESSING and due, so they are finished after a restart.
    */
-  async finishDue(limit: number, decide: (orders: DueOrder[], rules: Rule[]) => OrderResult[]): Promise<OrderResult[]> {
+  async finishDue(limit: number, decide: (orders: DueOrder[], rules: Rule[]) => OrderResult[], at?: Date): Promise<OrderResult[]> {
     return this.db.transaction(async (tx) => {
       const due = await tx.query<{ number: string; goods: string; forced_invalid: boolean }>(
         `select number, goods::text as goods, forced_invalid from accrual.orders
-         where status = 'PROCESSING' and due_at <= now()
+         where status = 'PROCESSING' and due_at <= coalesce($2::timestamptz, now())
          order by due_at limit $1 for update skip locked`,
-        [limit],
+        [limit, at ?? null],
       );
       if (due.length === 0) return [];
       const rules = await this.rules(tx);
@@ -135,12 +139,13 @@ export class AccrualStore {
   }
 
   /** Milliseconds until the next unfinished order is due (0 when one is overdue), or null. */
-  async msUntilNextDue(): Promise<number | null> {
+  async msUntilNextDue(at?: Date): Promise<number | null> {
     const rows = await this.db.query<{ ms: number | string | null }>(
       // greatest() would turn "no orders" (null) into 0, so the null is kept explicitly
       `select case when min(due_at) is null then null
-                   else greatest(0, ceil(extract(epoch from (min(due_at) - now())) * 1000))::integer end as ms
+                   else greatest(0, ceil(extract(epoch from (min(due_at) - coalesce($1::timestamptz, now()))) * 1000))::integer end as ms
        from accrual.orders where status in ('REGISTERED', 'PROCESSING')`,
+      [at ?? null],
     );
     const ms = rows[0]?.ms;
     return ms === null || ms === undefined ? null : Number(ms);

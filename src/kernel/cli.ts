@@ -1,10 +1,22 @@
 import { ConfigError, loadConfig, type ConfigOf, type SettingSpecs } from './config.js';
 import { runUntilSignalled, type Running } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
+import { describeStartupFailure } from './startup.js';
+
+/** Exit code of a program that could not start (bad settings, address in use, database missing…). */
+export const EXIT_STARTUP = 2;
+
+/** One line on stderr and exit 2: what an operator reads first, without a stack trace. */
+function refuseToStart(program: string, message: string, hint = ''): never {
+  process.stderr.write(`${program}: ${message}${hint}\n`);
+  process.exit(EXIT_STARTUP);
+}
 
 /**
- * Entry point shared by every bin/*: settings from env/flags/file, `--help`, clear config
- * errors (exit 2), then run until SIGINT/SIGTERM.
+ * Entry point shared by every bin/*: settings from env/flags/file, `--help`, then start and run
+ * until SIGINT/SIGTERM. Anything that stops the start (bad settings, address in use, data
+ * directory locked, database missing) is one line on stderr and exit 2; the stack goes to the
+ * log at debug level only.
  */
 export async function runServiceCli<S extends SettingSpecs>(
   program: { name: string; summary: string },
@@ -20,13 +32,18 @@ export async function runServiceCli<S extends SettingSpecs>(
     }
     config = result.config;
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${program.name}: ${err.message}\n(see ${program.name} --help)\n`);
-      process.exit(2);
-    }
+    if (err instanceof ConfigError) refuseToStart(program.name, err.message, ` (see bin/${program.name} --help)`);
     throw err;
   }
   const logLevel = (config as Record<string, unknown>).logLevel;
   const logger = createLogger(program.name, typeof logLevel === 'string' ? logLevel : undefined);
-  await runUntilSignalled(logger, () => start(config, logger));
+  let running: Running;
+  try {
+    running = await start(config, logger);
+  } catch (err) {
+    logger.debug({ err }, 'start-up failed');
+    await new Promise((resolve) => logger.flush(() => resolve(undefined)));
+    refuseToStart(program.name, `cannot start: ${describeStartupFailure(err)}`);
+  }
+  runUntilSignalled(logger, running);
 }

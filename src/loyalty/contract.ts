@@ -59,6 +59,16 @@ export type Withdrawal = Static<typeof Withdrawal>;
 export const LoggedOut = Type.Object({ status: Type.Literal('signed out') });
 export type LoggedOut = Static<typeof LoggedOut>;
 
+/** `GET /api/user/session`: always 200, so a signed-out page load is not an error. */
+export const SessionState = Type.Object(
+  {
+    signed_in: Type.Boolean({ description: 'whether the request carries a valid token (header or cookie)' }),
+    login: Type.Optional(Type.String({ description: 'the signed-in login; present only when signed_in' })),
+  },
+  { description: 'whether the caller is signed in, and as whom' },
+);
+export type SessionState = Static<typeof SessionState>;
+
 /** What a 204 list answer documents: no body, but `Content-Type: application/json` as clients expect. */
 export const NoItems = Type.Null({ description: 'none yet (no body; Content-Type: application/json)' });
 

@@ -4,8 +4,10 @@ import { resolve } from 'node:path';
 import fastifyHttpProxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
 import { Type } from '@sinclair/typebox';
+import { errorResponse } from '../kernel/http/outcome.js';
 import { ErrorBody, type HttpApp } from '../kernel/http/server.js';
 import type { Logger } from '../kernel/logger.js';
+import { appPage } from './web-pages.js';
 
 /** Where `npm run build:web` writes the app; the same from src/loyalty (tsx) and dist/loyalty (built). */
 export const DEFAULT_WEB_ROOT = resolve(import.meta.dirname, '../../dist/web');
@@ -20,6 +22,8 @@ export const LEDGER_COOKIE_PREFIX = 'ledger_';
 
 /** Paths that never fall back to the app's index.html: an unknown API path is a JSON 404. */
 const NO_FALLBACK = /^\/(api|ledger|assets|docs)(\/|$)/;
+/** A missing file (`/logo.png`, `/robots.txt`) is a 404, not the app's page. */
+const FILE_LIKE = /\/[^/]*\.[^/]*$/;
 
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -72,6 +76,9 @@ function setStaticHeaders(res: { setHeader(name: string, value: string): unknown
     res.setHeader('referrer-policy', 'same-origin');
   } else if (/[\\/]assets[\\/]/.test(path)) {
     res.setHeader('cache-control', 'public, max-age=31536000, immutable');
+  } else {
+    // favicon and the like keep their names across builds: cached, but not for ever
+    res.setHeader('cache-control', 'public, max-age=86400');
   }
   res.setHeader('x-content-type-options', 'nosniff');
 }
@@ -96,18 +103,35 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
         tags: ['web'],
         summary: 'The member web app',
         description:
-          'Any other GET path is one of the app’s own pages and answers index.html; paths under /api, /ledger, /assets and /docs that match nothing are a JSON 404.',
+          'The app’s own pages (/, /signin, /orders, /balance, /withdraw, /wallets) answer index.html. Any other page-like path answers index.html with status 404 (the app shows “page not found”); paths under /api, /ledger, /assets and /docs, and file-like paths, that match nothing are a JSON 404.',
         produces: ['text/html', 'application/json'],
-        response: { 200: Type.String({ description: 'index.html' }), 404: Type.Ref(ErrorBody) },
+        response: {
+          200: Type.String({ description: 'index.html' }),
+          404: Type.Ref(ErrorBody, { description: 'not found: index.html for a page-like path, this JSON for anything else' }),
+        },
       },
     },
     async (request, reply) => {
       const path = request.url.split('?')[0] ?? '/';
-      if (NO_FALLBACK.test(path)) return reply.code(404).send({ error: 'not found' });
+      if (NO_FALLBACK.test(path) || FILE_LIKE.test(path)) return reply.code(404).send({ error: 'not found' });
+      if (appPage(path) === undefined) reply.code(404);
       return reply.sendFile('index.html');
     },
   );
 }
+
+const LEDGER_PROXY_SCHEMA = {
+  tags: ['web'],
+  summary: 'Same-origin proxy to the wallet ledger (orchestrator)',
+  description:
+    '`/ledger/<path>` is the orchestrator’s `/<path>`, e.g. `POST /ledger/auth/login` or `GET /ledger/api/user/wallets`; the orchestrator’s ' +
+    '/openapi.json documents those operations. The orchestrator’s token cookie travels as `ledger_token` (Path=/ledger), apart from this ' +
+    'service’s own `token`, which is never sent on; the token header of its answers is dropped (the browser holds the cookie).',
+  response: {
+    default: { description: 'the orchestrator’s answer, passed through', content: { 'application/json': { schema: {} } } },
+    502: errorResponse('`wallet ledger unavailable`: the orchestrator cannot be reached'),
+  },
+};
 
 async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promise<void> {
   const Session = Type.Object({ connected: Type.Boolean({ description: 'a ledger token cookie is held (its validity is only known to the orchestrator)' }) });
@@ -117,23 +141,29 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
   // cookie's renamed form. The orchestrator has no /session path for these to shadow.
   app.get(
     `${LEDGER_PREFIX}/session`,
-    { schema: { tags: ['web'], summary: 'Whether the browser holds a ledger session cookie', response: { 200: Session } } },
+    {
+      schema: {
+        tags: ['web'],
+        summary: 'Whether the browser holds a ledger session cookie',
+        response: { 200: { ...Session, description: 'whether the ledger cookie is held' } },
+      },
+    },
     async (request) => ({ connected: Boolean(request.cookies[cookieName]) }),
   );
   app.delete(
     `${LEDGER_PREFIX}/session`,
-    { schema: { tags: ['web'], summary: 'Forget the ledger session cookie', response: { 200: Session } } },
+    { schema: { tags: ['web'], summary: 'Forget the ledger session cookie', response: { 200: { ...Session, description: 'the ledger cookie is cleared' } } } },
     async (_request, reply) => {
       reply.clearCookie(cookieName, { httpOnly: true, sameSite: 'lax', path: LEDGER_PREFIX });
       return { connected: false };
     },
   );
 
-  // The proxy passes the orchestrator's own API through (documented by the orchestrator's
-  // /openapi.json), so its catch-all routes stay out of this service's document.
+  // The proxy passes the orchestrator's own API through: documented here as the pass-through it
+  // is, the operations themselves in the orchestrator's /openapi.json.
   await app.register(async (proxyScope) => {
     proxyScope.addHook('onRoute', (route) => {
-      route.schema = { ...route.schema, hide: true };
+      route.schema = { ...route.schema, ...LEDGER_PROXY_SCHEMA };
     });
     await proxyScope.register(fastifyHttpProxy, {
       upstream: options.orchestratorUrl,

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../../src/kernel/config.js';
 import { orchestratorSettings, resolveShards } from '../../src/ledger/orchestrator/config.js';
 
 function resolve(argv: string[], env: Record<string, string>) {
-  const r = loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, argv, env);
+  const r = loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, argv, { SHARD_TOKEN: 'config-test-shard-token', ...env });
   if (r.kind !== 'config') throw new Error('unexpected help');
   return resolveShards(r.config, env).shards;
 }
@@ -28,4 +28,14 @@ test('a gap in the numbering or no shard at all is a configuration error', () =>
   assert.throws(() => resolve([], { SHARD_ADDRESS_2: 'b:2' }), ConfigError);
   assert.throws(() => resolve([], {}), ConfigError);
   assert.throws(() => resolve([], { SHARD_ADDRESS_1: 'not an address' }), ConfigError);
+});
+
+test('SHARD_TOKEN has no built-in value: unset or blank is a configuration error naming it', () => {
+  for (const env of [{}, { SHARD_TOKEN: '' }, { SHARD_TOKEN: ' ' }])
+    assert.throws(
+      () => loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, [], { SHARD_ADDRESS_1: 'a:1', ...env }),
+      (err: unknown) => err instanceof ConfigError && /^SHARD_TOKEN must be set/.test(err.message),
+    );
+  const r = loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, ['--shard-token', 'from-the-flag'], {});
+  assert.equal(r.kind === 'config' && r.config.shardToken, 'from-the-flag');
 });

@@ -1,6 +1,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NOTES, abortOutcome, acknowledged, afterCancel, backoffMs, decide, isFinal, localOutcome, shardOf } from '../../src/ledger/orchestrator/machine.js';
+import {
+  NOTES,
+  RECOVERY_ABORT,
+  abortOutcome,
+  acknowledged,
+  afterCancel,
+  backoffMs,
+  decide,
+  isFinal,
+  localOutcome,
+  next,
+  shardOf,
+  type Decision,
+  type Step,
+  type TxRecord,
+} from '../../src/ledger/orchestrator/machine.js';
 
 test('commit only when both shards hold the money', () => {
   assert.equal(decide({ result: 'reserved' }, { result: 'reserved' }).decision, 'commit');
@@ -78,4 +93,47 @@ test('shard of an id of any length, statuses, backoff', () => {
   assert.ok(isFinal('FAILED') && !isFinal('PROCESSING') && !isFinal('PENDING'));
   assert.equal(backoffMs(0), 50);
   assert.equal(backoffMs(100), 2_000);
+});
+
+// next(record): every state a transaction can be found in (after a crash too) and the step it leads to
+const SELF = 'this-instance';
+const base = { tx_id: 't', amount: 100, lease_owner: SELF };
+const cross = { ...base, type: 'cross', from_wallet: '1', to_wallet: '2', from_shard: 0, to_shard: 1 } as const;
+const local = { ...base, type: 'local', from_wallet: '1', to_wallet: '3', shard: 0 } as const;
+const deposit = { ...base, type: 'deposit', to_wallet: '2', shard: 1 } as const;
+const commit: Decision = { decision: 'commit', status: 'SUCCESSFUL', note: NOTES.successful };
+const abort: Decision = { decision: 'abort', status: 'INVALID', note: NOTES.insufficientFunds };
+const table: Array<[string, TxRecord, Step['step']]> = [
+  ['final: nothing to do', { ...cross, status: 'SUCCESSFUL', decision: commit }, 'done'],
+  ['final INVALID at acceptance (unknown receiver)', { ...local, status: 'INVALID', decision: abort }, 'done'],
+  ['final FAILED deposit', { ...deposit, status: 'FAILED', decision: null }, 'done'],
+  ['leased to another instance', { ...cross, status: 'PENDING', decision: null, lease_owner: 'other' }, 'leave'],
+  ['another instance’s, even with a decision', { ...cross, status: 'PROCESSING', decision: commit, lease_owner: 'other' }, 'leave'],
+  ['logged before leases (no owner): ours to drive', { ...cross, status: 'PENDING', decision: null, lease_owner: null }, 'phase1'],
+  ['cross PENDING: run phase 1', { ...cross, status: 'PENDING', decision: null }, 'phase1'],
+  ['cross PROCESSING without a decision: abort', { ...cross, status: 'PROCESSING', decision: null }, 'abort'],
+  ['cross decision commit: confirm both', { ...cross, status: 'PROCESSING', decision: commit }, 'confirm'],
+  ['cross decision abort: cancel both', { ...cross, status: 'PROCESSING', decision: abort }, 'cancel'],
+  ['local PENDING: the one-step call', { ...local, status: 'PENDING', decision: null }, 'one_step'],
+  ['local PROCESSING (never written, but safe): the one-step call again', { ...local, status: 'PROCESSING', decision: null }, 'one_step'],
+  ['deposit PENDING: the one-step call', { ...deposit, status: 'PENDING', decision: null }, 'one_step'],
+];
+for (const [name, record, step] of table) {
+  test(`next: ${name} → ${step}`, () => {
+    const got = next(record, SELF);
+    assert.equal(got.step, step);
+    assert.ok(got.rule.length > 0, 'every step names its rule');
+  });
+}
+
+test('next: PROCESSING without a decision is aborted as FAILED with the limit note (a shard may refine it to INVALID)', () => {
+  const got = next({ ...cross, status: 'PROCESSING', decision: null }, SELF);
+  assert.equal(got.step, 'abort');
+  if (got.step === 'abort') assert.deepEqual(got.decision, RECOVERY_ABORT);
+  assert.deepEqual(RECOVERY_ABORT, { decision: 'abort', status: 'FAILED', note: NOTES.limitExceeded });
+});
+
+test('next: the recorded decision is the one followed', () => {
+  const got = next({ ...cross, status: 'PROCESSING', decision: abort }, SELF);
+  assert.ok(got.step === 'cancel' && got.decision === abort);
 });

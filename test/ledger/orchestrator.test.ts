@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { call, signUp, uniqueLogin } from '../support/http.js';
 import { assertObservedStatusesDocumented, assertRoutesDocumented } from '../support/openapi.js';
-import { ADMIN_TOKEN, deposit, startLedger, waitAllFinal, waitFinal, type LedgerUnderTest, type LogItem } from '../support/ledger.js';
+import { ADMIN_TOKEN, deposit, recordEvents, startLedger, waitAllFinal, waitFinal, type LedgerUnderTest, type LogItem } from '../support/ledger.js';
 
 // Two shards: even wallet ids live on shard 0, odd ones on shard 1.
 let ledger: LedgerUnderTest;
@@ -28,8 +28,8 @@ async function balance(token: string, id: string) {
 before(async () => {
   ledger = await startLedger(2, { confirmationLimitMs: 2_000, recoveryIntervalMs: 200 });
   url = ledger.url;
-  alice = await signUp(url, uniqueLogin('alice'), 'pw-alice', '/auth/register');
-  bob = await signUp(url, uniqueLogin('bob'), 'pw-bob', '/auth/register');
+  alice = await signUp(url, uniqueLogin('alice'), 'pw-alice-secret', '/auth/register');
+  bob = await signUp(url, uniqueLogin('bob'), 'pw-bob-secret', '/auth/register');
   await wallet(alice, '100'); // shard 0
   await wallet(alice, '102'); // shard 0
   await wallet(alice, '101'); // shard 1
@@ -45,16 +45,16 @@ after(async () => {
 
 test('register and login: token in header and HttpOnly cookie; 400, 401, 409', async () => {
   const login = uniqueLogin('carol');
-  const r = await call(url, 'POST', '/auth/register', { body: { login, password: 'pw' } });
+  const r = await call(url, 'POST', '/auth/register', { body: { login, password: 'pw-orchestrator' } });
   assert.equal(r.status, 200);
   assert.match(r.headers.get('authorization') ?? '', /^Bearer \S+$/);
   assert.match(r.headers.get('set-cookie') ?? '', /token=.+HttpOnly/i);
-  assert.equal((await call(url, 'POST', '/auth/register', { body: { login, password: 'other' } })).status, 409);
+  assert.equal((await call(url, 'POST', '/auth/register', { body: { login, password: 'other-password' } })).status, 409);
   assert.equal((await call(url, 'POST', '/auth/register', { body: { login: '', password: 'pw' } })).status, 400);
   assert.equal((await call(url, 'POST', '/auth/register', { body: 'not json', headers: { 'content-type': 'application/json' } })).status, 400);
   assert.equal((await call(url, 'POST', '/auth/login', { body: { login, password: 'wrong' } })).status, 401);
   assert.equal((await call(url, 'POST', '/auth/login', { body: { login } })).status, 400);
-  const ok = await call(url, 'POST', '/auth/login', { body: { login, password: 'pw' } });
+  const ok = await call(url, 'POST', '/auth/login', { body: { login, password: 'pw-orchestrator' } });
   assert.equal(ok.status, 200);
   const cookie = (ok.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
   const viaCookie = await call(url, 'POST', '/api/user/create_wallet', { headers: { cookie }, body: { wallet_id: '3001' } });
@@ -193,18 +193,22 @@ test('a shard that does not answer: FAILED with the limit note, hold released af
   await wallet(alice, '600'); // shard 0
   await waitFinal(url, alice, '600', await deposit(url, '600', 50));
   await ledger.stopShard(1);
+  const events = recordEvents(ledger.orchestrator.coordinator);
   try {
     const r = await send(alice, '600', '201', 30);
     assert.equal(r.status, 202);
     const txId = (r.json as { tx_id: string }).tx_id;
-    // the decision (abort) is recorded, but shard 1 cannot acknowledge the cancel yet
-    await new Promise((res) => setTimeout(res, 1_000));
+    // the decision (abort) is recorded, but shard 1 cannot acknowledge the cancel: handed to recovery
+    const decided = await events.waitFor('decided', (e) => e.type === 'decided' && e.txId === txId);
+    assert.ok(decided.type === 'decided' && decided.decision.decision === 'abort');
+    await events.waitFor('left for recovery', (e) => e.type === 'left' && e.txId === txId);
     const pending = await ledger.orchestrator.store.transaction(txId);
-    assert.equal(pending?.decision, 'abort');
+    assert.deepEqual([pending?.status, pending?.decision?.decision], ['PROCESSING', 'abort']);
     await ledger.startShardAt(1);
     const item = await waitFinal(url, alice, '600', txId);
     assert.deepEqual([item.status, item.note], ['FAILED', 'transaction confirmation limit exceeded']);
   } finally {
+    events.stop();
     if (!ledger.shards[1]) await ledger.startShardAt(1);
   }
   assert.deepEqual(await balance(alice, '600'), { wallet_id: '600', balance: 50, reserved: 0 });

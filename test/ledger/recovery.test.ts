@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import postgres from 'postgres';
 import { call, signUp, uniqueLogin } from '../support/http.js';
-import { SHARD_TOKEN, deposit, startLedger, waitFinal, type LedgerUnderTest } from '../support/ledger.js';
+import { SHARD_TOKEN, deposit, recordEvents, startLedger, waitFinal, type LedgerUnderTest } from '../support/ledger.js';
 
 // Transactions left behind by a "crashed" orchestrator are written straight into the log and
 // the shards; the recovery sweep must settle each as SPEC §3 says.
@@ -38,7 +38,7 @@ async function leftBehind(txId: string, from: string, to: string, amount: number
 before(async () => {
   ledger = await startLedger(2, { recoveryIntervalMs: 3_600_000, confirmationLimitMs: 1_000 });
   sql = postgres(ledger.ledgerDb.url, { max: 1, onnotice: () => undefined });
-  token = await signUp(ledger.url, uniqueLogin('rec'), 'pw', '/auth/register');
+  token = await signUp(ledger.url, uniqueLogin('rec'), 'pw-recovery', '/auth/register');
   for (const id of ['10', '11', '12', '13'])
     assert.equal((await call(ledger.url, 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } })).status, 202);
   await waitFinal(ledger.url, token, '10', await deposit(ledger.url, '10', 100));
@@ -105,12 +105,16 @@ test('a shard answer that contradicts the recorded commit is never turned into a
   // been restored from an old backup): the confirms answer not_found, which no decision explains
   const before = [await balance('12'), await balance('13')];
   await leftBehind('rec-lie', '12', '13', 500, 'PROCESSING', 'commit');
-  await ledger.orchestrator.recovery.sweep();
-  // the sweep hands the transaction to the coordinator; give it ample time to (wrongly) finish it
-  for (let i = 0; i < 20; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    const rows = await sql.unsafe<Array<{ status: string }>>('select status from ledger.transactions where tx_id = $1', ['rec-lie']);
-    assert.equal(rows[0]?.status, 'PROCESSING', 'left for an operator, not written SUCCESSFUL');
+  const events = recordEvents(ledger.orchestrator.coordinator);
+  try {
+    await ledger.orchestrator.recovery.sweep();
+    // the coordinator gives it back instead of finishing it
+    await events.waitFor('left for an operator', (e) => e.type === 'left' && e.txId === 'rec-lie');
+    assert.ok(!events.seen().some((e) => e.type === 'finished' && e.txId === 'rec-lie'), 'written final');
+  } finally {
+    events.stop();
   }
+  const rows = await sql.unsafe<Array<{ status: string }>>('select status from ledger.transactions where tx_id = $1', ['rec-lie']);
+  assert.equal(rows[0]?.status, 'PROCESSING', 'left for an operator, not written SUCCESSFUL');
   assert.deepEqual([await balance('12'), await balance('13')], before, 'no money moved');
 });

@@ -22,6 +22,7 @@ for (const s of services) {
     const { stdout } = await run(resolve(ROOT, 'bin', s.bin), ['--help'], { env: { PATH: process.env.PATH ?? '' }, timeout: 15_000 });
     const help = stdout.replace(/\s+/g, ' ');
     assert.match(help, /--config <file>/);
+    assert.doesNotMatch(help, /SPEC/, 'help speaks for itself, citing no outside document');
     for (const spec of Object.values(s.specs)) {
       const long = /--[a-z0-9-]+/.exec(spec.flag)?.[0] ?? '';
       assert.ok(help.includes(spec.flag.replace(/\s+/g, ' ')), `${s.bin} --help: flag ${spec.flag} missing`);

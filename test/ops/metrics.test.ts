@@ -51,6 +51,7 @@ before(async () => {
     SHARD_PORTS: '0,0',
     DATABASE_URI: db.url,
     ADMIN_TOKEN: ADMIN,
+    SHARD_TOKEN: 'metrics-test-shard-token',
     PROCESSING_DELAY: '0',
     LOG_LEVEL: 'silent',
   });

@@ -1,5 +1,7 @@
 import { createLogger } from '../../src/kernel/logger.js';
 import { orchestratorSettings, type OrchestratorConfig } from '../../src/ledger/orchestrator/config.js';
+import type { HistoryEntry } from '../../src/ledger/orchestrator/contract.js';
+import type { Coordinator, CoordinatorEvent } from '../../src/ledger/orchestrator/coordinator.js';
 import { startOrchestrator, type OrchestratorRunning } from '../../src/ledger/orchestrator/main.js';
 import { shardSettings, type ShardConfig } from '../../src/ledger/shard/config.js';
 import { startShard, type ShardRunning } from '../../src/ledger/shard/main.js';
@@ -88,16 +90,8 @@ export async function startLedger(n: number, over: Partial<OrchestratorConfig> =
   };
 }
 
-export interface LogItem {
-  tx_id: string;
-  wallet_id: string;
-  kind: 'deposit' | 'transfer';
-  counterparty?: string;
-  amount: string;
-  status: string;
-  note: string;
-  initiated_at: string;
-}
+/** A history entry as the orchestrator's contract defines it. */
+export type LogItem = HistoryEntry;
 
 /** Polls a wallet's log until the transaction is final; returns its entry. */
 export async function waitFinal(url: string, token: string, walletId: string, txId: string, timeoutMs = 15_000): Promise<LogItem> {
@@ -130,4 +124,42 @@ export async function waitAllFinal(url: string, token: string, walletId: string,
       );
     await new Promise((res) => setTimeout(res, 50));
   }
+}
+
+/**
+ * Records a coordinator's events from now on, so a test can wait for one (a decision, a final
+ * status, a hand-over to recovery) instead of sleeping and guessing.
+ */
+export function recordEvents(coordinator: Coordinator): {
+  waitFor(what: string, match: (e: CoordinatorEvent) => boolean, timeoutMs?: number): Promise<CoordinatorEvent>;
+  seen(): readonly CoordinatorEvent[];
+  stop(): void;
+} {
+  const seen: CoordinatorEvent[] = [];
+  const waiters = new Set<() => void>();
+  const stop = coordinator.observe((e) => {
+    seen.push(e);
+    for (const w of waiters) w();
+  });
+  return {
+    stop,
+    seen: () => seen,
+    waitFor(what, match, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = seen.find(match);
+          if (!found) return;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no coordinator event "${what}" within ${timeoutMs} ms; saw ${JSON.stringify(seen.slice(-5))}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
 }

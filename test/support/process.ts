@@ -46,7 +46,13 @@ export async function waitForHealthy(url: string, timeoutMs = 20_000, proc?: Chi
  * Starts `bin/<name>` the way a harness would: only its path and environment variables.
  * RUN_ADDRESS is set to a free loopback port unless given.
  */
-export async function startBin(name: string, env: Record<string, string>, args: string[] = []): Promise<ServiceProcess> {
+export async function startBin(
+  name: string,
+  env: Record<string, string>,
+  args: string[] = [],
+  // the whole stack opens the embedded database and five services: slower on a loaded machine
+  healthyWithinMs = name === 'stack' ? 90_000 : 30_000,
+): Promise<ServiceProcess> {
   const port = env.RUN_ADDRESS ? Number(env.RUN_ADDRESS.split(':').pop()) : await freePort();
   const proc = spawn(resolve(ROOT, 'bin', name), args, {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', RUN_ADDRESS: `127.0.0.1:${port}`, ...env },
@@ -69,7 +75,7 @@ export async function startBin(name: string, env: Record<string, string>, args: 
     },
   };
   try {
-    await waitForHealthy(url, 30_000, proc, () => out);
+    await waitForHealthy(url, healthyWithinMs, proc, () => out);
   } catch (err) {
     proc.kill('SIGKILL');
     throw err;

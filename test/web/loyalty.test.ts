@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import type { Database } from '../../src/kernel/db/database.js';
 import { openDatabase } from '../../src/kernel/db/open.js';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
@@ -22,7 +23,28 @@ if (missing) {
   let direct: Database;
   let store: LoyaltyStore;
   let chrome: Headless;
-  const number = (): string => withLuhnCheckDigit(String(Date.now()) + String(Math.floor(Math.random() * 1e6)).padStart(6, '0'));
+  // 12 digits, like a real receipt's; random, so no two tests (or runs) share one
+  const number = (): string => withLuhnCheckDigit(String(10_000_000_000 + Math.floor(Math.random() * 89_999_999_999)));
+
+  /** Every failed request and console error of a page, to prove a flow logs none. */
+  function watch(page: Page): { errors: string[] } {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    });
+    page.on('response', (r) => {
+      if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
+    });
+    return { errors };
+  }
+
+  async function upload(page: Page, n: string): Promise<void> {
+    await page.getByLabel('Order number').fill(n);
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await waitForText(page.getByTestId('upload-message'), new RegExp(`${n}`));
+    await page.locator(`tr[data-order="${n}"]`).waitFor();
+  }
 
   before(async () => {
     db = await freshDatabase('gm_webui');
@@ -40,21 +62,54 @@ if (missing) {
     await db?.drop();
   });
 
-  test('a member signs up, uploads, sees the credit arrive without reloading, withdraws, keeps the session over a reload, signs out', {
+  test('signed out: no failed request or console error on load, a real icon, and a "page not found" page for unknown paths', { timeout: 30_000 }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    const seen = watch(page);
+    const icons: string[] = [];
+    page.on('response', (r) => {
+      if (/favicon/.test(r.url())) icons.push(`${r.status()} ${r.headers()['content-type']}`);
+    });
+    await page.goto(`${svc.url}/`);
+    await page.waitForURL(/\/signin$/);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.deepEqual(seen.errors, [], 'a signed-out visit is not an error');
+    const iconHref = await inPage<string>(page, `document.querySelector('link[rel=icon][href$=".ico"]')?.href ?? ''`);
+    const icon = await page.request.get(iconHref);
+    assert.equal(icon.status(), 200);
+    assert.match(icon.headers()['content-type'] ?? '', /^image\//);
+    assert.ok(
+      icons.every((i) => /^200 image\//.test(i)),
+      icons.join(', '),
+    );
+
+    const lost = await page.goto(`${svc.url}/no-such-page`);
+    assert.equal(lost?.status(), 404);
+    await waitForText(page.getByTestId('not-found'), /Page not found.*no-such-page/s);
+    assert.equal(page.url(), `${svc.url}/no-such-page`, 'not silently redirected');
+    assert.equal(await page.title(), 'Page not found · Gophermart');
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/signin$/);
+    await ctx.close();
+  });
+
+  test('a member signs up, uploads, reads each status in words, sees the credit arrive without reloading, keeps the session over a reload, signs out', {
     timeout: 90_000,
   }, async () => {
     const ctx = await chrome.context();
     const page = await ctx.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    const login = uniqueLogin('web');
+    const seen = watch(page);
 
     await page.goto(`${svc.url}/`);
     await page.waitForURL(/\/signin$/);
     assert.deepEqual(await unlabelledControls(page), []);
     await screenshot(page, 'sign-in');
-    await signUpInBrowser(page, svc.url, login, 'pass-word-1');
+    await signUpInBrowser(page, svc.url, uniqueLogin('web'), 'pass-word-1');
 
+    // no example number a member would copy (the next one to copy it would get a 409)
+    assert.equal(await page.getByLabel('Order number').getAttribute('placeholder'), null);
     // Luhn as you type: a typo is named and the button stays disabled
     const first = number();
     const typo = first.slice(0, -1) + String((Number(first.at(-1)) + 1) % 10);
@@ -67,21 +122,43 @@ if (missing) {
     await page.getByLabel('Order number').fill(first);
     await waitForText(page.locator('#order-number-note'), /valid order number/);
     await page.getByLabel('Order number').press('Enter');
-    await waitForText(page.getByTestId('upload-message'), /accepted/);
+    await waitForText(page.getByTestId('upload-message'), /uploaded\. Its points are being calculated/);
     const row = page.locator(`tr[data-order="${first}"]`);
-    await waitForText(row, /NEW/);
-    await waitForText(page.getByTestId('orders-refreshing'), /still being processed/);
-    await screenshot(page, 'orders');
+    await waitForText(row, /Waiting.*has not sent this purchase for calculation.*Check the number against your receipt.*pending/s);
+    await waitForText(page.getByTestId('orders-refreshing'), /1 order is waiting for points/);
 
-    // the credit lands (as the poller would apply it); the page notices on its own
+    // PROCESSING, then PROCESSED: each in words, applied as the poller would; the page notices by itself
     const reloads: string[] = [];
     page.on('framenavigated', (f) => reloads.push(f.url()));
+    assert.equal(await store.applyAccrualResult(first, 'PROCESSING'), true);
+    await waitForText(row, /Calculating.*added to your balance automatically/s, 8000);
     assert.equal(await store.applyAccrualResult(first, 'PROCESSED', 50050), true);
-    await waitForText(row, /PROCESSED/, 8000);
-    await waitForText(row, /\+500\.50/);
+    await waitForText(row, /Credited.*\+500\.50/s, 8000);
     await waitForText(page.getByTestId('header-balance'), /500\.50/);
     assert.deepEqual(reloads, [], 'no navigation happened');
     assert.equal(await page.getByTestId('orders-refreshing').count(), 0, 'polling stops when everything is final');
+    assert.equal(await page.getByTestId('upload-message').textContent(), '', 'the "being calculated" note goes once the order is processed');
+
+    // a 0-point PROCESSED order looks different from one still waiting; INVALID says what to do
+    const nothing = number();
+    const refused = number();
+    const waiting = number();
+    for (const n of [nothing, refused, waiting]) await upload(page, n);
+    await store.applyAccrualResult(nothing, 'PROCESSED', 0);
+    await store.applyAccrualResult(refused, 'INVALID');
+    await waitForText(page.locator(`tr[data-order="${nothing}"]`), /No points.*nothing in this purchase earns points.*0\.00/s, 8000);
+    await waitForText(page.locator(`tr[data-order="${refused}"]`), /Not eligible.*earns no points.*ask the store/s, 8000);
+    const badge = (n: string) => page.locator(`tr[data-order="${n}"] .badge`);
+    const looks = async (n: string) =>
+      inPage<string>(
+        page,
+        `(() => { const s = getComputedStyle(document.querySelector('tr[data-order="${n}"] .badge')); return [s.color, s.backgroundColor, s.borderStyle].join(' '); })()`,
+      );
+    assert.equal(await badge(waiting).textContent(), 'Waiting');
+    assert.equal(await badge(nothing).textContent(), 'No points');
+    assert.notEqual(await looks(nothing), await looks(waiting), 'a finished order with no points does not look like a waiting one');
+    assert.notEqual(await looks(nothing), await looks(first));
+    assert.doesNotMatch((await page.locator('#orders').textContent()) ?? '', /\b(NEW|PROCESSING|PROCESSED|INVALID)\b/, 'no raw API words');
 
     // 200: the same member again
     await page.getByLabel('Order number').fill(first);
@@ -94,30 +171,9 @@ if (missing) {
     await waitForText(page.getByTestId('balance-withdrawn'), /^0\.00$/);
     assert.equal(await page.locator('[data-testid="balance-chart"] circle').count(), 1);
 
-    await page.getByRole('link', { name: 'Spend', exact: true }).click();
-    await page.waitForURL(/\/withdraw$/);
-    const spendOn = number();
-    await page.getByLabel('New order number').fill(spendOn);
-    await page.getByLabel('Points to spend').fill('1000');
-    await page.getByRole('button', { name: 'Pay with points' }).click();
-    await waitForText(page.getByTestId('withdraw-message'), /Not enough points.*500\.50.*1,000\.00.*Nothing was charged/);
-    await page.getByLabel('Points to spend').fill('1.234');
-    await waitForText(page.locator('#withdraw-sum-note'), /at most two decimals/);
-    await page.getByLabel('Points to spend').fill('100.25');
-    await page.getByRole('button', { name: 'Pay with points' }).click();
-    await waitForText(page.getByTestId('withdraw-message'), /Done: 100\.25 points/);
-    await waitForText(page.locator(`tr[data-withdrawal="${spendOn}"]`), /100\.25/);
-    await waitForText(page.getByTestId('header-balance'), /400\.25/);
-    await screenshot(page, 'withdraw');
-
-    await page.getByRole('link', { name: 'Balance' }).click();
-    await waitForText(page.getByTestId('balance-withdrawn'), /^100\.25$/);
-    assert.equal(await page.locator('[data-testid="balance-chart"] circle').count(), 2);
-    await screenshot(page, 'balance');
-
     // the session survives a reload; nothing sensitive is reachable from script or storage
     await page.reload();
-    await waitForText(page.getByTestId('balance-current'), /^400\.25$/);
+    await waitForText(page.getByTestId('balance-current'), /^500\.50$/);
     const leaks = await inPage<{ cookie: string; local: string; session: string }>(
       page,
       '({ cookie: document.cookie, local: JSON.stringify(localStorage), session: JSON.stringify(sessionStorage) })',
@@ -127,6 +183,13 @@ if (missing) {
     assert.equal(leaks.cookie, '');
     assert.doesNotMatch(leaks.local + leaks.session, new RegExp(token.value.slice(0, 20)));
 
+    // signed in, an unknown path is the not-found page inside the app, not the orders page
+    await page.goto(`${svc.url}/settings`);
+    await waitForText(page.getByTestId('not-found'), /Page not found/);
+    assert.equal(await page.locator('[data-testid="orders-table"]').count(), 0);
+    await page.getByRole('link', { name: 'Go to your orders' }).click();
+    await page.waitForURL(/\/orders$/);
+
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/signin$/);
     assert.equal(
@@ -135,8 +198,192 @@ if (missing) {
     );
     await page.goto(`${svc.url}/orders`);
     await page.waitForURL(/\/signin$/);
-    assert.deepEqual(errors, []);
+    // (this file runs without a ledger, so the best-effort ledger sign-up fails: only script errors count here)
+    assert.deepEqual(
+      seen.errors.filter((e) => e.startsWith('pageerror')),
+      [],
+    );
     await ctx.close();
+  });
+
+  test('the spend page explains the check, refuses a number uploaded as an order and amounts over the balance, and asks before paying', {
+    timeout: 60_000,
+  }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    await signUpInBrowser(page, svc.url, uniqueLogin('spend'), 'spend-pass-1');
+    const earned = number();
+    await upload(page, earned);
+    await store.applyAccrualResult(earned, 'PROCESSED', 50050);
+    await waitForText(page.getByTestId('header-balance'), /500\.50/);
+
+    await page.getByRole('link', { name: 'Spend', exact: true }).click();
+    await page.waitForURL(/\/withdraw$/);
+    const card = page.locator('#withdraw');
+    await waitForText(card, /500\.50.*points\. One point is worth one unit of your local currency/s);
+    await waitForText(page.locator('#withdraw-order-note'), /number on the receipt.*check digit.*typo/);
+    const pay = page.getByRole('button', { name: 'Pay with points…' });
+
+    // the number this member uploaded to earn points is refused before anything is sent
+    await page.getByLabel('Order number to pay for').fill(earned);
+    await page.getByLabel('Points to spend').fill('10');
+    await waitForText(page.locator('#withdraw-order-note'), /You uploaded .* to earn points on it/);
+    assert.equal(await pay.isDisabled(), true);
+
+    // over the balance: said so, and the button is disabled
+    const spendOn = number();
+    await page.getByLabel('Order number to pay for').fill(spendOn);
+    await page.getByLabel('Points to spend').fill('1000');
+    await waitForText(page.locator('#withdraw-sum-note'), /more than your balance of 500\.50 points/);
+    assert.equal(await pay.isDisabled(), true);
+    await page.getByLabel('Points to spend').fill('1.234');
+    await waitForText(page.locator('#withdraw-sum-note'), /at most two decimals/);
+    assert.equal(await pay.isDisabled(), true);
+
+    // confirmation first: cancelling charges nothing
+    await page.getByLabel('Points to spend').fill('100.25');
+    await pay.click();
+    await waitForText(page.getByTestId('withdraw-confirm'), /Pay 100\.25 points for order .*Your balance will be 400\.25 points/);
+    // focus moves to the confirmation (set after the panel renders, so wait for it)
+    await page.waitForFunction(`document.activeElement?.textContent === 'Confirm payment'`, undefined, { timeout: 5000 });
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    assert.equal(await page.getByTestId('withdraw-confirm').count(), 0);
+    await waitForText(page.getByTestId('header-balance'), /500\.50/);
+    await waitForText(page.locator('#withdrawals'), /No payments yet/);
+
+    await pay.click();
+    await page.getByRole('button', { name: 'Confirm payment' }).click();
+    await waitForText(page.getByTestId('withdraw-message'), /Done: 100\.25 points paid towards order/);
+    await waitForText(page.locator(`tr[data-withdrawal="${spendOn}"]`), /100\.25/);
+    await waitForText(page.getByTestId('header-balance'), /400\.25/);
+    await waitForText(page.getByTestId('withdraw-available'), /^400\.25$/);
+
+    // an error message goes as soon as the member edits the form
+    await page.getByLabel('Order number to pay for').fill(spendOn);
+    await waitForText(page.locator('#withdraw-order-note'), /already paid 100\.25 points towards this order/);
+    await ctx.close();
+  });
+
+  test('an API failure reads as a sentence and heals by itself', { timeout: 30_000 }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    await signUpInBrowser(page, svc.url, uniqueLogin('fault'), 'fault-pass-1');
+    await page.route('**/api/user/orders', (route) =>
+      route.request().method() === 'GET' ? route.fulfill({ status: 500, contentType: 'application/json', body: '{"error":"internal"}' }) : route.fallback(),
+    );
+    await page.reload();
+    const problem = await waitForText(page.getByTestId('data-problem'), /We could not update your orders and balance: something went wrong on our side/);
+    assert.doesNotMatch(problem, /internal/);
+    await page.unroute('**/api/user/orders');
+    await waitForText(page.locator('#orders'), /No orders yet/, 15_000);
+    assert.equal(await page.getByTestId('data-problem').count(), 0, 'the problem goes once the API answers again');
+    await ctx.close();
+  });
+
+  test('a member with weeks of history: round ticks, readable dates, nothing clipped, point details by tap and keyboard', { timeout: 60_000 }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    // a realistic login for the screenshots in the README
+    await signUpInBrowser(page, svc.url, 'maria.keller', 'correct-horse-battery');
+    const credits = [124050, 89990, 73620, 102500, 51575];
+    const orders = credits.map(() => number());
+    for (const n of orders) await upload(page, n);
+    for (const [i, n] of orders.entries()) await store.applyAccrualResult(n, 'PROCESSED', credits[i]);
+    const pending = number();
+    await upload(page, pending);
+    // spread the uploads over the last three weeks (oldest first, as they were uploaded)
+    for (const [i, n] of orders.entries()) {
+      await direct.query(`update gophermart.orders set uploaded_at = now() - make_interval(days => $2, hours => $3) where number = $1`, [n, 21 - 4 * i, 3 + i]);
+    }
+    await page.getByRole('link', { name: 'Spend', exact: true }).click();
+    await page.getByLabel('Order number to pay for').fill(number());
+    await page.getByLabel('Points to spend').fill('250');
+    await page.getByRole('button', { name: 'Pay with points…' }).click();
+    await page.getByRole('button', { name: 'Confirm payment' }).click();
+    await waitForText(page.getByTestId('withdraw-message'), /Done/);
+    await screenshot(page, 'withdraw');
+    await direct.query(`update gophermart.withdrawals set processed_at = now() - interval '6 days 5 hours'`);
+    await page.getByRole('link', { name: 'Orders' }).click();
+    await page.reload();
+    await waitForText(page.getByTestId('header-balance'), /4,167\.35/);
+    await screenshot(page, 'orders');
+
+    await page.getByRole('link', { name: 'Balance' }).click();
+    const chart = page.getByTestId('balance-chart');
+    await chart.waitFor();
+    const axis = await inPage<{
+      texts: { text: string; left: number; right: number; top: number; bottom: number; size: number }[];
+      box: { left: number; right: number; top: number; bottom: number };
+    }>(
+      page,
+      `(() => { const svg = document.querySelector('[data-testid="balance-chart"] svg'); const b = svg.getBoundingClientRect();
+        return { box: { left: b.left, right: b.right, top: b.top, bottom: b.bottom }, texts: [...svg.querySelectorAll('text')].map((t) => { const r = t.getBoundingClientRect();
+          return { text: t.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom, size: parseFloat(getComputedStyle(t).fontSize) }; }) }; })()`,
+    );
+    const values = axis.texts.filter((t) => /^[\d,.]+$/.test(t.text)).map((t) => t.text);
+    assert.deepEqual(values, ['0', '1,000', '2,000', '3,000', '4,000', '5,000'], 'round value ticks');
+    const dates = axis.texts.filter((t) => !/^[\d,.]+$/.test(t.text)).map((t) => t.text);
+    assert.ok(dates.length >= 3, `date ticks: ${dates}`);
+    assert.equal(new Set(dates).size, dates.length, `one label per tick: ${dates}`);
+    assert.ok(
+      dates.every((d) => /^\d{1,2} [A-Z][a-z]{2}$|^[A-Z][a-z]{2} \d{1,2}$/.test(d)),
+      `readable dates: ${dates}`,
+    );
+    for (const t of axis.texts) {
+      assert.ok(
+        t.left >= axis.box.left - 0.5 && t.right <= axis.box.right + 0.5 && t.top >= axis.box.top - 0.5 && t.bottom <= axis.box.bottom + 0.5,
+        `"${t.text}" is not clipped`,
+      );
+      assert.ok(t.size >= 12, `"${t.text}" is ${t.size}px`);
+    }
+    assert.equal(await page.locator('[data-testid="balance-chart"] circle').count(), 6);
+    assert.equal(await page.locator('svg title').count(), 0, 'no native tooltips');
+    const legend = (await page.locator('.chart figcaption').textContent()) ?? '';
+    assert.match(legend, /points earned.*points spent/s);
+    assert.doesNotMatch(legend, /upload time|Hover/);
+
+    // the latest change is described; the keyboard steps through the others
+    const detail = page.getByTestId('chart-detail');
+    await waitForText(detail, /^\+515\.75 points · Points for order/);
+    await chart.focus();
+    await page.keyboard.press('ArrowLeft');
+    await waitForText(detail, /^−250\.00 points · Paid towards order .* balance 3,651\.60$/);
+    assert.match((await chart.getAttribute('aria-valuetext')) ?? '', /Paid towards order .*−250\.00 points/);
+    await page.keyboard.press('Home');
+    await waitForText(detail, /^\+1,240\.50 points · Points for order/);
+    // a tap picks the nearest point
+    const second = page.locator('[data-testid="balance-chart"] circle[data-point="1"]');
+    const at = await second.boundingBox();
+    assert.ok(at);
+    await page.mouse.click(at.x + at.width / 2, at.y + at.height / 2);
+    await waitForText(detail, /^\+899\.90 points/);
+    await screenshot(page, 'balance');
+
+    // a phone: the chart is drawn at its real width, so its text stays readable
+    const phone = await chrome.context({ width: 375, height: 740 });
+    await phone.addCookies((await ctx.cookies()).map((c) => ({ ...c })));
+    const small = await phone.newPage();
+    await small.goto(`${svc.url}/balance`);
+    await small.getByTestId('balance-chart').waitFor();
+    const sizes = await inPage<number[]>(
+      small,
+      `[...document.querySelectorAll('[data-testid="balance-chart"] text')].map((t) => t.getBoundingClientRect().height)`,
+    );
+    assert.ok(sizes.length > 0 && sizes.every((h) => h >= 11), `text heights on a phone: ${sizes}`);
+    const widths = await inPage<{ scroll: number; view: number }>(small, '({ scroll: document.documentElement.scrollWidth, view: window.innerWidth })');
+    assert.ok(widths.scroll <= widths.view, `page is ${widths.scroll}px wide in a ${widths.view}px viewport`);
+    await small
+      .getByTestId('balance-chart')
+      .tap()
+      .catch(() => small.getByTestId('balance-chart').click());
+    await screenshot(small, 'balance-phone');
+    await small.goto(`${svc.url}/orders`);
+    await small.locator('[data-testid="orders-table"]').waitFor();
+    await screenshot(small, 'orders-phone');
+    await small.goto(`${svc.url}/withdraw`);
+    await small.locator('#withdrawals').waitFor();
+    await screenshot(small, 'withdraw-phone');
+    await Promise.all([ctx.close(), phone.close()]);
   });
 
   test("sign-in errors in words; a second member sees none of the first one's data and cannot take its order", { timeout: 60_000 }, async () => {
@@ -145,9 +392,7 @@ if (missing) {
     const pa = await a.newPage();
     await signUpInBrowser(pa, svc.url, alice, 'alice-pass');
     const hers = number();
-    await pa.getByLabel('Order number').fill(hers);
-    await pa.getByRole('button', { name: 'Upload' }).click();
-    await waitForText(pa.getByTestId('upload-message'), /accepted/);
+    await upload(pa, hers);
     await store.applyAccrualResult(hers, 'PROCESSED', 12345);
     await waitForText(pa.getByTestId('header-balance'), /123\.45/);
 
@@ -156,7 +401,7 @@ if (missing) {
     await pb.goto(`${svc.url}/signin`);
     await pb.getByRole('button', { name: 'Create account' }).click();
     await pb.getByLabel('Login').fill(alice);
-    await pb.getByLabel('Password').fill('whatever');
+    await pb.getByLabel('Password').fill('whatever-1');
     await pb.locator('form').getByRole('button', { name: 'Create account' }).click();
     await waitForText(pb.getByTestId('signin-message'), /already taken/);
     await pb.getByRole('button', { name: 'Sign in' }).first().click();
@@ -164,16 +409,42 @@ if (missing) {
     await pb.locator('form').getByRole('button', { name: 'Sign in' }).click();
     await waitForText(pb.getByTestId('signin-message'), /Wrong login or password/);
 
-    await signUpInBrowser(pb, svc.url, uniqueLogin('bob'), 'bob-pass');
+    await signUpInBrowser(pb, svc.url, uniqueLogin('bob'), 'bob-pass-1');
     await waitForText(pb.locator('#orders'), /No orders yet/);
-    await waitForText(pb.getByTestId('header-balance'), /^0\.00 pts$/);
+    await waitForText(pb.getByTestId('header-balance'), /^Your balance: 0\.00 pts$/);
     await pb.getByLabel('Order number').fill(hers);
     await pb.getByRole('button', { name: 'Upload' }).click();
     await waitForText(pb.getByTestId('upload-message'), /already uploaded by another member/);
     assert.equal(await pb.locator(`tr[data-order="${hers}"]`).count(), 0);
     await pb.getByRole('link', { name: 'Spend', exact: true }).click();
-    await waitForText(pb.locator('#withdrawals'), /No withdrawals yet/);
+    await waitForText(pb.locator('#withdrawals'), /No payments yet/);
     await Promise.all([a.close(), b.close()]);
+  });
+
+  test('sign-up states the password rule and refuses a short password before sending it', { timeout: 30_000 }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    const sent: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/register')) sent.push(r.url());
+    });
+    await page.goto(`${svc.url}/signin`);
+    await page.getByRole('button', { name: 'Create account', pressed: false }).click();
+    await waitForText(page.locator('#password-note'), /^8 to 1024 characters\.$/);
+    assert.equal(await page.getByLabel('Password').getAttribute('minlength'), '8');
+    await page.getByLabel('Login').fill(uniqueLogin('short'));
+    await page.getByLabel('Password').fill('seven77');
+    await page.locator('form').getByRole('button', { name: 'Create account' }).click();
+    // the browser's own minlength check holds the form, or the page's check below does
+    const held = await inPage<boolean>(page, `document.getElementById('password').validity.tooShort`);
+    if (!held) await waitForText(page.getByTestId('signin-message'), /Choose a password of 8 to 1024 characters/);
+    // a browser that does not enforce minlength still gets the page's message
+    await inPage(page, `document.getElementById('password').removeAttribute('minlength')`);
+    await page.locator('form').getByRole('button', { name: 'Create account' }).click();
+    await waitForText(page.getByTestId('signin-message'), /Choose a password of 8 to 1024 characters/);
+    assert.deepEqual(sent, [], 'a too short password was sent');
+    assert.match(page.url(), /\/signin$/);
+    await ctx.close();
   });
 
   test('phone width: no sideways scrolling, tables become cards; the keyboard reaches the form', { timeout: 30_000 }, async () => {
@@ -181,13 +452,11 @@ if (missing) {
     const page = await ctx.newPage();
     await signUpInBrowser(page, svc.url, uniqueLogin('phone'), 'phone-pass');
     const n = number();
-    await page.getByLabel('Order number').fill(n);
-    await page.getByRole('button', { name: 'Upload' }).click();
-    await waitForText(page.locator(`tr[data-order="${n}"]`), /NEW/);
+    await upload(page, n);
+    await waitForText(page.locator(`tr[data-order="${n}"]`), /Waiting/);
     const widths = await inPage<{ scroll: number; view: number }>(page, '({ scroll: document.documentElement.scrollWidth, view: window.innerWidth })');
     assert.ok(widths.scroll <= widths.view, `page is ${widths.scroll}px wide in a ${widths.view}px viewport`);
     assert.equal(await inPage(page, `getComputedStyle(document.querySelector('table.rows thead')).position`), 'absolute');
-    await screenshot(page, 'orders-phone');
 
     // keyboard only: tab from the page start to the order field and upload with Enter
     await page.goto(`${svc.url}/orders`);

@@ -32,6 +32,8 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   if (!dir) return;
   const out = resolve(ROOT, dir);
   mkdirSync(out, { recursive: true });
+  // a full-page shot of a scrolled page would paint the sticky header mid-page
+  await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: resolve(out, `${name}.png`), fullPage: true, animations: 'disabled' });
 }
 

@@ -107,7 +107,7 @@ test('an unreachable orchestrator is a 502 with words, not a hang or a 500', asy
 });
 
 test('the app: index.html for app paths, JSON 404 for API-like misses, long-lived hashed assets', async () => {
-  for (const path of ['/', '/orders', '/wallets', '/some/deep/link']) {
+  for (const path of ['/', '/signin', '/orders', '/orders/', '/balance', '/withdraw', '/wallets']) {
     const r = await call(svc.url, 'GET', path);
     assert.equal(r.status, 200, path);
     assert.match(r.headers.get('content-type') ?? '', /^text\/html/);
@@ -115,7 +115,14 @@ test('the app: index.html for app paths, JSON 404 for API-like misses, long-live
     assert.equal(r.headers.get('cache-control'), 'no-cache');
     assert.match(r.headers.get('content-security-policy') ?? '', /default-src 'self'/);
   }
-  for (const path of ['/api/nope', '/api/user/nope', '/assets/missing.js', '/docs/missing']) {
+  // an unknown page is still the app (it shows "page not found"), but with the status a crawler or curl expects
+  for (const path of ['/some/deep/link', '/order', '/wallets/42']) {
+    const r = await call(svc.url, 'GET', path);
+    assert.equal(r.status, 404, path);
+    assert.match(r.headers.get('content-type') ?? '', /^text\/html/, path);
+    assert.match(r.text, /<div id="app">/, path);
+  }
+  for (const path of ['/api/nope', '/api/user/nope', '/assets/missing.js', '/docs/missing', '/robots.txt', '/img/logo.png']) {
     const r = await call(svc.url, 'GET', path);
     assert.equal(r.status, 404, path);
     assert.deepEqual(r.json, { error: 'not found' }, path);
@@ -146,4 +153,40 @@ test('GET /api/user/me names the cookie holder; POST /api/user/logout clears the
   assert.equal((await call(svc.url, 'POST', '/api/user/logout')).status, 200, 'signing out twice is fine');
   const spec = (await call(svc.url, 'GET', '/openapi.json')).json as { paths: Record<string, unknown> };
   assert.ok(spec.paths['/api/user/me'] && spec.paths['/api/user/logout'], 'documented in OpenAPI');
+});
+
+test('/favicon.ico is a real icon (not the HTML page), and the page links it', async () => {
+  const ico = await fetch(`${svc.url}/favicon.ico`);
+  assert.equal(ico.status, 200);
+  assert.match(ico.headers.get('content-type') ?? '', /^image\/(x-icon|vnd\.microsoft\.icon)/);
+  const bytes = Buffer.from(await ico.arrayBuffer());
+  assert.deepEqual([...bytes.subarray(0, 4)], [0, 0, 1, 0], 'ICO header');
+  assert.ok(bytes.readUInt16LE(4) >= 1, 'at least one image');
+  assert.match(ico.headers.get('cache-control') ?? '', /max-age=\d+/);
+  const svg = await call(svc.url, 'GET', '/favicon.svg');
+  assert.equal(svg.status, 200);
+  assert.match(svg.headers.get('content-type') ?? '', /^image\/svg\+xml/);
+  const page = (await call(svc.url, 'GET', '/')).text;
+  assert.match(page, /<link rel="icon" href="\/favicon\.svg"/);
+  assert.match(page, /<link rel="icon" href="\/favicon\.ico"/);
+});
+
+test('GET /api/user/session is 200 whether or not the caller is signed in (no 401 on a signed-out page load)', async () => {
+  const out = await call(svc.url, 'GET', '/api/user/session');
+  assert.equal(out.status, 200);
+  assert.match(out.headers.get('content-type') ?? '', /^application\/json/);
+  assert.deepEqual(out.json, { signed_in: false });
+  assert.deepEqual((await call(svc.url, 'GET', '/api/user/session', { headers: { cookie: 'token=forged.jwt.value' } })).json, { signed_in: false });
+  assert.deepEqual((await call(svc.url, 'GET', '/api/user/session', { headers: { authorization: 'Bearer nonsense' } })).json, { signed_in: false });
+  const login = uniqueLogin('session');
+  const token = await signUp(svc.url, login);
+  assert.deepEqual((await call(svc.url, 'GET', '/api/user/session', { headers: { cookie: `token=${token}` } })).json, { signed_in: true, login });
+  assert.deepEqual((await call(svc.url, 'GET', '/api/user/session', { token })).json, { signed_in: true, login });
+  // a stale header does not hide a good cookie, as on every protected route
+  assert.deepEqual((await call(svc.url, 'GET', '/api/user/session', { headers: { authorization: 'Bearer a.b.c', cookie: `token=${token}` } })).json, {
+    signed_in: true,
+    login,
+  });
+  const spec = (await call(svc.url, 'GET', '/openapi.json')).json as { paths: Record<string, unknown> };
+  assert.ok(spec.paths['/api/user/session'], 'documented in OpenAPI');
 });

@@ -13,27 +13,22 @@ export interface Reply<T> {
 }
 
 // The loyalty service's own contract: types only, so no server code reaches the bundle.
-import type { Balance, Order, Session, UploadedOrder, Withdrawal } from '../../src/loyalty/contract.js';
+import type { Balance, Order, Session, SessionState, UploadedOrder, Withdrawal } from '../../src/loyalty/contract.js';
 
-export type { Balance, Order, OrderStatus, Session, UploadedOrder, Withdrawal } from '../../src/loyalty/contract.js';
+export type { Balance, Order, OrderStatus, Session, SessionState, UploadedOrder, Withdrawal } from '../../src/loyalty/contract.js';
 
-export type TxStatus = 'PENDING' | 'PROCESSING' | 'INVALID' | 'FAILED' | 'SUCCESSFUL';
-export interface WalletTx {
-  tx_id: string;
-  wallet_id: string;
-  amount: string;
-  status: TxStatus;
-  note?: string | null;
-  initiated_at: string;
-}
-export interface WalletBalance {
-  wallet_id: string;
-  balance: number | string;
-  reserved: number | string;
-}
+// The ledger orchestrator's contract, likewise types only.
+import type { HistoryEntry, WalletBalance as LedgerBalance, WalletListItem } from '../../src/ledger/orchestrator/contract.js';
 
-async function send<T>(method: string, path: string, body?: string | object): Promise<Reply<T>> {
-  const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
+export type { TxStatus } from '../../src/ledger/orchestrator/contract.js';
+/** One history entry: `kind` says deposit or transfer, `counterparty` is the other wallet of a transfer. */
+export type WalletTx = HistoryEntry;
+export type WalletBalance = LedgerBalance;
+export type Wallet = WalletListItem;
+export type WalletStatus = WalletListItem['status'];
+
+async function send<T>(method: string, path: string, body?: string | object, extraHeaders: Record<string, string> = {}): Promise<Reply<T>> {
+  const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json', ...extraHeaders } };
   if (typeof body === 'string') {
     init.body = body;
     init.headers = { ...init.headers, 'content-type': 'text/plain' };
@@ -65,7 +60,8 @@ async function send<T>(method: string, path: string, body?: string | object): Pr
 const list = <T>(r: Reply<T[]>): Reply<T[]> => (r.status === 204 ? { status: 204, data: [] } : r);
 
 export const loyalty = {
-  me: () => send<Session>('GET', '/api/user/me'),
+  /** 200 either way: signed-out visitors are not an error (no 401 in the console on every load). */
+  session: () => send<SessionState>('GET', '/api/user/session'),
   register: (login: string, password: string) => send<Session>('POST', '/api/user/register', { login, password }),
   login: (login: string, password: string) => send<Session>('POST', '/api/user/login', { login, password }),
   logout: () => send<unknown>('POST', '/api/user/logout'),
@@ -82,9 +78,11 @@ export const ledger = {
   forget: () => send<unknown>('DELETE', `${L}/session`),
   register: (login: string, password: string) => send<unknown>('POST', `${L}/auth/register`, { login, password }),
   login: (login: string, password: string) => send<unknown>('POST', `${L}/auth/login`, { login, password }),
-  createWallet: (walletId: string) => send<unknown>('POST', `${L}/api/user/create_wallet`, { wallet_id: walletId }),
-  transfer: (fromId: string, toId: string, amount: string) =>
-    send<{ tx_id: string }>('POST', `${L}/api/user/do_transaction`, { from_id: fromId, to_id: toId, amount }),
+  wallets: async () => list(await send<Wallet[]>('GET', `${L}/api/user/wallets`)),
+  /** `key`: the submission's Idempotency-Key, reused when the same submission is retried. */
+  createWallet: (walletId: string, key: string) => send<unknown>('POST', `${L}/api/user/create_wallet`, { wallet_id: walletId }, { 'idempotency-key': key }),
+  transfer: (fromId: string, toId: string, amount: string, key: string) =>
+    send<{ tx_id: string }>('POST', `${L}/api/user/do_transaction`, { from_id: fromId, to_id: toId, amount }, { 'idempotency-key': key }),
   balance: (id: string) => send<WalletBalance>('GET', `${L}/api/user/balance/${encodeURIComponent(id)}`),
   transactions: async (id: string) => list(await send<WalletTx[]>('GET', `${L}/api/user/transactions/${encodeURIComponent(id)}`)),
 };

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { loyalty, type Balance, type Order, type Withdrawal } from './api';
+import { failure } from './problems';
 
 export interface MemberData {
   orders: Order[] | null;
@@ -12,6 +13,8 @@ export interface MemberData {
 
 /** While any order is NEW or PROCESSING the lists are re-read this often, without a reload. */
 export const POLL_MS = 2000;
+/** After a failed load the lists are tried again this often, so the page heals by itself. */
+export const RETRY_MS = 5000;
 
 export const isFinal = (o: Order): boolean => o.status === 'PROCESSED' || o.status === 'INVALID';
 
@@ -37,7 +40,7 @@ export function useMemberData(onUnauthorized: () => void): MemberData {
     if (b.data) setBalance(b.data);
     if (w.data) setWithdrawals(w.data);
     const failed = [o, b, w].find((r) => r.error !== undefined);
-    setProblem(failed ? `Could not refresh: ${failed.error}` : null);
+    setProblem(failed ? failure(failed, 'update your orders and balance') : null);
   }, []);
 
   useEffect(() => {
@@ -45,13 +48,14 @@ export function useMemberData(onUnauthorized: () => void): MemberData {
   }, [refresh]);
 
   const pending = orders?.some((o) => !isFinal(o)) ?? false;
+  const every = problem !== null ? RETRY_MS : pending ? POLL_MS : 0;
   useEffect(() => {
-    if (!pending) return;
+    if (every === 0) return;
     const timer = setInterval(() => {
       if (document.visibilityState === 'visible') void refresh();
-    }, POLL_MS);
+    }, every);
     return () => clearInterval(timer);
-  }, [pending, refresh]);
+  }, [every, refresh]);
 
   return { orders, balance, withdrawals, problem, refresh };
 }

@@ -11,9 +11,12 @@ export function money(value: number | string | undefined, signed = false): strin
   return sign + points.format(Math.abs(n));
 }
 
-export function when(iso: string): string {
+/** A date and time, short enough for a table cell on a phone: the year only when it is not this year's. */
+export function when(iso: string, now = new Date()): string {
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  if (Number.isNaN(d.getTime())) return iso;
+  const year = d.getFullYear() === now.getFullYear() ? undefined : 'numeric';
+  return d.toLocaleString(undefined, { year, month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
 }
 
 export type NumberCheck = { ok: true } | { ok: false; problem: string };
@@ -34,4 +37,13 @@ export function parseAmount(text: string): number | null {
   if (!/^\d+(\.\d{1,2})?$/.test(v)) return null;
   const n = Number(v);
   return n > 0 && Number.isFinite(n) ? n : null;
+}
+
+/** An amount from either API (JSON number or decimal string) in integer hundredths; null when unreadable. */
+export function hundredths(value: number | string | undefined): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? Math.round(value * 100) : null;
+  const m = /^\s*([+-]?)(\d+)(?:\.(\d{1,2}))?\s*$/.exec(value ?? '');
+  if (!m) return null;
+  const n = Number(m[2]) * 100 + Number((m[3] ?? '').padEnd(2, '0'));
+  return m[1] === '-' ? -n : n;
 }

@@ -4,11 +4,13 @@ import { ledger, loyalty } from './api';
 import { useMemberData } from './data';
 import { money } from './format';
 import { BalancePage } from './pages/Balance';
+import { NotFound } from './pages/NotFound';
 import { Orders } from './pages/Orders';
 import { SignIn } from './pages/SignIn';
-import { forgetWallets, Wallets } from './pages/Wallets';
+import { Wallets } from './pages/Wallets';
 import { WithdrawPage } from './pages/Withdraw';
-import { Link, navigate, usePath } from './router';
+import { failure } from './problems';
+import { Link, navigate, pageOf, usePath } from './router';
 import './style.css';
 
 const PAGES = [
@@ -32,9 +34,9 @@ function useFocusOnNavigate(path: string): void {
 
 function Member(props: { login: string; path: string; onSignOut: () => void; onExpired: () => void }) {
   const data = useMemberData(props.onExpired);
-  const page = PAGES.find((p) => p.path === props.path) ?? PAGES[0];
+  const page = PAGES.find((p) => p.path === pageOf(props.path));
   useEffect(() => {
-    document.title = `${page.label} · Gophermart`;
+    document.title = `${page?.label ?? 'Page not found'} · Gophermart`;
   }, [page]);
   return (
     <>
@@ -47,20 +49,22 @@ function Member(props: { login: string; path: string; onSignOut: () => void; onE
             navigate('/orders');
           }}
         >
+          <img src="/favicon.svg" alt="" width="24" height="24" />
           Gophermart
         </a>
         <nav aria-label="Main">
           {PAGES.map((p) => (
-            <Link key={p.path} href={p.path} class="nav" current={p.path === page.path}>
+            <Link key={p.path} href={p.path} class="nav" current={p.path === page?.path}>
               {p.label}
             </Link>
           ))}
         </nav>
         <div class="who">
-          <span class="chip" title="Current balance" data-testid="header-balance">
+          <span class="chip" data-testid="header-balance">
+            <span class="sr-only">Your balance: </span>
             {data.balance ? money(data.balance.current) : '…'} pts
           </span>
-          <span class="login" data-testid="member-login">
+          <span class="login" data-testid="member-login" title={props.login}>
             {props.login}
           </span>
           <button type="button" class="link" onClick={props.onSignOut}>
@@ -70,48 +74,75 @@ function Member(props: { login: string; path: string; onSignOut: () => void; onE
       </header>
       <main id="main">
         {data.problem ? (
-          <p class="message message-bad" role="alert">
+          <p class="message message-bad" role="alert" data-testid="data-problem">
             {data.problem}
           </p>
         ) : null}
-        {page.path === '/orders' ? <Orders data={data} /> : null}
-        {page.path === '/balance' ? <BalancePage data={data} /> : null}
-        {page.path === '/withdraw' ? <WithdrawPage data={data} /> : null}
-        {page.path === '/wallets' ? <Wallets member={props.login} /> : null}
+        {page === undefined ? <NotFound signedIn /> : null}
+        {page?.path === '/orders' ? <Orders data={data} /> : null}
+        {page?.path === '/balance' ? <BalancePage data={data} /> : null}
+        {page?.path === '/withdraw' ? <WithdrawPage data={data} /> : null}
+        {page?.path === '/wallets' ? <Wallets member={props.login} /> : null}
       </main>
     </>
   );
 }
 
+type SessionView = { state: 'checking' } | { state: 'failed'; problem: string } | { state: 'out' } | { state: 'in'; login: string };
+
 function App() {
-  // undefined while the session is being checked: nothing flashes before we know
-  const [login, setLogin] = useState<string | null | undefined>(undefined);
+  // 'checking' while the session is being asked: nothing flashes before we know
+  const [session, setSession] = useState<SessionView>({ state: 'checking' });
   const path = usePath();
+  const page = pageOf(path);
   useFocusOnNavigate(path);
 
+  async function check(): Promise<void> {
+    setSession({ state: 'checking' });
+    const r = await loyalty.session();
+    if (r.status === 200 && r.data) setSession(r.data.signed_in && r.data.login ? { state: 'in', login: r.data.login } : { state: 'out' });
+    else setSession({ state: 'failed', problem: failure(r, 'open your account') });
+  }
   useEffect(() => {
-    void loyalty.me().then((r) => setLogin(r.status === 200 && r.data ? r.data.login : null));
+    void check();
   }, []);
 
   useEffect(() => {
-    if (login === null && path !== '/signin') navigate('/signin');
-    if (login && (path === '/signin' || path === '/')) navigate('/orders');
-  }, [login, path]);
+    if (session.state === 'out' && page !== undefined && page !== '/signin') navigate('/signin', { replace: true });
+    if (session.state === 'in' && (page === '/signin' || page === '/')) navigate('/orders', { replace: true });
+    if (session.state === 'out' && page === undefined) document.title = 'Page not found · Gophermart';
+    if (session.state === 'out' && page === '/signin') document.title = 'Sign in · Gophermart';
+  }, [session, page]);
 
   async function signOut(): Promise<void> {
-    if (login) forgetWallets(login);
     await Promise.all([loyalty.logout(), ledger.forget()]);
-    setLogin(null);
+    setSession({ state: 'out' });
   }
 
-  if (login === undefined) return <p class="loading">Loading…</p>;
-  if (login === null)
+  if (session.state === 'checking') return <p class="loading">Loading…</p>;
+  if (session.state === 'failed')
     return (
       <main id="main" class="narrow">
-        <SignIn onSignedIn={setLogin} />
+        <h1 tabIndex={-1}>Gophermart</h1>
+        <p class="message message-bad" role="alert">
+          {session.problem}
+        </p>
+        <button type="button" class="primary" onClick={() => void check()}>
+          Try again
+        </button>
       </main>
     );
-  return <Member login={login} path={path} onSignOut={() => void signOut()} onExpired={() => setLogin(null)} />;
+  if (session.state === 'out')
+    return (
+      <main id="main" class="narrow">
+        <p class="brand brand-solo">
+          <img src="/favicon.svg" alt="" width="32" height="32" />
+          Gophermart
+        </p>
+        {page === undefined ? <NotFound signedIn={false} /> : <SignIn onSignedIn={(login) => setSession({ state: 'in', login })} />}
+      </main>
+    );
+  return <Member login={session.login} path={path} onSignOut={() => void signOut()} onExpired={() => setSession({ state: 'out' })} />;
 }
 
 const root = document.getElementById('app');

@@ -1,10 +1,16 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { appPage, type AppPage } from '../../src/loyalty/web-pages.js';
 
-/** History-API routing for a handful of pages; the server answers every app path with index.html. */
-export function navigate(to: string): void {
+/**
+ * History-API routing for a handful of pages. The server knows the same page list
+ * (src/loyalty/web-pages.ts): it answers them with index.html, and anything else with a 404.
+ * `replace` is for redirects, so Back does not bounce the member into them again.
+ */
+export function navigate(to: string, options: { replace?: boolean } = {}): void {
   if (location.pathname === to) return;
-  history.pushState(null, '', to);
+  if (options.replace) history.replaceState(null, '', to);
+  else history.pushState(null, '', to);
   dispatchEvent(new PopStateEvent('popstate'));
 }
 
@@ -17,6 +23,9 @@ export function usePath(): string {
   }, []);
   return path;
 }
+
+/** The page a path shows, or undefined for "page not found". */
+export const pageOf = (path: string): AppPage | undefined => appPage(path);
 
 export function Link(props: { href: string; class?: string; current?: boolean; children: ComponentChildren }) {
   return (

@@ -1,8 +1,27 @@
 import { availableParallelism } from 'node:os';
-import { Algorithm, hash, verify } from '@node-rs/argon2';
 
 /** OWASP's minimum for argon2id: m = 19 MiB, t = 2, p = 1. Runs on libuv's pool, off the event loop. */
-const PARAMS = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+const PARAMS = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+type Argon2 = typeof import('@node-rs/argon2');
+/**
+ * Loaded on the first register or login, not at start-up: the native module costs ≈ 5 MB of
+ * resident memory that a process serving only signed-in readers never needs.
+ */
+let argon2: Promise<Argon2> | undefined;
+function loadArgon2(): Promise<Argon2> {
+  argon2 ??= import('@node-rs/argon2');
+  return argon2;
+}
+
+async function hash(password: string): Promise<string> {
+  const { Algorithm, hash } = await loadArgon2();
+  return hash(password, { ...PARAMS, algorithm: Algorithm.Argon2id });
+}
+
+async function verify(storedHash: string, password: string): Promise<boolean> {
+  return (await loadArgon2()).verify(storedHash, password);
+}
 
 /**
  * Each hash holds 19 MiB while it runs; more hashes at once than cores buys no throughput and
@@ -24,7 +43,7 @@ async function limited<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export function hashPassword(password: string): Promise<string> {
-  return limited(() => hash(password, PARAMS));
+  return limited(() => hash(password));
 }
 
 /** A valid hash of a random password, verified against when a login is unknown so timing does not reveal it. */

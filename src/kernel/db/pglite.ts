@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
+import { StartupError } from '../startup.js';
 import { parseInt8, type Database, type Queryable, type Row } from './database.js';
 
 /** `memory://` keeps the embedded database in memory only (tests). */
@@ -45,12 +46,14 @@ function acquireDirLock(dir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(lockPath, 'utf8').trim());
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-        throw new Error(`embedded database directory ${dir} is in use by process ${owner}`);
+        throw new StartupError(
+          `embedded database directory ${dir} is in use by process ${owner} (another instance running? stop it or choose another DATA_DIR)`,
+        );
       }
       rmSync(lockPath, { force: true });
     }
   }
-  throw new Error(`cannot lock embedded database directory ${dir}`);
+  throw new StartupError(`cannot lock embedded database directory ${dir}`);
 }
 
 function wrap(pg: Pick<PGlite, 'query' | 'exec'>): Queryable {

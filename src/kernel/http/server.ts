@@ -8,10 +8,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Registry } from 'prom-client';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import type { Logger } from '../logger.js';
+import { requestLogger, type Logger } from '../logger.js';
 import { createHttpMetrics } from '../metrics.js';
 import { decorateUserId } from './auth.js';
 import { registerBodyParsers } from './body.js';
+import { HttpError } from './errors.js';
+import { DEFAULT_HTTP_LIMITS, limitOptions, type HttpLimits } from './limits.js';
 import { errorResponse, kernelOutcomes } from './outcome.js';
 import { SECURITY_SCHEMES, routeSecurity, withUsedSecuritySchemes } from './security.js';
 
@@ -27,6 +29,10 @@ export interface HttpServerOptions {
   bodyLimit?: number;
   /** Responses smaller than this (bytes) go uncompressed; 0 (default) honours Accept-Encoding on every body, as SPEC asks. */
   compressThreshold?: number;
+  /** Slow and idle clients: header, whole-request and keep-alive timeouts (defaults 10 s, 30 s, 5 s). */
+  limits?: HttpLimits;
+  /** Proxies whose X-Forwarded-For is believed (TRUST_PROXY); empty: `request.ip` is the socket's peer. */
+  trustProxy?: readonly string[];
 }
 
 /** A route as the server registered it. */
@@ -71,6 +77,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    ...limitOptions(options.limits ?? DEFAULT_HTTP_LIMITS),
+    trustProxy: options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);
@@ -91,8 +99,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
   app.addHook('onRoute', (route) => {
     if (!route.schema) return;
-    // documented by the guards the route really runs (see security.ts), never by hand
-    (route.schema as { security?: unknown }).security = routeSecurity(route);
     // Failures the kernel itself produces for any route that reads a body, documented once here
     // so every such route's OpenAPI entry lists them.
     const readsBody = route.schema.body !== undefined || route.config?.textBody === true;
@@ -107,6 +113,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // an outage, not a fault: logged once per outage by the database layer, not per request
     if (isDatabaseUnavailable(err)) return reply.code(503).send({ error: kernelOutcomes.database_unavailable.message });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    // an outcome's message is written for the client, whatever its status (e.g. a simulated fault)
+    if (err instanceof HttpError) return reply.code(status).send({ error: err.message });
     if (status >= 500) {
       request.log.error({ err, reqId: request.id, method: request.method, path: request.url.split('?')[0] }, 'request failed');
       return reply.code(status).send({ error: kernelOutcomes.internal.message });
@@ -118,12 +126,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const httpMetrics = createHttpMetrics(options.metrics);
   // the level is fixed for the process's life: decided once instead of building a line to drop
   const logRequests = options.logger.isLevelEnabled('info');
+  const requestLines = requestLogger(options.logger);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     httpMetrics.observe(request.method, route, reply.statusCode, seconds);
     if (!logRequests) return;
-    request.log.info(
+    requestLines.info(
       {
         reqId: request.id,
         method: request.method,
@@ -150,6 +159,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       info: { title: options.title, description: options.description, version: '1.0.0' },
       components: { securitySchemes: { ...SECURITY_SCHEMES } },
     },
+    // a route's security is documented by the guards it really runs (see security.ts), never by
+    // hand; read when the document is built, after every plugin's own onRoute hook
+    transform: ({ schema, url, route }) => ({ schema: { ...schema, security: routeSecurity(route) }, url }),
     transformObject: (documents) => ('openapiObject' in documents ? withUsedSecuritySchemes(documents.openapiObject) : documents.swaggerObject),
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
@@ -158,7 +170,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get(
     '/healthz',
-    { schema: { tags: ['operations'], summary: 'Process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Process is up',
+        description: 'Answers 200 as long as the process runs, database or not.',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }, { description: 'the process is up' }) },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
   app.get(
@@ -167,7 +186,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       schema: {
         tags: ['operations'],
         summary: 'Database reachable',
-        response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: Type.Ref(ErrorBody) },
+        response: {
+          200: Type.Object({ status: Type.Literal('ready') }, { description: 'the database answers: the service can serve' }),
+          503: errorResponse(`\`${kernelOutcomes.database_unavailable.message}\`: the service cannot serve until the database answers again`),
+        },
       },
     },
     async (_request, reply) => {
@@ -179,7 +201,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       }
     },
   );
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
+  const exposition = { description: 'the metrics in the Prometheus text format', content: { 'text/plain': { schema: Type.String() } } };
+  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', response: { 200: exposition } } }, async (_request, reply) => {
     reply.header('content-type', options.metrics.contentType);
     return options.metrics.metrics();
   });

@@ -3,21 +3,24 @@ import { sleep } from '../../kernel/lifecycle.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { CancelResult, ConfirmResult } from '../protocol.js';
 import {
-  NOTES,
   SUCCESS,
   abortOutcome,
   acknowledged,
   afterCancel,
   backoffMs,
   decide,
-  isFinal,
   localOutcome,
+  next,
   type Answer,
+  type CrossShardTx,
   type Decision,
+  type DepositTx,
+  type LocalTransferTx,
   type Outcome,
+  type TxRecord,
 } from './machine.js';
 import type { ShardClient } from './shard-client.js';
-import type { LedgerStore, TxRecord } from './store.js';
+import type { LedgerStore } from './store.js';
 
 export interface WalletToCreate {
   id: string;
@@ -28,6 +31,13 @@ interface Job {
   record: TxRecord;
   create: WalletToCreate[];
 }
+
+/** What happened to a transaction this coordinator drove: for metrics, logs and tests that wait on it. */
+export type CoordinatorEvent =
+  | { type: 'decided'; txId: string; decision: Decision }
+  | { type: 'finished'; txId: string; outcome: Outcome }
+  /** Handed back to the recovery sweep (a shard away, a fault, another owner). */
+  | { type: 'left'; txId: string; reason: string };
 
 export interface CoordinatorOptions {
   concurrency: number;
@@ -52,6 +62,7 @@ export class Coordinator {
   private drained: (() => void) | null = null;
   private readonly maxQueue: number;
   private readonly phase2Attempts: number;
+  private readonly listeners = new Set<(event: CoordinatorEvent) => void>();
 
   constructor(
     private readonly store: LedgerStore,
@@ -61,6 +72,16 @@ export class Coordinator {
   ) {
     this.maxQueue = options.maxQueue ?? 20_000;
     this.phase2Attempts = options.phase2Attempts ?? 4;
+  }
+
+  /** Calls `listener` with every event until the returned function is called. */
+  observe(listener: (event: CoordinatorEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: CoordinatorEvent): void {
+    for (const listener of this.listeners) listener(event);
   }
 
   /** Queued or running here now. */
@@ -82,8 +103,9 @@ export class Coordinator {
   }
 
   private pump(): void {
-    while (!this.stopping && this.active < this.options.concurrency && this.queue.length > 0) {
-      const job = this.queue.shift() as Job;
+    while (!this.stopping && this.active < this.options.concurrency) {
+      const job = this.queue.shift();
+      if (!job) return;
       this.active++;
       void this.run(job).finally(() => {
         this.active--;
@@ -105,21 +127,69 @@ export class Coordinator {
   private async run(job: Job): Promise<void> {
     const { record } = job;
     try {
-      if (isFinal(record.status)) return;
-      if (!(await this.createWallets(job.create))) return; // a shard is away: the sweep retries
-      if (record.decision)
-        return await this.phase2(record, {
-          decision: record.decision,
-          status: record.outcome_status ?? 'FAILED',
-          note: record.outcome_note ?? NOTES.limitExceeded,
-        });
-      if (record.kind === 'deposit' || record.from_shard === record.to_shard) return await this.runLocal(record);
-      return await this.runCrossShard(record);
+      if (!(await this.createWallets(job.create))) return this.left(record.tx_id, 'a wallet is not created on its shard yet'); // the sweep retries
+      await this.drive(record);
     } catch (err) {
       // a database fault: the log still says where the transaction stands; the sweep resumes it
       // (an outage is logged once by the database layer, not for every transaction it stops)
       if (!isDatabaseUnavailable(err)) this.logger.error({ err, tx_id: record.tx_id }, 'transaction step failed; left for recovery');
+      this.left(record.tx_id, isDatabaseUnavailable(err) ? 'database unavailable' : 'database fault');
     }
+  }
+
+  /** Carries out the steps `next` names until the transaction is final or has to wait. */
+  private async drive(start: TxRecord): Promise<void> {
+    let record = start;
+    for (;;) {
+      const step = next(record, this.store.lease.owner);
+      switch (step.step) {
+        case 'done':
+          return;
+        case 'leave':
+          return this.left(record.tx_id, step.rule);
+        case 'one_step':
+          return this.oneStep(step.tx);
+        case 'phase1': {
+          const cross = step.tx;
+          if (!(await this.store.claim(cross.tx_id))) {
+            // not PENDING any more, or no longer ours: look again at where it stands
+            const now = await this.store.transaction(cross.tx_id);
+            if (!now) return this.left(cross.tx_id, 'not in the log');
+            if (now.status === 'PENDING' && now.lease_owner === this.store.lease.owner) return this.left(cross.tx_id, 'claim refused');
+            record = now;
+            break;
+          }
+          const [debit, credit] = await Promise.all([
+            this.shards.reserve(cross.from_shard, cross.tx_id, cross.from_wallet, 'debit-hold', cross.amount),
+            this.shards.reserve(cross.to_shard, cross.tx_id, cross.to_wallet, 'pending-credit', cross.amount),
+          ]);
+          record = { ...cross, status: 'PROCESSING', decision: await this.decideOnce(cross.tx_id, decide(debit, credit)) };
+          break;
+        }
+        case 'abort':
+          record = { ...step.tx, decision: await this.decideOnce(step.tx.tx_id, step.decision) };
+          break;
+        case 'confirm':
+        case 'cancel':
+          return this.phase2(step.tx, step.decision);
+      }
+    }
+  }
+
+  /** Records the decision (compare-and-set) and returns the one that stands, which may be another run's. */
+  private async decideOnce(txId: string, decision: Decision): Promise<Decision> {
+    const stands = await this.store.recordDecision(txId, decision);
+    this.emit({ type: 'decided', txId, decision: stands });
+    return stands;
+  }
+
+  private async finish(txId: string, outcome: Outcome): Promise<void> {
+    await this.store.finish(txId, outcome);
+    this.emit({ type: 'finished', txId, outcome });
+  }
+
+  private left(txId: string, reason: string): void {
+    this.emit({ type: 'left', txId, reason });
   }
 
   /** Wallet creations not yet acknowledged by their shard are finished before money moves. */
@@ -138,67 +208,36 @@ export class Coordinator {
 
   /**
    * Same-shard transfer or deposit: one idempotent shard call decides. Without an answer the
-   * transaction is cancelled on the shard, which settles it for good either way.
+   * transaction is cancelled on the shard, which settles it for good either way. The decision
+   * is recorded together with the final status.
    */
-  private async runLocal(record: TxRecord): Promise<void> {
-    const shard = record.kind === 'deposit' ? record.to_shard : (record.from_shard as number);
+  private async oneStep(record: DepositTx | LocalTransferTx): Promise<void> {
     const answer =
-      record.kind === 'deposit'
-        ? await this.shards.deposit(shard, record.tx_id, record.to_wallet, record.amount)
-        : await this.shards.transfer(shard, record.tx_id, record.from_wallet as string, record.to_wallet, record.amount);
+      record.type === 'deposit'
+        ? await this.shards.deposit(record.shard, record.tx_id, record.to_wallet, record.amount)
+        : await this.shards.transfer(record.shard, record.tx_id, record.from_wallet, record.to_wallet, record.amount);
     let outcome = localOutcome(answer, record.to_wallet);
     if (!outcome) {
-      const cancelled = await this.untilAcknowledged('abort', record.tx_id, () => this.shards.cancel(shard, record.tx_id));
-      if (!cancelled) return;
+      const cancelled = await this.untilAcknowledged('abort', record.tx_id, () => this.shards.cancel(record.shard, record.tx_id));
+      if (!cancelled) return this.left(record.tx_id, 'shard did not acknowledge the cancel');
       outcome = afterCancel(cancelled, record.to_wallet);
     }
-    await this.store.finish(record.tx_id, outcome);
+    await this.finish(record.tx_id, outcome);
   }
 
-  /**
-   * Two-phase commit. PENDING → PROCESSING is written before any reserve leaves, so a PENDING
-   * transaction found after a crash never reached a shard and can simply be run. A PROCESSING
-   * one without a decision may have: it is aborted (SPEC: no decision → cancel).
-   */
-  private async runCrossShard(record: TxRecord): Promise<void> {
-    let decision: Decision;
-    if (record.status === 'PENDING' && !(await this.store.claim(record.tx_id))) {
-      // not PENDING any more, or no longer ours: look again at where it stands
-      const now = await this.store.transaction(record.tx_id);
-      if (!now || now.lease_owner !== this.store.lease.owner) return; // another instance drives it
-      if (now.status === 'PENDING') return; // cannot claim it now (lease moved and back?): the sweep retries
-      return this.run({ record: now, create: [] });
-    }
-    if (record.status === 'PENDING') {
-      const [debit, credit] = await Promise.all([
-        this.shards.reserve(record.from_shard as number, record.tx_id, record.from_wallet as string, 'debit-hold', record.amount),
-        this.shards.reserve(record.to_shard, record.tx_id, record.to_wallet, 'pending-credit', record.amount),
-      ]);
-      decision = await this.store.recordDecision(record.tx_id, decide(debit, credit));
-    } else {
-      decision = await this.store.recordDecision(record.tx_id, { decision: 'abort', status: 'FAILED', note: NOTES.limitExceeded });
-    }
-    await this.phase2(record, decision);
-  }
-
-  private async phase2(record: TxRecord, decision: Decision): Promise<void> {
-    if (record.kind === 'deposit' || record.from_shard === record.to_shard || record.from_shard === null) {
-      // one-step transactions record their decision together with the final status
-      return this.runLocal(record);
-    }
+  /** Phase 2 of a cross-shard transfer: follow the recorded decision on both shards, then write the final status. */
+  private async phase2(record: CrossShardTx, decision: Decision): Promise<void> {
     const sides = [record.from_shard, record.to_shard];
     if (decision.decision === 'commit') {
       const acks = await Promise.all(
         sides.map((s) => this.untilAcknowledged<ConfirmResult>('commit', record.tx_id, () => this.shards.confirm(s, record.tx_id))),
       );
-      if (acks.some((a) => a === null)) return;
-      await this.store.finish(record.tx_id, SUCCESS);
-      return;
+      if (acks.some((a) => a === null)) return this.left(record.tx_id, 'a shard did not acknowledge the confirm');
+      return this.finish(record.tx_id, SUCCESS);
     }
     const acks = await Promise.all(sides.map((s) => this.untilAcknowledged<CancelResult>('abort', record.tx_id, () => this.shards.cancel(s, record.tx_id))));
-    if (acks.some((a) => a === null)) return;
-    const outcome: Outcome = abortOutcome(decision, acks[0] ?? null, acks[1] ?? null);
-    await this.store.finish(record.tx_id, outcome);
+    if (acks.some((a) => a === null)) return this.left(record.tx_id, 'a shard did not acknowledge the cancel');
+    await this.finish(record.tx_id, abortOutcome(decision, acks[0] ?? null, acks[1] ?? null));
   }
 
   /** Retries a phase-2 call a few times; null hands the transaction over to the recovery sweep. */

@@ -3,21 +3,14 @@
  * shards' answers. No I/O here, so every rule has a unit test.
  */
 import type { CancelResult, ConfirmResult, OperationResult } from '../protocol.js';
+import { NOTES, type TxStatus } from './contract.js';
 
-export type TxStatus = 'PENDING' | 'PROCESSING' | 'INVALID' | 'FAILED' | 'SUCCESSFUL';
+export type { TxStatus };
 export type FinalStatus = 'INVALID' | 'FAILED' | 'SUCCESSFUL';
 export type DecisionKind = 'commit' | 'abort';
 
-export const NOTES = {
-  pending: 'transaction accepted, waiting to be processed',
-  processing: 'transaction in processing',
-  successful: 'transaction completed',
-  insufficientFunds: 'not enough funds in the wallet',
-  unknownReceiver: 'receiving wallet does not exist',
-  unknownSender: 'sending wallet does not exist',
-  limitExceeded: 'transaction confirmation limit exceeded',
-  conflict: 'transaction id already used by another operation',
-} as const;
+/** The notes clients read are part of the API contract. */
+export { NOTES };
 
 export function isFinal(status: TxStatus): status is FinalStatus {
   return status === 'INVALID' || status === 'FAILED' || status === 'SUCCESSFUL';
@@ -37,7 +30,82 @@ export interface Decision extends Outcome {
 
 export const SUCCESS: Outcome = { status: 'SUCCESSFUL', note: NOTES.successful };
 const LIMIT: Outcome = { status: 'FAILED', note: NOTES.limitExceeded };
+/** The decision recovery records for a transaction whose phase 1 outcome is unknown. */
+export const RECOVERY_ABORT: Decision = { decision: 'abort', ...LIMIT };
 
+interface TxCommon {
+  tx_id: string;
+  amount: number;
+  status: TxStatus;
+  /** Recorded commit/abort and the final outcome it leads to; null until decided. */
+  decision: Decision | null;
+  /** The orchestrator instance driving it (null: logged before leases existed, free to take). */
+  lease_owner: string | null;
+}
+
+/** Money into a wallet: one idempotent call on the wallet's shard. */
+export interface DepositTx extends TxCommon {
+  type: 'deposit';
+  to_wallet: string;
+  shard: number;
+}
+
+/** Both wallets on one shard: one idempotent call there, in one local database transaction. */
+export interface LocalTransferTx extends TxCommon {
+  type: 'local';
+  from_wallet: string;
+  to_wallet: string;
+  shard: number;
+}
+
+/** Wallets on two shards: two-phase commit (reserve both, record the decision, confirm or cancel both). */
+export interface CrossShardTx extends TxCommon {
+  type: 'cross';
+  from_wallet: string;
+  to_wallet: string;
+  from_shard: number;
+  to_shard: number;
+}
+
+/** A transaction as the log holds it. */
+export type TxRecord = DepositTx | LocalTransferTx | CrossShardTx;
+
+/**
+ * What to do next with a transaction. Every rule about where a transaction stands — also after
+ * a crash — lives in `next`; the coordinator only carries the steps out.
+ */
+export type Step =
+  | { step: 'done'; rule: 'final status: nothing left to do' }
+  | { step: 'leave'; rule: 'leased to another instance: its owner drives it' }
+  | { step: 'one_step'; rule: 'one-step transaction not final: (re)send its idempotent shard call'; tx: DepositTx | LocalTransferTx }
+  | { step: 'phase1'; rule: 'cross-shard PENDING: no shard has seen it; claim it, then reserve on both'; tx: CrossShardTx }
+  | {
+      step: 'abort';
+      rule: 'cross-shard PROCESSING without a decision: phase 1 may have reached a shard; abort (cancel leaves tombstones)';
+      tx: CrossShardTx;
+      decision: Decision;
+    }
+  | { step: 'confirm'; rule: 'decision commit recorded: confirm on both shards'; tx: CrossShardTx; decision: Decision }
+  | { step: 'cancel'; rule: 'decision abort recorded: cancel on both shards'; tx: CrossShardTx; decision: Decision };
+
+/** The next step for `record`, as seen by instance `self`. Pure: the table in machine.test.ts is its specification. */
+export function next(record: TxRecord, self: string): Step {
+  if (isFinal(record.status)) return { step: 'done', rule: 'final status: nothing left to do' };
+  if (record.lease_owner !== null && record.lease_owner !== self) return { step: 'leave', rule: 'leased to another instance: its owner drives it' };
+  if (record.type !== 'cross') return { step: 'one_step', rule: 'one-step transaction not final: (re)send its idempotent shard call', tx: record };
+  const { decision } = record;
+  if (decision?.decision === 'commit') return { step: 'confirm', rule: 'decision commit recorded: confirm on both shards', tx: record, decision };
+  if (decision) return { step: 'cancel', rule: 'decision abort recorded: cancel on both shards', tx: record, decision };
+  if (record.status === 'PENDING') return { step: 'phase1', rule: 'cross-shard PENDING: no shard has seen it; claim it, then reserve on both', tx: record };
+  return {
+    step: 'abort',
+    rule: 'cross-shard PROCESSING without a decision: phase 1 may have reached a shard; abort (cancel leaves tombstones)',
+    tx: record,
+    decision: RECOVERY_ABORT,
+  };
+}
+
+/** A shard's refusal as the final outcome it leads to (INVALID with its note); null when the answer is no refusal. */
 function refusal(answer: Answer<OperationResult> | Answer<CancelResult>, side: 'sender' | 'receiver'): Outcome | null {
   const code = answer.result === 'cancelled' && 'reason' in answer ? answer.reason : answer.result;
   if (code === 'insufficient_funds') return { status: 'INVALID', note: NOTES.insufficientFunds };

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { LoginThrottle } from '../../kernel/auth/login-throttle.js';
 import { startService, type RunningService, type ServiceDeps } from '../../kernel/service.js';
+import { loginLimits } from '../../kernel/settings.js';
 import { registerLedgerRoutes } from './api.js';
-import { DEV_SHARD_TOKEN } from '../protocol.js';
 import type { OrchestratorConfig } from './config.js';
 import { Coordinator } from './coordinator.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -20,11 +21,10 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
   return startService(config, deps, {
     name: 'orchestrator',
     title: 'Wallet ledger orchestrator',
-    description: 'Users, wallets and transfers between wallets on N shards (SPEC §3).',
+    description: 'Users, wallets and transfers between wallets on N shards.',
     schema: SCHEMA,
     migrations,
     async build({ db, metrics, app, logger, tokens }) {
-      if (config.shardToken === undefined) logger.warn('SHARD_TOKEN is not set: using the built-in development token; set SHARD_TOKEN in production');
       const ledgerMetrics = createLedgerMetrics(metrics);
       // a fresh id per start: a restarted instance takes its old leases over like any other once they run out
       const instanceId = randomUUID();
@@ -32,7 +32,7 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
       const leases = new LeaseKeeper(store, logger);
       const shards = new MeteredShardClient(
         config.shards,
-        config.shardToken ?? DEV_SHARD_TOKEN,
+        config.shardToken,
         config.confirmationLimitMs,
         logger,
         // state-changing calls share a shard's few batch requests; the connections serve the reads and wallet creations
@@ -41,7 +41,13 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
       );
       const coordinator = new Coordinator(store, shards, logger, { concurrency: config.coordinatorConcurrency });
       const recovery = new Recovery(store, coordinator, logger, config.recoveryIntervalMs);
-      registerLedgerRoutes(app, new LedgerService(store, shards, coordinator), await tokens(config, 'orchestrator'), config.adminToken);
+      registerLedgerRoutes(
+        app,
+        new LedgerService(store, shards, coordinator),
+        await tokens(config, 'orchestrator'),
+        new LoginThrottle(db, SCHEMA, loginLimits(config)),
+        config.adminToken,
+      );
       return {
         extras: { store, coordinator, recovery, instanceId },
         start: () => {

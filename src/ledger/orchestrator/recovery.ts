@@ -59,14 +59,13 @@ export class Recovery {
     let afterSeq = 0;
     for (;;) {
       const rows = await this.store.takeOver(BATCH, afterSeq);
-      for (const row of rows) {
+      for (const { seq, record } of rows) {
         if (this.stopSignal.signal.aborted) return submitted;
-        afterSeq = row.seq;
-        if (this.coordinator.has(row.tx_id)) continue;
-        const create = [row.from_wallet, row.to_wallet].flatMap((id) =>
-          id !== null && stillCreating.has(id) ? [stillCreating.get(id) as WalletToCreate] : [],
-        );
-        if (this.coordinator.submit(row, create)) submitted++;
+        afterSeq = seq;
+        if (this.coordinator.has(record.tx_id)) continue;
+        const wallets = record.type === 'deposit' ? [record.to_wallet] : [record.from_wallet, record.to_wallet];
+        const create = wallets.flatMap((id) => stillCreating.get(id) ?? []);
+        if (this.coordinator.submit(record, create)) submitted++;
       }
       if (rows.length < BATCH) break;
     }

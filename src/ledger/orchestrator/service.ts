@@ -6,7 +6,7 @@ import type { ShardClient } from './shard-client.js';
 import type { IdempotencyClaim, LedgerStore, LogEntry, NewTx, OwnedWallet, WalletRow } from './store.js';
 import type { Outcome } from './machine.js';
 
-export type Access = { ok: true; wallet: WalletRow } | { ok: false; reason: 'not_found' | 'forbidden' };
+export type Access = { ok: true; wallet: WalletRow } | { ok: false; reason: 'wallet_not_found' | 'wallet_forbidden' };
 
 /** Who sent a request that carries an Idempotency-Key: keys of different callers never meet. */
 export type Caller = { user: number } | { operatorToken: string };
@@ -17,7 +17,8 @@ export interface IdempotencyKey {
   key: string;
 }
 
-export type Accepted = { ok: true; txId: string } | { ok: false; reason: 'forbidden' | 'not_found' | 'key_reused' };
+/** Refusal reasons are the names of their outcomes in the contract (contract.ts: ledgerOutcomes). */
+export type Accepted<Refusal extends string> = { ok: true; txId: string } | { ok: false; reason: Refusal | 'key_reused' };
 
 export interface WalletView {
   id: string;
@@ -56,7 +57,7 @@ export class LedgerService {
    * if the shard does not acknowledge now, the recovery sweep finishes the creation. Creating
    * a wallet the caller already owns is accepted again (idempotent by wallet id).
    */
-  async createWallet(userId: number, walletId: string, idem?: IdempotencyKey): Promise<'accepted' | 'taken' | 'unknown_user' | 'key_reused'> {
+  async createWallet(userId: number, walletId: string, idem?: IdempotencyKey): Promise<'accepted' | 'wallet_taken' | 'unknown_user' | 'key_reused'> {
     if (idem) {
       const claim = claimOf(idem, 'create_wallet', walletId);
       const earlier = await this.store.claimIdempotencyKey(claim);
@@ -65,7 +66,8 @@ export class LedgerService {
     }
     const shard = shardOf(walletId, this.shards.count);
     const registered = await this.store.registerWallet(walletId, userId, shard);
-    if (registered === 'taken' || registered === 'unknown_user') return registered;
+    if (registered === 'taken') return 'wallet_taken';
+    if (registered === 'unknown_user') return registered;
     if (registered === 'created' || (await this.store.wallet(walletId))?.state === 'creating') await this.coordinator.finishCreation({ id: walletId, shard });
     return 'accepted';
   }
@@ -87,8 +89,8 @@ export class LedgerService {
 
   async access(userId: number, walletId: string): Promise<Access> {
     const wallet = await this.store.wallet(walletId);
-    if (!wallet) return { ok: false, reason: 'not_found' };
-    if (wallet.owner_id !== userId) return { ok: false, reason: 'forbidden' };
+    if (!wallet) return { ok: false, reason: 'wallet_not_found' };
+    if (wallet.owner_id !== userId) return { ok: false, reason: 'wallet_forbidden' };
     return { ok: true, wallet };
   }
 
@@ -97,11 +99,11 @@ export class LedgerService {
    * to the coordinator; the caller answers 202 with the id. With an Idempotency-Key, a repeat
    * of an accepted request is answered with the first one's id and logs nothing.
    */
-  async transfer(userId: number, from: string, to: string, amount: number, idem?: IdempotencyKey): Promise<Accepted> {
+  async transfer(userId: number, from: string, to: string, amount: number, idem?: IdempotencyKey): Promise<Accepted<'not_your_sender'>> {
     const wallets = await this.store.walletsByIds([from, to]);
     const sender = wallets.find((w) => w.id === from);
     const receiver = wallets.find((w) => w.id === to);
-    if (!sender || sender.owner_id !== userId) return { ok: false, reason: 'forbidden' };
+    if (!sender || sender.owner_id !== userId) return { ok: false, reason: 'not_your_sender' };
     const tx: NewTx = {
       tx_id: randomUUID(),
       kind: 'transfer',
@@ -116,15 +118,20 @@ export class LedgerService {
   }
 
   /** Operator deposit: the same log and pipeline as a transfer, without a sender. */
-  async deposit(walletId: string, amount: number, idem?: IdempotencyKey): Promise<Accepted> {
+  async deposit(walletId: string, amount: number, idem?: IdempotencyKey): Promise<Accepted<'wallet_not_found'>> {
     const wallet = await this.store.wallet(walletId);
-    if (!wallet) return { ok: false, reason: 'not_found' };
+    if (!wallet) return { ok: false, reason: 'wallet_not_found' };
     const tx: NewTx = { tx_id: randomUUID(), kind: 'deposit', from_wallet: null, to_wallet: walletId, from_shard: null, to_shard: wallet.shard, amount };
     return this.log(tx, undefined, idem && claimOf(idem, 'deposit', walletId, amount), creating([wallet]));
   }
 
   /** Logs the transaction and, unless it is final already, hands it to the coordinator. */
-  private async log(tx: NewTx, invalid: Outcome | undefined, claim: IdempotencyClaim | undefined, create: WalletToCreate[] | undefined): Promise<Accepted> {
+  private async log(
+    tx: NewTx,
+    invalid: Outcome | undefined,
+    claim: IdempotencyClaim | undefined,
+    create: WalletToCreate[] | undefined,
+  ): Promise<Accepted<never>> {
     const logged = await this.store.insertTransaction(tx, invalid, claim);
     if (!logged.fresh) {
       const { earlier } = logged;

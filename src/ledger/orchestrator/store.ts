@@ -1,5 +1,5 @@
 import type { Database } from '../../kernel/db/database.js';
-import type { Decision, DecisionKind, FinalStatus, Outcome, TxStatus } from './machine.js';
+import type { Decision, DecisionKind, FinalStatus, Outcome, TxRecord, TxStatus } from './machine.js';
 import { NOTES } from './machine.js';
 import { Batcher } from '../batcher.js';
 
@@ -11,7 +11,8 @@ export interface WalletRow {
   [key: string]: unknown;
 }
 
-export interface TxRecord {
+/** A row of ledger.transactions, as the database holds it (see toRecord for the typed view). */
+interface TxRow {
   tx_id: string;
   kind: 'transfer' | 'deposit';
   from_wallet: string | null;
@@ -23,13 +24,23 @@ export interface TxRecord {
   decision: DecisionKind | null;
   outcome_status: FinalStatus | null;
   outcome_note: string | null;
-  /** The orchestrator instance driving it (null: logged before leases existed, free to take). */
   lease_owner: string | null;
   [key: string]: unknown;
 }
 
+/** The typed view of a log row: which kind of transaction it is decides which fields it has. */
+export function toRecord(row: TxRow): TxRecord {
+  const decision: Decision | null = row.decision
+    ? { decision: row.decision, status: row.outcome_status ?? 'FAILED', note: row.outcome_note ?? NOTES.limitExceeded }
+    : null;
+  const common = { tx_id: row.tx_id, amount: row.amount, status: row.status, decision, lease_owner: row.lease_owner };
+  if (row.from_wallet === null || row.from_shard === null) return { ...common, type: 'deposit', to_wallet: row.to_wallet, shard: row.to_shard };
+  if (row.from_shard === row.to_shard) return { ...common, type: 'local', from_wallet: row.from_wallet, to_wallet: row.to_wallet, shard: row.to_shard };
+  return { ...common, type: 'cross', from_wallet: row.from_wallet, to_wallet: row.to_wallet, from_shard: row.from_shard, to_shard: row.to_shard };
+}
+
 /** What a caller knows of a transaction it is about to log. */
-export type NewTx = Pick<TxRecord, 'tx_id' | 'kind' | 'from_wallet' | 'to_wallet' | 'from_shard' | 'to_shard' | 'amount'>;
+export type NewTx = Pick<TxRow, 'tx_id' | 'kind' | 'from_wallet' | 'to_wallet' | 'from_shard' | 'to_shard' | 'amount'>;
 
 /** An Idempotency-Key as the store keeps it: whose it is, the key, and what the request was. */
 export interface IdempotencyClaim {
@@ -78,7 +89,7 @@ export interface OwnedWallet {
   [key: string]: unknown;
 }
 
-type Row = TxRecord & { idem_scope: string | null; idem_key: string | null; fingerprint: string | null };
+type Row = TxRow & { idem_scope: string | null; idem_key: string | null; fingerprint: string | null };
 
 /** The only module that knows the ledger schema's tables. */
 export class LedgerStore {
@@ -197,8 +208,7 @@ export class LedgerStore {
     const result = await this.inserts.run(row);
     if ('error' in result) throw result.error;
     if (result.inserted) {
-      const { idem_scope: _scope, idem_key: _key, fingerprint: _fingerprint, ...logged } = row;
-      return { fresh: true, record: logged };
+      return { fresh: true, record: toRecord(row) };
     }
     if (!idempotency) throw new Error(`transaction ${record.tx_id} was not logged`);
     const earlier = await this.idempotencyKey(idempotency.scope, idempotency.key);
@@ -303,7 +313,8 @@ export class LedgerStore {
   }
 
   async transaction(txId: string): Promise<TxRecord | undefined> {
-    return (await this.db.query<TxRecord>(`select ${TX_COLUMNS} from ledger.transactions where tx_id = $1`, [txId]))[0];
+    const row = (await this.db.query<TxRow>(`select ${TX_COLUMNS} from ledger.transactions where tx_id = $1`, [txId]))[0];
+    return row && toRecord(row);
   }
 
   /**
@@ -332,9 +343,9 @@ export class LedgerStore {
     const stands = await this.decisions.run({ txId, decision });
     if (stands) return stands;
     // set by a concurrent run after this statement's snapshot: read it now
-    const row = await this.transaction(txId);
-    if (!row?.decision) throw new Error(`transaction ${txId} has no decision after compare-and-set`);
-    return { decision: row.decision, status: row.outcome_status ?? 'FAILED', note: row.outcome_note ?? NOTES.limitExceeded };
+    const decided = (await this.transaction(txId))?.decision;
+    if (!decided) throw new Error(`transaction ${txId} has no decision after compare-and-set`);
+    return decided;
   }
 
   private async decideMany(items: Array<{ txId: string; decision: Decision }>): Promise<Array<Decision | null>> {
@@ -407,8 +418,8 @@ export class LedgerStore {
    * A transaction another live instance holds is never returned. Rows locked by a write in
    * progress are skipped (the next sweep sees them).
    */
-  async takeOver(limit: number, afterSeq = 0): Promise<Array<TxRecord & { seq: number }>> {
-    const rows = await this.db.query<TxRecord & { seq: number }>(
+  async takeOver(limit: number, afterSeq = 0): Promise<Array<{ seq: number; record: TxRecord }>> {
+    const rows = await this.db.query<TxRow & { seq: number }>(
       `update ledger.transactions t set lease_owner = $3, lease_until = now() + $4 * interval '1 millisecond'
        where t.tx_id in (
          select tx_id from ledger.transactions
@@ -420,7 +431,7 @@ export class LedgerStore {
          .join(', ')}`,
       [limit, afterSeq, this.lease.owner, this.lease.ms],
     );
-    return rows.map((r) => ({ ...r, seq: Number(r.seq) })).sort((a, b) => a.seq - b.seq);
+    return rows.map((r) => ({ seq: Number(r.seq), record: toRecord(r) })).sort((a, b) => a.seq - b.seq);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { startService, type RunningService, type ServiceDeps } from '../../kernel/service.js';
 import { registerShardRoutes } from './api.js';
-import { DEV_SHARD_TOKEN } from '../protocol.js';
 import type { ShardConfig } from './config.js';
+import { installShardFunctions } from './functions.js';
 import { MeteredShardStore } from './metrics.js';
 import { shardMigrations } from './migrations.js';
 import type { ShardStore } from './store.js';
@@ -13,13 +13,13 @@ export function startShard(config: ShardConfig, deps: ShardDeps): Promise<ShardR
   return startService(config, deps, {
     name: 'shard',
     title: 'Wallet ledger shard',
-    description: 'Internal API of one ledger shard (SPEC §3): wallets, holds, confirm/cancel, local transfers. Bearer SHARD_TOKEN only.',
+    description: 'Internal API of one ledger shard: wallets, holds, confirm/cancel, local transfers. Bearer SHARD_TOKEN only.',
     schema: config.schema,
     migrations: shardMigrations(config.schema),
-    async build({ db, metrics, app, logger }) {
-      if (config.shardToken === undefined) logger.warn('SHARD_TOKEN is not set: using the built-in development token; set SHARD_TOKEN in production');
+    async build({ db, metrics, app }) {
+      await installShardFunctions(db, config.schema);
       const store: ShardStore = new MeteredShardStore(db, config.schema, metrics);
-      registerShardRoutes(app, store, config.shardToken ?? DEV_SHARD_TOKEN);
+      registerShardRoutes(app, store, config.shardToken);
       return { extras: { store }, describe: { schema: config.schema } };
     },
   });

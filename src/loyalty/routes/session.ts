@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { TOKEN_COOKIE } from '../../kernel/http/auth.js';
+import { TOKEN_COOKIE, requestTokens } from '../../kernel/http/auth.js';
 import { registerAuthRoutes } from '../../kernel/http/auth-routes.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
-import { LoggedOut, Session } from '../contract.js';
+import { LoggedOut, Session, SessionState } from '../contract.js';
 import type { LoyaltyRouteOptions } from './options.js';
 
-/** Register, login, who am I, logout. */
-export const sessionRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = async (app, { service, tokens, signedIn }) => {
-  registerAuthRoutes(app, { register: '/api/user/register', login: '/api/user/login' }, service.accounts, tokens);
+/** Register, login, who am I, am I signed in, logout. */
+export const sessionRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = async (app, { service, tokens, throttle, signedIn }) => {
+  registerAuthRoutes(app, { register: '/api/user/register', login: '/api/user/login' }, service.accounts, tokens, throttle);
 
   app.get(
     '/api/user/me',
@@ -17,13 +17,42 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = asy
         tags: ['auth'],
         summary: 'Who the token belongs to',
         description: 'Lets a browser app holding only the HttpOnly cookie find out, after a reload, whether it is still signed in.',
-        response: { 200: { ...Session, description: 'the signed-in login' }, ...outcomeResponses(kernelOutcomes.unauthorized, kernelOutcomes.internal) },
+        response: {
+          200: { ...Session, description: 'the signed-in login' },
+          ...outcomeResponses(kernelOutcomes.unauthorized, kernelOutcomes.internal, kernelOutcomes.database_unavailable),
+        },
       },
     },
     async (request) => {
       const login = await service.loginOf(request.userId);
       if (login === undefined) fail(kernelOutcomes.unauthorized);
       return { login };
+    },
+  );
+
+  // The web app asks this on every page load: answering a signed-out visitor 200 (not 401) keeps
+  // an expected state out of the browser console's error list. Protected routes still say 401.
+  app.get(
+    '/api/user/session',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Whether the caller is signed in, and as whom',
+        description: 'Never 401: `{"signed_in": false}` without a valid token (header or cookie), `{"signed_in": true, "login": "…"}` with one.',
+        response: {
+          200: { ...SessionState, description: 'signed in or not' },
+          ...outcomeResponses(kernelOutcomes.internal, kernelOutcomes.database_unavailable),
+        },
+      },
+    },
+    async (request) => {
+      for (const token of requestTokens(request)) {
+        const id = Number(tokens.verify(token)?.sub);
+        if (!Number.isSafeInteger(id) || id <= 0) continue;
+        const login = await service.loginOf(id);
+        if (login !== undefined) return { signed_in: true, login };
+      }
+      return { signed_in: false };
     },
   );
 

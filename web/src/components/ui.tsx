@@ -1,20 +1,14 @@
+import type { StatusTone } from '../statuses';
 import type { ComponentChildren, JSX } from 'preact';
 
-const badgeHelp: Record<string, string> = {
-  NEW: 'uploaded; the calculation system has not seen it yet',
-  PROCESSING: 'points are being calculated',
-  PROCESSED: 'points calculated and credited',
-  INVALID: 'refused by the calculation system; no points',
-  PENDING: 'accepted, waiting to be processed',
-  SUCCESSFUL: 'done',
-  FAILED: 'did not happen: a shard could not confirm in time',
-};
-
-/** A status in words and colour; the colour is never the only signal. */
-export function Badge(props: { status: string }) {
+/**
+ * A status in words and colour; the colour is never the only signal. `code` (the API's status)
+ * is kept as a data attribute for tests and support, not shown.
+ */
+export function Badge(props: { label: string; tone: StatusTone; code: string }) {
   return (
-    <span class={`badge badge-${props.status.toLowerCase()}`} title={badgeHelp[props.status]}>
-      {props.status}
+    <span class={`badge badge-${props.tone}`} data-status={props.code}>
+      {props.label}
     </span>
   );
 }

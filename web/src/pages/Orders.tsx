@@ -1,14 +1,19 @@
 import { useState } from 'preact/hooks';
 import { loyalty } from '../api';
 import { Badge, Card, Field, Message, type Notice } from '../components/ui';
-import { isFinal, POLL_MS, type MemberData } from '../data';
+import { isFinal, type MemberData } from '../data';
 import { checkOrderNumber, money, when } from '../format';
+import { failure } from '../problems';
+import { orderStatus } from '../statuses';
+
+/** The last upload's result; `waitingFor` ties a "being calculated" note to its order. */
+type UploadNotice = Notice & { waitingFor?: string };
 
 export function Orders(props: { data: MemberData }) {
   const { orders, refresh } = props.data;
   const [number, setNumber] = useState('');
   const [busy, setBusy] = useState(false);
-  const [notice, setNotice] = useState<Notice | null>(null);
+  const [notice, setNotice] = useState<UploadNotice | null>(null);
   const check = checkOrderNumber(number);
 
   async function submit(e: Event): Promise<void> {
@@ -23,7 +28,7 @@ export function Orders(props: { data: MemberData }) {
     setBusy(false);
     switch (r.status) {
       case 202:
-        setNotice({ tone: 'ok', text: `Order ${n} accepted. Its points are being calculated; the list updates by itself.` });
+        setNotice({ tone: 'ok', text: `Order ${n} uploaded. Its points are being calculated.`, waitingFor: n });
         setNumber('');
         break;
       case 200:
@@ -37,39 +42,45 @@ export function Orders(props: { data: MemberData }) {
         setNotice({ tone: 'bad', text: `That is not a valid order number (${r.error ?? 'rejected'}). Check it for a typo.` });
         break;
       default:
-        setNotice({ tone: 'bad', text: `Upload failed (${r.status || 'no answer'}): ${r.error ?? ''}` });
+        setNotice({ tone: 'bad', text: `${failure(r, 'upload the order')} Nothing was uploaded.` });
     }
     await refresh();
   }
 
+  // the "being calculated" note goes as soon as its order has a final status
+  const uploaded = notice?.waitingFor ? orders?.find((o) => o.number === notice.waitingFor) : undefined;
+  const shown = uploaded && isFinal(uploaded) ? null : notice;
   const waiting = orders?.filter((o) => !isFinal(o)).length ?? 0;
   return (
     <>
       <h1 tabIndex={-1}>Orders</h1>
       <Card title="Upload an order" id="upload">
+        <p class="muted">Upload the order number from each receipt: its points are credited to your balance once the store has calculated them.</p>
         <form onSubmit={submit} class="inline-form">
           <Field
             id="order-number"
             label="Order number"
             inputMode="numeric"
             autocomplete="off"
-            placeholder="e.g. 12345678903"
             value={number}
-            onInput={(e) => setNumber(e.currentTarget.value)}
+            onInput={(e) => {
+              setNumber(e.currentTarget.value);
+              if (notice?.tone === 'bad') setNotice(null);
+            }}
             problem={check.ok ? undefined : check.problem || undefined}
             ok={check.ok ? 'Looks like a valid order number.' : undefined}
-            hint="Digits from your receipt; the last one is a check digit."
+            hint="The digits printed on your receipt; the last one is a check digit that catches typos."
           />
           <button class="primary" type="submit" disabled={busy || !check.ok}>
             {busy ? 'Uploading…' : 'Upload'}
           </button>
         </form>
-        <Message notice={notice} testId="upload-message" />
+        <Message notice={shown} testId="upload-message" />
       </Card>
       <Card title="Your orders" id="orders">
         {waiting > 0 ? (
           <p class="muted live" data-testid="orders-refreshing">
-            {waiting} {waiting === 1 ? 'order is' : 'orders are'} still being processed; this list refreshes every {POLL_MS / 1000} s.
+            {waiting} {waiting === 1 ? 'order is' : 'orders are'} waiting for points; this list updates by itself.
           </p>
         ) : null}
         {orders === null ? (
@@ -89,22 +100,26 @@ export function Orders(props: { data: MemberData }) {
               </tr>
             </thead>
             <tbody>
-              {[...orders].reverse().map((o) => (
-                <tr key={o.number} data-order={o.number}>
-                  <td data-label="Number" class="mono">
-                    {o.number}
-                  </td>
-                  <td data-label="Status">
-                    <Badge status={o.status} />
-                  </td>
-                  <td data-label="Points" class="num">
-                    {o.accrual !== undefined ? `+${money(o.accrual)}` : '—'}
-                  </td>
-                  <td data-label="Uploaded">
-                    <time dateTime={o.uploaded_at}>{when(o.uploaded_at)}</time>
-                  </td>
-                </tr>
-              ))}
+              {[...orders].reverse().map((o) => {
+                const words = orderStatus(o);
+                return (
+                  <tr key={o.number} data-order={o.number} data-status={o.status}>
+                    <td data-label="Number" class="mono">
+                      {o.number}
+                    </td>
+                    <td data-label="Status" class="status">
+                      <Badge label={words.label} tone={words.tone} code={o.status} />
+                      {words.explain ? <span class="status-why">{words.explain}</span> : null}
+                    </td>
+                    <td data-label="Points" class={`num points-${words.tone}`}>
+                      {o.status === 'PROCESSED' ? (o.accrual ? `+${money(o.accrual)}` : '0.00') : o.status === 'INVALID' ? '—' : 'pending'}
+                    </td>
+                    <td data-label="Uploaded" class="when">
+                      <time dateTime={o.uploaded_at}>{when(o.uploaded_at)}</time>
+                    </td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         )}

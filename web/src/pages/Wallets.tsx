@@ -1,26 +1,15 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
-import { ledger, type Reply, type WalletBalance, type WalletTx } from '../api';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { ledger, type Reply, type Wallet, type WalletTx } from '../api';
 import { Badge, Card, Field, Message, type Notice } from '../components/ui';
-import { POLL_MS } from '../data';
-import { money, parseAmount, when } from '../format';
+import { POLL_MS, RETRY_MS } from '../data';
+import { hundredths, money, parseAmount, when } from '../format';
+import { useIdempotencyKey } from '../idempotency';
+import { failure } from '../problems';
+import { txStatus } from '../statuses';
 
-/**
- * The ledger has no "list my wallets" call, so the app remembers the ids it created or was
- * given, per member. Wallet ids are public by design (you hand yours to whoever pays you);
- * no token, password or balance is ever stored.
- */
-const storageKey = (member: string): string => `gophermart.wallets.${member}`;
-function loadIds(member: string): string[] {
-  try {
-    const v: unknown = JSON.parse(localStorage.getItem(storageKey(member)) ?? '[]');
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && /^\d+$/.test(x)) : [];
-  } catch {
-    return [];
-  }
-}
-export function forgetWallets(member: string): void {
-  localStorage.removeItem(storageKey(member));
-}
+/** How often, and for how long, a sent transfer is followed to its final status. */
+const FOLLOW_EVERY_MS = 400;
+const FOLLOW_FOR_MS = 60_000;
 
 function randomWalletId(): string {
   const a = new Uint32Array(2);
@@ -28,66 +17,61 @@ function randomWalletId(): string {
   return String(1 + ((a[0] ?? 0) % 9)) + String(a[1] ?? 0).padStart(10, '0');
 }
 
-function unavailable(r: Reply<unknown>): string {
-  if (r.status === 0 || r.status === 502) return 'The wallet ledger is unavailable right now. Try again in a moment.';
-  return `The ledger answered ${r.status}: ${r.error ?? ''}`;
-}
-
-interface WalletView {
-  balance?: WalletBalance;
-  txs?: WalletTx[];
-  problem?: string;
+function ledgerProblem(r: Reply<unknown>, action: string): string {
+  if (r.status === 0 || r.status === 502) return `We could not ${action}: the wallet ledger is unavailable right now. Try again in a moment.`;
+  return failure(r, action);
 }
 
 const pendingTx = (t: WalletTx): boolean => t.status === 'PENDING' || t.status === 'PROCESSING';
+const isFinalTx = (t: WalletTx): boolean => !pendingTx(t);
+const outgoing = (t: WalletTx): boolean => t.amount.trim().startsWith('-');
+/** What a member can still send: the balance minus what is held for transfers in progress. */
+export const availableOf = (w: Wallet): number => (hundredths(w.balance) ?? 0) - (hundredths(w.reserved) ?? 0);
+
+interface Ledger {
+  wallets: Wallet[] | null;
+  history: Record<string, WalletTx[]>;
+  problem: string | null;
+}
 
 export function Wallets(props: { member: string }) {
   const [connected, setConnected] = useState<boolean | undefined>(undefined);
-  const [ids, setIds] = useState<string[]>(() => loadIds(props.member));
-  const [views, setViews] = useState<Record<string, WalletView>>({});
-
-  const remember = (next: string[]): void => {
-    setIds(next);
-    localStorage.setItem(storageKey(props.member), JSON.stringify(next));
-  };
+  const [state, setState] = useState<Ledger>({ wallets: null, history: {}, problem: null });
 
   useEffect(() => {
     void ledger.session().then((r) => setConnected(r.data?.connected ?? false));
   }, []);
 
   const load = useCallback(async () => {
-    const entries = await Promise.all(
-      ids.map(async (id): Promise<[string, WalletView]> => {
-        const [b, t] = await Promise.all([ledger.balance(id), ledger.transactions(id)]);
-        if (b.status === 401 || t.status === 401) setConnected(false);
-        // the ledger registers a wallet before it answers 202, so a 404 is final, not "not yet"
-        const problem =
-          b.status === 404
-            ? 'No such wallet in the ledger.'
-            : b.status === 403
-              ? 'This wallet belongs to someone else.'
-              : b.error
-                ? unavailable(b)
-                : t.error
-                  ? unavailable(t)
-                  : undefined;
-        return [id, { balance: b.data, txs: t.data, problem }];
-      }),
-    );
-    setViews(Object.fromEntries(entries));
-  }, [ids]);
+    const list = await ledger.wallets();
+    if (list.status === 401) return setConnected(false);
+    if (!list.data) return setState((s) => ({ ...s, problem: ledgerProblem(list, 'load your wallets') }));
+    const wallets = list.data;
+    const histories = await Promise.all(wallets.map((w) => (w.status === 'ACTIVE' ? ledger.transactions(w.wallet_id) : Promise.resolve(null))));
+    if (histories.some((h) => h?.status === 401)) return setConnected(false);
+    const failed = histories.find((h) => h?.error !== undefined);
+    const history: Record<string, WalletTx[]> = {};
+    wallets.forEach((w, i) => {
+      const h = histories[i];
+      history[w.wallet_id] = h?.data ?? [];
+    });
+    setState({ wallets, history, problem: failed ? ledgerProblem(failed, 'load a wallet history') : null });
+  }, []);
 
   useEffect(() => {
     if (connected) void load();
   }, [connected, load]);
 
-  const busy = Object.values(views).some((v) => v.txs?.some(pendingTx));
+  const creating = state.wallets?.some((w) => w.status === 'CREATING') ?? false;
+  const moving = Object.values(state.history).some((txs) => txs.some(pendingTx));
+  const every = !connected ? 0 : state.problem ? RETRY_MS : creating || moving ? POLL_MS : 0;
   useEffect(() => {
-    if (!connected || !busy) return;
-    const timer = setInterval(() => void load(), POLL_MS);
+    if (every === 0) return;
+    const timer = setInterval(() => void load(), every);
     return () => clearInterval(timer);
-  }, [connected, busy, load]);
+  }, [every, load]);
 
+  const wallets = state.wallets ?? [];
   return (
     <>
       <h1 tabIndex={-1}>Wallets</h1>
@@ -97,18 +81,16 @@ export function Wallets(props: { member: string }) {
         <Connect member={props.member} onConnected={() => setConnected(true)} />
       ) : (
         <>
-          <div class="grid2">
-            <CreateWallet
-              onCreated={(id) => {
-                if (!ids.includes(id)) remember([...ids, id]);
-              }}
-              onUnauthorized={() => setConnected(false)}
-            />
-            <Transfer ids={ids} onSent={() => void load()} onUnauthorized={() => setConnected(false)} />
-          </div>
+          {state.problem ? (
+            <p class="message message-bad" role="alert" data-testid="wallets-problem">
+              {state.problem}
+            </p>
+          ) : null}
           <Card title="Your wallets" id="wallet-list">
-            {ids.length === 0 ? (
-              <p class="muted">No wallets yet: create one above.</p>
+            {state.wallets === null ? (
+              <p class="muted">Loading…</p>
+            ) : wallets.length === 0 ? (
+              <p class="muted">No wallets yet: create one with the form below.</p>
             ) : (
               <p>
                 <button type="button" onClick={() => void load()}>
@@ -116,15 +98,14 @@ export function Wallets(props: { member: string }) {
                 </button>
               </p>
             )}
-            {ids.map((id) => (
-              <WalletCard key={id} id={id} view={views[id]} onForget={() => remember(ids.filter((x) => x !== id))} />
+            {wallets.map((w) => (
+              <WalletCard key={w.wallet_id} wallet={w} txs={state.history[w.wallet_id]} />
             ))}
-            <AddExisting
-              onAdd={(id) => {
-                if (!ids.includes(id)) remember([...ids, id]);
-              }}
-            />
           </Card>
+          <div class="grid2">
+            <Transfer wallets={wallets} onSettled={() => void load()} onUnauthorized={() => setConnected(false)} />
+            <CreateWallet wallets={wallets} onCreated={() => void load()} onUnauthorized={() => setConnected(false)} />
+          </div>
         </>
       )}
     </>
@@ -146,26 +127,38 @@ function Connect(props: { member: string; onConnected: () => void }) {
     if (r.status === 401) setNotice({ tone: 'bad', text: 'Wrong ledger login or password.' });
     else if (r.status === 409) setNotice({ tone: 'bad', text: `The ledger login “${login}” is already taken. Sign in instead if it is yours.` });
     else if (r.status === 400) setNotice({ tone: 'bad', text: `Check the form: ${r.error ?? 'bad request'}.` });
-    else setNotice({ tone: 'bad', text: unavailable(r) });
+    else setNotice({ tone: 'bad', text: ledgerProblem(r, 'connect you to the ledger') });
   }
 
   return (
     <Card title="Connect to the wallet ledger" id="connect">
-      <p class="muted">Wallets live in a separate ledger with its own accounts. Signing in there keeps a separate cookie for this site's wallet pages only.</p>
+      <p class="muted">Wallets live in a separate ledger with its own accounts. Sign in there (or create a ledger account) to see and use your wallets.</p>
       <form
         onSubmit={(e) => {
           e.preventDefault();
           void go('signin');
         }}
       >
-        <Field id="ledger-login" label="Ledger login" autocomplete="username" value={login} onInput={(e) => setLogin(e.currentTarget.value)} />
+        <Field
+          id="ledger-login"
+          label="Ledger login"
+          autocomplete="username"
+          value={login}
+          onInput={(e) => {
+            setLogin(e.currentTarget.value);
+            setNotice(null);
+          }}
+        />
         <Field
           id="ledger-password"
           label="Ledger password"
           type="password"
           autocomplete="current-password"
           value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
+          onInput={(e) => {
+            setPassword(e.currentTarget.value);
+            setNotice(null);
+          }}
         />
         <div class="actions">
           <button class="primary" type="submit">
@@ -181,23 +174,36 @@ function Connect(props: { member: string; onConnected: () => void }) {
   );
 }
 
-function CreateWallet(props: { onCreated: (id: string) => void; onUnauthorized: () => void }) {
+function CreateWallet(props: { wallets: Wallet[]; onCreated: () => void; onUnauthorized: () => void }) {
   const [id, setId] = useState('');
-  const [notice, setNotice] = useState<Notice | null>(null);
+  const [busy, setBusy] = useState(false);
+  // `created`: the wallet a "being created" note is about, so it can say "ready" once it is
+  const [notice, setNotice] = useState<(Notice & { created?: string }) | null>(null);
+  const ready = notice?.created ? props.wallets.find((w) => w.wallet_id === notice.created && w.status === 'ACTIVE') : undefined;
+  const shown: Notice | null = ready ? { tone: 'ok', text: `Wallet ${ready.wallet_id} is ready: give its number to whoever pays you.` } : notice;
+  const idempotency = useIdempotencyKey();
+  const inFlight = useRef(false);
   const problem = id !== '' && !/^\d+$/.test(id) ? 'Digits only.' : undefined;
 
   async function submit(e: Event): Promise<void> {
     e.preventDefault();
+    if (inFlight.current) return;
     if (!/^\d+$/.test(id)) return setNotice({ tone: 'bad', text: 'A wallet id is a string of digits.' });
-    const r = await ledger.createWallet(id);
+    inFlight.current = true;
+    setBusy(true);
+    const r = await ledger.createWallet(id, idempotency.keyFor(id));
+    inFlight.current = false;
+    setBusy(false);
+    if (r.status === 0 || r.status >= 500) return setNotice({ tone: 'bad', text: `${ledgerProblem(r, 'create the wallet')} Sending again is safe.` });
+    idempotency.settle();
     if (r.status === 202 || r.status === 200 || r.status === 201) {
-      props.onCreated(id);
-      setNotice({ tone: 'ok', text: `Wallet ${id} is being created. It starts with 0.00.` });
+      setNotice({ tone: 'ok', text: `Wallet ${id} is being created. It starts at 0.00.`, created: id });
       setId('');
+      props.onCreated();
     } else if (r.status === 409) setNotice({ tone: 'bad', text: `The wallet id ${id} is already taken. Pick another one.` });
     else if (r.status === 401) props.onUnauthorized();
     else if (r.status === 400) setNotice({ tone: 'bad', text: `Not a valid wallet id: ${r.error ?? ''}` });
-    else setNotice({ tone: 'bad', text: unavailable(r) });
+    else setNotice({ tone: 'bad', text: ledgerProblem(r, 'create the wallet') });
   }
 
   return (
@@ -209,60 +215,157 @@ function CreateWallet(props: { onCreated: (id: string) => void; onUnauthorized: 
           inputMode="numeric"
           autocomplete="off"
           value={id}
-          onInput={(e) => setId(e.currentTarget.value.trim())}
+          onInput={(e) => {
+            setId(e.currentTarget.value.trim());
+            setNotice(null);
+          }}
           problem={problem}
-          hint="Any digits; which shard holds it follows from the number."
+          hint="Any digits you like; give this number to whoever pays you."
         />
         <div class="actions">
-          <button class="primary" type="submit">
-            Create wallet
+          <button class="primary" type="submit" disabled={busy}>
+            {busy ? 'Creating…' : 'Create wallet'}
           </button>
-          <button type="button" onClick={() => setId(randomWalletId())}>
+          <button
+            type="button"
+            onClick={() => {
+              setId(randomWalletId());
+              setNotice(null);
+            }}
+          >
             Suggest an id
           </button>
         </div>
       </form>
-      <Message notice={notice} testId="create-wallet-message" />
+      <Message notice={shown} testId="create-wallet-message" />
     </Card>
   );
 }
 
-function Transfer(props: { ids: string[]; onSent: () => void; onUnauthorized: () => void }) {
+/** Reads the sender's history until the transfer has a final status (or the wait runs out). */
+async function follow(from: string, txId: string, stillWanted: () => boolean): Promise<WalletTx | 'unknown' | 'unauthorized'> {
+  const deadline = Date.now() + FOLLOW_FOR_MS;
+  while (Date.now() < deadline && stillWanted()) {
+    const r = await ledger.transactions(from);
+    if (r.status === 401) return 'unauthorized';
+    const entry = r.data?.find((t) => t.tx_id === txId);
+    if (entry && isFinalTx(entry)) return entry;
+    await new Promise((resolve) => setTimeout(resolve, FOLLOW_EVERY_MS));
+  }
+  return 'unknown';
+}
+
+function outcome(t: WalletTx, to: string): Notice {
+  const amount = money(t.amount.replace(/^[+-]/, ''));
+  if (t.status === 'SUCCESSFUL') return { tone: 'ok', text: `Sent: ${amount} to wallet ${to}.` };
+  if (t.status === 'INVALID') return { tone: 'bad', text: `Refused: ${t.note || 'the ledger refused this transfer'}. Nothing was moved.` };
+  return { tone: 'bad', text: `Failed: ${t.note || 'the transfer could not be completed'}. Nothing was moved; you can send it again.` };
+}
+
+function Transfer(props: { wallets: Wallet[]; onSettled: () => void; onUnauthorized: () => void }) {
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [amount, setAmount] = useState('');
+  const [busy, setBusy] = useState<'sending' | 'following' | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
-  const source = from || props.ids[0] || '';
+  const idempotency = useIdempotencyKey();
+  const inFlight = useRef(false);
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
+
+  const usable = props.wallets.filter((w) => w.status === 'ACTIVE');
+  const source = usable.find((w) => w.wallet_id === from) ?? usable[0];
   const parsed = parseAmount(amount);
+  const cents = parsed === null ? null : Math.round(parsed * 100);
+  const available = source ? availableOf(source) : 0;
+  const over = cents !== null && source !== undefined && cents > available;
+  const held = source ? (hundredths(source.reserved) ?? 0) : 0;
+  const amountProblem =
+    amount.trim() !== '' && parsed === null
+      ? 'A positive amount with at most two decimals.'
+      : over
+        ? `More than the ${money(available / 100)} available in wallet ${source?.wallet_id}${held > 0 ? ` (${money(held / 100)} is held for transfers in progress)` : ''}.`
+        : undefined;
+  const toProblem = to !== '' && !/^\d+$/.test(to) ? 'Digits only.' : source && to === source.wallet_id ? 'Choose a different wallet to send to.' : undefined;
+  const ready = source !== undefined && /^\d+$/.test(to) && to !== source.wallet_id && cents !== null && !over;
+
+  function edit(set: (v: string) => void, value: string): void {
+    set(value);
+    if (busy === null) setNotice(null);
+  }
 
   async function submit(e: Event): Promise<void> {
     e.preventDefault();
-    if (!source || !/^\d+$/.test(to) || parsed === null)
-      return setNotice({ tone: 'bad', text: 'Choose a source wallet, a receiving wallet id (digits) and a positive amount with at most two decimals.' });
-    if (source === to) return setNotice({ tone: 'bad', text: 'The two wallets must be different.' });
-    const r = await ledger.transfer(source, to, amount.trim().replace(',', '.'));
-    if (r.status === 202 && r.data) {
-      setNotice({ tone: 'ok', text: `Transfer accepted (transaction ${r.data.tx_id}). Its status shows in the wallet history below.` });
-      setAmount('');
-      props.onSent();
-    } else if (r.status === 403) setNotice({ tone: 'bad', text: `Wallet ${source} is not yours, so you cannot send from it.` });
-    else if (r.status === 401) props.onUnauthorized();
-    else if (r.status === 400) setNotice({ tone: 'bad', text: `The transfer was refused: ${r.error ?? 'bad request'}.` });
-    else setNotice({ tone: 'bad', text: unavailable(r) });
+    // a second click while the first is on its way is the same submission: ignore it
+    if (inFlight.current) return;
+    if (!source || !ready || cents === null) {
+      setNotice({ tone: 'bad', text: 'Choose a wallet to send from, a different receiving wallet and an amount within what is available.' });
+      return;
+    }
+    const fromId = source.wallet_id;
+    const sum = (cents / 100).toFixed(2);
+    inFlight.current = true;
+    setBusy('sending');
+    setNotice(null);
+    try {
+      const r = await ledger.transfer(fromId, to, sum, idempotency.keyFor(`${fromId}>${to}:${sum}`));
+      if (r.status === 0 || r.status >= 500) {
+        // the answer may have been lost after the ledger took it: the same key makes a retry safe
+        setNotice({ tone: 'bad', text: `${ledgerProblem(r, 'send the transfer')} Pressing Send again is safe: it cannot pay twice.` });
+        return;
+      }
+      idempotency.settle();
+      if (r.status === 202 && r.data) {
+        setBusy('following');
+        setNotice({ tone: 'info', text: `Sending ${money(sum)} to wallet ${to}…` });
+        const done = await follow(fromId, r.data.tx_id, () => mounted.current);
+        if (!mounted.current) return;
+        if (done === 'unauthorized') return props.onUnauthorized();
+        if (done === 'unknown') setNotice({ tone: 'info', text: `The transfer to wallet ${to} is still in progress; its status shows in the history below.` });
+        else {
+          setNotice(outcome(done, to));
+          if (done.status === 'SUCCESSFUL') setAmount('');
+        }
+        props.onSettled();
+      } else if (r.status === 403) setNotice({ tone: 'bad', text: `Wallet ${fromId} is not yours, so you cannot send from it.` });
+      else if (r.status === 401) props.onUnauthorized();
+      else if (r.status === 400 || r.status === 422)
+        setNotice({ tone: 'bad', text: `The transfer was refused: ${r.error ?? 'bad request'}. Nothing was moved.` });
+      else setNotice({ tone: 'bad', text: ledgerProblem(r, 'send the transfer') });
+    } finally {
+      inFlight.current = false;
+      if (mounted.current) setBusy(null);
+    }
   }
 
   return (
-    <Card title="Transfer" id="transfer">
+    <Card title="Send money" id="transfer">
       <form onSubmit={submit}>
         <div class="field">
           <label for="transfer-from">From wallet</label>
-          <select id="transfer-from" value={source} onChange={(e) => setFrom(e.currentTarget.value)} disabled={props.ids.length === 0}>
-            {props.ids.map((id) => (
-              <option key={id} value={id}>
-                {id}
+          <select
+            id="transfer-from"
+            value={source?.wallet_id ?? ''}
+            onChange={(e) => edit(setFrom, e.currentTarget.value)}
+            disabled={usable.length === 0}
+            aria-describedby="transfer-from-note"
+          >
+            {usable.map((w) => (
+              <option key={w.wallet_id} value={w.wallet_id}>
+                {w.wallet_id} · {money(availableOf(w) / 100)}
               </option>
             ))}
           </select>
+          <p id="transfer-from-note" class="note">
+            {usable.length === 0
+              ? 'Create a wallet first; money arrives in it by deposit or transfer.'
+              : `${money(available / 100)} available to send${held > 0 ? ` (${money(held / 100)} is held for transfers in progress)` : ''}.`}
+          </p>
         </div>
         <Field
           id="transfer-to"
@@ -270,8 +373,8 @@ function Transfer(props: { ids: string[]; onSent: () => void; onUnauthorized: ()
           inputMode="numeric"
           autocomplete="off"
           value={to}
-          onInput={(e) => setTo(e.currentTarget.value.trim())}
-          problem={to !== '' && !/^\d+$/.test(to) ? 'Digits only.' : undefined}
+          onInput={(e) => edit(setTo, e.currentTarget.value.trim())}
+          problem={toProblem}
         />
         <Field
           id="transfer-amount"
@@ -280,11 +383,11 @@ function Transfer(props: { ids: string[]; onSent: () => void; onUnauthorized: ()
           autocomplete="off"
           placeholder="0.00"
           value={amount}
-          onInput={(e) => setAmount(e.currentTarget.value)}
-          problem={amount.trim() !== '' && parsed === null ? 'A positive amount with at most two decimals.' : undefined}
+          onInput={(e) => edit(setAmount, e.currentTarget.value)}
+          problem={amountProblem}
         />
-        <button class="primary" type="submit" disabled={props.ids.length === 0}>
-          Send
+        <button class="primary" type="submit" disabled={busy !== null || !ready}>
+          {busy === 'sending' ? 'Sending…' : busy === 'following' ? 'Waiting for the ledger…' : 'Send'}
         </button>
       </form>
       <Message notice={notice} testId="transfer-message" />
@@ -292,86 +395,68 @@ function Transfer(props: { ids: string[]; onSent: () => void; onUnauthorized: ()
   );
 }
 
-function WalletCard(props: { id: string; view: WalletView | undefined; onForget: () => void }) {
-  const v = props.view;
+function describeTx(t: WalletTx): string {
+  if (t.kind === 'deposit') return 'Deposit';
+  if (t.counterparty) return outgoing(t) ? `To wallet ${t.counterparty}` : `From wallet ${t.counterparty}`;
+  return outgoing(t) ? 'Sent' : 'Received';
+}
+
+function WalletCard(props: { wallet: Wallet; txs: WalletTx[] | undefined }) {
+  const w = props.wallet;
+  const held = hundredths(w.reserved) ?? 0;
   return (
-    <article class="wallet" data-wallet={props.id} aria-label={`Wallet ${props.id}`}>
+    <article class="wallet" data-wallet={w.wallet_id} data-status={w.status} aria-label={`Wallet ${w.wallet_id}`}>
       <header class="wallet-head">
-        <h3 class="mono">{props.id}</h3>
+        <h3 class="mono">{w.wallet_id}</h3>
+        {w.status === 'CREATING' ? <Badge label="Being created" tone="wait" code="CREATING" /> : null}
         <div class="wallet-money">
           <span>
-            Balance <strong data-testid="wallet-balance">{v?.balance ? money(v.balance.balance) : '…'}</strong>
+            Balance <strong data-testid="wallet-balance">{money(w.balance)}</strong>
           </span>
-          <span class="muted">Reserved {v?.balance ? money(v.balance.reserved) : '…'}</span>
+          {held > 0 ? <span class="muted">{money(held / 100)} held for transfers in progress</span> : null}
         </div>
-        <button type="button" class="link" onClick={props.onForget} aria-label={`Hide wallet ${props.id} from this list`}>
-          Hide
-        </button>
+        <span class="muted wallet-since">since {when(w.created_at)}</span>
       </header>
-      {v?.problem ? <p class="note note-bad">{v.problem}</p> : null}
-      {v?.txs && v.txs.length > 0 ? (
+      {props.txs && props.txs.length > 0 ? (
         <table class="rows">
-          <caption class="sr-only">Transactions of wallet {props.id}</caption>
+          <caption class="sr-only">History of wallet {w.wallet_id}</caption>
           <thead>
             <tr>
               <th scope="col">When</th>
+              <th scope="col">What</th>
               <th scope="col" class="num">
                 Amount
               </th>
               <th scope="col">Status</th>
-              <th scope="col">Note</th>
             </tr>
           </thead>
           <tbody>
-            {[...v.txs].reverse().map((t) => (
-              <tr key={t.tx_id} data-tx={t.tx_id}>
-                <td data-label="When">
-                  <time dateTime={t.initiated_at}>{when(t.initiated_at)}</time>
-                </td>
-                <td data-label="Amount" class={t.amount.startsWith('-') ? 'num out' : 'num in'}>
-                  {money(t.amount, true)}
-                </td>
-                <td data-label="Status">
-                  <Badge status={t.status} />
-                </td>
-                <td data-label="Note">{t.note || '—'}</td>
-              </tr>
-            ))}
+            {[...props.txs].reverse().map((t) => {
+              const words = txStatus(t.status, outgoing(t));
+              const moved = t.status === 'SUCCESSFUL';
+              return (
+                <tr key={t.tx_id} data-tx={t.tx_id} data-status={t.status}>
+                  <td data-label="When">
+                    <time dateTime={t.initiated_at}>{when(t.initiated_at)}</time>
+                  </td>
+                  <td data-label="What" class={t.counterparty ? 'mono-ish' : undefined}>
+                    {describeTx(t)}
+                    {t.note && !moved ? <span class="status-why">{t.note}</span> : null}
+                  </td>
+                  <td data-label="Amount" class={`num ${moved ? (outgoing(t) ? 'out' : 'in') : 'void'}`}>
+                    {money(t.amount, true)}
+                  </td>
+                  <td data-label="Status">
+                    <Badge label={words.label} tone={words.tone} code={t.status} />
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
-      ) : v?.txs ? (
-        <p class="muted">No transactions yet.</p>
+      ) : props.txs ? (
+        <p class="muted">{w.status === 'CREATING' ? 'The ledger is setting this wallet up.' : 'No money has moved yet.'}</p>
       ) : null}
     </article>
-  );
-}
-
-function AddExisting(props: { onAdd: (id: string) => void }) {
-  const [id, setId] = useState('');
-  const [notice, setNotice] = useState<Notice | null>(null);
-  async function submit(e: Event): Promise<void> {
-    e.preventDefault();
-    if (!/^\d+$/.test(id)) return setNotice({ tone: 'bad', text: 'A wallet id is a string of digits.' });
-    const r = await ledger.balance(id);
-    if (r.status === 200) {
-      props.onAdd(id);
-      setId('');
-      setNotice(null);
-    } else if (r.status === 403 || r.status === 404) setNotice({ tone: 'bad', text: `Wallet ${id} is not one of yours.` });
-    else setNotice({ tone: 'bad', text: unavailable(r) });
-  }
-  return (
-    <form onSubmit={submit} class="inline-form add-existing">
-      <Field
-        id="existing-wallet"
-        label="Show a wallet you already have"
-        inputMode="numeric"
-        autocomplete="off"
-        value={id}
-        onInput={(e) => setId(e.currentTarget.value.trim())}
-      />
-      <button type="submit">Show</button>
-      <Message notice={notice} />
-    </form>
   );
 }

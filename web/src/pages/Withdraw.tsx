@@ -1,49 +1,92 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { loyalty } from '../api';
 import { Card, Field, Message, type Notice } from '../components/ui';
 import type { MemberData } from '../data';
 import { checkOrderNumber, money, parseAmount, when } from '../format';
+import { failure } from '../problems';
+
+/** The payment waiting for the member's yes: shown with its consequences before anything is charged. */
+interface Pending {
+  order: string;
+  amount: number;
+}
 
 export function WithdrawPage(props: { data: MemberData }) {
-  const { balance, withdrawals, refresh } = props.data;
+  const { balance, orders, withdrawals, refresh } = props.data;
   const [order, setOrder] = useState('');
   const [sum, setSum] = useState('');
   const [busy, setBusy] = useState(false);
+  const [confirming, setConfirming] = useState<Pending | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
-  const orderCheck = checkOrderNumber(order);
-  const amount = parseAmount(sum);
-  const sumProblem = sum.trim() !== '' && amount === null ? 'A positive amount with at most two decimals, e.g. 25 or 12.50.' : undefined;
-  const overdraw = amount !== null && balance !== null && amount > balance.current;
+  const confirmButton = useRef<HTMLButtonElement>(null);
 
-  async function submit(e: Event): Promise<void> {
+  const number = order.trim();
+  const luhn = checkOrderNumber(order);
+  // a number uploaded to earn points is a past purchase: points pay for a new one
+  const earning = luhn.ok ? orders?.find((o) => o.number === number) : undefined;
+  const orderProblem = !luhn.ok
+    ? luhn.problem || undefined
+    : earning
+      ? `You uploaded ${number} to earn points on it, so it cannot also be paid with points. Enter the number of the new order you are paying for.`
+      : undefined;
+  const paidBefore = luhn.ok ? withdrawals?.find((w) => w.order === number) : undefined;
+
+  const amount = parseAmount(sum);
+  const available = balance?.current;
+  const overBalance = amount !== null && available !== undefined && amount > available;
+  const sumProblem =
+    sum.trim() !== '' && amount === null
+      ? 'A positive amount with at most two decimals, e.g. 25 or 12.50.'
+      : overBalance
+        ? `That is more than your balance of ${money(available)} points.`
+        : undefined;
+  const ready = luhn.ok && !earning && amount !== null && !overBalance && available !== undefined;
+
+  useEffect(() => {
+    if (confirming) confirmButton.current?.focus();
+  }, [confirming]);
+
+  function edit(set: (v: string) => void, value: string): void {
+    set(value);
+    setConfirming(null);
+    if (notice?.tone === 'bad') setNotice(null);
+  }
+
+  function review(e: Event): void {
     e.preventDefault();
-    if (!orderCheck.ok || amount === null) {
-      setNotice({ tone: 'bad', text: 'Enter a valid order number and amount first.' });
+    if (!ready || amount === null) {
+      setNotice({ tone: 'bad', text: 'Enter a valid order number and an amount within your balance first.' });
       return;
     }
+    setNotice(null);
+    setConfirming({ order: number, amount });
+  }
+
+  async function pay(p: Pending): Promise<void> {
     setBusy(true);
-    const r = await loyalty.withdraw(order.trim(), amount);
+    const r = await loyalty.withdraw(p.order, p.amount);
     setBusy(false);
+    setConfirming(null);
     switch (r.status) {
       case 200:
-        setNotice({ tone: 'ok', text: `Done: ${money(amount)} points paid towards order ${order.trim()}.` });
+        setNotice({ tone: 'ok', text: `Done: ${money(p.amount)} points paid towards order ${p.order}.` });
         setOrder('');
         setSum('');
         break;
       case 402:
         setNotice({
           tone: 'bad',
-          text: `Not enough points: you have ${balance ? money(balance.current) : 'fewer'} points, the payment needs ${money(amount)}. Nothing was charged.`,
+          text: `Not enough points: you have ${available !== undefined ? money(available) : 'fewer'} points, the payment needs ${money(p.amount)}. Nothing was charged.`,
         });
         break;
       case 422:
         setNotice({ tone: 'bad', text: `The payment was refused: ${r.error ?? 'invalid order number or amount'}. Nothing was charged.` });
         break;
       case 409:
-        setNotice({ tone: 'bad', text: `Order ${order.trim()} was already paid with points in a different payment. Nothing was charged.` });
+        setNotice({ tone: 'bad', text: `Order ${p.order} was already paid with points in a different payment. Nothing was charged.` });
         break;
       default:
-        setNotice({ tone: 'bad', text: `Payment failed (${r.status || 'no answer'}): ${r.error ?? ''}` });
+        setNotice({ tone: 'bad', text: `${failure(r, 'make the payment')} Nothing was charged.` });
     }
     await refresh();
   }
@@ -53,17 +96,23 @@ export function WithdrawPage(props: { data: MemberData }) {
       <h1 tabIndex={-1}>Spend points</h1>
       <Card title="Pay for an order with points" id="withdraw">
         <p class="muted">
-          Available: <strong data-testid="withdraw-available">{balance ? money(balance.current) : '…'}</strong> points. One point is one unit of currency.
+          You have <strong data-testid="withdraw-available">{available !== undefined ? money(available) : '…'}</strong> points. One point is worth one unit of
+          your local currency, so 25 points pay 25.00 of an order.
         </p>
-        <form onSubmit={submit} class="inline-form">
+        <form onSubmit={review} class="inline-form">
           <Field
             id="withdraw-order"
-            label="New order number"
+            label="Order number to pay for"
             inputMode="numeric"
             autocomplete="off"
             value={order}
-            onInput={(e) => setOrder(e.currentTarget.value)}
-            problem={orderCheck.ok ? undefined : orderCheck.problem || undefined}
+            onInput={(e) => edit(setOrder, e.currentTarget.value)}
+            problem={orderProblem}
+            hint={
+              paidBefore
+                ? `You already paid ${money(paidBefore.sum)} points towards this order; paying the same amount again charges nothing.`
+                : 'The number on the receipt of the new order. Its last digit is a check digit, so a typo is caught before anything is paid.'
+            }
           />
           <Field
             id="withdraw-sum"
@@ -72,21 +121,39 @@ export function WithdrawPage(props: { data: MemberData }) {
             autocomplete="off"
             placeholder="0.00"
             value={sum}
-            onInput={(e) => setSum(e.currentTarget.value)}
+            onInput={(e) => edit(setSum, e.currentTarget.value)}
             problem={sumProblem}
-            hint={overdraw ? 'More than your balance: the payment would be refused.' : undefined}
           />
-          <button class="primary" type="submit" disabled={busy || !orderCheck.ok || amount === null}>
-            {busy ? 'Paying…' : 'Pay with points'}
-          </button>
+          {confirming ? null : (
+            <button class="primary" type="submit" disabled={busy || !ready}>
+              Pay with points…
+            </button>
+          )}
         </form>
+        {confirming ? (
+          <fieldset class="confirm" data-testid="withdraw-confirm">
+            <legend class="sr-only">Confirm the payment</legend>
+            <p>
+              Pay <strong>{money(confirming.amount)} points</strong> for order <span class="mono">{confirming.order}</span>? Your balance will be{' '}
+              {money((Math.round((available ?? 0) * 100) - Math.round(confirming.amount * 100)) / 100)} points. This cannot be undone.
+            </p>
+            <div class="actions">
+              <button ref={confirmButton} class="primary" type="button" disabled={busy} onClick={() => void pay(confirming)}>
+                {busy ? 'Paying…' : 'Confirm payment'}
+              </button>
+              <button type="button" disabled={busy} onClick={() => setConfirming(null)}>
+                Cancel
+              </button>
+            </div>
+          </fieldset>
+        ) : null}
         <Message notice={notice} testId="withdraw-message" />
       </Card>
-      <Card title="Withdrawal history" id="withdrawals">
+      <Card title="Payments with points" id="withdrawals">
         {withdrawals === null ? (
           <p class="muted">Loading…</p>
         ) : withdrawals.length === 0 ? (
-          <p class="muted">No withdrawals yet.</p>
+          <p class="muted">No payments yet.</p>
         ) : (
           <table class="rows" data-testid="withdrawals-table">
             <thead>

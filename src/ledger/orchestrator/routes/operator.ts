@@ -1,0 +1,58 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { SharedSecret } from '../../../kernel/auth/shared-secret.js';
+import { fail, kernelOutcomes, outcomeResponses } from '../../../kernel/http/outcome.js';
+import { SECURITY, securedBy } from '../../../kernel/http/security.js';
+import { DepositRequest, IdempotencyHeaders, TxAccepted, ledgerOutcomes } from '../contract.js';
+import type { LedgerRouteOptions } from './options.js';
+import { amountFrom, idempotencyKey, operatorToken, walletIdFrom } from './parse.js';
+
+/** Operator check: no Bearer token → 401; a wrong one, or deposits disabled (no ADMIN_TOKEN) → 403. */
+export function adminGuard(adminToken: string | undefined) {
+  const secret = adminToken === undefined ? undefined : new SharedSecret(adminToken);
+  return securedBy(SECURITY.adminToken, async function guard(request: FastifyRequest): Promise<void> {
+    const presented = SharedSecret.presented(request.headers.authorization);
+    if (presented === undefined) fail(ledgerOutcomes.operator_token_required);
+    if (!secret) fail(ledgerOutcomes.deposits_disabled);
+    if (!secret.matches(presented)) fail(ledgerOutcomes.wrong_operator_token);
+  });
+}
+
+/** Money into a wallet: the operator's deposit. */
+export const operatorRoutes: FastifyPluginAsyncTypebox<LedgerRouteOptions> = async (app, { service, operator }) => {
+  const o = ledgerOutcomes;
+
+  app.post(
+    '/api/admin/deposit',
+    {
+      onRequest: operator,
+      schema: {
+        tags: ['operator'],
+        summary: 'Put money into a wallet (operator only)',
+        description: 'Authorised by `Authorization: Bearer <ADMIN_TOKEN>`. Goes through the same pipeline and log as transfers.',
+        headers: IdempotencyHeaders,
+        body: DepositRequest,
+        response: {
+          202: { ...TxAccepted, description: 'accepted and logged (PENDING); a repeat under the same Idempotency-Key carries the same tx_id' },
+          ...outcomeResponses(
+            o.wallet_id_invalid,
+            o.amount_invalid,
+            o.operator_token_required,
+            o.deposits_disabled,
+            o.wrong_operator_token,
+            o.wallet_not_found,
+            o.key_reused,
+            kernelOutcomes.internal,
+          ),
+        },
+      },
+    },
+    async (request, reply) => {
+      const walletId = walletIdFrom(request.body.wallet_id, 'wallet_id');
+      const amount = amountFrom(request.body.amount);
+      const result = await service.deposit(walletId, amount, idempotencyKey(request, { operatorToken: operatorToken(request) }));
+      if (!result.ok) fail(o[result.reason]);
+      return reply.code(202).send({ tx_id: result.txId });
+    },
+  );
+};

@@ -1,0 +1,172 @@
+/**
+ * The poller in-process on real PostgreSQL against the fake accrual service over a real socket,
+ * with the clock and the observer injected: the test waits for the poller's own reports
+ * (rounds, settled orders) and moves time itself, so a 30 s Retry-After or a learnt rate is
+ * checked without spending that time and without guessing from sleeps.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Registry } from 'prom-client';
+import type { Database } from '../../src/kernel/db/database.js';
+import { migrate } from '../../src/kernel/db/migrate.js';
+import { openDatabase } from '../../src/kernel/db/open.js';
+import { createLogger } from '../../src/kernel/logger.js';
+import { AccrualClient } from '../../src/loyalty/accrual-client.js';
+import { migrations, SCHEMA } from '../../src/loyalty/migrations.js';
+import { AccrualPoller, type PollerObserver, type PollerOptions, type SettledOrder } from '../../src/loyalty/poller.js';
+import { RATE_HEADROOM, RateGate } from '../../src/loyalty/rate-gate.js';
+import { REASK_SHARE } from '../../src/loyalty/schedule.js';
+import { LoyaltyStore } from '../../src/loyalty/store.js';
+import { FakeAccrual, type FakeReply, orderNumber, processed, tooMany, unknown } from '../support/fake-accrual.js';
+import { type FreshDatabase, freshDatabase } from '../support/postgres.js';
+
+type Round = Parameters<NonNullable<PollerObserver['round']>>[0];
+
+/** Collects the poller's reports and lets a test wait for one that matches. */
+class Reports implements PollerObserver {
+  readonly rounds: Round[] = [];
+  readonly settledOrders: SettledOrder[] = [];
+  private waiters: { check: () => boolean; resolve: () => void }[] = [];
+
+  round(r: Round): void {
+    this.rounds.push(r);
+    this.notify();
+  }
+  settled(o: SettledOrder): void {
+    this.settledOrders.push(o);
+    this.notify();
+  }
+  of(number: string): SettledOrder[] {
+    return this.settledOrders.filter((o) => o.number === number);
+  }
+  /** Resolves once `check` holds after some report; fails after `timeoutMs`. */
+  until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+      this.waiters.push({
+        check,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+  private notify(): void {
+    for (const w of [...this.waiters]) {
+      if (!w.check()) continue;
+      this.waiters = this.waiters.filter((x) => x !== w);
+      w.resolve();
+    }
+  }
+}
+
+const options: PollerOptions = {
+  concurrency: 8,
+  intervalMs: 50,
+  backoffBaseMs: 1000,
+  backoffMaxMs: 60_000,
+  assumedLimitPerMinute: 1000,
+  timeoutMs: 1000,
+  retries: 0,
+  leaseMs: 30_000,
+};
+
+describe('accrual poller in-process, on an injected clock', () => {
+  let fresh: FreshDatabase;
+  let db: Database;
+  let store: LoyaltyStore;
+  let fake: FakeAccrual;
+  let client: AccrualClient;
+  let userId: number;
+
+  before(async () => {
+    fresh = await freshDatabase('gm_poll_clock');
+    db = await openDatabase({ url: fresh.url, embeddedDir: 'unused', poolSize: 4, applicationName: 'test' });
+    await migrate(db, SCHEMA, migrations);
+    store = new LoyaltyStore(db);
+    userId = (await store.createUser('poller-clock', 'not-a-real-hash')) ?? -1;
+    fake = await FakeAccrual.start();
+    client = new AccrualClient(fake.url, { timeoutMs: options.timeoutMs, connections: options.concurrency });
+  });
+  after(async () => {
+    await client?.close();
+    await fake?.close();
+    await db?.close();
+    await fresh?.drop();
+  });
+
+  function poller(clock: () => number, reports: Reports, gate?: RateGate): AccrualPoller {
+    return new AccrualPoller(options, { store, client, logger: createLogger('gophermart', 'silent'), metrics: new Registry(), clock, observer: reports, gate });
+  }
+
+  test('a 30 s Retry-After holds every request until the clock has passed it, then the orders are credited', async () => {
+    let now = Date.parse('2031-06-01T12:00:00Z');
+    const reports = new Reports();
+    const p = poller(() => now, reports);
+    const [a, b] = [orderNumber(), orderNumber()];
+    let limited = false;
+    fake.intercept = (n): FakeReply => {
+      if (!limited) {
+        limited = true;
+        return tooMany('30', 600);
+      }
+      return processed(n, 3);
+    };
+    p.start();
+    try {
+      await store.insertOrder(userId, a);
+      p.wake();
+      await reports.until('the 429 handed back', () => reports.of(a).some((o) => o.outcome === 'rate_limited'));
+      await store.insertOrder(userId, b);
+      p.wake();
+      // two rounds of the loop that saw the pause and claimed nothing
+      const seen = reports.rounds.length;
+      await reports.until('two paused rounds', () => reports.rounds.slice(seen).filter((r) => r.pausedForMs > 0).length >= 2);
+      assert.deepEqual(
+        fake.requests.map((r) => r.number),
+        [a],
+        'asked during the pause',
+      );
+      assert.ok(reports.rounds.slice(seen).every((r) => r.claimed === 0));
+      now += 30_000;
+      await reports.until('both processed', () => [a, b].every((n) => reports.of(n).some((o) => o.outcome === 'processed')));
+      assert.equal(fake.seen(a).length, 2);
+      assert.equal(fake.seen(b).length, 1);
+      const [row] = await db.query<{ balance: number }>('select balance::int as balance from gophermart.users where id = $1', [userId]);
+      assert.equal(row?.balance, 600);
+    } finally {
+      fake.intercept = undefined;
+      await p.stop();
+    }
+  });
+
+  test('under a learnt 600/min, 40 unknown orders are each rescheduled 40 / (0.8 × 9.7/s) ≈ 5.2 s later', async () => {
+    // a clock ten times faster than the wall: the learnt rate's 4 s of first questions take 0.4 s
+    const start = Date.now();
+    const clock = (): number => start + (Date.now() - start) * 10;
+    const gate = new RateGate(clock);
+    gate.setLimitPerMinute(600);
+    const reports = new Reports();
+    const p = poller(clock, reports, gate);
+    const numbers = Array.from({ length: 40 }, () => orderNumber());
+    for (const n of numbers) await store.insertOrder(userId, n);
+    const unfinished = Number((await db.query<{ n: number }>(`select count(*)::int as n from gophermart.orders where status in ('NEW', 'PROCESSING')`))[0]?.n);
+    assert.equal(unfinished, 40);
+    fake.intercept = (): FakeReply => unknown;
+    p.start();
+    try {
+      await reports.until('every order rescheduled', () => numbers.every((n) => reports.of(n).some((o) => o.outcome === 'unknown')));
+      const planned = (40 / (9.7 * REASK_SHARE)) * 1000;
+      assert.equal(gate.limitPerSecond, 10 * RATE_HEADROOM);
+      for (const n of numbers) {
+        const delay = reports.of(n).find((o) => o.outcome === 'unknown')?.nextAskInMs ?? -1;
+        assert.ok(delay >= planned * 0.9 - 1 && delay <= planned * 1.1 + 1, `${n} rescheduled ${delay} ms later, planned ${planned} ± 10 %`);
+      }
+    } finally {
+      fake.intercept = undefined;
+      await p.stop();
+    }
+  });
+});

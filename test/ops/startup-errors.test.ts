@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
+import { ROOT } from '../support/process.js';
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs bin/<name> with only these variables; it must end by itself within the deadline. */
+function runBin(name: string, env: Record<string, string>, deadlineMs = 60_000): Promise<Exit> {
+  return new Promise((res, rej) => {
+    const proc = spawn(resolve(ROOT, 'bin', name), [], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      rej(new Error(`bin/${name} still running after ${deadlineMs} ms:\n${stdout}${stderr}`));
+    }, deadlineMs);
+    proc.on('close', (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Exit 2 and exactly one line on stderr, matching `pattern`, no stack trace. */
+function assertRefused(exit: Exit, pattern: RegExp): void {
+  assert.equal(exit.code, 2, `exit code; stderr: ${exit.stderr}`);
+  const lines = exit.stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${exit.stderr}`);
+  assert.match(lines[0] ?? '', pattern);
+  assert.doesNotMatch(exit.stderr + exit.stdout, /\n\s+at /, 'no stack trace');
+}
+
+let db: FreshDatabase;
+let busy: Server;
+let busyPort: number;
+let dir: string;
+
+before(async () => {
+  db = await freshDatabase('startup');
+  dir = mkdtempSync(join(tmpdir(), 'gm-startup-'));
+  busy = createServer();
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+  busyPort = (busy.address() as { port: number }).port;
+});
+
+after(async () => {
+  busy.close();
+  rmSync(dir, { recursive: true, force: true });
+  await db.drop();
+});
+
+for (const name of ['shard', 'orchestrator']) {
+  test(`bin/${name} refuses to start without SHARD_TOKEN: exit 2, one line naming it`, async () => {
+    const env: Record<string, string> = { DATABASE_URI: db.url, RUN_ADDRESS: '127.0.0.1:0' };
+    if (name === 'orchestrator') env.SHARD_ADDRESS_1 = '127.0.0.1:1';
+    assertRefused(await runBin(name, env), new RegExp(`^${name}: SHARD_TOKEN must be set`));
+    assertRefused(await runBin(name, { ...env, SHARD_TOKEN: '  ' }), /SHARD_TOKEN must be set/);
+  });
+}
+
+const needs: Record<string, Record<string, string>> = {
+  gophermart: {},
+  accrual: {},
+  shard: { SHARD_TOKEN: 'startup-test-shard-token' },
+  orchestrator: { SHARD_TOKEN: 'startup-test-shard-token', SHARD_ADDRESS_1: '127.0.0.1:1' },
+};
+
+for (const [name, extra] of Object.entries(needs)) {
+  test(`bin/${name} on an address in use: exit 2, one line saying so`, async () => {
+    const exit = await runBin(name, { ...extra, DATABASE_URI: db.url, RUN_ADDRESS: `127.0.0.1:${busyPort}` });
+    assertRefused(exit, new RegExp(`^${name}: cannot start: address 127\\.0\\.0\\.1:${busyPort} is already in use`));
+  });
+
+  test(`bin/${name} on a database that does not exist: exit 2, one line naming it, no password`, async () => {
+    const url = new URL(db.url);
+    url.password = 'pw-never-shown';
+    url.pathname = '/no_such_database_here';
+    const exit = await runBin(name, { ...extra, DATABASE_URI: url.toString(), RUN_ADDRESS: '127.0.0.1:0' });
+    assertRefused(exit, /database "no_such_database_here" does not exist/);
+    assert.doesNotMatch(exit.stderr, /pw-never-shown/);
+  });
+
+  test(`bin/${name} with a bad setting: exit 2, one line naming it`, async () => {
+    assertRefused(await runBin(name, { ...extra, DATABASE_URI: db.url, LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of/);
+  });
+}
+
+test('bin/stack on a port in use, and on a data directory another process holds: exit 2, one line', async () => {
+  const stackDir = join(dir, 'stack');
+  const exit = await runBin('stack', {
+    DATA_DIR: stackDir,
+    HOST: '127.0.0.1',
+    GOPHERMART_PORT: String(busyPort),
+    ACCRUAL_PORT: '0',
+    ORCHESTRATOR_PORT: '0',
+    SHARD_PORTS: '0,0',
+  });
+  assertRefused(exit, new RegExp(`^stack: cannot start: address 127\\.0\\.0\\.1:${busyPort} is already in use`));
+  // a lock held by a live process (this test's own pid)
+  writeFileSync(join(stackDir, 'gophermart.lock'), String(process.pid));
+  const locked = await runBin('stack', {
+    DATA_DIR: stackDir,
+    HOST: '127.0.0.1',
+    GOPHERMART_PORT: '0',
+    ACCRUAL_PORT: '0',
+    ORCHESTRATOR_PORT: '0',
+    SHARD_PORTS: '0,0',
+  });
+  assertRefused(locked, new RegExp(`^stack: cannot start: embedded database directory .* is in use by process ${process.pid}`));
+});
