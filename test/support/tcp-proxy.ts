@@ -10,7 +10,7 @@ export interface TcpProxy {
   cut(options?: { reset?: boolean }): void;
   /**
    * A network cut that closes nothing: bytes stop flowing both ways on open connections, and
-   * new ones are accepted but never reach the target. `restore()` lets new connections through
+   * new ones are refused (the proxy stops listening). `restore()` lets new connections through
    * again; the ones that were cut stay open and silent, as connections to a host that was
    * replaced (a failover) do until TCP gives up on them minutes later.
    */
@@ -68,15 +68,17 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     blackhole() {
       holed = true;
       for (const [client] of pairs) silenced.add(client);
+      server.close();
     },
     restore() {
       holed = false;
       for (const [client] of pairs) silenced.add(client);
+      server.listen(address.port, '127.0.0.1');
     },
     close() {
       holed = false;
       cutAll(false);
-      return new Promise((resolve) => server.close(() => resolve()));
+      return new Promise((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
     },
   };
 }

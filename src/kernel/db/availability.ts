@@ -4,6 +4,12 @@ export interface AvailabilityOptions {
   /** One cheap round trip on a connection of its own (not queued behind the pool's work). */
   ping(): Promise<void>;
   /**
+   * Asked when a check is late: can the server's address be reached at all (a TCP connect)?
+   * Yes means the server is slow, not gone (heavy load, a long lock wait): nothing is cut short
+   * and the check is awaited. Without it a late check counts as down.
+   */
+  reachable?(): Promise<boolean>;
+  /**
    * The database is known down, or a check got no answer in time: the owner drops every
    * connection (rejecting what waits on them at once) and opens new ones when next used. A
    * network cut leaves connections open and silent, their statements never answered.
@@ -19,7 +25,9 @@ export interface AvailabilityOptions {
   probeIntervalMs?: number;
 }
 
-export const AVAILABILITY_DEFAULTS = { stallMs: 500, probeTimeoutMs: 700, probeIntervalMs: 250 } as const;
+export const AVAILABILITY_DEFAULTS = { stallMs: 400, probeTimeoutMs: 600, probeIntervalMs: 250 } as const;
+/** A late check whose server is reachable is awaited this long in all before it counts as down. */
+const SLOW_SERVER_LIMIT_MS = 5000;
 
 /** How often pending operations are looked at for a stall; their age is counted in these ticks. */
 const TICK_MS = 100;
@@ -134,12 +142,29 @@ export class Availability {
     if (this.probing || this.closed) return;
     this.probing = true;
     let answered = false;
-    const timer = setTimeout(() => {
-      if (answered) return;
+    const late = (): void => {
       const wasDown = this.down;
       this.markDown(new Error(`database did not answer a check within ${this.probeTimeoutMs} ms`));
       // the check's own connection is silent too: new ones for the next check
       if (wasDown) this.options.dropConnections?.();
+    };
+    let slowTimer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      if (answered) return;
+      const reachable = this.options.reachable;
+      if (!reachable || this.down) return late();
+      reachable().then(
+        (yes) => {
+          if (answered) return;
+          if (!yes) return late();
+          slowTimer = setTimeout(() => {
+            if (!answered) late();
+          }, SLOW_SERVER_LIMIT_MS - this.probeTimeoutMs);
+        },
+        () => {
+          if (!answered) late();
+        },
+      );
     }, this.probeTimeoutMs);
     let ping: Promise<void>;
     try {
@@ -160,6 +185,7 @@ export class Availability {
       )
       .finally(() => {
         clearTimeout(timer);
+        clearTimeout(slowTimer);
         this.probing = false;
         if (this.down && !this.closed) setTimeout(() => this.probe(), this.probeIntervalMs).unref();
       });

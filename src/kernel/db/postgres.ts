@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import postgres from 'postgres';
 import type { Logger } from '../logger.js';
 import { Availability, type AvailabilityOptions } from './availability.js';
@@ -32,6 +33,39 @@ function queryable(sql: Sql | postgres.TransactionSql<any>): Queryable {
       await sql.unsafe(text);
     },
   };
+}
+
+/** Longest wait for the TCP connect that tells a slow server from an unreachable one. */
+const REACHABLE_TIMEOUT_MS = 500;
+
+/**
+ * A TCP connect to the server's address (no PostgreSQL work): the kernel of a live host answers
+ * it however busy the server is; a cut network or a stopped server does not. Undefined when the
+ * URL names no single TCP host (several hosts, a Unix socket).
+ */
+function reachability(url: string): (() => Promise<boolean>) | undefined {
+  let host: string;
+  let port: number;
+  try {
+    const parsed = new URL(url);
+    host = parsed.hostname.replace(/^\[|\]$/g, '');
+    port = Number(parsed.port || 5432);
+    if (!host || host.includes(',') || parsed.searchParams.has('host')) return undefined;
+  } catch {
+    return undefined;
+  }
+  return () =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect({ host, port });
+      const done = (yes: boolean): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(yes);
+      };
+      const timer = setTimeout(() => done(false), REACHABLE_TIMEOUT_MS);
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+    });
 }
 
 /** One single-connection client and the statements it has in flight (pipelined). */
@@ -70,8 +104,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const endAll = (timeout: number): Promise<unknown> =>
     Promise.all([...lanes.map((l) => l.sql.end({ timeout })), transactions.end({ timeout }), probe.end({ timeout })]);
   try {
-    // one round trip proves the database is reachable; the other connections open on first use
-    await (lanes[0] as Lane).sql.unsafe('select 1');
+    // one round trip proves the database is reachable (and opens the check's own connection:
+    // a check must not pay a connection set-up); the other connections open on first use
+    await Promise.all([(lanes[0] as Lane).sql.unsafe('select 1'), probe.unsafe('select 1')]);
   } catch (err) {
     await endAll(0);
     throw err;
@@ -90,6 +125,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     async ping() {
       await probe.unsafe('select 1');
     },
+    reachable: reachability(options.url),
     dropConnections: replaceClients,
     onChange(event) {
       if (event.available) logger?.info({ outageMs: event.outageMs }, 'database available again');
