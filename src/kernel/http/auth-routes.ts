@@ -86,9 +86,13 @@ export function registerAuthRoutes(
         await throttle.abandoned(admission.attempt).catch(() => undefined);
         throw err;
       }
-      // a wrong pair keeps its slot: that slot is the failed login
-      if (id === null) fail(authOutcomes.wrong_pair);
-      await throttle.succeeded(admission.attempt);
+      if (id === null) {
+        // a wrong pair keeps its slot: that slot is the failed login
+        throttle.failed(admission.attempt);
+        fail(authOutcomes.wrong_pair);
+      }
+      // the pair matched: a failure to clear its counter must not turn the sign-in into an error
+      await throttle.succeeded(admission.attempt).catch((err: unknown) => request.log.warn({ err, reqId: request.id }, 'login counters not cleared'));
       issueToken(reply, tokens, String(id));
       return { login };
     },
