@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import fastifyHttpProxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
 import { Type } from '@sinclair/typebox';
+import { errorResponse } from '../kernel/http/outcome.js';
 import { ErrorBody, type HttpApp } from '../kernel/http/server.js';
 import type { Logger } from '../kernel/logger.js';
 import { appPage } from './web-pages.js';
@@ -119,6 +120,19 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
   );
 }
 
+const LEDGER_PROXY_SCHEMA = {
+  tags: ['web'],
+  summary: 'Same-origin proxy to the wallet ledger (orchestrator)',
+  description:
+    '`/ledger/<path>` is the orchestrator’s `/<path>`, e.g. `POST /ledger/auth/login` or `GET /ledger/api/user/wallets`; the orchestrator’s ' +
+    '/openapi.json documents those operations. The orchestrator’s token cookie travels as `ledger_token` (Path=/ledger), apart from this ' +
+    'service’s own `token`, which is never sent on; the token header of its answers is dropped (the browser holds the cookie).',
+  response: {
+    default: { description: 'the orchestrator’s answer, passed through', content: { 'application/json': { schema: {} } } },
+    502: errorResponse('`wallet ledger unavailable`: the orchestrator cannot be reached'),
+  },
+};
+
 async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promise<void> {
   const Session = Type.Object({ connected: Type.Boolean({ description: 'a ledger token cookie is held (its validity is only known to the orchestrator)' }) });
   const cookieName = `${LEDGER_COOKIE_PREFIX}token`;
@@ -127,23 +141,29 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
   // cookie's renamed form. The orchestrator has no /session path for these to shadow.
   app.get(
     `${LEDGER_PREFIX}/session`,
-    { schema: { tags: ['web'], summary: 'Whether the browser holds a ledger session cookie', response: { 200: Session } } },
+    {
+      schema: {
+        tags: ['web'],
+        summary: 'Whether the browser holds a ledger session cookie',
+        response: { 200: { ...Session, description: 'whether the ledger cookie is held' } },
+      },
+    },
     async (request) => ({ connected: Boolean(request.cookies[cookieName]) }),
   );
   app.delete(
     `${LEDGER_PREFIX}/session`,
-    { schema: { tags: ['web'], summary: 'Forget the ledger session cookie', response: { 200: Session } } },
+    { schema: { tags: ['web'], summary: 'Forget the ledger session cookie', response: { 200: { ...Session, description: 'the ledger cookie is cleared' } } } },
     async (_request, reply) => {
       reply.clearCookie(cookieName, { httpOnly: true, sameSite: 'lax', path: LEDGER_PREFIX });
       return { connected: false };
     },
   );
 
-  // The proxy passes the orchestrator's own API through (documented by the orchestrator's
-  // /openapi.json), so its catch-all routes stay out of this service's document.
+  // The proxy passes the orchestrator's own API through: documented here as the pass-through it
+  // is, the operations themselves in the orchestrator's /openapi.json.
   await app.register(async (proxyScope) => {
     proxyScope.addHook('onRoute', (route) => {
-      route.schema = { ...route.schema, hide: true };
+      route.schema = { ...route.schema, ...LEDGER_PROXY_SCHEMA };
     });
     await proxyScope.register(fastifyHttpProxy, {
       upstream: options.orchestratorUrl,
