@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import fastifyHttpProxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
 import { Type } from '@sinclair/typebox';
-import { errorResponse } from '../kernel/http/outcome.js';
+import { fail, kernelOutcomes, outcomeResponses } from '../kernel/http/outcome.js';
+import { loyaltyOutcomes } from './contract.js';
 import { ErrorBody, type HttpApp } from '../kernel/http/server.js';
 import type { Logger } from '../kernel/logger.js';
 import { appPage } from './web-pages.js';
@@ -103,7 +104,7 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
         tags: ['web'],
         summary: 'The member web app',
         description:
-          'The app’s own pages (/, /signin, /orders, /balance, /withdraw, /wallets) answer index.html. Any other page-like path answers index.html with status 404 (the app shows “page not found”); paths under /api, /ledger, /assets and /docs, and file-like paths, that match nothing are a JSON 404.',
+          'The app’s own pages (/, /signin, /orders, /balance, /withdraw, /wallets) answer index.html. Any other page-like path is a 404: index.html (the app shows “page not found”) when the request accepts text/html, as browsers do, else the JSON error. Paths under /api, /ledger, /assets and /docs, and file-like paths, that match nothing are always the JSON 404.',
         produces: ['text/html', 'application/json'],
         response: {
           200: Type.String({ description: 'index.html' }),
@@ -113,9 +114,11 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
     },
     async (request, reply) => {
       const path = request.url.split('?')[0] ?? '/';
-      if (NO_FALLBACK.test(path) || FILE_LIKE.test(path)) return reply.code(404).send({ error: 'not found' });
-      if (appPage(path) === undefined) reply.code(404);
-      return reply.sendFile('index.html');
+      if (appPage(path) !== undefined) return reply.sendFile('index.html');
+      // an unknown page: a browser gets the app's "page not found" page, anything else the API's JSON 404
+      const browser = /\btext\/html\b/i.test(request.headers.accept ?? '');
+      if (!browser || NO_FALLBACK.test(path) || FILE_LIKE.test(path)) fail(kernelOutcomes.not_found);
+      return reply.code(404).sendFile('index.html');
     },
   );
 }
@@ -129,7 +132,7 @@ const LEDGER_PROXY_SCHEMA = {
     'service’s own `token`, which is never sent on; the token header of its answers is dropped (the browser holds the cookie).',
   response: {
     default: { description: 'the orchestrator’s answer, passed through', content: { 'application/json': { schema: {} } } },
-    502: errorResponse('`wallet ledger unavailable`: the orchestrator cannot be reached'),
+    ...outcomeResponses(loyaltyOutcomes.ledger_unavailable),
   },
 };
 
@@ -190,7 +193,8 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
         },
         onError: (reply, { error }) => {
           options.logger.warn({ err: error, upstream: options.orchestratorUrl }, 'ledger proxy: orchestrator unreachable');
-          void reply.code(502).send({ error: 'wallet ledger unavailable' });
+          // a callback outside the request's promise: answered here, from the same table
+          void reply.code(loyaltyOutcomes.ledger_unavailable.status).send({ error: loyaltyOutcomes.ledger_unavailable.message });
         },
       },
     });

@@ -115,13 +115,19 @@ test('the app: index.html for app paths, JSON 404 for API-like misses, long-live
     assert.equal(r.headers.get('cache-control'), 'no-cache');
     assert.match(r.headers.get('content-security-policy') ?? '', /default-src 'self'/);
   }
-  // an unknown page is still the app (it shows "page not found"), but with the status a crawler or curl expects
+  // an unknown page is a 404: for a browser the app (it shows "page not found"), for anything else the API's JSON
+  const browser = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
   for (const path of ['/some/deep/link', '/order', '/wallets/42']) {
-    const r = await call(svc.url, 'GET', path);
-    assert.equal(r.status, 404, path);
-    assert.match(r.headers.get('content-type') ?? '', /^text\/html/, path);
-    assert.match(r.text, /<div id="app">/, path);
+    const page = await call(svc.url, 'GET', path, { headers: browser });
+    assert.equal(page.status, 404, path);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/, path);
+    assert.match(page.text, /<div id="app">/, path);
+    const api = await call(svc.url, 'GET', path);
+    assert.equal(api.status, 404, path);
+    assert.deepEqual(api.json, { error: 'not found' }, path);
   }
+  assert.equal((await call(svc.url, 'GET', '/robots.txt', { headers: browser })).status, 404);
+  assert.deepEqual((await call(svc.url, 'GET', '/robots.txt', { headers: browser })).json, { error: 'not found' }, 'a missing file is never the page');
   for (const path of ['/api/nope', '/api/user/nope', '/assets/missing.js', '/docs/missing', '/robots.txt', '/img/logo.png']) {
     const r = await call(svc.url, 'GET', path);
     assert.equal(r.status, 404, path);
