@@ -24,6 +24,10 @@ export interface BaseServiceConfig {
   databaseUri: string | undefined;
   dataDir: string;
   databasePoolSize: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  trustProxy: readonly string[];
 }
 
 /** What a service gets to build itself on: a migrated database, metrics and an HTTP app to add routes to. */
@@ -86,6 +90,8 @@ export async function startService<E extends object>(config: BaseServiceConfig, 
       title: blueprint.title,
       description: blueprint.description,
       metrics,
+      limits: { headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs },
+      trustProxy: config.trustProxy,
       readiness: async () => {
         await db.query('select 1');
       },

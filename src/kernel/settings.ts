@@ -1,4 +1,6 @@
 import { ConfigError, parsers, secretSetting, type Setting } from './config.js';
+import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './auth/login-window.js';
+import { parseTrustProxy } from './http/trust-proxy.js';
 import type { LogFormat } from './logger.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -59,6 +61,56 @@ export function commonSettings(service: string, defaultAddress: string) {
       parse: parsers.positiveInt('DATABASE_POOL_SIZE'),
     } satisfies Setting<number>,
     ...loggingSettings(),
+    ...httpSettings(),
+  };
+}
+
+/** A timeout that cannot be switched off by accident: 0 would mean "wait for ever" to Node. */
+function positiveDuration(name: string): (raw: string) => number {
+  const parse = parsers.durationMs(name);
+  return (raw) => {
+    const ms = parse(raw);
+    if (ms < 1) throw new ConfigError(`${name} must be longer than 0, got "${raw}"`);
+    return ms;
+  };
+}
+
+/** How long the HTTP server waits for a client, and whose forwarded address it believes. */
+export function httpSettings() {
+  return {
+    headersTimeoutMs: {
+      env: 'HTTP_HEADERS_TIMEOUT',
+      flag: '--http-headers-timeout <duration>',
+      description: 'a request whose headers have not all arrived this long after it began is answered 408 and its connection closed',
+      default: 10_000,
+      defaultLabel: '10s',
+      parse: positiveDuration('HTTP_HEADERS_TIMEOUT'),
+    } satisfies Setting<number>,
+    requestTimeoutMs: {
+      env: 'HTTP_REQUEST_TIMEOUT',
+      flag: '--http-request-timeout <duration>',
+      description: 'a request (headers and body) not received whole this long after it began is answered 408 and its connection closed',
+      default: 30_000,
+      defaultLabel: '30s',
+      parse: positiveDuration('HTTP_REQUEST_TIMEOUT'),
+    } satisfies Setting<number>,
+    keepAliveTimeoutMs: {
+      env: 'HTTP_KEEP_ALIVE_TIMEOUT',
+      flag: '--http-keep-alive-timeout <duration>',
+      description: 'an idle keep-alive connection is closed after this long without a new request',
+      default: 5_000,
+      defaultLabel: '5s',
+      parse: positiveDuration('HTTP_KEEP_ALIVE_TIMEOUT'),
+    } satisfies Setting<number>,
+    trustProxy: {
+      env: 'TRUST_PROXY',
+      flag: '--trust-proxy <list>',
+      description:
+        'proxies whose X-Forwarded-For names the client: comma-separated addresses, CIDR ranges or loopback, linklocal, uniquelocal; without it the client is the socket peer',
+      default: [] as string[],
+      defaultLabel: 'nobody',
+      parse: parseTrustProxy,
+    } satisfies Setting<string[]>,
   };
 }
 
@@ -79,5 +131,39 @@ export function tokenSettings() {
       defaultLabel: '24h',
       parse: parsers.durationMs('TOKEN_TTL'),
     } satisfies Setting<number>,
+    ...loginThrottleSettings(),
   };
+}
+
+/** Failed-login throttling; the defaults are SPEC's numbers. */
+export function loginThrottleSettings() {
+  return {
+    loginFailuresPerPair: {
+      env: 'LOGIN_FAILURES_PER_LOGIN',
+      flag: '--login-failures-per-login <n>',
+      description: 'failed logins allowed for one login from one client address per window; further attempts are answered 429',
+      default: DEFAULT_LOGIN_LIMITS.perPair,
+      parse: parsers.positiveInt('LOGIN_FAILURES_PER_LOGIN'),
+    } satisfies Setting<number>,
+    loginFailuresPerAddress: {
+      env: 'LOGIN_FAILURES_PER_ADDRESS',
+      flag: '--login-failures-per-address <n>',
+      description: 'failed logins allowed from one client address over all logins per window; further attempts are answered 429',
+      default: DEFAULT_LOGIN_LIMITS.perAddress,
+      parse: parsers.positiveInt('LOGIN_FAILURES_PER_ADDRESS'),
+    } satisfies Setting<number>,
+    loginFailureWindowMs: {
+      env: 'LOGIN_FAILURE_WINDOW',
+      flag: '--login-failure-window <duration>',
+      description: 'the sliding window failed logins are counted over',
+      default: DEFAULT_LOGIN_LIMITS.windowMs,
+      defaultLabel: '15m',
+      parse: positiveDuration('LOGIN_FAILURE_WINDOW'),
+    } satisfies Setting<number>,
+  };
+}
+
+/** The throttle's limits from a service's settings. */
+export function loginLimits(config: { loginFailuresPerPair: number; loginFailuresPerAddress: number; loginFailureWindowMs: number }): LoginLimits {
+  return { perPair: config.loginFailuresPerPair, perAddress: config.loginFailuresPerAddress, windowMs: config.loginFailureWindowMs };
 }

@@ -1,3 +1,4 @@
+import type { LoginThrottle } from '../kernel/auth/login-throttle.js';
 import type { TokenService } from '../kernel/auth/tokens.js';
 import { authGuard } from '../kernel/http/auth.js';
 import type { HttpApp } from '../kernel/http/server.js';
@@ -13,8 +14,8 @@ export { orderNumberFromBody } from './routes/orders.js';
  * The loyalty API, one plugin per resource (routes/*); its shapes and refusals are in
  * contract.ts. Fastify loads the plugins before the server listens.
  */
-export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tokens: TokenService): void {
-  const options: LoyaltyRouteOptions = { service, tokens, signedIn: authGuard(tokens) };
+export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tokens: TokenService, throttle: LoginThrottle): void {
+  const options: LoyaltyRouteOptions = { service, tokens, throttle, signedIn: authGuard(tokens) };
   void app.register(sessionRoutes, options);
   void app.register(orderRoutes, options);
   void app.register(balanceRoutes, options);

@@ -1,4 +1,6 @@
 import { parseServiceUrl } from '../kernel/address.js';
+import { LoginThrottle } from '../kernel/auth/login-throttle.js';
+import { loginLimits } from '../kernel/settings.js';
 import { startService, type RunningService, type ServiceDeps } from '../kernel/service.js';
 import { AccrualClient } from './accrual-client.js';
 import { registerLoyaltyRoutes } from './api.js';
@@ -36,7 +38,12 @@ export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<
         },
         { store, client: accrual, logger, metrics },
       );
-      registerLoyaltyRoutes(app, new LoyaltyService(store, { orderAccepted: () => poller.wake() }), await tokens(config, 'gophermart'));
+      registerLoyaltyRoutes(
+        app,
+        new LoyaltyService(store, { orderAccepted: () => poller.wake() }),
+        await tokens(config, 'gophermart'),
+        new LoginThrottle(db, SCHEMA, loginLimits(config)),
+      );
       await registerWebApp(app, { logger, orchestratorUrl: parseServiceUrl(config.orchestratorAddress) });
       return {
         extras: { store },

@@ -57,4 +57,21 @@ export const migrations: Migration[] = [
       create index orders_due_retry on gophermart.orders (next_poll_at) where status in ('NEW', 'PROCESSING') and poll_attempts > 0;
     `,
   },
+  {
+    version: 3,
+    name: 'failed logins',
+    sql: `
+      -- failed-login throttling (kernel/auth/login-throttle.ts): one row per failed login, or per
+      -- attempt whose password is being checked; logins only as a digest
+      create table gophermart.login_failures (
+        id bigint generated always as identity primary key,
+        address text not null,
+        login_key text not null,
+        failed_at_ms bigint not null,
+        pair_cleared boolean not null default false
+      );
+      create index login_failures_by_address on gophermart.login_failures (address, failed_at_ms);
+      create index login_failures_by_age on gophermart.login_failures (failed_at_ms);
+    `,
+  },
 ];

@@ -163,6 +163,12 @@ export class AccrualPoller {
   private readonly m: PollerMetrics;
   private readonly now: () => number;
   private readonly outage: OutageBackoff;
+  /**
+   * Until a 429 teaches the real limit, re-asks are also paced at the assumed limit, one at a
+   * time: the schedule plans them below it, and the pacer keeps a loop that stalled (a loaded
+   * machine) from sending a bunch at once, each of which could meet a full window.
+   */
+  private readonly reaskPacer: RateGate | undefined;
   private readonly unfinished: UnfinishedCount;
 
   constructor(
@@ -176,6 +182,10 @@ export class AccrualPoller {
     this.gate = deps.gate ?? new RateGate(this.now);
     const limits = { floorMs: options.backoffBaseMs, capMs: options.backoffMaxMs };
     this.outage = new OutageBackoff(limits);
+    if (options.assumedLimitPerMinute > 0) {
+      this.reaskPacer = new RateGate(this.now);
+      this.reaskPacer.setLimitPerMinute(options.assumedLimitPerMinute, 1);
+    }
     this.unfinished = new UnfinishedCount(() => deps.store.countUnfinished(), this.now);
     // every in-flight request and every sleeping task listens on the one stop signal: as many
     // listeners as the concurrency allows, which is no leak
@@ -278,11 +288,12 @@ export class AccrualPoller {
    * Waits for the rate gate. Gives up (false) when a 429 pause starts, when the lease would run
    * out before an answer could come back, or on shutdown: the caller then hands the claim back.
    */
-  private async takeTurn(leaseEnd: number): Promise<boolean> {
+  private async takeTurn(leaseEnd: number, reask: boolean): Promise<boolean> {
     for (;;) {
       if (this.abort.signal.aborted) return false;
       if (this.gate.pausedForMs() > 0) return false;
-      const wait = this.gate.tryTake();
+      const paced = reask && this.reaskPacer !== undefined && !Number.isFinite(this.gate.limitPerSecond);
+      const wait = (paced ? (this.reaskPacer?.tryTake() ?? 0) : 0) || this.gate.tryTake();
       if (wait === 0) {
         if (leaseEnd - this.now() < this.options.timeoutMs + LEASE_MARGIN_MS) return false;
         return true;
@@ -296,7 +307,7 @@ export class AccrualPoller {
     const { client, logger, store } = this.deps;
     let answer: AccrualAnswer | undefined;
     for (let retry = 0; ; retry++) {
-      if (!(await this.takeTurn(leaseEnd))) return this.handBack(order);
+      if (!(await this.takeTurn(leaseEnd, order.lane === 1))) return this.handBack(order);
       const stopTimer = this.m.latency.startTimer();
       answer = await client.ask(order.number, this.abort.signal);
       stopTimer();

@@ -23,14 +23,17 @@ export class RateGate {
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
   }
 
-  /** Adopts the limit the accrual service announced: slightly under N/60 requests per second. */
-  setLimitPerMinute(limit: number): void {
+  /**
+   * Adopts the limit the accrual service announced: slightly under N/60 requests per second.
+   * `burst` overrides the bucket's capacity (default: a quarter second of traffic).
+   */
+  setLimitPerMinute(limit: number, burst?: number): void {
     const rate = (limit / 60) * RATE_HEADROOM;
     if (rate === this.ratePerSecond) return;
     this.ratePerSecond = rate;
     // A fixed one-minute window allows N in any minute; a bucket allows rate×60 + capacity, so the
     // capacity must stay inside the headroom: a quarter second of traffic, at least one request.
-    this.capacity = Math.max(1, Math.floor(rate / 4));
+    this.capacity = burst ?? Math.max(1, Math.floor(rate / 4));
     this.tokens = Math.min(this.tokens, this.capacity);
     this.refilledAt = this.now();
   }

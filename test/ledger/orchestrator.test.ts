@@ -28,8 +28,8 @@ async function balance(token: string, id: string) {
 before(async () => {
   ledger = await startLedger(2, { confirmationLimitMs: 2_000, recoveryIntervalMs: 200 });
   url = ledger.url;
-  alice = await signUp(url, uniqueLogin('alice'), 'pw-alice', '/auth/register');
-  bob = await signUp(url, uniqueLogin('bob'), 'pw-bob', '/auth/register');
+  alice = await signUp(url, uniqueLogin('alice'), 'pw-alice-secret', '/auth/register');
+  bob = await signUp(url, uniqueLogin('bob'), 'pw-bob-secret', '/auth/register');
   await wallet(alice, '100'); // shard 0
   await wallet(alice, '102'); // shard 0
   await wallet(alice, '101'); // shard 1
@@ -45,16 +45,16 @@ after(async () => {
 
 test('register and login: token in header and HttpOnly cookie; 400, 401, 409', async () => {
   const login = uniqueLogin('carol');
-  const r = await call(url, 'POST', '/auth/register', { body: { login, password: 'pw' } });
+  const r = await call(url, 'POST', '/auth/register', { body: { login, password: 'pw-orchestrator' } });
   assert.equal(r.status, 200);
   assert.match(r.headers.get('authorization') ?? '', /^Bearer \S+$/);
   assert.match(r.headers.get('set-cookie') ?? '', /token=.+HttpOnly/i);
-  assert.equal((await call(url, 'POST', '/auth/register', { body: { login, password: 'other' } })).status, 409);
+  assert.equal((await call(url, 'POST', '/auth/register', { body: { login, password: 'other-password' } })).status, 409);
   assert.equal((await call(url, 'POST', '/auth/register', { body: { login: '', password: 'pw' } })).status, 400);
   assert.equal((await call(url, 'POST', '/auth/register', { body: 'not json', headers: { 'content-type': 'application/json' } })).status, 400);
   assert.equal((await call(url, 'POST', '/auth/login', { body: { login, password: 'wrong' } })).status, 401);
   assert.equal((await call(url, 'POST', '/auth/login', { body: { login } })).status, 400);
-  const ok = await call(url, 'POST', '/auth/login', { body: { login, password: 'pw' } });
+  const ok = await call(url, 'POST', '/auth/login', { body: { login, password: 'pw-orchestrator' } });
   assert.equal(ok.status, 200);
   const cookie = (ok.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
   const viaCookie = await call(url, 'POST', '/api/user/create_wallet', { headers: { cookie }, body: { wallet_id: '3001' } });

@@ -38,7 +38,7 @@ async function leftBehind(txId: string, from: string, to: string, amount: number
 before(async () => {
   ledger = await startLedger(2, { recoveryIntervalMs: 3_600_000, confirmationLimitMs: 1_000 });
   sql = postgres(ledger.ledgerDb.url, { max: 1, onnotice: () => undefined });
-  token = await signUp(ledger.url, uniqueLogin('rec'), 'pw', '/auth/register');
+  token = await signUp(ledger.url, uniqueLogin('rec'), 'pw-recovery', '/auth/register');
   for (const id of ['10', '11', '12', '13'])
     assert.equal((await call(ledger.url, 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } })).status, 202);
   await waitFinal(ledger.url, token, '10', await deposit(ledger.url, '10', 100));

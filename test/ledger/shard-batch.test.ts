@@ -8,6 +8,7 @@ import { MAX_BATCH_OPS, type BatchOp } from '../../src/ledger/protocol.js';
 import { startShard, type ShardRunning } from '../../src/ledger/shard/main.js';
 import { shardSettings, type ShardConfig } from '../../src/ledger/shard/config.js';
 import { call } from '../support/http.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { assertObservedStatusesDocumented, assertRoutesDocumented } from '../support/openapi.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 
@@ -238,13 +239,15 @@ test('ShardClient: batches are capped, and later calls wait for a free slot', as
 /** A loopback server that answers every request with `respond`. */
 async function server(
   respond: (body: string, reply: (status: number, text: string) => void) => void,
-): Promise<{ host: string; requests: string[]; close(): Promise<void> }> {
+): Promise<{ host: string; requests: string[]; received(n: number): Promise<void>; close(): Promise<void> }> {
   const requests: string[] = [];
+  const arrivals = new Set<() => void>();
   const s: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       requests.push(body);
+      for (const a of arrivals) a();
       respond(body, (status, text) => res.writeHead(status, { 'content-type': 'application/json' }).end(text));
     });
   });
@@ -252,6 +255,17 @@ async function server(
   return {
     host: `127.0.0.1:${(s.address() as AddressInfo).port}`,
     requests,
+    /** Resolves once `n` requests have arrived in all. */
+    received: (n) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (requests.length < n) return;
+          arrivals.delete(check);
+          resolve();
+        };
+        arrivals.add(check);
+        check();
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         s.closeAllConnections();
@@ -260,15 +274,28 @@ async function server(
   };
 }
 
-test('ShardClient: a batch that does not answer in time answers timeout to each call, within the limit', async () => {
+/** Settles `promise` into a box that can be read without awaiting (to check it has not settled yet). */
+function watch<T>(promise: Promise<T>): { value: T | undefined; settled: Promise<T> } {
+  const box: { value: T | undefined; settled: Promise<T> } = { value: undefined, settled: promise };
+  void promise.then((v) => (box.value = v));
+  return box;
+}
+
+/** Lets pending I/O callbacks and promise jobs run (the client's setImmediate batching included). */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+test('ShardClient: a batch that does not answer in time answers timeout to each call, at the limit', async () => {
   const silent = await server(() => undefined);
-  const client = new ShardClient([silent.host], TOKEN, 300, logger);
+  const clock = new ManualClock();
+  const client = new ShardClient([silent.host], TOKEN, 300, logger, { clock });
   try {
-    const started = performance.now();
-    const answers = await Promise.all([client.reserve(0, 'to-1', '1', 'debit-hold', 5), client.confirm(0, 'to-2'), client.cancel(0, 'to-3')]);
-    const took = performance.now() - started;
-    assert.deepEqual(answers, Array(3).fill({ result: 'timeout' }));
-    assert.ok(took >= 290 && took < 1_500, `answered after ${took} ms`);
+    const answers = watch(Promise.all([client.reserve(0, 'to-1', '1', 'debit-hold', 5), client.confirm(0, 'to-2'), client.cancel(0, 'to-3')]));
+    await silent.received(1);
+    clock.advance(299);
+    await turn();
+    assert.equal(answers.value, undefined, 'answered before the limit');
+    clock.advance(1);
+    assert.deepEqual(await answers.settled, Array(3).fill({ result: 'timeout' }));
     assert.equal(silent.requests.length, 1);
     assert.deepEqual(
       (JSON.parse(silent.requests[0] as string) as { ops: BatchOp[] }).ops.map((o) => o.tx_id),
@@ -281,21 +308,33 @@ test('ShardClient: a batch that does not answer in time answers timeout to each 
 });
 
 test('ShardClient: each call keeps its own deadline; one that waited in the queue does not cut short the fresh calls batched with it', async () => {
-  // every batch is answered after 300 ms, one batch at a time; the limit is 400 ms
+  // the test answers each batch when it chooses; one batch at a time; the limit is 400 ms
+  const pending: Array<() => void> = [];
   const slow = await server((body, reply) => {
     const ops = (JSON.parse(body) as { ops: BatchOp[] }).ops;
-    setTimeout(() => reply(200, JSON.stringify({ results: ops.map(() => ({ result: 'confirmed' })) })), 300);
+    pending.push(() => reply(200, JSON.stringify({ results: ops.map(() => ({ result: 'confirmed' })) })));
   });
-  const client = new ShardClient([slow.host], TOKEN, 400, logger, { maxInFlight: 1 });
+  const clock = new ManualClock();
+  const client = new ShardClient([slow.host], TOKEN, 400, logger, { maxInFlight: 1, clock });
   try {
-    const first = client.confirm(0, 'dl-a'); // batch 1: sent at once, answered at ≈300 ms
-    await new Promise((r) => setTimeout(r, 100));
-    const queued = client.confirm(0, 'dl-b'); // waits for batch 2 (sent at ≈300 ms); its deadline is ≈500 ms
-    await new Promise((r) => setTimeout(r, 150));
-    const fresh = client.confirm(0, 'dl-c'); // joins batch 2 too; deadline ≈650 ms, answer at ≈600 ms
+    const first = client.confirm(0, 'dl-a'); // batch 1, sent at 0
+    await slow.received(1);
+    clock.advanceTo(100);
+    const queued = watch(client.confirm(0, 'dl-b')); // waits for batch 2; its deadline is 500
+    clock.advanceTo(250);
+    const fresh = watch(client.confirm(0, 'dl-c')); // waits for batch 2 too; its deadline is 650
+    await turn();
+    clock.advanceTo(300);
+    pending.shift()?.(); // batch 1 answered at 300: batch 2 leaves with dl-b and dl-c
     assert.deepEqual(await first, { result: 'confirmed' });
-    assert.deepEqual(await queued, { result: 'timeout' });
-    assert.deepEqual(await fresh, { result: 'confirmed' });
+    await slow.received(2);
+    clock.advanceTo(500); // dl-b's deadline, while batch 2 is still out
+    assert.deepEqual(await queued.settled, { result: 'timeout' });
+    await turn();
+    assert.equal(fresh.value, undefined, 'the fresh call was cut short by the queued one');
+    clock.advanceTo(600);
+    pending.shift()?.(); // batch 2 answered at 600, within dl-c's deadline
+    assert.deepEqual(await fresh.settled, { result: 'confirmed' });
     assert.deepEqual(
       slow.requests.map((b) => (JSON.parse(b) as { ops: BatchOp[] }).ops.map((o) => o.tx_id)),
       [['dl-a'], ['dl-b', 'dl-c']],

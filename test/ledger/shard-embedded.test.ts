@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import type { Database } from '../../src/kernel/db/database.js';
 import { migrate } from '../../src/kernel/db/migrate.js';
 import { IN_MEMORY, openEmbedded } from '../../src/kernel/db/pglite.js';
+import { installShardFunctions } from '../../src/ledger/shard/functions.js';
 import { shardMigrations } from '../../src/ledger/shard/migrations.js';
 import { ShardStore } from '../../src/ledger/shard/store.js';
 
@@ -17,7 +18,12 @@ let b: ShardStore;
 
 before(async () => {
   db = await openEmbedded(IN_MEMORY);
-  for (const schema of ['shard_a', 'shard_b']) assert.deepEqual(await migrate(db, schema, shardMigrations(schema)), [1, 2, 3]);
+  for (const schema of ['shard_a', 'shard_b']) {
+    // migrations hold the tables; the functions are (re)installed at every start, idempotently
+    assert.deepEqual(await migrate(db, schema, shardMigrations(schema)), [1]);
+    await installShardFunctions(db, schema);
+    await installShardFunctions(db, schema);
+  }
   a = new ShardStore(db, 'shard_a');
   b = new ShardStore(db, 'shard_b');
   for (const id of ['1', '3']) assert.deepEqual(await a.createWallet(id), { result: 'created' });

@@ -116,6 +116,19 @@ describe('RateGate', () => {
     assert.ok(taken <= 6000, `took ${taken} in a minute`);
     assert.ok(taken >= 5800, `took only ${taken} in a minute`);
   });
+  test('a burst of one spaces requests evenly (the re-ask pacer)', () => {
+    let now = 0;
+    const gate = new RateGate(() => now);
+    gate.setLimitPerMinute(1000, 1);
+    assert.equal(gate.tryTake(), 0);
+    const wait = gate.tryTake();
+    assert.equal(wait, Math.ceil(1000 / ((1000 / 60) * RATE_HEADROOM)));
+    now += wait;
+    assert.equal(gate.tryTake(), 0);
+    now += 10_000; // idle time does not save up a bunch
+    assert.equal(gate.tryTake(), 0);
+    assert.ok(gate.tryTake() > 0);
+  });
 });
 
 describe('AccrualClient over HTTP', () => {

@@ -68,20 +68,20 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
   describe('register and login', () => {
     test('register returns 200 with the token as header and HttpOnly cookie', async () => {
       const login = uniqueLogin();
-      const r = await call(t.url, 'POST', '/api/user/register', { body: { login, password: 'pw-1' } });
+      const r = await call(t.url, 'POST', '/api/user/register', { body: { login, password: 'pw-1-secret' } });
       assert.equal(r.status, 200);
       assertJson(r);
       assert.match(r.headers.get('authorization') ?? '', /^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
       const cookie = r.headers.get('set-cookie') ?? '';
       assert.match(cookie, /^token=[\w-]+\.[\w-]+\.[\w-]+;/);
       assert.match(cookie, /HttpOnly/i);
-      assert.doesNotMatch(r.text, /pw-1/);
+      assert.doesNotMatch(r.text, /pw-1-secret/);
     });
 
     test('the username alias registers too; a taken login is 409', async () => {
       const login = uniqueLogin();
-      assert.equal((await call(t.url, 'POST', '/api/user/register', { body: { username: login, password: 'x' } })).status, 200);
-      const again = await call(t.url, 'POST', '/api/user/register', { body: { login, password: 'other' } });
+      assert.equal((await call(t.url, 'POST', '/api/user/register', { body: { username: login, password: 'x-password' } })).status, 200);
+      const again = await call(t.url, 'POST', '/api/user/register', { body: { login, password: 'other-password' } });
       assert.equal(again.status, 409);
       assertJson(again);
       assert.equal(typeof (again.json as { error: unknown }).error, 'string');
@@ -89,13 +89,13 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
 
     test('login: 200 with a working token, 401 for a wrong pair or unknown login', async () => {
       const login = uniqueLogin();
-      await signUp(t.url, login, 'right');
-      const ok = await call(t.url, 'POST', '/api/user/login', { body: { login, password: 'right' } });
+      await signUp(t.url, login, 'right-password');
+      const ok = await call(t.url, 'POST', '/api/user/login', { body: { login, password: 'right-password' } });
       assert.equal(ok.status, 200);
       const token = (ok.headers.get('authorization') ?? '').replace('Bearer ', '');
       assert.equal((await call(t.url, 'GET', '/api/user/balance', { token })).status, 200);
       assert.equal((await call(t.url, 'POST', '/api/user/login', { body: { login, password: 'wrong' } })).status, 401);
-      assert.equal((await call(t.url, 'POST', '/api/user/login', { body: { login: uniqueLogin(), password: 'right' } })).status, 401);
+      assert.equal((await call(t.url, 'POST', '/api/user/login', { body: { login: uniqueLogin(), password: 'right-password' } })).status, 401);
     });
 
     test('400 for malformed credentials', async () => {
@@ -333,7 +333,7 @@ export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
         `${t.url}/api/user/register`,
         'POST',
         { 'content-type': 'application/json', 'content-encoding': 'gzip' },
-        gzipSync(JSON.stringify({ login, password: 'p' })),
+        gzipSync(JSON.stringify({ login, password: 'gzipped-password' })),
       );
       assert.equal(reg.status, 200);
       const bad = await raw(

@@ -77,7 +77,7 @@ test('embedded database in a data directory: data persists across restarts; a se
   try {
     const a = await startBin('gophermart', { DATA_DIR: dir });
     const login = uniqueLogin();
-    await signUp(a.url, login, 'pw');
+    await signUp(a.url, login, 'pw-lifecycle');
     const clash = spawnSync(resolve(ROOT, 'bin/gophermart'), [], {
       encoding: 'utf8',
       timeout: 20_000,
@@ -87,7 +87,7 @@ test('embedded database in a data directory: data persists across restarts; a se
     assert.match(clash.stdout + clash.stderr, /in use by process/);
     assert.equal(await a.stop(), 0);
     const b = await startBin('gophermart', { DATA_DIR: dir });
-    assert.equal((await call(b.url, 'POST', '/api/user/login', { body: { login, password: 'pw' } })).status, 200);
+    assert.equal((await call(b.url, 'POST', '/api/user/login', { body: { login, password: 'pw-lifecycle' } })).status, 200);
     assert.equal(await b.stop(), 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -93,7 +93,10 @@ describe('re-ask schedule, budget ample: credited within 3 s of the accrual serv
         `credited ${latencies.join(', ')} ms after the accrual service finished`,
       );
       // each was asked about once a second or so while unknown, not 1, 2, 4 s apart
-      for (const n of numbers) assert.ok(fake.seen(n).length >= 5, `${n} asked only ${fake.seen(n).length} times in ${learnAfterMs + processingMs} ms`);
+      for (const n of numbers) {
+        const gaps = fake.seen(n).map((r, i, all) => r.at - (all[i - 1]?.at ?? r.at));
+        assert.ok(Math.max(...gaps) <= 3000, `${n} asked ${gaps.join(', ')} ms apart`);
+      }
     } finally {
       fake.intercept = undefined;
     }
@@ -113,32 +116,39 @@ describe('re-ask schedule, budget scarce: the interval grows with unfinished ord
   test('40 unknown orders under a learnt 600/min are asked about every ≈ 5 s; 10 left, every ≈ 1.3 s', async () => {
     const { fake, look, gm } = rig;
     const user = await newUser(gm.url);
-    let limited = false;
+    // 429 (Retry-After 1 s, 600/min) until all 40 are uploaded, so each one's first answer is
+    // rescheduled with the whole queue counted, however slowly a loaded machine uploads
+    let uploaded = false;
     const known = new Set<string>();
+    const answered = new Map<string, number>();
     fake.intercept = (num): FakeReply => {
-      if (!limited) {
-        limited = true;
-        return tooMany('1', 600);
-      }
+      if (!uploaded) return tooMany('1', 600);
+      answered.set(num, (answered.get(num) ?? 0) + 1);
       return known.has(num) ? processed(num, 1) : unknown;
     };
     try {
       const numbers = Array.from({ length: 40 }, () => orderNumber());
       for (const n of numbers) await upload(gm.url, user.token, n);
-      /** For each order rescheduled at least `after` times: its next due time less its last question. */
+      uploaded = true;
+      const lastAnswer = (n: string): number => fake.seen(n).at(-1)?.at ?? 0;
+      /**
+       * For each order rescheduled at least `after` times: its next due time less its last
+       * question — read only when every answer given has been applied (none in flight).
+       */
       const plannedDelays = async (subset: readonly string[], after: number): Promise<number[] | undefined> => {
         const rows = await look.sql<{ number: string; next_poll_at: Date; poll_attempts: number }[]>`
           select number, next_poll_at, poll_attempts from gophermart.orders where number in ${look.sql(subset)}`;
-        if (rows.length < subset.length || rows.some((r) => r.poll_attempts < after)) return undefined;
-        return rows.map((r) => r.next_poll_at.getTime() - (fake.seen(r.number).at(-1)?.at ?? 0));
+        if (rows.length < subset.length || rows.some((r) => r.poll_attempts < after || r.poll_attempts !== (answered.get(r.number) ?? 0))) return undefined;
+        return rows.map((r) => r.next_poll_at.getTime() - lastAnswer(r.number));
       };
       const wide = await eventually('every order asked once', () => plannedDelays(numbers, 1), 20_000, 50);
       const wideMedian = median(wide);
-      assert.ok(wideMedian >= 3500 && wideMedian <= 7500, `40 orders: re-asked after ${wideMedian} ms (median), expected ≈ 5200`);
+      // planned 5155 ms ± 10 %; the measured gap also holds the answer's way back and its apply
       assert.ok(
-        wide.every((d) => d >= 880),
-        `below the floor: ${wide.join(', ')}`,
+        wide.every((d) => d >= 4600),
+        `40 orders: re-asked sooner than planned: ${wide.join(', ')} ms`,
       );
+      assert.ok(wideMedian <= 8000, `40 orders: re-asked after ${wideMedian} ms (median), expected ≈ 5200`);
 
       // 30 become known and finish: the queue shrinks, and so does the interval for the rest
       const rest = numbers.slice(30);
@@ -160,7 +170,7 @@ describe('re-ask schedule, budget scarce: the interval grows with unfinished ord
 
       const metrics = await call(gm.url, 'GET', '/metrics');
       assert.match(metrics.text, /gophermart_accrual_rate_limit_per_second\{[^}]*\} 9\.7/);
-      assert.match(metrics.text, /gophermart_accrual_requests_total\{outcome="rate_limited"[^}]*\} 1\b/);
+      assert.match(metrics.text, /gophermart_accrual_requests_total\{outcome="rate_limited"[^}]*\} [1-9]/);
     } finally {
       fake.intercept = undefined;
     }

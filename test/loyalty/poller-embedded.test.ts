@@ -11,7 +11,8 @@ describe('accrual poller on the embedded database', () => {
   let gm: ServiceProcess;
   before(async () => {
     fake = await FakeAccrual.start();
-    gm = await startBin('gophermart', { DATA_DIR: 'memory://', ACCRUAL_SYSTEM_ADDRESS: fake.url, POLL_BACKOFF_BASE: '100ms' });
+    // the embedded database can take half a minute to start on a loaded machine
+    gm = await startBin('gophermart', { DATA_DIR: 'memory://', ACCRUAL_SYSTEM_ADDRESS: fake.url, POLL_BACKOFF_BASE: '100ms' }, [], 90_000);
   });
   after(async () => {
     await gm?.stop();

@@ -67,7 +67,7 @@ test('one withdrawal retried concurrently is charged once', async () => {
 test('concurrent registrations of one login: one 200, the rest 409', async () => {
   const login = uniqueLogin('race');
   const statuses = await Promise.all(
-    Array.from({ length: 8 }, () => call(t.url, 'POST', '/api/user/register', { body: { login, password: 'p' } }).then((r) => r.status)),
+    Array.from({ length: 8 }, () => call(t.url, 'POST', '/api/user/register', { body: { login, password: 'racing-password' } }).then((r) => r.status)),
   );
   assert.equal(statuses.filter((s) => s === 200).length, 1, JSON.stringify(statuses));
   assert.equal(statuses.filter((s) => s === 409).length, 7, JSON.stringify(statuses));

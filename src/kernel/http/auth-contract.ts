@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { LOGIN_MAX, PASSWORD_MAX } from '../auth/credentials.js';
+import { LOGIN_MAX, PASSWORD_MAX, PASSWORD_MIN } from '../auth/credentials.js';
 import { outcomes } from './outcome.js';
 
 /**
@@ -12,7 +12,7 @@ export const Credentials = Type.Object(
   {
     login: Type.Optional(Type.String({ description: `1–${LOGIN_MAX} characters` })),
     username: Type.Optional(Type.String({ description: 'alias of login' })),
-    password: Type.String({ description: `1–${PASSWORD_MAX} characters` }),
+    password: Type.String({ description: `${PASSWORD_MIN}–${PASSWORD_MAX} characters at registration; at login any non-empty password` }),
   },
   { description: 'Credentials; `username` is accepted as an alias of `login`' },
 );
@@ -38,4 +38,14 @@ export const authOutcomes = outcomes({
   malformed: { status: 400, message: 'bad format: not JSON, a missing or empty field, or an over-long field' },
   login_taken: { status: 409, message: 'login is already taken' },
   wrong_pair: { status: 401, message: 'wrong login or password' },
+  too_many_failed_logins: { status: 429, message: 'too many failed logins' },
 });
+
+/** The 429 of a login: the password was not checked; `Retry-After` says when it will be again. */
+export const Throttled = Type.Object(
+  { error: Type.Literal(authOutcomes.too_many_failed_logins.message) },
+  {
+    description: 'too many failed logins for this login from this address, or from this address over all logins; the password was not checked',
+    headers: { 'Retry-After': Type.Integer({ minimum: 1, description: 'seconds until an attempt will be checked again' }) },
+  },
+);

@@ -1,20 +1,29 @@
 import type { PasswordAccounts } from '../auth/accounts.js';
-import { checkCredentials } from '../auth/credentials.js';
+import { PASSWORD_MAX, PASSWORD_MIN, checkCredentials } from '../auth/credentials.js';
+import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { TokenService } from '../auth/tokens.js';
-import { Credentials, authOutcomes, signedIn } from './auth-contract.js';
+import { Credentials, Throttled, authOutcomes, signedIn } from './auth-contract.js';
 import { issueToken } from './auth.js';
 import { errorResponse, fail, kernelOutcomes, outcomeResponses } from './outcome.js';
 import type { HttpApp } from './server.js';
+import { normaliseClientAddress } from './trust-proxy.js';
 
 export { Session } from './auth-contract.js';
 
 /**
  * Register and login, identical in every service that has users: 200 with the token in the
- * `Authorization` header and the HttpOnly cookie, 400 bad format, 409 login taken, 401 wrong pair.
+ * `Authorization` header and the HttpOnly cookie, 400 bad format, 409 login taken, 401 wrong
+ * pair, 429 while failed logins from the client's address are throttled.
  */
-export function registerAuthRoutes(app: HttpApp, paths: { register: string; login: string }, accounts: PasswordAccounts, tokens: TokenService): void {
-  const read = (body: { login?: string; username?: string; password: string }) => {
-    const checked = checkCredentials(body);
+export function registerAuthRoutes(
+  app: HttpApp,
+  paths: { register: string; login: string },
+  accounts: PasswordAccounts,
+  tokens: TokenService,
+  throttle: LoginThrottle,
+): void {
+  const read = (body: { login?: string; username?: string; password: string }, purpose: 'register' | 'login') => {
+    const checked = checkCredentials(body, purpose);
     if (!checked.ok) fail(authOutcomes.malformed, checked.message);
     return checked;
   };
@@ -26,13 +35,13 @@ export function registerAuthRoutes(app: HttpApp, paths: { register: string; logi
       schema: {
         tags: ['auth'],
         summary: 'Register a user and sign in',
-        description: 'The token comes back in the `Authorization: Bearer` header and as the HttpOnly cookie `token`.',
+        description: `The token comes back in the \`Authorization: Bearer\` header and as the HttpOnly cookie \`token\`. The password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters.`,
         body: Credentials,
         response: { 200: signedIn('registered and signed in'), 400: malformed, ...outcomeResponses(authOutcomes.login_taken, kernelOutcomes.internal) },
       },
     },
     async (request, reply) => {
-      const { login, password } = read(request.body);
+      const { login, password } = read(request.body, 'register');
       const id = await accounts.register(login, password);
       if (id === null) fail(authOutcomes.login_taken);
       issueToken(reply, tokens, String(id));
@@ -46,15 +55,36 @@ export function registerAuthRoutes(app: HttpApp, paths: { register: string; logi
       schema: {
         tags: ['auth'],
         summary: 'Sign in',
-        description: 'The token comes back in the `Authorization: Bearer` header and as the HttpOnly cookie `token`.',
+        description:
+          'The token comes back in the `Authorization: Bearer` header and as the HttpOnly cookie `token`. A wrong pair (also an unknown login) is 401 and counts as a failed login. Past the limits (by default 10 failed logins in 15 minutes for one login from one address, 100 from one address over all logins) attempts are 429, without checking the password, until enough failures have left the window.',
         body: Credentials,
-        response: { 200: signedIn('signed in'), 400: malformed, ...outcomeResponses(authOutcomes.wrong_pair, kernelOutcomes.internal) },
+        response: {
+          200: signedIn('signed in'),
+          400: malformed,
+          ...outcomeResponses(authOutcomes.wrong_pair, kernelOutcomes.internal),
+          429: Throttled,
+        },
       },
     },
     async (request, reply) => {
-      const { login, password } = read(request.body);
-      const id = await accounts.authenticate(login, password);
+      const { login, password } = read(request.body, 'login');
+      const admission = await throttle.admit(login, normaliseClientAddress(request.ip));
+      if (!admission.admitted) {
+        return reply
+          .code(authOutcomes.too_many_failed_logins.status)
+          .header('retry-after', String(admission.retryAfterSeconds))
+          .send({ error: authOutcomes.too_many_failed_logins.message });
+      }
+      let id: number | null;
+      try {
+        id = await accounts.authenticate(login, password);
+      } catch (err) {
+        await throttle.abandoned(admission.attempt).catch(() => undefined);
+        throw err;
+      }
+      // a wrong pair keeps its slot: that slot is the failed login
       if (id === null) fail(authOutcomes.wrong_pair);
+      await throttle.succeeded(admission.attempt);
       issueToken(reply, tokens, String(id));
       return { login };
     },

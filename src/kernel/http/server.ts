@@ -12,6 +12,7 @@ import { requestLogger, type Logger } from '../logger.js';
 import { createHttpMetrics } from '../metrics.js';
 import { decorateUserId } from './auth.js';
 import { registerBodyParsers } from './body.js';
+import { DEFAULT_HTTP_LIMITS, limitOptions, type HttpLimits } from './limits.js';
 import { errorResponse, kernelOutcomes } from './outcome.js';
 import { SECURITY_SCHEMES, routeSecurity, withUsedSecuritySchemes } from './security.js';
 
@@ -27,6 +28,10 @@ export interface HttpServerOptions {
   bodyLimit?: number;
   /** Responses smaller than this (bytes) go uncompressed; 0 (default) honours Accept-Encoding on every body, as SPEC asks. */
   compressThreshold?: number;
+  /** Slow and idle clients: header, whole-request and keep-alive timeouts (defaults 10 s, 30 s, 5 s). */
+  limits?: HttpLimits;
+  /** Proxies whose X-Forwarded-For is believed (TRUST_PROXY); empty: `request.ip` is the socket's peer. */
+  trustProxy?: readonly string[];
 }
 
 /** A route as the server registered it. */
@@ -74,6 +79,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    ...limitOptions(options.limits ?? DEFAULT_HTTP_LIMITS),
+    trustProxy: options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);

@@ -1,3 +1,4 @@
+import type { LoginThrottle } from '../../kernel/auth/login-throttle.js';
 import type { TokenService } from '../../kernel/auth/tokens.js';
 import { authGuard } from '../../kernel/http/auth.js';
 import { registerAuthRoutes } from '../../kernel/http/auth-routes.js';
@@ -14,8 +15,14 @@ import type { LedgerService } from './service.js';
  * `not enough funds in the wallet`, … — is decided by the state machine in machine.ts
  * (`next`, `decide`, `localOutcome`), which the coordinator carries out.
  */
-export function registerLedgerRoutes(app: HttpApp, service: LedgerService, tokens: TokenService, adminToken: string | undefined): void {
-  registerAuthRoutes(app, { register: '/auth/register', login: '/auth/login' }, service.accounts, tokens);
+export function registerLedgerRoutes(
+  app: HttpApp,
+  service: LedgerService,
+  tokens: TokenService,
+  throttle: LoginThrottle,
+  adminToken: string | undefined,
+): void {
+  registerAuthRoutes(app, { register: '/auth/register', login: '/auth/login' }, service.accounts, tokens, throttle);
   const options: LedgerRouteOptions = { service, signedIn: authGuard(tokens), operator: adminGuard(adminToken) };
   void app.register(walletRoutes, options);
   void app.register(transactionRoutes, options);

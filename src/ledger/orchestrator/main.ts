@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { LoginThrottle } from '../../kernel/auth/login-throttle.js';
 import { startService, type RunningService, type ServiceDeps } from '../../kernel/service.js';
+import { loginLimits } from '../../kernel/settings.js';
 import { registerLedgerRoutes } from './api.js';
 import type { OrchestratorConfig } from './config.js';
 import { Coordinator } from './coordinator.js';
@@ -39,7 +41,13 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
       );
       const coordinator = new Coordinator(store, shards, logger, { concurrency: config.coordinatorConcurrency });
       const recovery = new Recovery(store, coordinator, logger, config.recoveryIntervalMs);
-      registerLedgerRoutes(app, new LedgerService(store, shards, coordinator), await tokens(config, 'orchestrator'), config.adminToken);
+      registerLedgerRoutes(
+        app,
+        new LedgerService(store, shards, coordinator),
+        await tokens(config, 'orchestrator'),
+        new LoginThrottle(db, SCHEMA, loginLimits(config)),
+        config.adminToken,
+      );
       return {
         extras: { store, coordinator, recovery, instanceId },
         start: () => {

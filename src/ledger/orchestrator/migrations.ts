@@ -56,7 +56,23 @@ export const migrations: Migration[] = [
       create index transactions_open on ledger.transactions (seq) where status in ('PENDING', 'PROCESSING');
     `,
   },
-  // Version 2 belongs to the login-throttling change; the ledger's own migrations go on from 3.
+  {
+    version: 2,
+    name: 'failed logins',
+    sql: `
+      -- failed-login throttling (kernel/auth/login-throttle.ts): one row per failed login, or per
+      -- attempt whose password is being checked; logins only as a digest
+      create table ledger.login_failures (
+        id bigint generated always as identity primary key,
+        address text not null,
+        login_key text not null,
+        failed_at_ms bigint not null,
+        pair_cleared boolean not null default false
+      );
+      create index login_failures_by_address on ledger.login_failures (address, failed_at_ms);
+      create index login_failures_by_age on ledger.login_failures (failed_at_ms);
+    `,
+  },
   {
     version: 3,
     name: 'leases for several orchestrator instances, idempotency keys, history order',

@@ -13,6 +13,7 @@ import {
   type OperationResult,
   type WalletResult,
 } from '../protocol.js';
+import { realClock, type TimerClock } from '../timer-clock.js';
 import type { Answer } from './machine.js';
 
 export interface ShardClientOptions {
@@ -22,12 +23,14 @@ export interface ShardClientOptions {
   maxBatch?: number;
   /** Batch requests in flight per shard; calls made meanwhile wait for the next batch. */
   maxInFlight?: number;
+  /** What the deadlines are measured on (tests move a manual clock). */
+  clock?: TimerClock;
 }
 
 /** A state-changing call waiting for its batch. */
 interface Queued {
   op: BatchOp;
-  /** performance.now() by which the call must be answered (timeoutMs after it was made). */
+  /** clock.now() by which the call must be answered (timeoutMs after it was made). */
   deadline: number;
   resolve: (answer: Answer<BatchResult>) => void;
 }
@@ -55,6 +58,7 @@ export class ShardClient {
   private readonly lanes: Lane[];
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
+  private readonly clock: TimerClock;
 
   constructor(
     addresses: readonly string[],
@@ -66,6 +70,7 @@ export class ShardClient {
     const connections = options.connections ?? 64;
     this.maxBatch = Math.max(1, Math.min(MAX_BATCH_OPS, options.maxBatch ?? MAX_BATCH_OPS));
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 2);
+    this.clock = options.clock ?? realClock;
     this.lanes = addresses.map((a) => ({
       pool: new Pool(parseServiceUrl(a), { connections, keepAliveTimeout: 30_000, pipelining: 1 }),
       queue: [],
@@ -86,16 +91,17 @@ export class ShardClient {
 
   private async call<T>(shard: number, method: 'GET' | 'POST', path: string, body?: object): Promise<Answer<T>> {
     const { pool } = this.lane(shard);
-    const signal = AbortSignal.timeout(this.timeoutMs);
+    const deadline = this.deadline(this.timeoutMs);
     try {
       const res = await pool.request({
         method,
         path,
         headers: { authorization: `Bearer ${this.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         ...(body ? { body: JSON.stringify(body) } : {}),
-        signal,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
+        signal: deadline.signal,
+        // the deadline above bounds the whole request, on the client's clock
+        headersTimeout: 0,
+        bodyTimeout: 0,
       });
       const text = await res.body.text();
       if (res.statusCode !== 200) {
@@ -104,17 +110,26 @@ export class ShardClient {
       }
       return JSON.parse(text) as T;
     } catch (err) {
-      const timedOut = signal.aborted || timeoutCode(err);
+      const timedOut = deadline.signal.aborted;
       this.logger.debug({ shard, path, err: (err as Error).message }, timedOut ? 'shard timed out' : 'shard unreachable');
       return { result: timedOut ? 'timeout' : 'error' };
+    } finally {
+      deadline.cancel();
     }
+  }
+
+  /** An abort signal that fires `ms` from now on the client's clock. */
+  private deadline(ms: number): { signal: AbortSignal; cancel(): void } {
+    const controller = new AbortController();
+    const timer = this.clock.setTimer(() => controller.abort(new Error('shard deadline passed')), ms);
+    return { signal: controller.signal, cancel: () => timer.cancel() };
   }
 
   /** Queues a state-changing call for the shard's next batch. */
   private batched<T extends BatchResult>(shard: number, op: BatchOp): Promise<Answer<T>> {
     const lane = this.lane(shard);
     return new Promise<Answer<T>>((resolve) => {
-      lane.queue.push({ op, deadline: performance.now() + this.timeoutMs, resolve: resolve as (a: Answer<BatchResult>) => void });
+      lane.queue.push({ op, deadline: this.clock.now() + this.timeoutMs, resolve: resolve as (a: Answer<BatchResult>) => void });
       if (!lane.scheduled) {
         lane.scheduled = true;
         // the rest of this tick's calls (e.g. the other half of a Promise.all) join the batch
@@ -128,7 +143,7 @@ export class ShardClient {
 
   private drain(shard: number, lane: Lane): void {
     while (lane.inFlight < this.maxInFlight && lane.queue.length > 0) {
-      const now = performance.now();
+      const now = this.clock.now();
       const calls = lane.queue.splice(0, this.maxBatch).filter((c) => {
         if (c.deadline > now) return true;
         c.resolve({ result: 'timeout' }); // its time ran out while waiting for a free slot: never sent
@@ -150,10 +165,11 @@ export class ShardClient {
     // call is answered `timeout` at its own deadline, so a call that waited in the queue does not
     // cut short the fresh calls batched with it. A late answer for an expired call is dropped:
     // a promise settles once.
-    const now = performance.now();
-    const timeoutMs = Math.max(1, Math.ceil((calls[calls.length - 1] as Queued).deadline - now));
-    const timers = calls.map((c) => setTimeout(() => c.resolve({ result: 'timeout' }), Math.max(0, c.deadline - now)));
-    const signal = AbortSignal.timeout(timeoutMs);
+    const now = this.clock.now();
+    const last = calls[calls.length - 1];
+    const timeoutMs = Math.max(1, Math.ceil((last?.deadline ?? now) - now));
+    const timers = calls.map((c) => this.clock.setTimer(() => c.resolve({ result: 'timeout' }), Math.max(0, c.deadline - now)));
+    const deadline = this.deadline(timeoutMs);
     let answers: Array<Answer<BatchResult>>;
     try {
       const res = await lane.pool.request({
@@ -161,9 +177,9 @@ export class ShardClient {
         path,
         headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ ops: calls.map((c) => c.op) }),
-        signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
+        signal: deadline.signal,
+        headersTimeout: 0,
+        bodyTimeout: 0,
       });
       const text = await res.body.text();
       const results = res.statusCode === 200 ? (JSON.parse(text) as { results?: unknown }).results : undefined;
@@ -174,11 +190,13 @@ export class ShardClient {
         answers = results as Array<Answer<BatchResult>>;
       }
     } catch (err) {
-      const timedOut = signal.aborted || timeoutCode(err);
+      const timedOut = deadline.signal.aborted;
       this.logger.debug({ shard, path, ops: calls.length, err: (err as Error).message }, timedOut ? 'shard timed out' : 'shard unreachable');
       answers = calls.map(() => ({ result: timedOut ? 'timeout' : 'error' }));
+    } finally {
+      deadline.cancel();
     }
-    for (const t of timers) clearTimeout(t);
+    for (const t of timers) t.cancel();
     calls.forEach((c, i) => {
       c.resolve(answers[i] as Answer<BatchResult>);
     });
@@ -215,9 +233,4 @@ export class ShardClient {
   async close(): Promise<void> {
     await Promise.all(this.lanes.map((l) => l.pool.destroy().catch(() => undefined)));
   }
-}
-
-function timeoutCode(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code;
-  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }

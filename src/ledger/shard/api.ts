@@ -1,47 +1,44 @@
 import type { FastifyRequest } from 'fastify';
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { SharedSecret } from '../../kernel/auth/shared-secret.js';
-import { fail, outcomes } from '../../kernel/http/outcome.js';
+import { errorResponse, fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
 import { SECURITY, securedBy } from '../../kernel/http/security.js';
-import { ErrorBody, type HttpApp } from '../../kernel/http/server.js';
-import { MAX_AMOUNT_HUNDREDTHS } from '../../kernel/money.js';
-import { BATCH_BODY_LIMIT, MAX_BATCH_OPS, TX_ID_PATTERN, WALLET_ID_PATTERN, shardPaths } from '../protocol.js';
+import type { HttpApp } from '../../kernel/http/server.js';
+import {
+  BATCH_BODY_LIMIT,
+  BatchOp,
+  BatchResult,
+  CancelResult,
+  ConfirmResult,
+  CreateWalletBody,
+  CreateWalletResult,
+  DepositBody,
+  MAX_BATCH_OPS,
+  OperationResult,
+  ReserveBody,
+  TransferBody,
+  TxId,
+  TxStateResult,
+  WalletId,
+  WalletResult,
+  shardPaths,
+} from '../protocol.js';
+import { resultSchema, shardOutcomes } from './contract.js';
 import { runBatch } from './batch.js';
 import type { ShardStore } from './store.js';
 
-const Err = Type.Ref(ErrorBody);
-const WalletId = Type.String({ pattern: WALLET_ID_PATTERN });
-const Amount = Type.Integer({ minimum: 1, maximum: MAX_AMOUNT_HUNDREDTHS, description: 'integer hundredths' });
-const TxParams = Type.Object({ txId: Type.String({ pattern: TX_ID_PATTERN }) });
+const TxParams = Type.Object({ txId: TxId });
 const WalletParams = Type.Object({ id: WalletId });
-const Result = (codes: string[], extra: Record<string, TSchema> = {}) =>
-  Type.Object({ result: Type.Union(codes.map((c) => Type.Literal(c))), ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, Type.Optional(v)])) });
-
-const TxId = Type.String({ pattern: TX_ID_PATTERN });
-const HoldKind = Type.Union([Type.Literal('debit-hold'), Type.Literal('pending-credit')]);
-const BatchOp = Type.Union([
-  Type.Object({ op: Type.Literal('reserve'), tx_id: TxId, wallet_id: WalletId, kind: HoldKind, amount: Amount }),
-  Type.Object({ op: Type.Literal('confirm'), tx_id: TxId }),
-  Type.Object({ op: Type.Literal('cancel'), tx_id: TxId }),
-  Type.Object({ op: Type.Literal('transfer'), tx_id: TxId, from_id: WalletId, to_id: WalletId, amount: Amount }),
-  Type.Object({ op: Type.Literal('deposit'), tx_id: TxId, wallet_id: WalletId, amount: Amount }),
-]);
-/** Every code a batched operation can answer: its single route's 200 codes, or `error` (that route's 500). */
-const BatchResult = Result(['reserved', 'confirmed', 'cancelled', 'insufficient_funds', 'unknown_wallet', 'conflict', 'not_found', 'error'], {
-  reason: Type.String(),
-  wallet_id: Type.String(),
-});
-
-const OperationResult = Result(['reserved', 'confirmed', 'cancelled', 'insufficient_funds', 'unknown_wallet', 'conflict'], { wallet_id: Type.String() });
-
-const shardRefusals = outcomes({ wrong_token: { status: 401, message: 'missing or wrong shard token' } });
+const errors = outcomeResponses(shardOutcomes.wrong_token, kernelOutcomes.internal);
+const Malformed = { 400: errorResponse('malformed request: invalid path parameter or body') };
+const SameWallet = { 400: errorResponse(`malformed request, or a transfer with \`${shardOutcomes.same_wallet.message}\``) };
 
 /** onRequest hook: only the orchestrator (Bearer SHARD_TOKEN) may call a shard. */
 export function shardAuth(token: string) {
   const secret = new SharedSecret(token);
   return securedBy(SECURITY.shardToken, async function guard(request: FastifyRequest): Promise<void> {
     const presented = SharedSecret.presented(request.headers.authorization);
-    if (presented === undefined || !secret.matches(presented)) fail(shardRefusals.wrong_token);
+    if (presented === undefined || !secret.matches(presented)) fail(shardOutcomes.wrong_token);
   });
 }
 
@@ -60,8 +57,8 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
       schema: {
         ...base,
         summary: 'Create a wallet (idempotent)',
-        body: Type.Object({ wallet_id: WalletId }),
-        response: { 200: Result(['created', 'exists']), 400: Err, 401: Err, 500: Err },
+        body: CreateWalletBody,
+        response: { 200: resultSchema(CreateWalletResult, 'created now, or it existed already'), ...Malformed, ...errors },
       },
     },
     async (request) => store.createWallet(request.body.wallet_id),
@@ -75,12 +72,7 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
         ...base,
         summary: 'Balance and reserved amount of a wallet',
         params: WalletParams,
-        response: {
-          200: Result(['ok', 'unknown_wallet'], { wallet_id: Type.String(), balance: Type.Integer(), reserved: Type.Integer() }),
-          400: Err,
-          401: Err,
-          500: Err,
-        },
+        response: { 200: resultSchema(WalletResult, 'balance and reserved in integer hundredths, or unknown_wallet'), ...Malformed, ...errors },
       },
     },
     async (request) => store.wallet(request.params.id),
@@ -94,18 +86,7 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
         ...base,
         summary: 'State of a transaction on this shard',
         params: TxParams,
-        response: {
-          200: Result(['none', 'ok'], {
-            kind: Type.String(),
-            state: Type.String(),
-            wallet_id: Type.Union([Type.String(), Type.Null()]),
-            amount: Type.Union([Type.Integer(), Type.Null()]),
-            reason: Type.Union([Type.String(), Type.Null()]),
-          }),
-          400: Err,
-          401: Err,
-          500: Err,
-        },
+        response: { 200: resultSchema(TxStateResult, 'what this shard knows of the transaction (none: nothing)'), ...Malformed, ...errors },
       },
     },
     async (request) => store.txState(request.params.txId),
@@ -119,8 +100,8 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
         ...base,
         summary: 'Phase 1: hold a debit or record a pending credit',
         params: TxParams,
-        body: Type.Object({ wallet_id: WalletId, kind: HoldKind, amount: Amount }),
-        response: { 200: OperationResult, 400: Err, 401: Err, 500: Err },
+        body: ReserveBody,
+        response: { 200: resultSchema(OperationResult, 'what the first reserve under this id decided'), ...Malformed, ...errors },
       },
     },
     async (request) => store.reserve(request.params.txId, request.body.wallet_id, request.body.kind, request.body.amount),
@@ -134,7 +115,7 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
         ...base,
         summary: 'Phase 2: apply a reserved transaction',
         params: TxParams,
-        response: { 200: Result(['confirmed', 'cancelled', 'not_found']), 400: Err, 401: Err, 500: Err },
+        response: { 200: resultSchema(ConfirmResult, 'confirmed (also again), cancelled (too late), or not_found'), ...Malformed, ...errors },
       },
     },
     async (request) => store.confirm(request.params.txId),
@@ -148,7 +129,7 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
         ...base,
         summary: 'Phase 2: release a reservation; before the reserve, blocks it for good',
         params: TxParams,
-        response: { 200: Result(['cancelled', 'confirmed'], { reason: Type.String(), wallet_id: Type.String() }), 400: Err, 401: Err, 500: Err },
+        response: { 200: resultSchema(CancelResult, 'cancelled with its reason, or confirmed (too late)'), ...Malformed, ...errors },
       },
     },
     async (request) => store.cancel(request.params.txId),
@@ -162,12 +143,16 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
         ...base,
         summary: 'Transfer between two wallets of this shard in one local transaction',
         params: TxParams,
-        body: Type.Object({ from_id: WalletId, to_id: WalletId, amount: Amount }),
-        response: { 200: OperationResult, 400: Err, 401: Err, 500: Err },
+        body: TransferBody,
+        response: {
+          200: resultSchema(OperationResult, 'what the first transfer under this id decided'),
+          ...SameWallet,
+          ...errors,
+        },
       },
     },
-    async (request, reply) => {
-      if (request.body.from_id === request.body.to_id) return reply.code(400).send({ error: 'from_id and to_id must differ' });
+    async (request) => {
+      if (request.body.from_id === request.body.to_id) fail(shardOutcomes.same_wallet);
       return store.transfer(request.params.txId, request.body.from_id, request.body.to_id, request.body.amount);
     },
   );
@@ -180,8 +165,8 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
         ...base,
         summary: 'Credit a wallet (money entering the ledger)',
         params: TxParams,
-        body: Type.Object({ wallet_id: WalletId, amount: Amount }),
-        response: { 200: OperationResult, 400: Err, 401: Err, 500: Err },
+        body: DepositBody,
+        response: { 200: resultSchema(OperationResult, 'what the first deposit under this id decided'), ...Malformed, ...errors },
       },
     },
     async (request) => store.deposit(request.params.txId, request.body.wallet_id, request.body.amount),
@@ -200,14 +185,18 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
           '`results[i]` is what that route answers for `ops[i]` (`error` where it would answer 500). The answer comes once every operation is durable. ' +
           `A malformed operation (or more than ${MAX_BATCH_OPS}) makes the whole batch a 400 and nothing runs.`,
         body: Type.Object({ ops: Type.Array(BatchOp, { minItems: 1, maxItems: MAX_BATCH_OPS }) }),
-        response: { 200: Type.Object({ results: Type.Array(BatchResult) }), 400: Err, 401: Err, 500: Err },
+        response: {
+          200: Type.Object({ results: Type.Array(resultSchema(BatchResult, 'what the single route answers for this operation, or error')) }),
+          ...SameWallet,
+          ...errors,
+        },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { ops } = request.body;
       // checked before anything runs, so a bad operation changes nothing
       const same = ops.findIndex((o) => o.op === 'transfer' && o.from_id === o.to_id);
-      if (same >= 0) return reply.code(400).send({ error: `ops[${same}]: from_id and to_id must differ` });
+      if (same >= 0) fail(shardOutcomes.same_wallet, `ops[${same}]: from_id and to_id must differ`);
       return { results: await runBatch(store, ops, request.log) };
     },
   );

@@ -1,6 +1,7 @@
 import { startService, type RunningService, type ServiceDeps } from '../../kernel/service.js';
 import { registerShardRoutes } from './api.js';
 import type { ShardConfig } from './config.js';
+import { installShardFunctions } from './functions.js';
 import { MeteredShardStore } from './metrics.js';
 import { shardMigrations } from './migrations.js';
 import type { ShardStore } from './store.js';
@@ -16,6 +17,7 @@ export function startShard(config: ShardConfig, deps: ShardDeps): Promise<ShardR
     schema: config.schema,
     migrations: shardMigrations(config.schema),
     async build({ db, metrics, app }) {
+      await installShardFunctions(db, config.schema);
       const store: ShardStore = new MeteredShardStore(db, config.schema, metrics);
       registerShardRoutes(app, store, config.shardToken);
       return { extras: { store }, describe: { schema: config.schema } };

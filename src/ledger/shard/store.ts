@@ -25,7 +25,7 @@ interface TxRow {
   [key: string]: unknown;
 }
 
-/** One operation for `<schema>.apply` (see migration 2). */
+/** One operation for `<schema>.apply` (functions.ts). */
 interface Op {
   op: 'reserve' | 'transfer' | 'deposit' | 'confirm' | 'cancel';
   txId: string;
@@ -35,7 +35,7 @@ interface Op {
   amount: number | null;
 }
 
-/** What `<schema>.apply_op` answers (migrations 2 and 3); `r_*` describe the transaction of a repeat. */
+/** What `<schema>.apply_op` answers (functions.ts); `r_*` describe the transaction of a repeat. */
 interface FnRow {
   o_result: 'repeat' | 'reserved' | 'confirmed' | 'cancelled' | 'insufficient_funds' | 'unknown_wallet' | 'not_found';
   o_reason?: CancelReason | null;
@@ -75,7 +75,7 @@ interface Expected {
 
 /**
  * The answer to a repeated request: what the first one decided, or `conflict` if it differs.
- * Judged on the transaction as the statement saw it right after the repeat (see migration 3),
+ * Judged on the transaction as the statement saw it right after the repeat (functions.ts: apply_op),
  * so a later operation of the same batch does not change the answer.
  */
 function repeat(row: FnRow, expected: Expected): OperationResult {

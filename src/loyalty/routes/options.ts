@@ -1,4 +1,5 @@
 import type { onRequestHookHandler } from 'fastify';
+import type { LoginThrottle } from '../../kernel/auth/login-throttle.js';
 import type { TokenService } from '../../kernel/auth/tokens.js';
 import type { LoyaltyService } from '../service.js';
 
@@ -6,6 +7,8 @@ import type { LoyaltyService } from '../service.js';
 export interface LoyaltyRouteOptions {
   service: LoyaltyService;
   tokens: TokenService;
+  /** Failed-login counters of the gophermart schema. */
+  throttle: LoginThrottle;
   /** The auth guard: 401 unless signed in; the route then reads `request.userId`. */
   signedIn: onRequestHookHandler;
 }

@@ -6,8 +6,8 @@ import { LoggedOut, Session, SessionState } from '../contract.js';
 import type { LoyaltyRouteOptions } from './options.js';
 
 /** Register, login, who am I, am I signed in, logout. */
-export const sessionRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = async (app, { service, tokens, signedIn }) => {
-  registerAuthRoutes(app, { register: '/api/user/register', login: '/api/user/login' }, service.accounts, tokens);
+export const sessionRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = async (app, { service, tokens, throttle, signedIn }) => {
+  registerAuthRoutes(app, { register: '/api/user/register', login: '/api/user/login' }, service.accounts, tokens, throttle);
 
   app.get(
     '/api/user/me',

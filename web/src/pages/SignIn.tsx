@@ -3,6 +3,11 @@ import { ledger, loyalty } from '../api';
 import { Field, Message, type Notice } from '../components/ui';
 import { failure } from '../problems';
 
+/** The services' rule for a new password, checked here too so the form says so before sending. */
+const PASSWORD_MIN = 8;
+const PASSWORD_MAX = 1024;
+const PASSWORD_RULE = `${PASSWORD_MIN} to ${PASSWORD_MAX} characters.`;
+
 /**
  * Best effort: the wallet ledger keeps its own accounts; signing in there with the same pair
  * saves a second form. Failure is fine — the Wallets page offers to connect by hand.
@@ -26,6 +31,11 @@ export function SignIn(props: { onSignedIn: (login: string) => void }) {
       setNotice({ tone: 'bad', text: 'Enter both a login and a password.' });
       return;
     }
+    const length = [...password].length;
+    if (mode === 'signup' && (length < PASSWORD_MIN || length > PASSWORD_MAX)) {
+      setNotice({ tone: 'bad', text: `Choose a password of ${PASSWORD_RULE}` });
+      return;
+    }
     setBusy(true);
     setNotice(null);
     const r = mode === 'signup' ? await loyalty.register(login, password) : await loyalty.login(login, password);
@@ -38,6 +48,7 @@ export function SignIn(props: { onSignedIn: (login: string) => void }) {
     setBusy(false);
     if (r.status === 409) setNotice({ tone: 'bad', text: `The login “${login}” is already taken. Choose another one, or sign in if it is yours.` });
     else if (r.status === 401) setNotice({ tone: 'bad', text: 'Wrong login or password.' });
+    else if (r.status === 429) setNotice({ tone: 'bad', text: 'Too many failed sign-ins from here. Wait a few minutes, then try again.' });
     else if (r.status === 400) setNotice({ tone: 'bad', text: `Check the form: ${r.error ?? 'bad request'}.` });
     else setNotice({ tone: 'bad', text: failure(r, signup ? 'create your account' : 'sign you in') });
   }
@@ -82,7 +93,9 @@ export function SignIn(props: { onSignedIn: (login: string) => void }) {
           value={password}
           onInput={(e) => setPassword(e.currentTarget.value)}
           required
-          maxLength={1024}
+          minLength={signup ? PASSWORD_MIN : undefined}
+          maxLength={PASSWORD_MAX}
+          hint={signup ? PASSWORD_RULE : undefined}
         />
         <button class="primary" type="submit" disabled={busy}>
           {busy ? 'Please wait…' : signup ? 'Create account' : 'Sign in'}

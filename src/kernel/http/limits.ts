@@ -1,0 +1,30 @@
+import { answerClientError } from './client-errors.js';
+
+/** How long the server waits for a client (all milliseconds, all > 0). */
+export interface HttpLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 };
+
+/**
+ * The Fastify options that hold slow or idle clients to the limits. Node only looks at
+ * unfinished requests every `connectionsCheckingInterval` (30 s by default), so a 10 s header
+ * limit would really be up to 40 s; checking four times a second (or ten times per shortest
+ * limit, if that is shorter) keeps each limit within a quarter of a second of its value, for the
+ * cost of a walk over the unfinished requests.
+ */
+export function limitOptions(limits: HttpLimits) {
+  const requestTimeout = limits.requestTimeoutMs;
+  // Node refuses a header limit above the whole-request limit: the request limit covers both then
+  const headersTimeout = Math.min(limits.headersTimeoutMs, requestTimeout);
+  const connectionsCheckingInterval = Math.max(50, Math.min(250, Math.floor(Math.min(headersTimeout, requestTimeout) / 10)));
+  return {
+    requestTimeout,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: { requestTimeout, headersTimeout, connectionsCheckingInterval },
+    clientErrorHandler: answerClientError,
+  };
+}

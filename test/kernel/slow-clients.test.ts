@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { openRaw } from '../support/raw-socket.js';
+import type { ServiceProcess } from '../support/process.js';
+import { servicesOnFreshDatabase } from '../support/services.js';
+
+// Every service on its defaults (10 s for headers, 30 s per request, 5 s idle keep-alive), over raw
+// TCP from this process: what a slow or hostile client sees.
+const env = servicesOnFreshDatabase('slow_clients', { SHARD_TOKEN: 'slow-clients-shard-token' });
+let started: Promise<Record<string, ServiceProcess>> | undefined;
+
+/** The four services, started by the first test that needs them (the database exists only then). */
+function everyService(): Promise<Record<string, ServiceProcess>> {
+  started ??= (async () => ({
+    gophermart: await env.start('gophermart', { ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:9', POLL_CONCURRENCY: '0' }),
+    accrual: await env.start('accrual'),
+    shard: await env.start('shard'),
+    orchestrator: await env.start('orchestrator', { SHARD_ADDRESSES: '127.0.0.1:9' }),
+  }))();
+  return started;
+}
+
+function assertTimedOut(data: string): void {
+  assert.match(data, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+  assert.match(data, /\r\ncontent-type: application\/json\r\n/i);
+  assert.equal(data.slice(data.indexOf('\r\n\r\n') + 4), '{"error":"request timeout"}');
+}
+
+test('a client sending its headers one byte a second is answered 408 and cut off at the 10 s default, on every service', async (t) => {
+  const services = await everyService();
+  const slow = await Promise.all(
+    Object.entries(services).map(async ([name, svc]) => {
+      const conn = await openRaw(svc.url);
+      conn.dribble(`GET /healthz HTTP/1.1\r\nHost: ${name}\r\nX-Slow: ${'a'.repeat(60)}`, 1000);
+      return { name, conn };
+    }),
+  );
+  // a client that connects and says nothing is held to the same limit
+  const silent = await openRaw(services.gophermart!.url);
+  for (const { name, conn } of [...slow, { name: 'silent', conn: silent }]) {
+    const { afterMs, data } = await conn.closed;
+    t.diagnostic(`${name}: cut off after ${Math.round(afterMs)} ms`);
+    assert.ok(afterMs >= 9_000, `${name}: cut off after ${afterMs} ms, before the 10 s limit`);
+    // the limit is checked four times a second; the rest is slack for a loaded machine
+    assert.ok(afterMs < 13_000, `${name}: cut off only after ${afterMs} ms`);
+    assertTimedOut(data);
+  }
+});
+
+test('an idle keep-alive connection is closed a few seconds after its last answer, on every service', async (t) => {
+  const services = await everyService();
+  await Promise.all(
+    Object.entries(services).map(async ([name, svc]) => {
+      const conn = await openRaw(svc.url);
+      conn.socket.write(`GET /healthz HTTP/1.1\r\nHost: ${name}\r\n\r\n`);
+      await conn.waitFor('{"status":"ok"}', 10_000);
+      const answeredAt = performance.now();
+      assert.match(conn.received(), /^HTTP\/1\.1 200 /);
+      assert.match(conn.received(), /\r\nkeep-alive: timeout=5\r\n/i);
+      await conn.closed;
+      const idleMs = performance.now() - answeredAt;
+      t.diagnostic(`${name}: idle connection closed after ${Math.round(idleMs)} ms`);
+      assert.ok(idleMs >= 4_000, `${name}: idle connection closed after ${idleMs} ms`);
+      assert.ok(idleMs < 10_000, `${name}: idle connection kept ${idleMs} ms`);
+    }),
+  );
+});
+
+test('a body dribbled slower than HTTP_REQUEST_TIMEOUT allows is answered 408 and cut off; a request within the limits is served', async (t) => {
+  const svc = await env.start('gophermart', {
+    ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:9',
+    POLL_CONCURRENCY: '0',
+    HTTP_HEADERS_TIMEOUT: '2s',
+    HTTP_REQUEST_TIMEOUT: '3s',
+  });
+  const head = 'POST /api/user/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n';
+
+  const dribbler = await openRaw(svc.url);
+  dribbler.socket.write(head);
+  dribbler.dribble(' ', 200);
+  const { afterMs, data } = await dribbler.closed;
+  t.diagnostic(`dribbled body cut off after ${Math.round(afterMs)} ms`);
+  assert.ok(afterMs >= 2_800, `cut off after ${afterMs} ms, before the 3 s limit`);
+  assert.ok(afterMs < 7_000, `cut off only after ${afterMs} ms`);
+  assertTimedOut(data);
+
+  // headers over one second and the body over another stay within 2 s and 3 s: answered normally
+  const patient = await openRaw(svc.url);
+  const body = JSON.stringify({ login: 'patient-client', password: 'patient-password' });
+  const request = `POST /api/user/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+  const half = Math.floor(request.length / 2);
+  patient.socket.write(request.slice(0, half));
+  await new Promise((r) => setTimeout(r, 1000));
+  patient.socket.write(request.slice(half));
+  patient.socket.write(body.slice(0, 10));
+  await new Promise((r) => setTimeout(r, 1000));
+  patient.socket.write(body.slice(10));
+  const answer = await patient.closed;
+  assert.match(answer.data, /^HTTP\/1\.1 200 /);
+});
