@@ -9,12 +9,9 @@
 import { type Static, type TProperties, Type } from '@sinclair/typebox';
 import { requiredSecretSetting } from '../kernel/config.js';
 import { MAX_AMOUNT_HUNDREDTHS } from '../kernel/money.js';
+import { TX_ID_PATTERN, WALLET_ID_PATTERN } from './ids.js';
 
-/** Transaction ids: the orchestrator's UUIDs, or any short token a test or operator chooses. */
-export const TX_ID_PATTERN = '^[A-Za-z0-9_-]{1,100}$';
-/** Wallet ids are digit strings of any length; the bound only keeps keys indexable. */
-export const WALLET_ID_MAX = 1000;
-export const WALLET_ID_PATTERN = `^[0-9]{1,${WALLET_ID_MAX}}$`;
+export { TX_ID_PATTERN, WALLET_ID_MAX, WALLET_ID_PATTERN } from './ids.js';
 
 const code = <C extends string, P extends TProperties = Record<never, never>>(result: C, props?: P) =>
   Type.Object({ result: Type.Literal(result), ...(props ?? ({} as P)) });

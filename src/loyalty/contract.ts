@@ -87,6 +87,7 @@ export const loyaltyOutcomes = outcomes({
   sum_invalid: { status: 422, message: 'sum must be a positive amount with at most 2 decimals' },
   insufficient_points: { status: 402, message: 'not enough points' },
   withdrawal_conflict: { status: 409, message: 'a different withdrawal already used this order number' },
+  ledger_unavailable: { status: 502, message: 'wallet ledger unavailable' },
 });
 
 /** The refusal of each order-number problem (an empty number is unreadable, the rest unprocessable). */

@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import fastifyHttpProxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
 import { Type } from '@sinclair/typebox';
+import { fail, kernelOutcomes, outcomeResponses } from '../kernel/http/outcome.js';
+import { loyaltyOutcomes } from './contract.js';
 import { ErrorBody, type HttpApp } from '../kernel/http/server.js';
 import type { Logger } from '../kernel/logger.js';
 import { appPage } from './web-pages.js';
@@ -102,7 +104,7 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
         tags: ['web'],
         summary: 'The member web app',
         description:
-          'The app’s own pages (/, /signin, /orders, /balance, /withdraw, /wallets) answer index.html. Any other page-like path answers index.html with status 404 (the app shows “page not found”); paths under /api, /ledger, /assets and /docs, and file-like paths, that match nothing are a JSON 404.',
+          'The app’s own pages (/, /signin, /orders, /balance, /withdraw, /wallets) answer index.html. Any other page-like path is a 404: index.html (the app shows “page not found”) when the request accepts text/html, as browsers do, else the JSON error. Paths under /api, /ledger, /assets and /docs, and file-like paths, that match nothing are always the JSON 404.',
         produces: ['text/html', 'application/json'],
         response: {
           200: Type.String({ description: 'index.html' }),
@@ -112,12 +114,27 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
     },
     async (request, reply) => {
       const path = request.url.split('?')[0] ?? '/';
-      if (NO_FALLBACK.test(path) || FILE_LIKE.test(path)) return reply.code(404).send({ error: 'not found' });
-      if (appPage(path) === undefined) reply.code(404);
-      return reply.sendFile('index.html');
+      if (appPage(path) !== undefined) return reply.sendFile('index.html');
+      // an unknown page: a browser gets the app's "page not found" page, anything else the API's JSON 404
+      const browser = /\btext\/html\b/i.test(request.headers.accept ?? '');
+      if (!browser || NO_FALLBACK.test(path) || FILE_LIKE.test(path)) fail(kernelOutcomes.not_found);
+      return reply.code(404).sendFile('index.html');
     },
   );
 }
+
+const LEDGER_PROXY_SCHEMA = {
+  tags: ['web'],
+  summary: 'Same-origin proxy to the wallet ledger (orchestrator)',
+  description:
+    '`/ledger/<path>` is the orchestrator’s `/<path>`, e.g. `POST /ledger/auth/login` or `GET /ledger/api/user/wallets`; the orchestrator’s ' +
+    '/openapi.json documents those operations. The orchestrator’s token cookie travels as `ledger_token` (Path=/ledger), apart from this ' +
+    'service’s own `token`, which is never sent on; the token header of its answers is dropped (the browser holds the cookie).',
+  response: {
+    default: { description: 'the orchestrator’s answer, passed through', content: { 'application/json': { schema: {} } } },
+    ...outcomeResponses(loyaltyOutcomes.ledger_unavailable),
+  },
+};
 
 async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promise<void> {
   const Session = Type.Object({ connected: Type.Boolean({ description: 'a ledger token cookie is held (its validity is only known to the orchestrator)' }) });
@@ -127,23 +144,29 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
   // cookie's renamed form. The orchestrator has no /session path for these to shadow.
   app.get(
     `${LEDGER_PREFIX}/session`,
-    { schema: { tags: ['web'], summary: 'Whether the browser holds a ledger session cookie', response: { 200: Session } } },
+    {
+      schema: {
+        tags: ['web'],
+        summary: 'Whether the browser holds a ledger session cookie',
+        response: { 200: { ...Session, description: 'whether the ledger cookie is held' } },
+      },
+    },
     async (request) => ({ connected: Boolean(request.cookies[cookieName]) }),
   );
   app.delete(
     `${LEDGER_PREFIX}/session`,
-    { schema: { tags: ['web'], summary: 'Forget the ledger session cookie', response: { 200: Session } } },
+    { schema: { tags: ['web'], summary: 'Forget the ledger session cookie', response: { 200: { ...Session, description: 'the ledger cookie is cleared' } } } },
     async (_request, reply) => {
       reply.clearCookie(cookieName, { httpOnly: true, sameSite: 'lax', path: LEDGER_PREFIX });
       return { connected: false };
     },
   );
 
-  // The proxy passes the orchestrator's own API through (documented by the orchestrator's
-  // /openapi.json), so its catch-all routes stay out of this service's document.
+  // The proxy passes the orchestrator's own API through: documented here as the pass-through it
+  // is, the operations themselves in the orchestrator's /openapi.json.
   await app.register(async (proxyScope) => {
     proxyScope.addHook('onRoute', (route) => {
-      route.schema = { ...route.schema, hide: true };
+      route.schema = { ...route.schema, ...LEDGER_PROXY_SCHEMA };
     });
     await proxyScope.register(fastifyHttpProxy, {
       upstream: options.orchestratorUrl,
@@ -155,6 +178,10 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
           delete out.cookie;
           const cookie = ledgerRequestCookies(request.headers.cookie);
           if (cookie) out.cookie = cookie;
+          // the orchestrator counts failed logins per client: it is told who the client is (this
+          // service's view of it, one address, so nothing the client wrote travels on) and
+          // believes it when its TRUST_PROXY names this service
+          out['x-forwarded-for'] = request.ip;
           return out;
         },
         rewriteHeaders: (headers) => {
@@ -170,7 +197,8 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
         },
         onError: (reply, { error }) => {
           options.logger.warn({ err: error, upstream: options.orchestratorUrl }, 'ledger proxy: orchestrator unreachable');
-          void reply.code(502).send({ error: 'wallet ledger unavailable' });
+          // a callback outside the request's promise: answered here, from the same table
+          void reply.code(loyaltyOutcomes.ledger_unavailable.status).send({ error: loyaltyOutcomes.ledger_unavailable.message });
         },
       },
     });

@@ -211,9 +211,15 @@ test('OpenAPI lists every endpoint with its status codes', async () => {
   const r = await call(base, 'GET', '/openapi.json');
   assert.equal(r.status, 200);
   const paths = (r.json as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }).paths;
-  assert.deepEqual(Object.keys(paths['/api/goods']?.post?.responses ?? {}).sort(), ['200', '400', '409', '413', '415', '500']);
-  assert.deepEqual(Object.keys(paths['/api/orders']?.post?.responses ?? {}).sort(), ['202', '400', '409', '413', '415', '500']);
-  assert.deepEqual(Object.keys(paths['/api/orders/{number}']?.get?.responses ?? {}).sort(), ['200', '204', '429', '500']);
+  assert.deepEqual(
+    Object.entries(paths)
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort(),
+    ['GET /api/orders/{number}', 'GET /healthz', 'GET /metrics', 'GET /readyz', 'POST /api/goods', 'POST /api/orders'],
+  );
+  assert.deepEqual(Object.keys(paths['/api/goods']?.post?.responses ?? {}).sort(), ['200', '400', '409', '413', '415', '500', '503']);
+  assert.deepEqual(Object.keys(paths['/api/orders']?.post?.responses ?? {}).sort(), ['202', '400', '409', '413', '415', '500', '503']);
+  assert.deepEqual(Object.keys(paths['/api/orders/{number}']?.get?.responses ?? {}).sort(), ['200', '204', '429', '500', '503']);
 });
 
 test('documented status codes cover every status the handlers answered in this file', async () => {

@@ -52,6 +52,13 @@ function throttleSuite(name: string, open: () => Promise<{ db: Database; close()
     let n = 0;
     const address = () => `198.51.100.${++n}`;
 
+    /** A login attempt whose password turns out wrong, as the login route reports it. */
+    const wrong = async (login: string, from: string) => {
+      const a = await throttle.admit(login, from);
+      if (a.admitted) throttle.failed(a.attempt);
+      return a;
+    };
+
     before(async () => {
       ({ db, close } = await open());
       await migrate(db, SCHEMA, migrations);
@@ -63,32 +70,32 @@ function throttleSuite(name: string, open: () => Promise<{ db: Database; close()
       const from = address();
       const start = nowMs;
       for (let i = 0; i < 10; i++) {
-        assert.equal((await throttle.admit('alice', from)).admitted, true, `attempt ${i + 1}`);
+        assert.equal((await wrong('alice', from)).admitted, true, `attempt ${i + 1}`);
         nowMs += 30_000;
       }
-      const refused = await throttle.admit('alice', from);
+      const refused = await wrong('alice', from);
       assert.deepEqual(refused, { admitted: false, retryAfterSeconds: (start + WINDOW - nowMs) / 1000 });
-      assert.equal((await throttle.admit('bob', from)).admitted, true, 'another login from the same address');
-      assert.equal((await throttle.admit('alice', address())).admitted, true, 'the same login from another address');
+      assert.equal((await wrong('bob', from)).admitted, true, 'another login from the same address');
+      assert.equal((await wrong('alice', address())).admitted, true, 'the same login from another address');
       nowMs = start + WINDOW - 1;
-      assert.deepEqual(await throttle.admit('alice', from), { admitted: false, retryAfterSeconds: 1 });
+      assert.deepEqual(await wrong('alice', from), { admitted: false, retryAfterSeconds: 1 });
       nowMs = start + WINDOW;
-      assert.equal((await throttle.admit('alice', from)).admitted, true);
+      assert.equal((await wrong('alice', from)).admitted, true);
       // the window slides: the next slot opens when the next-oldest failure leaves
-      assert.deepEqual(await throttle.admit('alice', from), { admitted: false, retryAfterSeconds: 30 });
+      assert.deepEqual(await wrong('alice', from), { admitted: false, retryAfterSeconds: 30 });
     });
 
     test('a success gives its slot back and clears the pair, but not the address', async () => {
       const from = address();
-      for (let i = 0; i < 9; i++) await throttle.admit('carol', from);
+      for (let i = 0; i < 9; i++) await wrong('carol', from);
       const last = await throttle.admit('carol', from);
       assert.ok(last.admitted);
       await throttle.succeeded(last.attempt);
-      for (let i = 0; i < 10; i++) assert.equal((await throttle.admit('carol', from)).admitted, true, `attempt ${i + 1} after the success`);
-      assert.equal((await throttle.admit('carol', from)).admitted, false);
+      for (let i = 0; i < 10; i++) assert.equal((await wrong('carol', from)).admitted, true, `attempt ${i + 1} after the success`);
+      assert.equal((await wrong('carol', from)).admitted, false);
       // 19 failures are still the address's: 81 more fill it
-      for (let i = 0; i < 81; i++) assert.equal((await throttle.admit(`spray-${i}`, from)).admitted, true);
-      const full = await throttle.admit('someone-new', from);
+      for (let i = 0; i < 81; i++) assert.equal((await wrong(`spray-${i}`, from)).admitted, true);
+      const full = await wrong('someone-new', from);
       assert.equal(full.admitted, false);
     });
 
@@ -102,23 +109,42 @@ function throttleSuite(name: string, open: () => Promise<{ db: Database; close()
       assert.equal((await throttle.admit('dave', from)).admitted, true);
     });
 
-    test('concurrent guesses never get more checks than the limit', async () => {
+    /** An attempt as the login route makes it: admitted, then its password found right or wrong after a moment. */
+    const tryLogin = async (login: string, from: string, right: boolean): Promise<'checked' | 'refused'> => {
+      const a = await throttle.admit(login, from);
+      if (!a.admitted) return 'refused';
+      await new Promise((r) => setTimeout(r, 5));
+      if (right) await throttle.succeeded(a.attempt);
+      else throttle.failed(a.attempt);
+      return 'checked';
+    };
+
+    test('concurrent wrong guesses never get more checks than the limit', async () => {
       const from = address();
-      const pair = await Promise.all(Array.from({ length: 30 }, () => throttle.admit('erin', from)));
-      assert.equal(pair.filter((a) => a.admitted).length, 10);
+      const pair = await Promise.all(Array.from({ length: 30 }, () => tryLogin('erin', from, false)));
+      assert.equal(pair.filter((r) => r === 'checked').length, 10);
       const other = address();
-      const spray = await Promise.all(Array.from({ length: 130 }, (_, i) => throttle.admit(`erin-${i}`, other)));
-      assert.equal(spray.filter((a) => a.admitted).length, 100);
+      const spray = await Promise.all(Array.from({ length: 130 }, (_, i) => tryLogin(`erin-${i}`, other, false)));
+      assert.equal(spray.filter((r) => r === 'checked').length, 100);
+    });
+
+    test('attempts held only by checks still in flight wait for them: many right logins at once are all checked', async () => {
+      const from = address();
+      const right = await Promise.all(Array.from({ length: 40 }, () => tryLogin('grace', from, true)));
+      assert.deepEqual(new Set(right), new Set(['checked']));
+      // and when those checks fail instead, the waiting attempts are refused, still exactly past the limit
+      const mixed = await Promise.all(Array.from({ length: 40 }, () => tryLogin('heidi', from, false)));
+      assert.equal(mixed.filter((r) => r === 'checked').length, 10);
     });
 
     test('failures that left the window are swept', async () => {
       const from = address();
-      await throttle.admit('frank', from);
+      await wrong('frank', from);
       const count = async () =>
         Number((await db.query<{ n: number }>(`select count(*)::int as n from ${SCHEMA}.login_failures where address = $1`, [from]))[0]?.n);
       assert.equal(await count(), 1);
       nowMs += WINDOW + 2 * MIN;
-      await throttle.admit('someone', address());
+      await wrong('someone', address());
       assert.equal(await count(), 0);
     });
   });

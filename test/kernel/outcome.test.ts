@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { createTokenService } from '../../src/kernel/auth/tokens.js';
 import { authGuard } from '../../src/kernel/http/auth.js';
 import { HttpError } from '../../src/kernel/http/errors.js';
-import { fail, outcomeResponses, outcomes } from '../../src/kernel/http/outcome.js';
+import { fail, kernelOutcomes, outcomeResponses, outcomes } from '../../src/kernel/http/outcome.js';
 import { SECURITY, securedBy } from '../../src/kernel/http/security.js';
 import { createHttpServer, type HttpApp } from '../../src/kernel/http/server.js';
 import { createLogger } from '../../src/kernel/logger.js';
@@ -42,11 +42,13 @@ let url: string;
 before(async () => {
   app = await createHttpServer({ logger: createLogger('test', 'silent'), title: 't', description: 'd', metrics: new Registry(), readiness: async () => {} });
   const operator = securedBy(SECURITY.adminToken, async () => {});
-  app.get('/who', { onRequest: authGuard(tokens), schema: { response: { 200: Type.Object({ id: Type.Number() }) } } }, async (request) => ({
-    id: request.userId,
-  }));
-  app.get('/forgot-guard', { schema: { response: { 200: Type.Object({ id: Type.Number() }) } } }, async (request) => ({ id: request.userId }));
-  app.post('/refuse', { onRequest: operator, schema: { response: { 200: Type.Object({}) } } }, async () => fail(refusals.taken));
+  const Id = Type.Object({ id: Type.Number() });
+  const faults = outcomeResponses(kernelOutcomes.unauthorized, kernelOutcomes.internal);
+  app.get('/who', { onRequest: authGuard(tokens), schema: { response: { 200: Id, ...faults } } }, async (request) => ({ id: request.userId }));
+  app.get('/forgot-guard', { schema: { response: { 200: Id, ...faults } } }, async (request) => ({ id: request.userId }));
+  app.post('/refuse', { onRequest: operator, schema: { response: { 200: Type.Object({}), ...outcomeResponses(refusals.taken) } } }, async () =>
+    fail(refusals.taken),
+  );
   url = await app.listen({ host: '127.0.0.1', port: 0 });
 });
 after(async () => {
@@ -83,5 +85,5 @@ test('an outcome becomes its status and {"error"}; the document shows the securi
   // only the schemes some route uses; shardToken is not among them
   assert.deepEqual(Object.keys(doc.components.securitySchemes ?? {}).sort(), ['adminToken', 'bearer', 'cookie']);
   // a POST without a body documents no body failures
-  assert.deepEqual(Object.keys(doc.paths['/refuse']?.post?.responses ?? {}), ['200']);
+  assert.deepEqual(Object.keys(doc.paths['/refuse']?.post?.responses ?? {}), ['200', '409']);
 });

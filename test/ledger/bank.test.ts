@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import postgres from 'postgres';
+import type { HistoryEntry } from '../../src/ledger/orchestrator/contract.js';
 import { call, signUp } from '../support/http.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 import { freePort, startBin, type ServiceProcess } from '../support/process.js';
@@ -95,15 +96,6 @@ after(async () => {
   for (const p of [...orchestrators, ...shards]) await p?.stop('SIGKILL');
   await Promise.all([...dbs, ledgerDb].filter(Boolean).map((d) => d.drop()));
 });
-
-interface Entry {
-  tx_id: string;
-  kind: string;
-  counterparty?: string;
-  amount: string;
-  status: string;
-  initiated_at: string;
-}
 
 test('bank: money is neither created nor lost, retries never pay twice, whatever is killed', { timeout: 180_000 }, async () => {
   const token = await signUp(orchestratorUrl(0), 'bank-owner', 'bank-owner-password', '/auth/register');
@@ -262,7 +254,7 @@ test('bank: money is neither created nor lost, retries never pay twice, whatever
     for (const [n, id] of wallets.entries()) {
       const r = await call(orchestratorUrl(n % FOR_GOOD), 'GET', `/api/user/transactions/${id}`, { token });
       assert.equal(r.status, 200, r.text);
-      const entries = r.json as Entry[];
+      const entries = r.json as HistoryEntry[];
       const incoming = entries.filter((e) => e.kind === 'transfer' && e.amount.startsWith('+'));
       for (const e of incoming) assert.equal(e.status, 'SUCCESSFUL', `wallet ${id} shows an incoming ${e.status} transfer`);
       const sentByIt = log.filter((t) => t.from_wallet === id).length;

@@ -21,6 +21,8 @@ interface Probe {
   path: string;
   body?: string | Buffer;
   headers?: Record<string, string>;
+  /** The exact status this probe must get. */
+  status: number;
 }
 
 function probes(): Probe[] {
@@ -28,27 +30,30 @@ function probes(): Probe[] {
   const list: Probe[] = [];
   for (const path of ['/api/user/register', '/api/user/login']) {
     list.push(
-      { method: 'POST', path, body: invalidUtf8, headers: json },
-      { method: 'POST', path, body: deep, headers: json },
-      { method: 'POST', path, body: '<login>a</login>', headers: { 'content-type': 'application/xml' } },
+      { method: 'POST', path, body: invalidUtf8, headers: json, status: 400 },
+      { method: 'POST', path, body: deep, headers: json, status: 400 },
+      { method: 'POST', path, body: '<login>a</login>', headers: { 'content-type': 'application/xml' }, status: 400 },
       {
         method: 'POST',
         path,
         body: '--x\r\nContent-Disposition: form-data; name="login"\r\n\r\na\r\n--x--',
         headers: { 'content-type': 'multipart/form-data; boundary=x' },
+        status: 400,
       },
-      { method: 'POST', path, body: '{"login":"a","password":"b"', headers: json },
-      { method: 'POST', path, body: '{"__proto__":{"admin":true},"login":{"$ne":""},"password":"x"}', headers: json },
-      { method: 'POST', path, body: JSON.stringify({ login: ['a'], password: 'x' }), headers: json },
-      { method: 'POST', path, body: JSON.stringify({ login: 'a'.repeat(300), password: 'x' }), headers: json },
-      { method: 'POST', path, body: JSON.stringify({ login: 'a', password: 'x'.repeat(2000) }), headers: json },
-      { method: 'POST', path, body: '', headers: json },
-      { method: 'POST', path, body: '\u0000', headers: json },
-      { method: 'POST', path, body: 'x', headers: { 'content-type': 'application/json', 'content-encoding': 'br' } },
+      { method: 'POST', path, body: '{"login":"a","password":"b"', headers: json, status: 400 },
+      { method: 'POST', path, body: '{"__proto__":{"admin":true},"login":{"$ne":""},"password":"x"}', headers: json, status: 400 },
+      { method: 'POST', path, body: JSON.stringify({ login: ['a'], password: 'x' }), headers: json, status: 400 },
+      { method: 'POST', path, body: JSON.stringify({ login: 'a'.repeat(300), password: 'x' }), headers: json, status: 400 },
+      // over-long at registration; at login any password that does not match is a wrong pair
+      { method: 'POST', path, body: JSON.stringify({ login: 'a', password: 'x'.repeat(2000) }), headers: json, status: path.endsWith('/login') ? 401 : 400 },
+      { method: 'POST', path, body: '', headers: json, status: 400 },
+      { method: 'POST', path, body: '\u0000', headers: json, status: 400 },
+      { method: 'POST', path, body: 'x', headers: { 'content-type': 'application/json', 'content-encoding': 'br' }, status: 415 },
     );
   }
+  // a wrong pair, however it is spelt
   for (const s of sqlish) {
-    list.push({ method: 'POST', path: '/api/user/login', body: JSON.stringify({ login: s, password: s }), headers: json });
+    list.push({ method: 'POST', path: '/api/user/login', body: JSON.stringify({ login: s, password: s }), headers: json, status: 401 });
   }
   return list;
 }
@@ -56,27 +61,30 @@ function probes(): Probe[] {
 function authedProbes(): Probe[] {
   const json = { 'content-type': 'application/json' };
   const text = { 'content-type': 'text/plain' };
+  const order = '/api/user/orders';
+  const withdraw = '/api/user/balance/withdraw';
   const list: Probe[] = [
-    { method: 'POST', path: '/api/user/orders', body: invalidUtf8, headers: text },
-    { method: 'POST', path: '/api/user/orders', body: '1'.repeat(1001), headers: text }, // over the 1000-digit bound (1000 ones would pass Luhn)
-    { method: 'POST', path: '/api/user/orders', body: '12345678903\u0000', headers: text },
-    { method: 'POST', path: '/api/user/orders', body: '{"order_number": [1]}', headers: json },
-    { method: 'POST', path: '/api/user/orders', body: '{"order_number": "1', headers: json },
-    { method: 'POST', path: '/api/user/orders', body: '79927398713'.repeat(10_000), headers: text },
-    { method: 'POST', path: '/api/user/balance/withdraw', body: invalidUtf8, headers: json },
-    { method: 'POST', path: '/api/user/balance/withdraw', body: deep, headers: json },
-    { method: 'POST', path: '/api/user/balance/withdraw', body: JSON.stringify({ order: '79927398713', sum: 1e308 }), headers: json },
-    { method: 'POST', path: '/api/user/balance/withdraw', body: '{"order":"79927398713","sum":1e999}', headers: json },
-    { method: 'POST', path: '/api/user/balance/withdraw', body: JSON.stringify({ order: '79927398713', sum: 0.001 }), headers: json },
-    { method: 'POST', path: '/api/user/balance/withdraw', body: JSON.stringify({ order: '79927398713', sum: null }), headers: json },
-    { method: 'POST', path: '/api/user/balance/withdraw', body: JSON.stringify({ order: '79927398713', sum: true }), headers: json },
-    { method: 'POST', path: '/api/user/balance/withdraw', body: 'order=79927398713&sum=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
-    { method: 'PUT', path: '/api/user/balance' },
-    { method: 'DELETE', path: '/api/user/orders' },
+    { method: 'POST', path: order, body: invalidUtf8, headers: text, status: 400 },
+    { method: 'POST', path: order, body: '1'.repeat(1001), headers: text, status: 422 }, // over the 1000-digit bound (1000 ones would pass Luhn)
+    { method: 'POST', path: order, body: '12345678903\u0000', headers: text, status: 422 },
+    { method: 'POST', path: order, body: '{"order_number": [1]}', headers: json, status: 400 },
+    { method: 'POST', path: order, body: '{"order_number": "1', headers: json, status: 400 },
+    { method: 'POST', path: order, body: '79927398713'.repeat(10_000), headers: text, status: 413 },
+    { method: 'POST', path: withdraw, body: invalidUtf8, headers: json, status: 400 },
+    { method: 'POST', path: withdraw, body: deep, headers: json, status: 400 },
+    { method: 'POST', path: withdraw, body: JSON.stringify({ order: '79927398713', sum: 1e308 }), headers: json, status: 422 },
+    { method: 'POST', path: withdraw, body: '{"order":"79927398713","sum":1e999}', headers: json, status: 400 }, // Infinity is not a JSON number
+    { method: 'POST', path: withdraw, body: JSON.stringify({ order: '79927398713', sum: 0.001 }), headers: json, status: 422 },
+    { method: 'POST', path: withdraw, body: JSON.stringify({ order: '79927398713', sum: null }), headers: json, status: 400 },
+    { method: 'POST', path: withdraw, body: JSON.stringify({ order: '79927398713', sum: true }), headers: json, status: 400 },
+    { method: 'POST', path: withdraw, body: 'order=79927398713&sum=1', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 400 },
+    { method: 'PUT', path: '/api/user/balance', status: 404 },
+    { method: 'DELETE', path: order, status: 404 },
   ];
+  // never digits: refused as order numbers that cannot be processed
   for (const s of sqlish) {
-    list.push({ method: 'POST', path: '/api/user/orders', body: s, headers: text });
-    list.push({ method: 'POST', path: '/api/user/balance/withdraw', body: JSON.stringify({ order: s, sum: 1 }), headers: json });
+    list.push({ method: 'POST', path: order, body: s, headers: text, status: 422 });
+    list.push({ method: 'POST', path: withdraw, body: JSON.stringify({ order: s, sum: 1 }), headers: json, status: 422 });
   }
   return list;
 }
@@ -88,7 +96,7 @@ async function snapshot(token: string): Promise<unknown> {
   return { orders, balance, withdrawals };
 }
 
-test('bad input sweep: every probe is a 4xx with a JSON error and changes nothing', async () => {
+test('bad input sweep: every probe gets its exact 4xx with a JSON error and changes nothing', async () => {
   const login = uniqueLogin('victim');
   const token = await signUp(t.url, login);
   const n = orderNumber();
@@ -100,7 +108,7 @@ test('bad input sweep: every probe is a 4xx with a JSON error and changes nothin
   for (const p of [...probes(), ...authedProbes().map((x) => ({ ...x, headers: { ...x.headers, authorization: `Bearer ${token}` } }))]) {
     const r = await call(t.url, p.method, p.path, { body: p.body, headers: p.headers });
     const label = `${p.method} ${p.path} ${String(p.body ?? '').slice(0, 50)}`;
-    assert.ok(r.status >= 400 && r.status < 500, `${label} → ${r.status} ${r.text.slice(0, 200)}`);
+    assert.equal(r.status, p.status, `${label} → ${r.status} ${r.text.slice(0, 200)}`);
     assert.match(r.headers.get('content-type') ?? '', /^application\/json/, label);
     const body = r.json as { error?: unknown };
     assert.equal(typeof body?.error, 'string', label);

@@ -58,3 +58,24 @@ test('the loyalty service /docs page lists its operations in a real browser', { 
   assert.equal(operations.length, await assertRoutesDocumented(target.app ?? {}, target.url));
   await page.close();
 });
+
+test("/docs: Try it out on the order upload offers a text/plain body field; the lock icons follow each route's security", {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const page = await browser.newPage();
+  await page.goto(`${target.url}/docs`, { waitUntil: 'load' });
+  const upload = page.locator('.opblock-post', { has: page.locator('.opblock-summary-path[data-path="/api/user/orders"]') });
+  await upload.locator('.opblock-summary').click();
+  await upload.getByRole('button', { name: 'Try it out' }).click();
+  const body = upload.locator('.body-param textarea');
+  await body.waitFor({ timeout: 20_000 });
+  assert.ok(await body.isEditable(), 'the upload has an editable body field');
+  assert.equal(await upload.locator('.body-param-content-type select').inputValue(), 'text/plain');
+  // a route that needs the user token shows the lock; the sign-up route does not
+  const authorized = (path: string, method: string) =>
+    page.locator(`.opblock-${method}`, { has: page.locator(`.opblock-summary-path[data-path="${path}"]`) }).locator('.authorization__btn');
+  assert.equal(await authorized('/api/user/balance', 'get').count(), 1);
+  assert.equal(await authorized('/api/user/register', 'post').count(), 0);
+  await page.close();
+});

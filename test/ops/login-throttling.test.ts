@@ -134,6 +134,21 @@ for (const target of targets) {
       assert.equal((await attempt(b, login, 'raced-password', clientAddress())).status, 200);
     });
 
+    test('many right logins of one user at once from one address are all signed in (checks in flight are waited for, not refused)', async () => {
+      const { a } = await started();
+      const login = uniqueLogin('tabs');
+      await register(a, login, 'many-tabs-password');
+      const from = clientAddress();
+      const all = await Promise.all(Array.from({ length: 24 }, () => attempt(a, login, 'many-tabs-password', from)));
+      assert.deepEqual(
+        all.map((r) => r.status),
+        all.map(() => 200),
+      );
+      // none of them counted: ten wrong guesses are still allowed before the lock
+      for (let i = 0; i < 10; i++) assert.equal((await attempt(a, login, `after-tabs-${i}`, from)).status, 401);
+      assertThrottled(await attempt(a, login, 'after-tabs-10', from));
+    });
+
     test('without TRUST_PROXY a forged X-Forwarded-For changes nothing: the client is the socket peer', async () => {
       const { c } = await started();
       const login = uniqueLogin('forger');

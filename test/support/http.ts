@@ -1,4 +1,10 @@
-/** Minimal JSON-over-HTTP client for tests, built on fetch (real sockets). */
+import { assertAnswerConforms } from './contract.js';
+
+/**
+ * Minimal JSON-over-HTTP client for tests, built on fetch (real sockets). Every answer is also
+ * checked against the service's /openapi.json (see contract.ts): a test that receives an answer
+ * its document does not describe fails.
+ */
 export interface Reply {
   status: number;
   headers: Headers;
@@ -10,7 +16,13 @@ export async function call(
   base: string,
   method: string,
   path: string,
-  options: { body?: string | Buffer | object; token?: string; headers?: Record<string, string> } = {},
+  options: {
+    body?: string | Buffer | object;
+    token?: string;
+    headers?: Record<string, string>;
+    /** false: skip the contract check (for answers of servers that are not ours, e.g. a fake). */
+    contract?: boolean;
+  } = {},
 ): Promise<Reply> {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -27,6 +39,9 @@ export async function call(
     json = text ? JSON.parse(text) : undefined;
   } catch {
     json = undefined;
+  }
+  if (options.contract !== false) {
+    await assertAnswerConforms(base, { method, path, status: res.status, contentType: res.headers.get('content-type'), text, json });
   }
   return { status: res.status, headers: res.headers, text, json };
 }

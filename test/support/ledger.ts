@@ -1,5 +1,6 @@
 import { createLogger } from '../../src/kernel/logger.js';
 import { orchestratorSettings, type OrchestratorConfig } from '../../src/ledger/orchestrator/config.js';
+import type { HistoryEntry } from '../../src/ledger/orchestrator/contract.js';
 import type { Coordinator, CoordinatorEvent } from '../../src/ledger/orchestrator/coordinator.js';
 import { startOrchestrator, type OrchestratorRunning } from '../../src/ledger/orchestrator/main.js';
 import { shardSettings, type ShardConfig } from '../../src/ledger/shard/config.js';
@@ -89,16 +90,8 @@ export async function startLedger(n: number, over: Partial<OrchestratorConfig> =
   };
 }
 
-export interface LogItem {
-  tx_id: string;
-  wallet_id: string;
-  kind: 'deposit' | 'transfer';
-  counterparty?: string;
-  amount: string;
-  status: string;
-  note: string;
-  initiated_at: string;
-}
+/** A history entry as the orchestrator's contract defines it. */
+export type LogItem = HistoryEntry;
 
 /** Polls a wallet's log until the transaction is final; returns its entry. */
 export async function waitFinal(url: string, token: string, walletId: string, txId: string, timeoutMs = 15_000): Promise<LogItem> {

@@ -17,29 +17,15 @@ import type { Balance, Order, Session, SessionState, UploadedOrder, Withdrawal }
 
 export type { Balance, Order, OrderStatus, Session, SessionState, UploadedOrder, Withdrawal } from '../../src/loyalty/contract.js';
 
-export type TxStatus = 'PENDING' | 'PROCESSING' | 'INVALID' | 'FAILED' | 'SUCCESSFUL';
-export interface WalletTx {
-  tx_id: string;
-  wallet_id: string;
-  amount: string;
-  status: TxStatus;
-  note?: string | null;
-  initiated_at: string;
-  /** `deposit` (money put in by the operator) or `transfer` (between two wallets). */
-  kind?: 'deposit' | 'transfer';
-  /** The other wallet of a transfer. */
-  counterparty?: string;
-}
-export interface WalletBalance {
-  wallet_id: string;
-  balance: number | string;
-  reserved: number | string;
-}
-export type WalletStatus = 'CREATING' | 'ACTIVE';
-export interface Wallet extends WalletBalance {
-  status: WalletStatus;
-  created_at: string;
-}
+// The ledger orchestrator's contract, likewise types only.
+import type { HistoryEntry, WalletBalance as LedgerBalance, WalletListItem } from '../../src/ledger/orchestrator/contract.js';
+
+export type { TxStatus } from '../../src/ledger/orchestrator/contract.js';
+/** One history entry: `kind` says deposit or transfer, `counterparty` is the other wallet of a transfer. */
+export type WalletTx = HistoryEntry;
+export type WalletBalance = LedgerBalance;
+export type Wallet = WalletListItem;
+export type WalletStatus = WalletListItem['status'];
 
 async function send<T>(method: string, path: string, body?: string | object, extraHeaders: Record<string, string> = {}): Promise<Reply<T>> {
   const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json', ...extraHeaders } };

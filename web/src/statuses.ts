@@ -1,5 +1,4 @@
 import type { Order, TxStatus } from './api';
-import { money } from './format';
 
 export type StatusTone = 'ok' | 'bad' | 'wait' | 'new' | 'neutral';
 
@@ -7,7 +6,7 @@ export interface StatusWords {
   /** A word or two for the badge. */
   label: string;
   tone: StatusTone;
-  /** What it means for the member and what, if anything, to do next. */
+  /** What it means for the member and what, if anything, to do next; empty when the row says it all. */
   explain: string;
 }
 
@@ -38,7 +37,8 @@ export function orderStatus(o: Pick<Order, 'status' | 'accrual'>): StatusWords {
       };
     case 'PROCESSED':
       return o.accrual !== undefined && o.accrual > 0
-        ? { label: 'Credited', tone: 'ok', explain: `${money(o.accrual)} points were added to your balance.` }
+        ? // the points column already says how many: no line that repeats it
+          { label: 'Credited', tone: 'ok', explain: '' }
         : { label: 'No points', tone: 'neutral', explain: 'Calculated: nothing in this purchase earns points.' };
   }
 }

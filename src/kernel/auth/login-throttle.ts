@@ -11,9 +11,15 @@ export interface LoginAttempt {
 
 export type Admission = { admitted: true; attempt: LoginAttempt } | { admitted: false; retryAfterSeconds: number };
 
+type Decision = Admission | { admitted: 'later' };
+
 /** Old rows are swept at most this often per process. */
 const SWEEP_EVERY_MS = 60_000;
 const SWEEP_BATCH = 10_000;
+/** An attempt held only by this process's own checks in flight looks again when one ends, or after this long. */
+const RECHECK_MS = 250;
+/** …and gives up (429) after this long: the checks ahead of it are taking far longer than a hash. */
+const QUEUE_LIMIT_MS = 5_000;
 
 /**
  * Failed-login throttling with its counters in the service's schema (`<schema>.login_failures`),
@@ -23,10 +29,21 @@ const SWEEP_BATCH = 10_000;
  * gives its slot back and clears the pair's count (the address keeps counting those failures).
  * The window slides: an attempt is refused while the last `windowMs` hold the limit's worth of
  * failures, and `Retry-After` says when the oldest of them leaves it.
+ *
+ * An attempt that finds the limit reached only because of this process's own checks still in
+ * flight waits for them instead of being refused: they may well succeed (one user signing in
+ * from many tabs at once), and if they fail it is refused then. Checks in flight on another
+ * instance count as failures until they end.
  */
 export class LoginThrottle {
   private readonly table: string;
   private lastSweepMs = Number.NEGATIVE_INFINITY;
+  /** Ids of this process's attempts whose passwords are being checked, and how many per address. */
+  private readonly inFlight = new Set<number>();
+  private readonly inFlightPerAddress = new Map<string, number>();
+  /** Per address: how many of its attempts in flight have ended (tells a waiter it missed one), and who waits. */
+  private readonly ended = new Map<string, number>();
+  private readonly waiters = new Map<string, Array<() => void>>();
 
   constructor(
     private readonly db: Database,
@@ -41,43 +58,122 @@ export class LoginThrottle {
   /** Takes a slot for a login attempt from `address`, or says how long the pair or the address is locked. */
   async admit(login: string, address: string): Promise<Admission> {
     const loginKey = keyOf(login);
-    const nowMs = this.clock();
-    const outcome = await this.db.transaction(async (tx): Promise<Admission> => {
-      // one address's attempts take their slots one at a time; other addresses never wait on it
-      await tx.query('select pg_advisory_xact_lock(hashtext($1)::bigint)', [`${this.table}:${address}`]);
-      const rows = await tx.query<{ login_key: string; failed_at_ms: number; pair_cleared: boolean }>(
-        `select login_key, failed_at_ms, pair_cleared from ${this.table}
+    const giveUpAt = performance.now() + QUEUE_LIMIT_MS;
+    for (;;) {
+      const endedBefore = this.ended.get(address) ?? 0;
+      const nowMs = this.clock();
+      const decision = await this.decide(loginKey, address, nowMs);
+      if (decision.admitted !== 'later') {
+        await this.sweepNowAndThen(nowMs);
+        return decision;
+      }
+      const left = giveUpAt - performance.now();
+      if (left <= 0) return { admitted: false, retryAfterSeconds: 1 };
+      // an attempt that ended while this one looked may have freed its slot: look again at once
+      if ((this.ended.get(address) ?? 0) === endedBefore) await this.nextEnd(address, Math.min(RECHECK_MS, left));
+    }
+  }
+
+  private async decide(loginKey: string, address: string, nowMs: number): Promise<Decision> {
+    let taken: LoginAttempt | undefined;
+    try {
+      return await this.db.transaction(async (tx): Promise<Decision> => {
+        // one address's attempts take their slots one at a time; other addresses never wait on it
+        await tx.query('select pg_advisory_xact_lock(hashtext($1)::bigint)', [`${this.table}:${address}`]);
+        const rows = await tx.query<{ id: number; login_key: string; failed_at_ms: number; pair_cleared: boolean }>(
+          `select id, login_key, failed_at_ms, pair_cleared from ${this.table}
           where address = $1 and failed_at_ms > $2 order by failed_at_ms, id`,
-        [address, nowMs - this.limits.windowMs],
-      );
-      const failures: RecordedFailure[] = rows.map((r) => ({ loginKey: r.login_key, atMs: Number(r.failed_at_ms), pairCleared: r.pair_cleared }));
-      const waitMs = lockedForMs(failures, loginKey, this.limits, nowMs);
-      if (waitMs > 0) return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
-      const inserted = await tx.query<{ id: number }>(`insert into ${this.table} (address, login_key, failed_at_ms) values ($1, $2, $3) returning id`, [
-        address,
-        loginKey,
-        nowMs,
-      ]);
-      const id = inserted[0]?.id;
-      if (id === undefined) throw new Error('login_failures insert returned no id');
-      return { admitted: true, attempt: { id: Number(id), address, loginKey } };
+          [address, nowMs - this.limits.windowMs],
+        );
+        const failures: RecordedFailure[] = rows.map((r) => ({ loginKey: r.login_key, atMs: Number(r.failed_at_ms), pairCleared: r.pair_cleared }));
+        const waitMs = lockedForMs(failures, loginKey, this.limits, nowMs);
+        if (waitMs > 0) {
+          const settled = failures.filter((_, i) => !this.inFlight.has(Number(rows[i]?.id)));
+          if (lockedForMs(settled, loginKey, this.limits, nowMs) === 0) return { admitted: 'later' };
+          return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+        }
+        const inserted = await tx.query<{ id: number }>(`insert into ${this.table} (address, login_key, failed_at_ms) values ($1, $2, $3) returning id`, [
+          address,
+          loginKey,
+          nowMs,
+        ]);
+        const id = inserted[0]?.id;
+        if (id === undefined) throw new Error('login_failures insert returned no id');
+        // in flight from now, before the commit lets the next attempt of this address read the row
+        taken = { id: Number(id), address, loginKey };
+        this.inFlight.add(taken.id);
+        this.inFlightPerAddress.set(address, (this.inFlightPerAddress.get(address) ?? 0) + 1);
+        return { admitted: true, attempt: taken };
+      });
+    } catch (err) {
+      if (taken) this.end(taken);
+      throw err;
+    }
+  }
+
+  private nextEnd(address: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const list = this.waiters.get(address) ?? [];
+      this.waiters.set(address, list);
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const at = list.indexOf(wake);
+        if (at >= 0) list.splice(at, 1);
+        if (list.length === 0 && this.waiters.get(address) === list) this.waiters.delete(address);
+        resolve();
+      }, timeoutMs);
+      list.push(wake);
     });
-    await this.sweepNowAndThen(nowMs);
-    return outcome;
+  }
+
+  /** This process's check of `attempt` is over: one slot may be free, so one waiter looks again. */
+  private end(attempt: LoginAttempt): void {
+    if (!this.inFlight.delete(attempt.id)) return;
+    const address = attempt.address;
+    const stillInFlight = (this.inFlightPerAddress.get(address) ?? 1) - 1;
+    if (stillInFlight > 0) this.inFlightPerAddress.set(address, stillInFlight);
+    else this.inFlightPerAddress.delete(address);
+    const waiting = this.waiters.get(address);
+    waiting?.shift()?.();
+    if (waiting?.length === 0) this.waiters.delete(address);
+    // the count only has to outlive the attempts that can read it: those in flight or waiting
+    if (stillInFlight === 0 && !this.waiters.has(address)) this.ended.delete(address);
+    else this.ended.set(address, (this.ended.get(address) ?? 0) + 1);
+  }
+
+  /** The password did not match: the slot stays taken, as the failed login it is. */
+  failed(attempt: LoginAttempt): void {
+    this.end(attempt);
   }
 
   /** The pair matched: the attempt was no failure, and the pair's earlier failures stop counting for it. */
   async succeeded(attempt: LoginAttempt): Promise<void> {
-    await this.db.query(
-      `with released as (delete from ${this.table} where id = $1)
-       update ${this.table} set pair_cleared = true where address = $2 and login_key = $3 and id <> $1 and not pair_cleared`,
-      [attempt.id, attempt.address, attempt.loginKey],
-    );
+    try {
+      await this.db.transaction(async (tx) => {
+        // under the address's lock: two successes of one pair would otherwise update the same rows in opposite orders (deadlock)
+        await tx.query('select pg_advisory_xact_lock(hashtext($1)::bigint)', [`${this.table}:${attempt.address}`]);
+        await tx.query(
+          `with released as (delete from ${this.table} where id = $1)
+           update ${this.table} set pair_cleared = true
+            where address = $2 and login_key = $3 and failed_at_ms > $4 and id <> $1 and not pair_cleared`,
+          [attempt.id, attempt.address, attempt.loginKey, this.clock() - this.limits.windowMs],
+        );
+      });
+    } finally {
+      this.end(attempt);
+    }
   }
 
   /** The attempt could not be decided (a fault, not a wrong password): its slot is given back. */
   async abandoned(attempt: LoginAttempt): Promise<void> {
-    await this.db.query(`delete from ${this.table} where id = $1`, [attempt.id]);
+    try {
+      await this.db.query(`delete from ${this.table} where id = $1`, [attempt.id]);
+    } finally {
+      this.end(attempt);
+    }
   }
 
   /** Rows that left the window matter to nobody; a bounded batch at most once a minute keeps the table small. */

@@ -37,7 +37,11 @@ export function registerAuthRoutes(
         summary: 'Register a user and sign in',
         description: `The token comes back in the \`Authorization: Bearer\` header and as the HttpOnly cookie \`token\`. The password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters.`,
         body: Credentials,
-        response: { 200: signedIn('registered and signed in'), 400: malformed, ...outcomeResponses(authOutcomes.login_taken, kernelOutcomes.internal) },
+        response: {
+          200: signedIn('registered and signed in'),
+          400: malformed,
+          ...outcomeResponses(authOutcomes.login_taken, kernelOutcomes.internal, kernelOutcomes.database_unavailable),
+        },
       },
     },
     async (request, reply) => {
@@ -61,7 +65,7 @@ export function registerAuthRoutes(
         response: {
           200: signedIn('signed in'),
           400: malformed,
-          ...outcomeResponses(authOutcomes.wrong_pair, kernelOutcomes.internal),
+          ...outcomeResponses(authOutcomes.wrong_pair, kernelOutcomes.internal, kernelOutcomes.database_unavailable),
           429: Throttled,
         },
       },
@@ -82,9 +86,13 @@ export function registerAuthRoutes(
         await throttle.abandoned(admission.attempt).catch(() => undefined);
         throw err;
       }
-      // a wrong pair keeps its slot: that slot is the failed login
-      if (id === null) fail(authOutcomes.wrong_pair);
-      await throttle.succeeded(admission.attempt);
+      if (id === null) {
+        // a wrong pair keeps its slot: that slot is the failed login
+        throttle.failed(admission.attempt);
+        fail(authOutcomes.wrong_pair);
+      }
+      // the pair matched: a failure to clear its counter must not turn the sign-in into an error
+      await throttle.succeeded(admission.attempt).catch((err: unknown) => request.log.warn({ err, reqId: request.id }, 'login counters not cleared'));
       issueToken(reply, tokens, String(id));
       return { login };
     },

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { badRequest } from './errors.js';
+import { fail, kernelOutcomes } from './outcome.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -14,7 +14,7 @@ export function decodeUtf8(body: Buffer): string {
   try {
     return strictUtf8.decode(body);
   } catch {
-    throw badRequest('request body is not valid UTF-8');
+    fail(kernelOutcomes.body_not_utf8);
   }
 }
 
@@ -22,7 +22,7 @@ export function parseJsonText(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw badRequest('request body is not valid JSON');
+    fail(kernelOutcomes.body_not_json);
   }
 }
 

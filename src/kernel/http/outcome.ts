@@ -27,6 +27,8 @@ export function fail(outcome: Outcome, message: string = outcome.message): never
 
 /** The outcomes the kernel itself answers with, whatever the service. */
 export const kernelOutcomes = outcomes({
+  body_not_utf8: { status: 400, message: 'request body is not valid UTF-8' },
+  body_not_json: { status: 400, message: 'request body is not valid JSON' },
   unauthorized: { status: 401, message: 'missing, invalid or expired token' },
   not_found: { status: 404, message: 'not found' },
   internal: { status: 500, message: 'internal server error' },

@@ -12,6 +12,7 @@ import { requestLogger, type Logger } from '../logger.js';
 import { createHttpMetrics } from '../metrics.js';
 import { decorateUserId } from './auth.js';
 import { registerBodyParsers } from './body.js';
+import { HttpError } from './errors.js';
 import { DEFAULT_HTTP_LIMITS, limitOptions, type HttpLimits } from './limits.js';
 import { errorResponse, kernelOutcomes } from './outcome.js';
 import { SECURITY_SCHEMES, routeSecurity, withUsedSecuritySchemes } from './security.js';
@@ -101,8 +102,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
   app.addHook('onRoute', (route) => {
     if (!route.schema) return;
-    // documented by the guards the route really runs (see security.ts), never by hand
-    (route.schema as { security?: unknown }).security = routeSecurity(route);
     // Failures the kernel itself produces for any route that reads a body, documented once here
     // so every such route's OpenAPI entry lists them.
     const readsBody = route.schema.body !== undefined || route.config?.textBody === true;
@@ -117,6 +116,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // an outage, not a fault: logged once per outage by the database layer, not per request
     if (isDatabaseUnavailable(err)) return reply.code(503).send({ error: kernelOutcomes.database_unavailable.message });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    // an outcome's message is written for the client, whatever its status (e.g. a simulated fault)
+    if (err instanceof HttpError) return reply.code(status).send({ error: err.message });
     if (status >= 500) {
       request.log.error({ err, reqId: request.id, method: request.method, path: request.url.split('?')[0] }, 'request failed');
       return reply.code(status).send({ error: kernelOutcomes.internal.message });
@@ -164,6 +165,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       info: { title: options.title, description: options.description, version: '1.0.0' },
       components: { securitySchemes: { ...SECURITY_SCHEMES } },
     },
+    // a route's security is documented by the guards it really runs (see security.ts), never by
+    // hand; read when the document is built, after every plugin's own onRoute hook
+    transform: ({ schema, url, route }) => ({ schema: { ...schema, security: routeSecurity(route) }, url }),
     transformObject: (documents) => ('openapiObject' in documents ? withUsedSecuritySchemes(documents.openapiObject) : documents.swaggerObject),
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
@@ -172,7 +176,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get(
     '/healthz',
-    { schema: { tags: ['operations'], summary: 'Process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Process is up',
+        description: 'Answers 200 as long as the process runs, database or not.',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }, { description: 'the process is up' }) },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
   app.get(
@@ -181,7 +192,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       schema: {
         tags: ['operations'],
         summary: 'Database reachable',
-        response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: Type.Ref(ErrorBody) },
+        response: {
+          200: Type.Object({ status: Type.Literal('ready') }, { description: 'the database answers: the service can serve' }),
+          503: errorResponse(`\`${kernelOutcomes.database_unavailable.message}\`: the service cannot serve until the database answers again`),
+        },
       },
     },
     async (_request, reply) => {
@@ -193,7 +207,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       }
     },
   );
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
+  const exposition = { description: 'the metrics in the Prometheus text format', content: { 'text/plain': { schema: Type.String() } } };
+  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', response: { 200: exposition } } }, async (_request, reply) => {
     reply.header('content-type', options.metrics.contentType);
     return options.metrics.metrics();
   });

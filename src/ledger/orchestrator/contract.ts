@@ -1,6 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { outcomes } from '../../kernel/http/outcome.js';
-import { WALLET_ID_MAX } from '../protocol.js';
+import { WALLET_ID_MAX } from '../ids.js';
 
 /**
  * The orchestrator's HTTP contract: every request and answer shape (TypeBox schemas with their
@@ -29,10 +29,10 @@ export const TxAccepted = Type.Object({ tx_id: Type.String() }, { description: '
 export type TxAccepted = Static<typeof TxAccepted>;
 
 export const TxStatus = Type.Union(
-  ['PENDING', 'PROCESSING', 'INVALID', 'FAILED', 'SUCCESSFUL'].map((s) => Type.Literal(s)),
+  [Type.Literal('PENDING'), Type.Literal('PROCESSING'), Type.Literal('INVALID'), Type.Literal('FAILED'), Type.Literal('SUCCESSFUL')],
   { description: 'PENDING: accepted · PROCESSING: on the shards · INVALID: impossible (see note) · FAILED: a shard did not confirm in time · SUCCESSFUL' },
 );
-export type TxStatus = 'PENDING' | 'PROCESSING' | 'INVALID' | 'FAILED' | 'SUCCESSFUL';
+export type TxStatus = Static<typeof TxStatus>;
 
 export const HistoryEntry = Type.Object({
   tx_id: Type.String(),

@@ -19,7 +19,10 @@ export const balanceRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = asy
       schema: {
         tags: ['balance'],
         summary: 'Current points and total withdrawn',
-        response: { 200: { ...Balance, description: 'the balance' }, ...outcomeResponses(kernelOutcomes.unauthorized, kernelOutcomes.internal) },
+        response: {
+          200: { ...Balance, description: 'the balance' },
+          ...outcomeResponses(kernelOutcomes.unauthorized, kernelOutcomes.internal, kernelOutcomes.database_unavailable),
+        },
       },
     },
     async (request) => {
@@ -50,6 +53,7 @@ export const balanceRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = asy
             o.order_fails_luhn,
             o.sum_invalid,
             kernelOutcomes.internal,
+            kernelOutcomes.database_unavailable,
           ),
         },
       },
@@ -86,7 +90,7 @@ export const balanceRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = asy
         response: {
           200: { ...Type.Array(Withdrawal), description: 'the withdrawals, oldest first' },
           204: NoItems,
-          ...outcomeResponses(kernelOutcomes.unauthorized, kernelOutcomes.internal),
+          ...outcomeResponses(kernelOutcomes.unauthorized, kernelOutcomes.internal, kernelOutcomes.database_unavailable),
         },
       },
     },

@@ -55,6 +55,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = async
             o.order_too_long,
             o.order_fails_luhn,
             kernelOutcomes.internal,
+            kernelOutcomes.database_unavailable,
           ),
         },
       },
@@ -87,7 +88,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = async
         response: {
           200: { ...Type.Array(Order), description: 'the orders, oldest upload first' },
           204: NoItems,
-          ...outcomeResponses(kernelOutcomes.unauthorized, kernelOutcomes.internal),
+          ...outcomeResponses(kernelOutcomes.unauthorized, kernelOutcomes.internal, kernelOutcomes.database_unavailable),
         },
       },
     },

@@ -17,7 +17,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = asy
         tags: ['auth'],
         summary: 'Who the token belongs to',
         description: 'Lets a browser app holding only the HttpOnly cookie find out, after a reload, whether it is still signed in.',
-        response: { 200: { ...Session, description: 'the signed-in login' }, ...outcomeResponses(kernelOutcomes.unauthorized, kernelOutcomes.internal) },
+        response: {
+          200: { ...Session, description: 'the signed-in login' },
+          ...outcomeResponses(kernelOutcomes.unauthorized, kernelOutcomes.internal, kernelOutcomes.database_unavailable),
+        },
       },
     },
     async (request) => {
@@ -36,7 +39,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = asy
         tags: ['auth'],
         summary: 'Whether the caller is signed in, and as whom',
         description: 'Never 401: `{"signed_in": false}` without a valid token (header or cookie), `{"signed_in": true, "login": "…"}` with one.',
-        response: { 200: { ...SessionState, description: 'signed in or not' }, ...outcomeResponses(kernelOutcomes.internal) },
+        response: {
+          200: { ...SessionState, description: 'signed in or not' },
+          ...outcomeResponses(kernelOutcomes.internal, kernelOutcomes.database_unavailable),
+        },
       },
     },
     async (request) => {

@@ -15,10 +15,10 @@ export function BalancePage(props: { data: MemberData }) {
           <span class="stat-value" data-testid="balance-current">
             {balance ? money(balance.current) : '…'}
           </span>
-          <span class="muted">points to spend</span>
+          <span class="muted">points to spend · 1 point = 1.00 of your currency</span>
         </div>
         <div class="stat">
-          <span class="stat-label">Withdrawn</span>
+          <span class="stat-label">Spent</span>
           <span class="stat-value" data-testid="balance-withdrawn">
             {balance ? money(balance.withdrawn) : '…'}
           </span>
@@ -29,9 +29,15 @@ export function BalancePage(props: { data: MemberData }) {
         {orders && withdrawals ? <BalanceChart steps={balanceSteps(orders, withdrawals)} /> : <p class="muted">Loading…</p>}
       </Card>
       <p>
-        <Link href="/withdraw" class="button">
-          Spend points
-        </Link>
+        {balance && balance.current > 0 ? (
+          <Link href="/withdraw" class="button">
+            Spend points
+          </Link>
+        ) : (
+          <Link href="/orders" class="button">
+            Upload an order to earn points
+          </Link>
+        )}
       </p>
     </>
   );

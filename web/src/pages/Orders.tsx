@@ -28,7 +28,7 @@ export function Orders(props: { data: MemberData }) {
     setBusy(false);
     switch (r.status) {
       case 202:
-        setNotice({ tone: 'ok', text: `Order ${n} uploaded. Its points are being calculated; the list below updates by itself.`, waitingFor: n });
+        setNotice({ tone: 'ok', text: `Order ${n} uploaded. Its points are being calculated.`, waitingFor: n });
         setNumber('');
         break;
       case 200:
@@ -109,12 +109,12 @@ export function Orders(props: { data: MemberData }) {
                     </td>
                     <td data-label="Status" class="status">
                       <Badge label={words.label} tone={words.tone} code={o.status} />
-                      <span class="status-why">{words.explain}</span>
+                      {words.explain ? <span class="status-why">{words.explain}</span> : null}
                     </td>
                     <td data-label="Points" class={`num points-${words.tone}`}>
                       {o.status === 'PROCESSED' ? (o.accrual ? `+${money(o.accrual)}` : '0.00') : o.status === 'INVALID' ? '—' : 'pending'}
                     </td>
-                    <td data-label="Uploaded">
+                    <td data-label="Uploaded" class="when">
                       <time dateTime={o.uploaded_at}>{when(o.uploaded_at)}</time>
                     </td>
                   </tr>
