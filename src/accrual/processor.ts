@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '../kernel/db/unavailable.js';
 import { MAX_AMOUNT_HUNDREDTHS } from '../kernel/money.js';
 import type { Logger } from '../kernel/logger.js';
 import { Wakeup } from '../kernel/lifecycle.js';
@@ -128,7 +129,8 @@ export class Processor {
         if (waitMs === 0) continue;
       } catch (err) {
         if (signal.aborted) break;
-        this.options.logger.error({ err }, 'accrual processor step failed; retrying');
+        // an outage is logged once by the database layer, not on every retry
+        if (!isDatabaseUnavailable(err)) this.options.logger.error({ err }, 'accrual processor step failed; retrying');
         waitMs = FAULT_BACKOFF_MS;
       }
       await this.wakeup.wait(waitMs, signal);
