@@ -104,7 +104,7 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
         tags: ['web'],
         summary: 'The member web app',
         description:
-          'The app’s own pages (/, /signin, /orders, /balance, /withdraw, /wallets) answer index.html. Any other page-like path answers index.html with status 404 (the app shows “page not found”); paths under /api, /ledger, /assets and /docs, and file-like paths, that match nothing are a JSON 404.',
+          'The app’s own pages (/, /signin, /orders, /balance, /withdraw, /wallets) answer index.html. Any other page-like path is a 404: index.html (the app shows “page not found”) when the request accepts text/html, as browsers do, else the JSON error. Paths under /api, /ledger, /assets and /docs, and file-like paths, that match nothing are always the JSON 404.',
         produces: ['text/html', 'application/json'],
         response: {
           200: Type.String({ description: 'index.html' }),
@@ -114,9 +114,11 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
     },
     async (request, reply) => {
       const path = request.url.split('?')[0] ?? '/';
-      if (NO_FALLBACK.test(path) || FILE_LIKE.test(path)) fail(kernelOutcomes.not_found);
-      if (appPage(path) === undefined) reply.code(404);
-      return reply.sendFile('index.html');
+      if (appPage(path) !== undefined) return reply.sendFile('index.html');
+      // an unknown page: a browser gets the app's "page not found" page, anything else the API's JSON 404
+      const browser = /\btext\/html\b/i.test(request.headers.accept ?? '');
+      if (!browser || NO_FALLBACK.test(path) || FILE_LIKE.test(path)) fail(kernelOutcomes.not_found);
+      return reply.code(404).sendFile('index.html');
     },
   );
 }
@@ -176,6 +178,10 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
           delete out.cookie;
           const cookie = ledgerRequestCookies(request.headers.cookie);
           if (cookie) out.cookie = cookie;
+          // the orchestrator counts failed logins per client: it is told who the client is (this
+          // service's view of it, one address, so nothing the client wrote travels on) and
+          // believes it when its TRUST_PROXY names this service
+          out['x-forwarded-for'] = request.ip;
           return out;
         },
         rewriteHeaders: (headers) => {

@@ -18,10 +18,14 @@ interface LeaseRow {
   status: string;
   decision: string | null;
   lease_owner: string | null;
-  lease_until: Date | null;
+  /** The owner's lease (its row in ledger.instances); null without one. */
+  alive_until: Date | null;
 }
 async function row(txId: string): Promise<LeaseRow> {
-  const rows = await sql.unsafe<LeaseRow[]>('select status, decision, lease_owner, lease_until from ledger.transactions where tx_id = $1', [txId]);
+  const rows = await sql.unsafe<LeaseRow[]>(
+    'select t.status, t.decision, t.lease_owner, i.alive_until from ledger.transactions t left join ledger.instances i on i.id = t.lease_owner where t.tx_id = $1',
+    [txId],
+  );
   assert.ok(rows[0], `no transaction ${txId}`);
   return rows[0];
 }
@@ -37,11 +41,12 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 async function balance(id: string) {
   return (await call(ledger.url, 'GET', `/api/user/balance/${id}`, { token })).json as { balance: number; reserved: number };
 }
-/** A cross-shard transfer left PROCESSING without a decision, leased to `owner` until `leaseMs` from now (one statement: no sweep sees it half-written). */
+/** A cross-shard transfer left PROCESSING without a decision by instance `owner`, whose lease runs `leaseMs` from now (one statement: no sweep sees it half-written). */
 async function leftProcessing(txId: string, owner: string, leaseMs: number): Promise<void> {
   await sql.unsafe(
-    `insert into ledger.transactions (tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, note, lease_owner, lease_until)
-     values ($1, 'transfer', '10', '11', 0, 1, 100, 'PROCESSING', 'transaction in processing', $2, now() + $3 * interval '1 millisecond')`,
+    `with owner as (insert into ledger.instances (id, alive_until) values ($2, now() + $3 * interval '1 millisecond') returning id)
+     insert into ledger.transactions (tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, note, lease_owner)
+     select $1, 'transfer', '10', '11', 0, 1, 100, 'PROCESSING', 'transaction in processing', id from owner`,
     [txId, owner, leaseMs],
   );
 }
@@ -68,7 +73,7 @@ test('recovery leaves alone a transaction another live instance holds, and takes
   assert.deepEqual([untouched.status, untouched.decision, untouched.lease_owner], ['PROCESSING', null, 'another-live-instance']);
   // that instance stops renewing: once the lease has run out, the next sweep takes it over and
   // resolves it as SPEC says for a PROCESSING transaction without a decision (abort)
-  await sql.unsafe(`update ledger.transactions set lease_until = now() - interval '1 millisecond' where tx_id = 'held-elsewhere'`);
+  await sql.unsafe(`update ledger.instances set alive_until = now() - interval '1 millisecond' where id = 'another-live-instance'`);
   await ledger.orchestrator.recovery.sweep();
   const item = await waitFinal(ledger.url, token, '10', 'held-elsewhere');
   assert.deepEqual([item.status, item.note], ['FAILED', 'transaction confirmation limit exceeded']);
@@ -89,10 +94,10 @@ test('the heartbeat keeps the leases of a live instance: nobody takes its transa
     assert.equal(first.lease_owner, live.instanceId);
     // unfinished while shard 1 is away; its lease moves on well past the first expiry, and the
     // other instance's recovery (every 200 ms) never takes it
-    const firstUntil = first.lease_until?.getTime() ?? 0;
+    const firstUntil = first.alive_until?.getTime() ?? 0;
     const renewed = await until('a lease renewed twice over', async () => {
       const now = await row(txId);
-      return (now.lease_until?.getTime() ?? 0) > firstUntil + 2 * LEASE_MS ? now : undefined;
+      return (now.alive_until?.getTime() ?? 0) > firstUntil + 2 * LEASE_MS ? now : undefined;
     });
     assert.ok(['PENDING', 'PROCESSING'].includes(renewed.status));
     assert.equal(renewed.lease_owner, live.instanceId);
@@ -115,7 +120,7 @@ test('an instance stopped cleanly gives its leases up: another finishes its tran
     await other.stop();
     const released = await row(txId);
     assert.ok(['PENDING', 'PROCESSING'].includes(released.status), released.status);
-    assert.ok((released.lease_until?.getTime() ?? Number.POSITIVE_INFINITY) <= Date.now() + 1_000, 'lease not released');
+    assert.ok((released.alive_until?.getTime() ?? Number.POSITIVE_INFINITY) <= Date.now() + 1_000, 'lease not released');
   } finally {
     if (!ledger.shards[1]) await ledger.startShardAt(1);
   }

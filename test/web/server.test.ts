@@ -11,6 +11,7 @@ interface Seen {
   method: string;
   url: string;
   cookie: string | undefined;
+  forwardedFor: string | undefined;
   body: string;
 }
 let upstream: Server;
@@ -28,7 +29,13 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 before(async () => {
   upstream = createServer(async (req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', cookie: req.headers.cookie, body: await readBody(req) });
+    seen.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      cookie: req.headers.cookie,
+      forwardedFor: req.headers['x-forwarded-for']?.toString(),
+      body: await readBody(req),
+    });
     if (req.url === '/auth/login') {
       res.setHeader('set-cookie', ['token=ledger-jwt; Max-Age=86400; Path=/; HttpOnly; SameSite=Lax', 'other=x; Domain=example.org; Path=/auth']);
       res.setHeader('authorization', 'Bearer ledger-jwt');
@@ -77,6 +84,11 @@ test('the proxy renames the ledger token both ways, never forwards the loyalty t
   assert.equal(first?.url, '/auth/login');
   assert.equal(first?.cookie, undefined, 'the loyalty token did not travel to the ledger');
   assert.deepEqual(JSON.parse(first?.body ?? ''), { login: 'a', password: 'b' });
+  // the orchestrator's login throttle sees the browser's address, not a forged one
+  const forged = await call(svc.url, 'POST', '/ledger/auth/login', { body: { login: 'a', password: 'b' }, headers: { 'x-forwarded-for': '203.0.113.9' } });
+  assert.equal(forged.status, 200);
+  assert.equal(first?.forwardedFor, '127.0.0.1');
+  assert.equal(seen.at(-1)?.forwardedFor, '127.0.0.1');
 
   const balance = await call(svc.url, 'GET', '/ledger/api/user/balance/7', { headers: { cookie: 'token=loyalty-secret; ledger_token=ledger-jwt' } });
   assert.equal(balance.status, 200);
@@ -115,13 +127,19 @@ test('the app: index.html for app paths, JSON 404 for API-like misses, long-live
     assert.equal(r.headers.get('cache-control'), 'no-cache');
     assert.match(r.headers.get('content-security-policy') ?? '', /default-src 'self'/);
   }
-  // an unknown page is still the app (it shows "page not found"), but with the status a crawler or curl expects
+  // an unknown page is a 404: for a browser the app (it shows "page not found"), for anything else the API's JSON
+  const browser = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
   for (const path of ['/some/deep/link', '/order', '/wallets/42']) {
-    const r = await call(svc.url, 'GET', path);
-    assert.equal(r.status, 404, path);
-    assert.match(r.headers.get('content-type') ?? '', /^text\/html/, path);
-    assert.match(r.text, /<div id="app">/, path);
+    const page = await call(svc.url, 'GET', path, { headers: browser });
+    assert.equal(page.status, 404, path);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/, path);
+    assert.match(page.text, /<div id="app">/, path);
+    const api = await call(svc.url, 'GET', path);
+    assert.equal(api.status, 404, path);
+    assert.deepEqual(api.json, { error: 'not found' }, path);
   }
+  assert.equal((await call(svc.url, 'GET', '/robots.txt', { headers: browser })).status, 404);
+  assert.deepEqual((await call(svc.url, 'GET', '/robots.txt', { headers: browser })).json, { error: 'not found' }, 'a missing file is never the page');
   for (const path of ['/api/nope', '/api/user/nope', '/assets/missing.js', '/docs/missing', '/robots.txt', '/img/logo.png']) {
     const r = await call(svc.url, 'GET', path);
     assert.equal(r.status, 404, path);

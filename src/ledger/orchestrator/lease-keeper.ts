@@ -3,10 +3,11 @@ import type { Logger } from '../../kernel/logger.js';
 import type { LedgerStore } from './store.js';
 
 /**
- * The heartbeat of this instance's leases: every third of the lease it extends the lease on
- * every unfinished transaction it owns, so a live instance never looks dead to the others'
- * recovery (which only takes over leases that ran out). On a clean stop the leases are given
- * up at once, so the other instances finish its transactions without waiting for expiry.
+ * The heartbeat of this instance's lease: every third of the lease it moves its row in
+ * ledger.instances on, which extends its hold on every unfinished transaction it owns, so a
+ * live instance never looks dead to the others' recovery (which only takes over transactions
+ * whose owner's lease ran out). On a clean stop the lease is given up at once, so the other
+ * instances finish its transactions without waiting for expiry.
  */
 export class LeaseKeeper {
   private readonly stopSignal = new AbortController();
@@ -21,13 +22,18 @@ export class LeaseKeeper {
     return Math.max(10, Math.floor(this.store.lease.ms / 3));
   }
 
+  /** Takes the lease before the instance accepts anything (so nothing it logs looks orphaned). */
+  async begin(): Promise<void> {
+    await this.store.renewLease();
+  }
+
   start(): void {
     this.loop = (async () => {
       while (!this.stopSignal.signal.aborted) {
         await sleep(this.intervalMs, this.stopSignal.signal);
         if (this.stopSignal.signal.aborted) break;
         try {
-          await this.store.renewLeases();
+          await this.store.renewLease();
         } catch (err) {
           // the database is away: nobody can take the leases over meanwhile either, except
           // after they run out — which the protocol tolerates (every step is idempotent)
@@ -42,8 +48,8 @@ export class LeaseKeeper {
     this.stopSignal.abort();
     await this.loop;
     try {
-      const released = await this.store.releaseLeases();
-      if (released > 0) this.logger.info({ released }, 'leases released for the other instances');
+      const released = await this.store.releaseLease();
+      if (released > 0) this.logger.info({ released }, 'lease released: the other instances finish these transactions');
     } catch (err) {
       this.logger.warn({ err }, 'leases not released; they run out on their own');
     }

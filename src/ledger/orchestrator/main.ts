@@ -30,6 +30,7 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
       const instanceId = randomUUID();
       const store: LedgerStore = new MeteredLedgerStore(db, { owner: instanceId, ms: config.leaseMs }, ledgerMetrics);
       const leases = new LeaseKeeper(store, logger);
+      await leases.begin();
       const shards = new MeteredShardClient(
         config.shards,
         config.shardToken,

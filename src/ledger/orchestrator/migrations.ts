@@ -99,4 +99,19 @@ export const migrations: Migration[] = [
       create index idempotency_keys_by_age on ledger.idempotency_keys (created_at);
     `,
   },
+  {
+    version: 4,
+    name: 'one lease row per orchestrator instance',
+    sql: `
+      -- The lease moves from every transaction row to one row per instance: a transaction is
+      -- held by its lease_owner while that instance's alive_until lies ahead. A heartbeat is then
+      -- one row however many transactions the instance drives.
+      create table ledger.instances (
+        id text primary key,
+        alive_until timestamptz not null,
+        started_at timestamptz not null default now()
+      );
+      alter table ledger.transactions drop column lease_until;
+    `,
+  },
 ];

@@ -11,10 +11,10 @@ const KEY_SWEEP_EVERY_MS = 60_000;
 /**
  * The recovery loop: at start-up and then every `intervalMs`, finishes wallet creations the
  * shards have not acknowledged and hands to the coordinator every unfinished transaction that
- * is leased to this instance but not running here, or whose lease ran out (its instance is
- * gone) — taking the lease over first. A transaction another live instance holds is left
- * alone. The coordinator resumes each from its recorded state. Idempotency keys past their
- * retention are swept here too.
+ * this instance owns but is not running, or whose owner's lease ran out (that instance is
+ * gone) — taking it over first. A transaction another live instance holds is left alone. The
+ * coordinator resumes each from its recorded state. Idempotency keys past their retention
+ * (and instances gone for as long) are swept here too.
  */
 export class Recovery {
   private readonly stopSignal = new AbortController();
@@ -54,18 +54,22 @@ export class Recovery {
       if (!(await this.coordinator.finishCreation(w))) stillCreating.set(w.id, { id: w.id, shard: w.shard });
     }
     let submitted = 0;
-    let afterSeq = 0;
-    for (;;) {
-      const rows = await this.store.takeOver(BATCH, afterSeq);
-      for (const { seq, record } of rows) {
-        if (this.stopSignal.signal.aborted) return submitted;
-        afterSeq = seq;
-        if (this.coordinator.has(record.tx_id)) continue;
-        const wallets = record.type === 'deposit' ? [record.to_wallet] : [record.from_wallet, record.to_wallet];
-        const create = wallets.flatMap((id) => stillCreating.get(id) ?? []);
-        if (this.coordinator.submit(record, create)) submitted++;
+    // first what this instance owns but does not run (handed back, or beyond its backlog), then
+    // what instances that are gone left behind
+    for (const page of [(after: number) => this.store.ownUnfinished(BATCH, after), (after: number) => this.store.takeOverExpired(BATCH, after)]) {
+      let afterSeq = 0;
+      for (;;) {
+        const rows = await page(afterSeq);
+        for (const { seq, record } of rows) {
+          if (this.stopSignal.signal.aborted) return submitted;
+          afterSeq = seq;
+          if (this.coordinator.has(record.tx_id)) continue;
+          const wallets = record.type === 'deposit' ? [record.to_wallet] : [record.from_wallet, record.to_wallet];
+          const create = wallets.flatMap((id) => stillCreating.get(id) ?? []);
+          if (this.coordinator.submit(record, create)) submitted++;
+        }
+        if (rows.length < BATCH) break;
       }
-      if (rows.length < BATCH) break;
     }
     if (submitted > 0) this.logger.info({ submitted }, 'recovery resumed unfinished transactions');
     await this.sweepKeys();
@@ -77,5 +81,6 @@ export class Recovery {
     this.lastKeySweep = performance.now();
     const swept = await this.store.sweepIdempotencyKeys(IDEMPOTENCY_RETENTION_MS);
     if (swept > 0) this.logger.info({ swept }, 'expired idempotency keys swept');
+    await this.store.forgetInstances(IDEMPOTENCY_RETENTION_MS);
   }
 }

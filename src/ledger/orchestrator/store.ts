@@ -250,10 +250,10 @@ export class LedgerStore {
          returning tx_id
        )
        insert into ledger.transactions (tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, note, decision, outcome_status, outcome_note,
-                                        decided_at, finished_at, lease_owner, lease_until)
+                                        decided_at, finished_at, lease_owner)
          select v.tx_id, v.kind, v.from_wallet, v.to_wallet, v.from_shard, v.to_shard, v.amount, v.status, coalesce(v.outcome_note, $12),
                 v.decision, v.outcome_status, v.outcome_note, case when v.decision is not null then now() end, case when v.decision is not null then now() end,
-                $13, now() + $17 * interval '1 millisecond'
+                $13
          from v where v.idem_key is null or v.tx_id in (select tx_id from claimed)
          order by v.n
        returning tx_id`,
@@ -274,7 +274,6 @@ export class LedgerStore {
         rows.map((r) => r.idem_scope),
         rows.map((r) => r.idem_key),
         rows.map((r) => r.fingerprint),
-        this.lease.ms,
       ],
     );
     return new Set(inserted.map((r) => r.tx_id));
@@ -412,46 +411,65 @@ export class LedgerStore {
     return items.map(() => undefined);
   }
 
-  /**
-   * Leases unfinished transactions to this instance, oldest first: its own (whatever their
-   * expiry) and those whose lease has run out (their owner stopped renewing: it is gone).
-   * A transaction another live instance holds is never returned. Rows locked by a write in
-   * progress are skipped (the next sweep sees them).
-   */
-  async takeOver(limit: number, afterSeq = 0): Promise<Array<{ seq: number; record: TxRecord }>> {
+  /** This instance's unfinished transactions (oldest first): what it must drive, also after its own hand-overs. */
+  async ownUnfinished(limit: number, afterSeq = 0): Promise<Array<{ seq: number; record: TxRecord }>> {
     const rows = await this.db.query<TxRow & { seq: number }>(
-      `update ledger.transactions t set lease_owner = $3, lease_until = now() + $4 * interval '1 millisecond'
-       where t.tx_id in (
-         select tx_id from ledger.transactions
-         where ${OPEN} and seq > $2 and (lease_owner = $3 or lease_owner is null or lease_until is null or lease_until < now())
-         order by seq limit $1 for update skip locked
+      `select seq, ${TX_COLUMNS} from ledger.transactions where ${OPEN} and lease_owner = $3 and seq > $2 order by seq limit $1`,
+      [limit, afterSeq, this.lease.owner],
+    );
+    return rows.map((r) => ({ seq: Number(r.seq), record: toRecord(r) }));
+  }
+
+  /**
+   * Leases to this instance the unfinished transactions (oldest first) whose owner's lease has
+   * run out — it stopped renewing: it is gone — or that have no owner. A transaction another
+   * live instance holds is never returned. Rows locked by a write in progress are skipped (the
+   * next sweep sees them).
+   */
+  async takeOverExpired(limit: number, afterSeq = 0): Promise<Array<{ seq: number; record: TxRecord }>> {
+    const rows = await this.db.query<TxRow & { seq: number }>(
+      `with expired as (
+         select t.tx_id from ledger.transactions t left join ledger.instances i on i.id = t.lease_owner
+         where t.${OPEN} and t.seq > $2 and (t.lease_owner is null or (t.lease_owner <> $3 and (i.id is null or i.alive_until < now())))
+         order by t.seq limit $1
+         for update of t skip locked
        )
-       returning seq, ${TX_COLUMNS.split(', ')
+       update ledger.transactions t set lease_owner = $3 from expired e where t.tx_id = e.tx_id
+       returning t.seq, ${TX_COLUMNS.split(', ')
          .map((c) => `t.${c}`)
          .join(', ')}`,
-      [limit, afterSeq, this.lease.owner, this.lease.ms],
+      [limit, afterSeq, this.lease.owner],
     );
     return rows.map((r) => ({ seq: Number(r.seq), record: toRecord(r) })).sort((a, b) => a.seq - b.seq);
   }
 
   /**
-   * Heartbeat: extends this instance's leases on its unfinished transactions. Rows another
-   * statement holds locked are skipped rather than waited for (no lock waits, no deadlocks);
-   * the next renewal, well within the lease, catches them.
+   * Heartbeat: this instance's lease — on every transaction it owns — runs `lease.ms` from now.
+   * One row, however many transactions it drives.
    */
-  async renewLeases(): Promise<number> {
-    const rows = await this.db.query(
-      `update ledger.transactions set lease_until = now() + $2 * interval '1 millisecond'
-       where tx_id in (select tx_id from ledger.transactions where lease_owner = $1 and ${OPEN} for update skip locked)
-       returning 1`,
+  async renewLease(): Promise<void> {
+    await this.db.query(
+      `insert into ledger.instances (id, alive_until) values ($1, now() + $2 * interval '1 millisecond')
+       on conflict (id) do update set alive_until = excluded.alive_until`,
       [this.lease.owner, this.lease.ms],
     );
-    return rows.length;
   }
 
-  /** On a clean stop: this instance's unfinished transactions become free to take at once. */
-  async releaseLeases(): Promise<number> {
-    const rows = await this.db.query(`update ledger.transactions set lease_until = now() where lease_owner = $1 and ${OPEN} returning 1`, [this.lease.owner]);
+  /** On a clean stop: this instance's transactions become free to take at once; returns how many it held. */
+  async releaseLease(): Promise<number> {
+    await this.db.query('update ledger.instances set alive_until = now() where id = $1', [this.lease.owner]);
+    const rows = await this.db.query(`select count(*)::int as n from ledger.transactions where lease_owner = $1 and ${OPEN}`, [this.lease.owner]);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Forgets instances whose lease ran out long ago (nothing refers to them once their transactions are final). */
+  async forgetInstances(olderThanMs: number): Promise<number> {
+    const rows = await this.db.query(
+      `delete from ledger.instances i where i.alive_until < now() - $1 * interval '1 millisecond'
+         and not exists (select 1 from ledger.transactions t where t.lease_owner = i.id and t.${OPEN})
+       returning 1`,
+      [olderThanMs],
+    );
     return rows.length;
   }
 

@@ -88,7 +88,7 @@ export function Wallets(props: { member: string }) {
           ) : null}
           <Card title="Your wallets" id="wallet-list">
             {state.wallets === null ? (
-              <p class="muted">Loading…</p>
+              <p class="muted">{state.problem ? 'Your wallets will show here as soon as the ledger answers.' : 'Loading…'}</p>
             ) : wallets.length === 0 ? (
               <p class="muted">No wallets yet: create one with the form below.</p>
             ) : (
