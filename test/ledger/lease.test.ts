@@ -9,6 +9,8 @@ import { startBin } from '../support/process.js';
 // Several orchestrator instances on one ledger database: each unfinished transaction is driven
 // by the instance holding its lease; recovery takes over only leases that ran out.
 const LEASE_MS = 1_000;
+/** The leases of the instances a test watches: long enough that a loaded machine's stalls do not lose them. */
+const WATCHED_LEASE_MS = 3_000;
 const RECOVERY_MS = 200;
 let ledger: LedgerUnderTest;
 let sql: postgres.Sql;
@@ -83,7 +85,7 @@ test('recovery leaves alone a transaction another live instance holds, and takes
 
 test('the heartbeat keeps the leases of a live instance: nobody takes its transactions over', async () => {
   // only the heartbeat renews here: this instance's own recovery does not run again
-  const live = await ledger.addOrchestrator({ leaseMs: LEASE_MS, recoveryIntervalMs: 600_000 });
+  const live = await ledger.addOrchestrator({ leaseMs: WATCHED_LEASE_MS, recoveryIntervalMs: 600_000 });
   await ledger.stopShard(1);
   let txId = '';
   try {
@@ -95,9 +97,9 @@ test('the heartbeat keeps the leases of a live instance: nobody takes its transa
     // unfinished while shard 1 is away; its lease moves on well past the first expiry, and the
     // other instance's recovery (every 200 ms) never takes it
     const firstUntil = first.alive_until?.getTime() ?? 0;
-    const renewed = await until('a lease renewed twice over', async () => {
+    const renewed = await until('a lease renewed past its first expiry', async () => {
       const now = await row(txId);
-      return (now.alive_until?.getTime() ?? 0) > firstUntil + 2 * LEASE_MS ? now : undefined;
+      return (now.alive_until?.getTime() ?? 0) > firstUntil + WATCHED_LEASE_MS ? now : undefined;
     });
     assert.ok(['PENDING', 'PROCESSING'].includes(renewed.status));
     assert.equal(renewed.lease_owner, live.instanceId);
@@ -136,7 +138,7 @@ test('an instance killed for good: the others finish its transactions within lea
     DATABASE_URI: ledger.ledgerDb.url,
     SHARD_TOKEN,
     ADMIN_TOKEN,
-    LEASE_DURATION: `${LEASE_MS}ms`,
+    LEASE_DURATION: `${WATCHED_LEASE_MS}ms`,
     RECOVERY_INTERVAL: '1h', // only the in-process instance's recovery may finish it
     CONFIRMATION_LIMIT: '1s',
     LOG_LEVEL: 'error',
@@ -166,6 +168,6 @@ test('an instance killed for good: the others finish its transactions within lea
   assert.ok(['FAILED', 'SUCCESSFUL'].includes(item.status), item.status);
   assert.equal((await row(txId)).lease_owner, ledger.orchestrator.instanceId);
   // lease + recovery interval, plus generous room for a loaded machine
-  assert.ok(took < LEASE_MS + RECOVERY_MS + 8_000, `finished ${took} ms after the kill`);
+  assert.ok(took < WATCHED_LEASE_MS + RECOVERY_MS + 8_000, `finished ${took} ms after the kill`);
   assert.equal((await balance('10')).reserved, 0);
 });
