@@ -127,7 +127,9 @@ export async function startStack(config: StackConfig): Promise<Running & { urls:
       shardUrls.push(shard.url);
     }
 
-    const orchestratorEnv = { ...common, RUN_ADDRESS: at(config.orchestratorPort), SHARD_TOKEN: shardToken, ADMIN_TOKEN: admin.value };
+    // the member web app reaches the orchestrator through the loyalty service on this host, which
+    // forwards the browser's address for the login throttle
+    const orchestratorEnv = { ...common, TRUST_PROXY: 'loopback', RUN_ADDRESS: at(config.orchestratorPort), SHARD_TOKEN: shardToken, ADMIN_TOKEN: admin.value };
     const orchestrator = await startOrchestrator(
       resolveShards(
         serviceConfig('orchestrator', orchestratorSettings, orchestratorEnv),

@@ -80,6 +80,15 @@ export const loyaltySettings = {
     default: 'http://localhost:8088',
     parse: parsers.string,
   } satisfies Setting<string>,
+  readCacheTtlMs: {
+    env: 'READ_CACHE_TTL',
+    flag: '--read-cache-ttl <duration>',
+    description:
+      "balance and orders kept in memory per user between writes (PostgreSQL only; every write, here or in another instance, drops its user's copy at once): the longest a copy is kept if a notification went missing (0 turns the cache off)",
+    default: 1000,
+    defaultLabel: '1s',
+    parse: parsers.durationMs('READ_CACHE_TTL'),
+  } satisfies Setting<number>,
 };
 
 export type LoyaltyConfig = ConfigOf<typeof loyaltySettings>;

@@ -1,17 +1,21 @@
 import { parseServiceUrl } from '../kernel/address.js';
 import { LoginThrottle } from '../kernel/auth/login-throttle.js';
+import type { Database } from '../kernel/db/database.js';
+import { listenOnChannel, type ChannelListener } from '../kernel/db/listener.js';
+import type { Logger } from '../kernel/logger.js';
 import { loginLimits } from '../kernel/settings.js';
 import { startService, type RunningService, type ServiceDeps } from '../kernel/service.js';
 import { AccrualClient } from './accrual-client.js';
 import { registerLoyaltyRoutes } from './api.js';
 import type { LoyaltyConfig } from './config.js';
-import { SCHEMA, migrations } from './migrations.js';
+import { SCHEMA, USER_CHANGED_CHANNEL, migrations } from './migrations.js';
 import { AccrualPoller } from './poller.js';
+import { UserReadModel } from './read-model.js';
 import { LoyaltyService } from './service.js';
 import { LoyaltyStore } from './store.js';
 import { registerWebApp } from './web.js';
 
-export type LoyaltyRunning = RunningService<{ store: LoyaltyStore }>;
+export type LoyaltyRunning = RunningService<{ store: LoyaltyStore; readModel: UserReadModel | undefined }>;
 export type LoyaltyDeps = ServiceDeps;
 
 export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<LoyaltyRunning> {
@@ -38,23 +42,57 @@ export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<
         },
         { store, client: accrual, logger, metrics },
       );
+      const cache = startReadModel(config, db, store, logger);
       registerLoyaltyRoutes(
         app,
-        new LoyaltyService(store, { orderAccepted: () => poller.wake() }),
+        new LoyaltyService(store, { orderAccepted: () => poller.wake() }, cache?.readModel),
         await tokens(config, 'gophermart'),
         new LoginThrottle(db, SCHEMA, loginLimits(config)),
       );
       await registerWebApp(app, { logger, orchestratorUrl: parseServiceUrl(config.orchestratorAddress) });
       return {
-        extras: { store },
+        extras: { store, readModel: cache?.readModel },
         start: () => poller.start(),
         async stop() {
           // the poller hands its claims back through the database, so it stops before the database closes
           await poller.stop();
           await accrual.close();
+          await cache?.listener.close();
         },
-        describe: { accrual: accrualUrl, pollConcurrency: config.pollConcurrency },
+        describe: { accrual: accrualUrl, pollConcurrency: config.pollConcurrency, readCache: cache ? `${config.readCacheTtlMs}ms` : 'off' },
       };
     },
   });
+}
+
+/**
+ * The in-memory read model, on PostgreSQL only: it needs the notifications of every instance's
+ * writes. (The embedded database serves one process, and reads from it cost no round trip.) It
+ * keeps nothing until LISTEN is in place and drops everything when that connection is lost.
+ */
+function startReadModel(
+  config: LoyaltyConfig,
+  db: Database,
+  store: LoyaltyStore,
+  logger: Logger,
+): { readModel: UserReadModel; listener: ChannelListener } | undefined {
+  if (config.readCacheTtlMs <= 0 || db.kind !== 'postgres' || !config.databaseUri) return undefined;
+  const readModel = new UserReadModel((userId, maxOrders) => store.userSnapshot(userId, maxOrders), {
+    ttlMs: config.readCacheTtlMs,
+    maxUsers: 10_000,
+    maxOrders: 50_000,
+    maxOrdersPerUser: 500,
+  });
+  const listener = listenOnChannel(
+    { url: config.databaseUri, channel: USER_CHANGED_CHANNEL, applicationName: 'gophermart-listener', logger },
+    {
+      onNotify(payload) {
+        const userId = Number(payload);
+        if (Number.isSafeInteger(userId)) readModel.invalidate(userId);
+      },
+      onListening: () => readModel.enable(),
+      onLost: () => readModel.disable(),
+    },
+  );
+  return { readModel, listener };
 }

@@ -1,5 +1,8 @@
 import type { Migration } from '../kernel/db/migrate.js';
 
+/** The channel of migration 4's notifications; the payload is the user's id. */
+export const USER_CHANGED_CHANNEL = 'gophermart_user_changed';
+
 export const SCHEMA = 'gophermart';
 
 export const migrations: Migration[] = [
@@ -72,6 +75,31 @@ export const migrations: Migration[] = [
       );
       create index login_failures_by_address on gophermart.login_failures (address, failed_at_ms);
       create index login_failures_by_age on gophermart.login_failures (failed_at_ms);
+    `,
+  },
+  {
+    version: 4,
+    name: 'change notifications',
+    // Every committed change to what a user reads (balance, orders) is announced on the channel
+    // USER_CHANGED_CHANNEL with the user's id, whoever made it: instances keeping users in memory
+    // (read-model.ts) drop them. Bookkeeping columns (the poller's lease and schedule) do not notify.
+    sql: `
+      create function gophermart.notify_user_changed() returns trigger language plpgsql as $fn$
+      begin
+        perform pg_notify('${USER_CHANGED_CHANNEL}', (case when tg_op = 'DELETE' then to_jsonb(old) else to_jsonb(new) end) ->> tg_argv[0]);
+        return null;
+      end
+      $fn$;
+      create trigger orders_inserted_or_deleted after insert or delete on gophermart.orders
+        for each row execute function gophermart.notify_user_changed('user_id');
+      create trigger orders_changed after update of status, accrual, user_id on gophermart.orders
+        for each row when (old.status is distinct from new.status or old.accrual is distinct from new.accrual or old.user_id is distinct from new.user_id)
+        execute function gophermart.notify_user_changed('user_id');
+      create trigger users_changed after update of balance, withdrawn on gophermart.users
+        for each row when (old.balance is distinct from new.balance or old.withdrawn is distinct from new.withdrawn)
+        execute function gophermart.notify_user_changed('id');
+      create trigger users_deleted after delete on gophermart.users
+        for each row execute function gophermart.notify_user_changed('id');
     `,
   },
 ];

@@ -1,5 +1,6 @@
 import { PasswordAccounts } from '../kernel/auth/accounts.js';
 import { ORDER_NUMBER_MAX_DIGITS, isDigits, isValidLuhn } from '../kernel/luhn.js';
+import type { UserReadModel } from './read-model.js';
 import type { LoyaltyStore, OrderRow, OrderStatus, WithdrawalRow, WithdrawOutcome } from './store.js';
 
 import type { OrderNumberProblem } from './contract.js';
@@ -24,6 +25,8 @@ export class LoyaltyService {
     private readonly store: LoyaltyStore,
     /** Told about every newly accepted order (the accrual poller wakes up for it). */
     private readonly events: { orderAccepted?: () => void } = {},
+    /** Balance and orders kept in memory between writes (PostgreSQL with notifications only). */
+    private readonly readModel?: UserReadModel,
   ) {
     this.accounts = new PasswordAccounts(store);
   }
@@ -34,7 +37,13 @@ export class LoyaltyService {
   }
 
   async uploadOrder(userId: number, number: string): Promise<{ outcome: UploadOutcome; status?: OrderStatus }> {
-    const result = await this.store.insertOrder(userId, number);
+    let result: Awaited<ReturnType<LoyaltyStore['insertOrder']>>;
+    try {
+      result = await this.store.insertOrder(userId, number);
+    } finally {
+      // before the answer, whatever it is (a fault may hide a commit): the caller's next read here sees the order
+      this.readModel?.invalidate(userId);
+    }
     if (result === 'unknown_user') return { outcome: 'unknown_user' };
     if (result.outcome === 'created') {
       this.events.orderAccepted?.();
@@ -43,17 +52,26 @@ export class LoyaltyService {
     return result.ownedByCaller ? { outcome: 'already_yours', status: result.status } : { outcome: 'taken' };
   }
 
-  listOrders(userId: number): Promise<OrderRow[]> {
+  async listOrders(userId: number): Promise<OrderRow[]> {
+    if (this.readModel?.active) {
+      const orders = await this.readModel.orders(userId);
+      if (orders) return orders;
+    }
     return this.store.listOrders(userId);
   }
 
   async balance(userId: number): Promise<{ current: number; withdrawn: number } | null> {
-    const row = await this.store.balance(userId);
+    const row = this.readModel?.active ? await this.readModel.balance(userId) : await this.store.balance(userId);
     return row ? { current: row.balance, withdrawn: row.withdrawn } : null;
   }
 
-  withdraw(userId: number, orderNumber: string, amount: number): Promise<WithdrawOutcome> {
-    return this.store.withdraw(userId, orderNumber, amount);
+  async withdraw(userId: number, orderNumber: string, amount: number): Promise<WithdrawOutcome> {
+    try {
+      return await this.store.withdraw(userId, orderNumber, amount);
+    } finally {
+      // whatever the outcome (a fault may hide a commit), the caller's next read here goes to the database
+      this.readModel?.invalidate(userId);
+    }
   }
 
   listWithdrawals(userId: number): Promise<WithdrawalRow[]> {

@@ -20,6 +20,12 @@ export interface BalanceRow {
   withdrawn: number;
 }
 
+/** A user's balance and orders read at one moment (one statement); orders undefined when there are more than asked for. */
+export interface UserSnapshot {
+  balance: BalanceRow;
+  orders: OrderRow[] | undefined;
+}
+
 export type OrderInsert = { outcome: 'created' } | { outcome: 'exists'; ownedByCaller: boolean; status: OrderStatus };
 export type WithdrawOutcome =
   | { outcome: 'done'; processedAt: Date }
@@ -78,6 +84,33 @@ export class LoyaltyStore {
       'select number, status, accrual, uploaded_at from gophermart.orders where user_id = $1 order by id',
       [userId],
     );
+  }
+
+  /** Balance and up to `maxOrders` orders (oldest first) in one statement, so both are of the same moment. */
+  async userSnapshot(userId: number, maxOrders: number): Promise<UserSnapshot | undefined> {
+    const rows = await this.db.query<
+      BalanceRow & { number: string | null; status: OrderStatus | null; accrual: number | null; uploaded_at: Date | null } & Record<string, unknown>
+    >(
+      `select u.balance, u.withdrawn, o.number, o.status, o.accrual, o.uploaded_at
+       from gophermart.users u
+       left join lateral (
+         select id, number, status, accrual, uploaded_at from gophermart.orders where user_id = u.id order by id limit $2
+       ) o on true
+       where u.id = $1
+       order by o.id`,
+      [userId, maxOrders + 1],
+    );
+    const first = rows[0];
+    if (!first) return undefined;
+    const balance = { balance: first.balance, withdrawn: first.withdrawn };
+    if (rows.length > maxOrders) return { balance, orders: undefined };
+    const orders: OrderRow[] = [];
+    for (const r of rows) {
+      if (r.number !== null && r.status !== null && r.accrual !== null && r.uploaded_at !== null) {
+        orders.push({ number: r.number, status: r.status, accrual: r.accrual, uploaded_at: r.uploaded_at });
+      }
+    }
+    return { balance, orders };
   }
 
   async balance(userId: number): Promise<BalanceRow | undefined> {

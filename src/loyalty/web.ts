@@ -178,6 +178,10 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
           delete out.cookie;
           const cookie = ledgerRequestCookies(request.headers.cookie);
           if (cookie) out.cookie = cookie;
+          // the orchestrator counts failed logins per client: it is told who the client is (this
+          // service's view of it, one address, so nothing the client wrote travels on) and
+          // believes it when its TRUST_PROXY names this service
+          out['x-forwarded-for'] = request.ip;
           return out;
         },
         rewriteHeaders: (headers) => {

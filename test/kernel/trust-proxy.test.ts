@@ -57,5 +57,10 @@ test('an IPv4 client on a dual-stack socket is one client, however it is spelled
   assert.equal(normaliseClientAddress('::ffff:10.0.0.1'), '10.0.0.1');
   assert.equal(normaliseClientAddress('::FFFF:10.0.0.1'), '10.0.0.1');
   assert.equal(normaliseClientAddress('10.0.0.1'), '10.0.0.1');
+  assert.equal(normaliseClientAddress('::ffff:255.1.0.254'), '255.1.0.254');
   assert.equal(normaliseClientAddress('2001:DB8::1'), '2001:db8::1');
+  assert.equal(normaliseClientAddress('2001:db8:0:0:0:0:0:1'), '2001:db8::1');
+  assert.equal(normaliseClientAddress('::1'), '::1');
+  // what a misbehaving proxy forwards is kept short, and never mistaken for an address
+  assert.equal(normaliseClientAddress(`x${'y'.repeat(5000)}`), `unparsed:x${'y'.repeat(63)}`);
 });

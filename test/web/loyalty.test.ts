@@ -418,6 +418,7 @@ if (missing) {
     assert.equal(await pb.locator(`tr[data-order="${hers}"]`).count(), 0);
     await pb.getByRole('link', { name: 'Spend', exact: true }).click();
     await waitForText(pb.locator('#withdrawals'), /No payments yet/);
+    await waitForText(pb.getByTestId('withdraw-empty'), /no points to spend yet\. Upload your orders to earn some/);
     await Promise.all([a.close(), b.close()]);
   });
 

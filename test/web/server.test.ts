@@ -11,6 +11,7 @@ interface Seen {
   method: string;
   url: string;
   cookie: string | undefined;
+  forwardedFor: string | undefined;
   body: string;
 }
 let upstream: Server;
@@ -28,7 +29,13 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 before(async () => {
   upstream = createServer(async (req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', cookie: req.headers.cookie, body: await readBody(req) });
+    seen.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      cookie: req.headers.cookie,
+      forwardedFor: req.headers['x-forwarded-for']?.toString(),
+      body: await readBody(req),
+    });
     if (req.url === '/auth/login') {
       res.setHeader('set-cookie', ['token=ledger-jwt; Max-Age=86400; Path=/; HttpOnly; SameSite=Lax', 'other=x; Domain=example.org; Path=/auth']);
       res.setHeader('authorization', 'Bearer ledger-jwt');
@@ -77,6 +84,11 @@ test('the proxy renames the ledger token both ways, never forwards the loyalty t
   assert.equal(first?.url, '/auth/login');
   assert.equal(first?.cookie, undefined, 'the loyalty token did not travel to the ledger');
   assert.deepEqual(JSON.parse(first?.body ?? ''), { login: 'a', password: 'b' });
+  // the orchestrator's login throttle sees the browser's address, not a forged one
+  const forged = await call(svc.url, 'POST', '/ledger/auth/login', { body: { login: 'a', password: 'b' }, headers: { 'x-forwarded-for': '203.0.113.9' } });
+  assert.equal(forged.status, 200);
+  assert.equal(first?.forwardedFor, '127.0.0.1');
+  assert.equal(seen.at(-1)?.forwardedFor, '127.0.0.1');
 
   const balance = await call(svc.url, 'GET', '/ledger/api/user/balance/7', { headers: { cookie: 'token=loyalty-secret; ledger_token=ledger-jwt' } });
   assert.equal(balance.status, 200);

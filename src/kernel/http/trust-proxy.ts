@@ -31,8 +31,22 @@ export function parseTrustProxy(raw: string): string[] {
   return entries;
 }
 
-/** One spelling per client: an IPv4 peer on a dual-stack socket (`::ffff:10.0.0.1`) is `10.0.0.1`. */
+/** Longest text kept of a forwarded "address" that is no IP address (a misbehaving proxy's). */
+const UNPARSED_MAX = 64;
+
+/**
+ * One spelling per client, as the throttle counts it: an IPv4 peer on a dual-stack socket
+ * (`::ffff:10.0.0.1`) is `10.0.0.1`, an IPv6 address is in its canonical short lower-case form
+ * (`2001:DB8:0:0::1` → `2001:db8::1`), and anything else a trusted proxy forwarded is kept short.
+ */
 export function normaliseClientAddress(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return mapped?.[1] ?? address.toLowerCase();
+  const family = isIP(address);
+  if (family === 4) return address;
+  if (family !== 6) return `unparsed:${address.slice(0, UNPARSED_MAX)}`;
+  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  // the URL parser writes an IPv4-mapped address in hex (::ffff:a00:1 for ::ffff:10.0.0.1)
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (!mapped) return canonical;
+  const [high, low] = [Number.parseInt(mapped[1] ?? '0', 16), Number.parseInt(mapped[2] ?? '0', 16)];
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 }

@@ -4,6 +4,7 @@ import { Card, Field, Message, type Notice } from '../components/ui';
 import type { MemberData } from '../data';
 import { checkOrderNumber, money, parseAmount, when } from '../format';
 import { failure } from '../problems';
+import { Link } from '../router';
 
 /** The payment waiting for the member's yes: shown with its consequences before anything is charged. */
 interface Pending {
@@ -99,6 +100,11 @@ export function WithdrawPage(props: { data: MemberData }) {
           You have <strong data-testid="withdraw-available">{available !== undefined ? money(available) : '…'}</strong> points. One point is worth one unit of
           your local currency, so 25 points pay 25.00 of an order.
         </p>
+        {available === 0 ? (
+          <p class="message message-info" data-testid="withdraw-empty">
+            You have no points to spend yet. <Link href="/orders">Upload your orders</Link> to earn some.
+          </p>
+        ) : null}
         <form onSubmit={review} class="inline-form">
           <Field
             id="withdraw-order"

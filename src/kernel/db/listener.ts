@@ -1,0 +1,136 @@
+import postgres from 'postgres';
+import type { Logger } from '../logger.js';
+
+export interface ChannelHandlers {
+  /** A notification on the channel (its payload). */
+  onNotify(payload: string): void;
+  /** LISTEN is in place: from now on every commit that notifies is delivered. */
+  onListening(): void;
+  /** The connection is gone or stopped answering: notifications may have been missed. */
+  onLost(): void;
+}
+
+export interface ChannelListenerOptions {
+  url: string;
+  channel: string;
+  applicationName: string;
+  logger: Pick<Logger, 'warn' | 'info'>;
+  /** How often the connection is checked with a round trip. */
+  heartbeatMs?: number;
+  /** A check not answered in this time counts as the connection lost. */
+  heartbeatTimeoutMs?: number;
+  /** Pause between attempts to listen again after a loss. */
+  retryMs?: number;
+}
+
+export interface ChannelListener {
+  close(): Promise<void>;
+}
+
+export const LISTENER_DEFAULTS = { heartbeatMs: 500, heartbeatTimeoutMs: 1000, retryMs: 500 } as const;
+
+/**
+ * PostgreSQL LISTEN on a connection of its own, for caches that must know about every commit.
+ * A connection that closes, or does not answer a check within `heartbeatTimeoutMs` (a network
+ * that drops packets closes nothing), is reported lost at once and replaced by a fresh one; the
+ * listener keeps trying until it is closed. Only `onListening` after `onLost` says that nothing
+ * is being missed again.
+ */
+export function listenOnChannel(options: ChannelListenerOptions, handlers: ChannelHandlers): ChannelListener {
+  const heartbeatMs = options.heartbeatMs ?? LISTENER_DEFAULTS.heartbeatMs;
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? LISTENER_DEFAULTS.heartbeatTimeoutMs;
+  const retryMs = options.retryMs ?? LISTENER_DEFAULTS.retryMs;
+  const quoted = `"${options.channel.replace(/"/g, '""')}"`;
+  let closed = false;
+  let listening = false;
+  let timer: NodeJS.Timeout | undefined;
+  let sql: postgres.Sql | undefined;
+
+  const lost = (reason: unknown): void => {
+    const current = sql;
+    sql = undefined;
+    // a connection that misbehaved once is not trusted again: the next attempt opens a new one
+    void current?.end({ timeout: 0 }).catch(() => undefined);
+    if (listening) {
+      listening = false;
+      options.logger.warn({ channel: options.channel, err: reason }, 'notification connection lost: cache off until it is back');
+      handlers.onLost();
+    }
+  };
+
+  const schedule = (ms: number): void => {
+    if (closed) return;
+    timer = setTimeout(() => void step(), ms);
+    timer.unref();
+  };
+
+  const withTimeout = <T>(work: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no answer within ${heartbeatTimeoutMs} ms`)), heartbeatTimeoutMs);
+      work.then(
+        (v) => {
+          clearTimeout(t);
+          resolve(v);
+        },
+        (err: unknown) => {
+          clearTimeout(t);
+          reject(err);
+        },
+      );
+    });
+
+  async function step(): Promise<void> {
+    if (closed) return;
+    try {
+      if (!listening) {
+        // onnotify is the driver's own hook (its listen() is built on it) but missing from its types
+        const settings: postgres.Options<Record<string, never>> & { onnotify(channel: string, payload: string): void } = {
+          max: 1,
+          idle_timeout: 0,
+          max_lifetime: null,
+          fetch_types: false,
+          connect_timeout: Math.max(1, Math.ceil(heartbeatTimeoutMs / 1000)),
+          connection: { application_name: options.applicationName },
+          onnotice: () => undefined,
+          onnotify: (channel: string, payload: string) => {
+            if (channel === options.channel && sql === client) handlers.onNotify(payload);
+          },
+          onclose: () => {
+            if (sql === client) lost(new Error('connection closed'));
+          },
+        };
+        const client = postgres(options.url, settings);
+        sql = client;
+        await withTimeout(client.unsafe(`listen ${quoted}`));
+        if (closed || sql !== client) return;
+        listening = true;
+        options.logger.info({ channel: options.channel }, 'listening for change notifications');
+        handlers.onListening();
+      } else {
+        await withTimeout((sql as postgres.Sql).unsafe('select 1'));
+      }
+      schedule(heartbeatMs);
+    } catch (err) {
+      if (closed) return;
+      if (listening) lost(err);
+      else {
+        const current = sql;
+        sql = undefined;
+        void current?.end({ timeout: 0 }).catch(() => undefined);
+      }
+      schedule(retryMs);
+    }
+  }
+
+  void step();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      listening = false;
+      const current = sql;
+      sql = undefined;
+      await current?.end({ timeout: 1 }).catch(() => undefined);
+    },
+  };
+}
