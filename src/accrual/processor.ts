@@ -1,4 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
+import { isDatabaseUnavailable } from '../kernel/db/unavailable.js';
 import { MAX_AMOUNT_HUNDREDTHS } from '../kernel/money.js';
 import type { Logger } from '../kernel/logger.js';
 import { Wakeup } from '../kernel/lifecycle.js';
@@ -136,7 +137,8 @@ export class Processor {
         if (waitMs === 0) continue;
       } catch (err) {
         if (signal.aborted) break;
-        this.options.logger.error({ err }, 'accrual processor step failed; retrying');
+        // an outage is logged once by the database layer, not on every retry
+        if (!isDatabaseUnavailable(err)) this.options.logger.error({ err }, 'accrual processor step failed; retrying');
         waitMs = FAULT_BACKOFF_MS;
       }
       await this.wakeup.wait(waitMs, signal);

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { isDatabaseUnavailable } from '../kernel/db/unavailable.js';
 import { Wakeup, sleep } from '../kernel/lifecycle.js';
 import type { Logger } from '../kernel/logger.js';
 import type { AccrualAnswer } from './accrual-client.js';
@@ -264,7 +265,8 @@ export class AccrualPoller {
         if (claimed.length < free) await this.wakeup.wait(intervalMs, this.abort.signal);
       } catch (err) {
         if (this.abort.signal.aborted) break;
-        this.deps.logger.error({ err }, 'accrual poller: claiming orders failed');
+        // an outage is logged once by the database layer, not on every retry
+        if (!isDatabaseUnavailable(err)) this.deps.logger.error({ err }, 'accrual poller: claiming orders failed');
         await sleep(Math.max(intervalMs, 1000), this.abort.signal);
       }
     }
@@ -274,7 +276,7 @@ export class AccrualPoller {
     const task = this.handle(order, leaseEnd)
       .catch((err: unknown) => {
         // The lease will expire and another round will pick the order up.
-        this.deps.logger.error({ err, order: order.number }, 'accrual poller: handling an order failed');
+        if (!isDatabaseUnavailable(err)) this.deps.logger.error({ err, order: order.number }, 'accrual poller: handling an order failed');
       })
       .finally(() => {
         this.active.delete(task);

@@ -16,8 +16,9 @@ describe('accrual poller: several processes, crashes', () => {
   const env = (): Record<string, string> => ({
     DATABASE_URI: db.url,
     ACCRUAL_SYSTEM_ADDRESS: fake.url,
-    ACCRUAL_TIMEOUT: '1s',
-    POLL_LEASE: '2s',
+    // roomy enough that no answer times out on a loaded machine (that would be an extra question)
+    ACCRUAL_TIMEOUT: '3s',
+    POLL_LEASE: '5s',
     POLL_CONCURRENCY: '4',
   });
 

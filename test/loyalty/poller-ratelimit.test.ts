@@ -24,7 +24,8 @@ describe('accrual poller under a rate limit (429)', () => {
   let look: PollerRig['look'];
 
   before(async () => {
-    rig = await startPollerRig({ ACCRUAL_TIMEOUT: '1s', POLL_LEASE: '3s', POLL_CONCURRENCY: '8' });
+    // requests are counted exactly: no answer may time out on a loaded machine
+    rig = await startPollerRig({ ACCRUAL_TIMEOUT: '4s', POLL_LEASE: '10s', POLL_CONCURRENCY: '8' });
     ({ fake, gm, look } = rig);
   });
   after(async () => {
@@ -33,7 +34,7 @@ describe('accrual poller under a rate limit (429)', () => {
 
   test('one 429 pauses every request of the process until Retry-After, then the rate adapts to N', async () => {
     const user = await newUser(gm.url);
-    const numbers = Array.from({ length: 30 }, () => orderNumber());
+    const numbers = Array.from({ length: 60 }, () => orderNumber());
     let served = 0;
     let t429 = 0;
     fake.intercept = (n): FakeReply => {
@@ -45,7 +46,7 @@ describe('accrual poller under a rate limit (429)', () => {
       return { ...(processed(n, 1) as object), delayMs: 300 } as FakeReply;
     };
     for (const n of numbers) await upload(gm.url, user.token, n);
-    for (const n of numbers) await eventually(`${n} PROCESSED`, () => look.statusIs(n, 'PROCESSED'), 15_000);
+    for (const n of numbers) await eventually(`${n} PROCESSED`, () => look.statusIs(n, 'PROCESSED'), 30_000);
     fake.intercept = undefined;
 
     assert.ok(t429 > 0, 'the 429 was served');
@@ -56,12 +57,15 @@ describe('accrual poller under a rate limit (429)', () => {
     assert.equal(during.length, 0, `requests during the pause: ${during.map((r) => r.at - t429).join(', ')} ms after the 429`);
     // After the pause: no burst above ~10/s (9.7/s plus a small bucket).
     const afterPause = fake.requests.filter((r) => r.at >= t429 + 1950).map((r) => r.at);
-    assert.ok(afterPause.length >= 20, `only ${afterPause.length} requests after the pause`);
-    const peak = maxInWindow(afterPause, 1000);
-    assert.ok(peak <= 12, `${peak} requests in one second after learning the 600/min limit`);
+    assert.ok(afterPause.length >= 50, `only ${afterPause.length} requests after the pause`);
+    // 9.7/s and a bucket of 2 allow 21 in any 2 s; arrival times are read by this (loaded) test
+    // process, whose stalls bunch a few arrivals together, hence the slack. Without the learnt
+    // rate, 8 workers on 300 ms answers would send ≈ 53 in 2 s.
+    const peak = maxInWindow(afterPause, 2000);
+    assert.ok(peak <= 28, `${peak} requests in two seconds after learning the 600/min limit`);
     // Every order asked once, plus one repeat for the order that got the 429; credited once each.
-    assert.equal(fake.requests.length, 31);
-    assert.equal(await look.balance(user.login), 30 * 100);
+    assert.equal(fake.requests.length, 61);
+    assert.equal(await look.balance(user.login), 60 * 100);
 
     const metrics = await call(gm.url, 'GET', '/metrics');
     assert.match(metrics.text, /gophermart_accrual_requests_total\{outcome="rate_limited"[^}]*\} 1\b/);
