@@ -41,6 +41,6 @@ test('SHARD_TOKEN has no built-in value: unset or blank is a configuration error
       () => loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, [], { SHARD_ADDRESS_1: 'a:1', ...env }),
       (err: unknown) => err instanceof ConfigError && /^SHARD_TOKEN must be set/.test(err.message),
     );
-  const r = loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, ['--shard-token', 'from-the-flag'], {});
+  const r = loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, ['--shard-token', 'from-the-flag'], { SHARD_ADDRESS_1: 'a:1' });
   assert.equal(r.kind === 'config' && r.config.shardToken, 'from-the-flag');
 });
