@@ -4,7 +4,8 @@ import { ConfigError, loadConfig, parsers, secretSetting, type ConfigOf, type Se
 import type { Database } from './kernel/db/database.js';
 import { openDatabase } from './kernel/db/open.js';
 import type { Running } from './kernel/lifecycle.js';
-import { createLogger, type Logger } from './kernel/logger.js';
+import { loggingSettings } from './kernel/settings.js';
+import { createLogger, resolveLogFormat, type LogFormat, type Logger } from './kernel/logger.js';
 import { orchestratorSettings, resolveShards } from './ledger/orchestrator/config.js';
 import { startOrchestrator } from './ledger/orchestrator/main.js';
 import { shardSettings } from './ledger/shard/config.js';
@@ -70,16 +71,26 @@ export const stackSettings = {
     'generated',
   ),
   processingDelayMs: accrualSettings.processingDelayMs,
-  logLevel: {
-    env: 'LOG_LEVEL',
-    flag: '--log-level <level>',
-    description: 'log level of every service',
-    default: 'info',
-    parse: parsers.string,
-  } satisfies Setting<string>,
+  // unset (''): info for JSON logs, warn for a person at a terminal, who has the banner
+  ...loggingSettings('', 'info; warn when the logs are pretty'),
 };
 
+/** The level the stack's services log at: quiet on a terminal unless LOG_LEVEL says otherwise. */
+export function stackLogLevel(config: Pick<StackConfig, 'logLevel'>, format: LogFormat): string {
+  return config.logLevel || (format === 'pretty' ? 'warn' : 'info');
+}
+
 export type StackConfig = ConfigOf<typeof stackSettings>;
+
+export interface RunningStack extends Running {
+  /** Base URL of each service: gophermart, accrual, orchestrator, shard_0 … */
+  urls: Record<string, string>;
+  database: 'embedded' | 'postgres';
+  /** Where the generated secrets are kept; absent for one given in the settings. */
+  tokenFiles: { admin?: string; shard?: string };
+  logLevel: string;
+  logFormat: LogFormat;
+}
 
 /** A service's settings as if only `env` were set: its own defaults fill the rest. */
 function serviceConfig<S extends SettingSpecs>(name: string, specs: S, env: Record<string, string>): ConfigOf<S> {
@@ -93,23 +104,26 @@ function serviceConfig<S extends SettingSpecs>(name: string, specs: S, env: Reco
  * loyalty service pointed at it, N ledger shards (schemas shard_0 … shard_N-1) and the
  * orchestrator. Each keeps its own HTTP server, logger and metrics.
  */
-export async function startStack(config: StackConfig): Promise<Running & { urls: Record<string, string> }> {
+export async function startStack(config: StackConfig): Promise<RunningStack> {
+  const format = resolveLogFormat(config.logFormat);
+  const level = stackLogLevel(config, format);
   const loggers = new Map<string, Logger>();
   const logger = (name: string): Logger => {
     let l = loggers.get(name);
     if (!l) {
-      l = createLogger(name, config.logLevel);
+      l = createLogger(name, level, format);
       loggers.set(name, l);
     }
     return l;
   };
   const db: Database = await openDatabase({ url: config.databaseUri, embeddedDir: config.dataDir, applicationName: 'gophermart-stack' });
   const running: Running[] = [];
-  const common = { LOG_LEVEL: config.logLevel };
+  const common = { LOG_LEVEL: level };
   const at = (p: number) => `${config.host}:${p}`;
   try {
     const admin = keptSecret(config.adminToken, config.dataDir, 'admin-token');
-    const shardToken = keptSecret(config.shardToken, config.dataDir, 'shard-token').value;
+    const shard = keptSecret(config.shardToken, config.dataDir, 'shard-token');
+    const shardToken = shard.value;
 
     const accrual = await startAccrual(
       serviceConfig('accrual', accrualSettings, { ...common, RUN_ADDRESS: at(config.accrualPort), PROCESSING_DELAY: String(config.processingDelayMs) }),
@@ -156,9 +170,14 @@ export async function startStack(config: StackConfig): Promise<Running & { urls:
       orchestrator: orchestrator.url,
       ...Object.fromEntries(shardUrls.map((u, i) => [`shard_${i}`, u])),
     };
-    logger('stack').info({ urls, database: db.kind, adminTokenFile: admin.file }, 'platform running');
+    const tokenFiles = { ...(admin.file ? { admin: admin.file } : {}), ...(shard.file ? { shard: shard.file } : {}) };
+    logger('stack').info({ urls, database: db.kind, tokenFiles }, 'platform running');
     return {
       urls,
+      database: db.kind,
+      tokenFiles,
+      logLevel: level,
+      logFormat: format,
       async stop() {
         for (const service of running.reverse()) await service.stop().catch((err: unknown) => logger('stack').error({ err }, 'stop failed'));
         await db.close();

@@ -13,6 +13,7 @@ let stack: ServiceProcess;
 let dir: string;
 const urls: Record<string, string> = {};
 let env: Record<string, string>;
+let firstRun: { stdout: string; stderr: string };
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'gm-stack-'));
@@ -26,6 +27,7 @@ before(async () => {
     ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     SHARD_PORTS: shards.join(','),
     PROCESSING_DELAY: '0',
+    LOG_LEVEL: 'info',
   };
   stack = await startBin('stack', env);
   urls.gophermart = `http://127.0.0.1:${ports.GOPHERMART_PORT}`;
@@ -107,6 +109,7 @@ async function shardAnswers(token?: string): Promise<number> {
 }
 
 test('the shard token is generated beside the operator token (0600), the shards take only it, and a restart re-uses both', async () => {
+  firstRun = { stdout: stack.stdout(), stderr: stack.stderr() };
   const first = keptTokens();
   assert.deepEqual(first.modes, [0o600, 0o600]);
   assert.ok(first.shard.length >= 32, 'a long random token');
@@ -116,7 +119,38 @@ test('the shard token is generated beside the operator token (0600), the shards 
   assert.equal(await shardAnswers(first.admin), 401);
 
   assert.equal(await stack.stop(), 0);
-  stack = await startBin('stack', env);
+  // the second start as on a terminal: readable logs, and LOG_LEVEL unset
+  stack = await startBin('stack', { ...env, LOG_FORMAT: 'pretty', LOG_LEVEL: '' });
   assert.deepEqual(keptTokens(), first, 'the same tokens, still private');
   assert.equal(await shardAnswers(first.shard), 200);
+});
+
+test('npm start prints a banner for people on stderr; with JSON logs stdout holds only JSON lines, and no line per health probe', () => {
+  // the first start of this file (JSON logs, LOG_LEVEL=info) was stopped by the previous test
+  const banner = firstRun.stderr;
+  assert.match(banner, /Gophermart platform is running \(embedded database in /);
+  assert.ok(banner.includes(`${urls.gophermart}/   <- open this in a browser`), banner);
+  for (const url of [urls.accrual, urls.orchestrator, urls.shard_0]) assert.ok(banner.includes(url!), `${url} in the banner`);
+  assert.ok(banner.includes(join(dir, 'admin-token')) && banner.includes(join(dir, 'shard-token')), 'where the tokens are kept');
+  const lines = firstRun.stdout.split('\n').filter((l) => l !== '');
+  assert.ok(lines.length > 5);
+  const entries = lines.map((l) => JSON.parse(l) as { msg?: string; path?: string });
+  assert.ok(entries.some((e) => e.msg === 'platform running'));
+  assert.ok(
+    entries.some((e) => e.msg === 'request'),
+    'requests are logged at info',
+  );
+  assert.deepEqual(
+    entries.filter((e) => e.path === '/healthz'),
+    [],
+    'health probes are logged at debug only',
+  );
+});
+
+test('npm start on a terminal: readable, quiet logs (warnings only) under the banner', async () => {
+  assert.equal(await shardAnswers(), 401);
+  const out = stack.output();
+  assert.match(out, /Logs: warnings and errors only/);
+  assert.doesNotMatch(out, /^\{/m, 'no JSON line');
+  assert.doesNotMatch(out, /\bINFO\b|listening|migrations applied/, 'nothing below warn');
 });

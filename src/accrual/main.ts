@@ -1,6 +1,7 @@
 import { startService, type RunningService, type ServiceDeps } from '../kernel/service.js';
 import { registerAccrualRoutes } from './api.js';
 import type { AccrualConfig } from './config.js';
+import { createAccrualMetrics } from './metrics.js';
 import { SCHEMA, migrations } from './migrations.js';
 import { Processor, phases } from './processor.js';
 import { FixedWindowLimiter } from './rate-limit.js';
@@ -20,7 +21,12 @@ export function startAccrual(config: AccrualConfig, deps: AccrualDeps): Promise<
     migrations,
     async build({ db, metrics, app, logger }) {
       const store = new AccrualStore(db);
-      const processor = new Processor(store, { delayMs: config.processingDelayMs, workers: config.processorConcurrency, logger, metrics });
+      const processor = new Processor(store, {
+        delayMs: config.processingDelayMs,
+        workers: config.processorConcurrency,
+        logger,
+        metrics: createAccrualMetrics(metrics),
+      });
       const service = new AccrualService(store, {
         firstStepMs: phases(config.processingDelayMs).registeredMs,
         invalidShare: config.invalidShare,

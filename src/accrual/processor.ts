@@ -1,7 +1,8 @@
-import { Counter, type Registry } from 'prom-client';
+import { isDatabaseUnavailable } from '../kernel/db/unavailable.js';
 import { MAX_AMOUNT_HUNDREDTHS } from '../kernel/money.js';
 import type { Logger } from '../kernel/logger.js';
 import { Wakeup } from '../kernel/lifecycle.js';
+import type { AccrualMetrics } from './metrics.js';
 import { computeAccrual, type Rule } from './rules.js';
 import type { AccrualStore, DueOrder, OrderResult } from './store.js';
 
@@ -25,7 +26,7 @@ export interface ProcessorOptions {
   delayMs: number;
   workers: number;
   logger: Logger;
-  metrics: Registry;
+  metrics: AccrualMetrics;
   /**
    * Milliseconds since the epoch to decide what is due by. Without it the database's clock is
    * used (shared by every instance); tests pass one they control.
@@ -64,19 +65,11 @@ export class Processor {
   private readonly abort = new AbortController();
   private readonly wakeup = new Wakeup();
   private loops: Promise<void>[] = [];
-  private readonly finished: Counter<'status'>;
 
   constructor(
     private readonly store: AccrualStore,
     private readonly options: ProcessorOptions,
-  ) {
-    this.finished = new Counter({
-      name: 'accrual_orders_finished_total',
-      help: 'Orders that reached a final status, by status',
-      labelNames: ['status'] as const,
-      registers: [options.metrics],
-    });
-  }
+  ) {}
 
   start(): void {
     for (let i = 0; i < this.options.workers; i++) this.loops.push(this.loop());
@@ -110,7 +103,7 @@ export class Processor {
       },
       this.at(),
     );
-    for (const r of results) this.finished.inc({ status: r.status });
+    for (const r of results) this.options.metrics.finished.inc({ status: r.status });
     if (results.length > 0) this.options.logger.debug({ finished: results.length, started }, 'orders finished');
     return { started, finished: results.length };
   }
@@ -136,7 +129,8 @@ export class Processor {
         if (waitMs === 0) continue;
       } catch (err) {
         if (signal.aborted) break;
-        this.options.logger.error({ err }, 'accrual processor step failed; retrying');
+        // an outage is logged once by the database layer, not on every retry
+        if (!isDatabaseUnavailable(err)) this.options.logger.error({ err }, 'accrual processor step failed; retrying');
         waitMs = FAULT_BACKOFF_MS;
       }
       await this.wakeup.wait(waitMs, signal);

@@ -1,6 +1,7 @@
-import { ConfigError, loadConfig, type ConfigOf, type SettingSpecs } from './config.js';
+import { ConfigError, loadConfig, type ConfigOf, type Setting, type SettingSpecs } from './config.js';
 import { runUntilSignalled, type Running } from './lifecycle.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, resolveLogFormat, type Logger } from './logger.js';
+import type { LoggingConfig } from './settings.js';
 import { describeStartupFailure } from './startup.js';
 
 /** Exit code of a program that could not start (bad settings, address in use, database missing…). */
@@ -18,7 +19,7 @@ function refuseToStart(program: string, message: string, hint = ''): never {
  * directory locked, database missing) is one line on stderr and exit 2; the stack goes to the
  * log at debug level only.
  */
-export async function runServiceCli<S extends SettingSpecs>(
+export async function runServiceCli<S extends SettingSpecs & { [K in keyof LoggingConfig]: Setting<LoggingConfig[K]> }>(
   program: { name: string; summary: string },
   specs: S,
   start: (config: ConfigOf<S>, logger: Logger) => Promise<Running>,
@@ -35,8 +36,10 @@ export async function runServiceCli<S extends SettingSpecs>(
     if (err instanceof ConfigError) refuseToStart(program.name, err.message, ` (see bin/${program.name} --help)`);
     throw err;
   }
-  const logLevel = (config as Record<string, unknown>).logLevel;
-  const logger = createLogger(program.name, typeof logLevel === 'string' ? logLevel : undefined);
+  // '' = not set, where a program picks its level itself (the stack does)
+  // S's constraint guarantees these two keys; TypeScript cannot see through the mapped type
+  const logging = config as unknown as LoggingConfig;
+  const logger = createLogger(program.name, logging.logLevel || 'info', resolveLogFormat(logging.logFormat));
   let running: Running;
   try {
     running = await start(config, logger);

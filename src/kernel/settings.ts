@@ -1,6 +1,39 @@
 import { ConfigError, parsers, secretSetting, type Setting } from './config.js';
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './auth/login-window.js';
 import { parseTrustProxy } from './http/trust-proxy.js';
+import type { LogFormat } from './logger.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** How much is logged and in which form; every executable has these. */
+export function loggingSettings(levelDefault = 'info', levelDefaultLabel?: string) {
+  return {
+    logLevel: {
+      env: 'LOG_LEVEL',
+      flag: '--log-level <level>',
+      description: `log level: ${LOG_LEVELS.join(', ')}`,
+      default: levelDefault,
+      ...(levelDefaultLabel ? { defaultLabel: levelDefaultLabel } : {}),
+      parse: (raw: string): string => {
+        if (!LOG_LEVELS.includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${raw}"`);
+        return raw;
+      },
+    } satisfies Setting<string>,
+    logFormat: {
+      env: 'LOG_FORMAT',
+      flag: '--log-format <format>',
+      description: 'json (one JSON object per line), pretty (readable lines), or auto: pretty when stdout is a terminal, else json',
+      default: 'auto',
+      parse: (raw: string): LogFormat | 'auto' => {
+        if (raw !== 'json' && raw !== 'pretty' && raw !== 'auto') throw new ConfigError(`LOG_FORMAT must be json, pretty or auto; got "${raw}"`);
+        return raw;
+      },
+    } satisfies Setting<LogFormat | 'auto'>,
+  };
+}
+
+/** The logging part of a service's settings, as runServiceCli reads it. */
+export type LoggingConfig = { logLevel: string; logFormat: LogFormat | 'auto' };
 
 /** Settings every service has; each service adds its own. */
 export function commonSettings(service: string, defaultAddress: string) {
@@ -27,17 +60,7 @@ export function commonSettings(service: string, defaultAddress: string) {
       default: 10,
       parse: parsers.positiveInt('DATABASE_POOL_SIZE'),
     } satisfies Setting<number>,
-    logLevel: {
-      env: 'LOG_LEVEL',
-      flag: '--log-level <level>',
-      description: 'log level: fatal, error, warn, info, debug, trace, silent',
-      default: 'info',
-      parse: (raw: string): string => {
-        if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw))
-          throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${raw}"`);
-        return raw;
-      },
-    } satisfies Setting<string>,
+    ...loggingSettings(),
     ...httpSettings(),
   };
 }

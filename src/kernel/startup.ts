@@ -1,4 +1,5 @@
 import { ConfigError } from './config.js';
+import { DatabaseUnavailable } from './db/unavailable.js';
 
 /** A start-up failure whose message is already what the operator should read (no stack needed). */
 export class StartupError extends Error {}
@@ -20,6 +21,8 @@ const single = (text: string): string => text.replace(/\s*\n\s*/g, ' ').trim();
  */
 export function describeStartupFailure(err: unknown): string {
   if (err instanceof ConfigError || err instanceof StartupError) return single(err.message);
+  // the driver's error says more (which host, which code) than the outage it became
+  if (err instanceof DatabaseUnavailable && err.cause !== undefined) return describeStartupFailure(err.cause);
   const e = (typeof err === 'object' && err !== null ? err : {}) as SystemError;
   const where = typeof e.address === 'string' && e.port !== undefined ? `${e.address}:${String(e.port)}` : undefined;
   if (e.syscall === 'listen' || e.code === 'EADDRINUSE') {

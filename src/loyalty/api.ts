@@ -6,6 +6,7 @@ import { balanceRoutes } from './routes/balance.js';
 import type { LoyaltyRouteOptions } from './routes/options.js';
 import { orderRoutes } from './routes/orders.js';
 import { sessionRoutes } from './routes/session.js';
+import { withdrawalRoutes } from './routes/withdrawals.js';
 import type { LoyaltyService } from './service.js';
 
 export { orderNumberFromBody } from './routes/orders.js';
@@ -19,4 +20,5 @@ export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tok
   void app.register(sessionRoutes, options);
   void app.register(orderRoutes, options);
   void app.register(balanceRoutes, options);
+  void app.register(withdrawalRoutes, options);
 }

@@ -1,7 +1,7 @@
 import { parseServiceUrl } from '../kernel/address.js';
 import { LoginThrottle } from '../kernel/auth/login-throttle.js';
 import type { Database } from '../kernel/db/database.js';
-import { listenOnChannel, type ChannelListener } from '../kernel/db/listener.js';
+import { channelPublisher, listenOnChannel, type ChannelListener } from '../kernel/db/listener.js';
 import type { Logger } from '../kernel/logger.js';
 import { loginLimits } from '../kernel/settings.js';
 import { startService, type RunningService, type ServiceDeps } from '../kernel/service.js';
@@ -26,7 +26,17 @@ export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<
     schema: SCHEMA,
     migrations,
     async build({ db, metrics, app, logger, tokens }) {
-      const store = new LoyaltyStore(db);
+      // every instance on PostgreSQL announces its users' changes, whether or not it keeps a read
+      // model itself: other instances may
+      const publisher = db.kind === 'postgres' ? channelPublisher(db, USER_CHANGED_CHANNEL) : undefined;
+      let readModel: UserReadModel | undefined;
+      const store = new LoyaltyStore(db, {
+        userChanged(userId) {
+          // here at once (read-your-writes), elsewhere once the notification is out
+          readModel?.invalidate(userId);
+          return publisher?.publish(String(userId)) ?? Promise.resolve();
+        },
+      });
       const accrualUrl = parseServiceUrl(config.accrualAddress);
       const accrual = new AccrualClient(accrualUrl, { timeoutMs: config.accrualTimeoutMs, connections: Math.max(1, config.pollConcurrency) });
       const poller = new AccrualPoller(
@@ -43,6 +53,7 @@ export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<
         { store, client: accrual, logger, metrics },
       );
       const cache = startReadModel(config, db, store, logger);
+      readModel = cache?.readModel;
       registerLoyaltyRoutes(
         app,
         new LoyaltyService(store, { orderAccepted: () => poller.wake() }, cache?.readModel),
@@ -87,8 +98,10 @@ function startReadModel(
     { url: config.databaseUri, channel: USER_CHANGED_CHANNEL, applicationName: 'gophermart-listener', logger },
     {
       onNotify(payload) {
-        const userId = Number(payload);
-        if (Number.isSafeInteger(userId)) readModel.invalidate(userId);
+        for (const part of payload.split(',')) {
+          const userId = Number(part);
+          if (Number.isSafeInteger(userId)) readModel.invalidate(userId);
+        }
       },
       onListening: () => readModel.enable(),
       onLost: () => readModel.disable(),

@@ -1,6 +1,6 @@
 import type { Migration } from '../kernel/db/migrate.js';
 
-/** The channel of migration 4's notifications; the payload is the user's id. */
+/** The channel of user-change notifications; the payload is user ids, comma-separated. */
 export const USER_CHANGED_CHANNEL = 'gophermart_user_changed';
 
 export const SCHEMA = 'gophermart';
@@ -100,6 +100,20 @@ export const migrations: Migration[] = [
         execute function gophermart.notify_user_changed('id');
       create trigger users_deleted after delete on gophermart.users
         for each row execute function gophermart.notify_user_changed('id');
+    `,
+  },
+  {
+    version: 5,
+    name: 'change notifications from the service',
+    // Migration 4's triggers notified inside each writing transaction, which holds PostgreSQL's
+    // notification lock through the commit's WAL flush and so ran every upload's commit one after
+    // another. The service now announces changes itself after they commit (kernel/db/listener.ts).
+    sql: `
+      drop trigger if exists orders_inserted_or_deleted on gophermart.orders;
+      drop trigger if exists orders_changed on gophermart.orders;
+      drop trigger if exists users_changed on gophermart.users;
+      drop trigger if exists users_deleted on gophermart.users;
+      drop function if exists gophermart.notify_user_changed();
     `,
   },
 ];

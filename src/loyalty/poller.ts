@@ -1,8 +1,10 @@
 import { setMaxListeners } from 'node:events';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { isDatabaseUnavailable } from '../kernel/db/unavailable.js';
 import { Wakeup, sleep } from '../kernel/lifecycle.js';
 import type { Logger } from '../kernel/logger.js';
 import type { AccrualAnswer } from './accrual-client.js';
+import { createPollerMetrics, type PollerMetrics } from './metrics.js';
 import { RATE_HEADROOM, RateGate } from './rate-gate.js';
 import { budgetPerSecond, OutageBackoff, reaskDelay, UnfinishedCount } from './schedule.js';
 import type { ClaimedOrder, LoyaltyStore } from './store.js';
@@ -77,73 +79,6 @@ function outcomeLabel(answer: AccrualAnswer): Outcome {
   if (answer.reason.startsWith('HTTP')) return 'server_error';
   return 'connection_error';
 }
-
-function createPollerMetrics(registry: Registry, store: LoyaltyStore, gate: () => RateGate, inFlight: () => number) {
-  const orders = new Gauge({
-    name: 'gophermart_orders',
-    help: 'Orders by status, read from the database on scrape (NEW + PROCESSING is the poller queue)',
-    labelNames: ['status'] as const,
-    registers: [registry],
-    async collect() {
-      const counts = await store.orderCounts().catch(() => undefined);
-      if (!counts) return;
-      this.reset();
-      for (const s of ['NEW', 'PROCESSING', 'INVALID', 'PROCESSED']) this.set({ status: s }, counts.find((c) => c.status === s)?.total ?? 0);
-      dueGauge.set(counts.reduce((sum, c) => sum + c.due, 0));
-    },
-  });
-  // Registered after gophermart_orders, whose collect() sets it, so a scrape reads fresh values.
-  const dueGauge = new Gauge({
-    name: 'gophermart_orders_due',
-    help: 'Orders due for a question to the accrual service now (set when gophermart_orders is collected)',
-    registers: [registry],
-  });
-  return {
-    requests: new Counter({
-      name: 'gophermart_accrual_requests_total',
-      help: 'Requests to the accrual service by outcome (processed, invalid, in_progress, unknown, rate_limited, server_error, timeout, connection_error, malformed)',
-      labelNames: ['outcome'] as const,
-      registers: [registry],
-    }),
-    latency: new Histogram({
-      name: 'gophermart_accrual_request_duration_seconds',
-      help: 'Latency of requests to the accrual service',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [registry],
-    }),
-    credits: new Counter({ name: 'gophermart_accrual_credits_total', help: 'Orders credited on reaching PROCESSED', registers: [registry] }),
-    credited: new Counter({ name: 'gophermart_accrual_credited_points_total', help: 'Points credited on reaching PROCESSED', registers: [registry] }),
-    orders,
-    due: dueGauge,
-    paused: new Gauge({
-      name: 'gophermart_accrual_pause_seconds',
-      help: 'Seconds left of the pause a 429 imposed on every accrual request (0 = open)',
-      registers: [registry],
-      collect() {
-        this.set(gate().pausedForMs() / 1000);
-      },
-    }),
-    rate: new Gauge({
-      name: 'gophermart_accrual_rate_limit_per_second',
-      help: 'Request rate learnt from the last 429 (-1 = no limit known)',
-      registers: [registry],
-      collect() {
-        const r = gate().limitPerSecond;
-        this.set(Number.isFinite(r) ? r : -1);
-      },
-    }),
-    inFlight: new Gauge({
-      name: 'gophermart_accrual_in_flight',
-      help: 'Orders being asked about right now by this process',
-      registers: [registry],
-      collect() {
-        this.set(inFlight());
-      },
-    }),
-  };
-}
-
-type PollerMetrics = ReturnType<typeof createPollerMetrics>;
 
 /**
  * The accrual worker (SPEC §1.1). All its state lives in the orders table: a loop claims due
@@ -264,7 +199,8 @@ export class AccrualPoller {
         if (claimed.length < free) await this.wakeup.wait(intervalMs, this.abort.signal);
       } catch (err) {
         if (this.abort.signal.aborted) break;
-        this.deps.logger.error({ err }, 'accrual poller: claiming orders failed');
+        // an outage is logged once by the database layer, not on every retry
+        if (!isDatabaseUnavailable(err)) this.deps.logger.error({ err }, 'accrual poller: claiming orders failed');
         await sleep(Math.max(intervalMs, 1000), this.abort.signal);
       }
     }
@@ -274,7 +210,7 @@ export class AccrualPoller {
     const task = this.handle(order, leaseEnd)
       .catch((err: unknown) => {
         // The lease will expire and another round will pick the order up.
-        this.deps.logger.error({ err, order: order.number }, 'accrual poller: handling an order failed');
+        if (!isDatabaseUnavailable(err)) this.deps.logger.error({ err, order: order.number }, 'accrual poller: handling an order failed');
       })
       .finally(() => {
         this.active.delete(task);

@@ -34,9 +34,24 @@ export type WithdrawOutcome =
   | { outcome: 'insufficient' }
   | { outcome: 'unknown_user' };
 
+export interface LoyaltyStoreEvents {
+  /**
+   * A write committed that changes what the user reads (balance, orders). Awaited before the
+   * write returns, so the change is announced before it is answered.
+   */
+  userChanged?(userId: number): Promise<void>;
+}
+
 /** The only module that knows the gophermart schema's tables. */
 export class LoyaltyStore {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly events: LoyaltyStoreEvents = {},
+  ) {}
+
+  private async changed(userId: number | undefined): Promise<void> {
+    if (userId !== undefined) await this.events.userChanged?.(userId);
+  }
 
   async findUserByLogin(login: string): Promise<{ id: number; password_hash: string } | undefined> {
     const rows = await this.db.query<{ id: number; password_hash: string }>('select id, password_hash from gophermart.users where login = $1', [login]);
@@ -72,7 +87,10 @@ export class LoyaltyStore {
       if (sqlState(err) === SQLSTATE.foreignKeyViolation) return 'unknown_user';
       throw err;
     }
-    if (inserted.length > 0) return { outcome: 'created' };
+    if (inserted.length > 0) {
+      await this.changed(userId);
+      return { outcome: 'created' };
+    }
     const rows = await this.db.query<{ user_id: number; status: OrderStatus }>('select user_id, status from gophermart.orders where number = $1', [number]);
     const row = rows[0];
     if (!row) throw new Error(`order ${number} conflicted but is not readable`);
@@ -124,8 +142,9 @@ export class LoyaltyStore {
    * conditional update, so no interleaving can overdraw.
    */
   async withdraw(userId: number, orderNumber: string, amount: number): Promise<WithdrawOutcome> {
+    let outcome: WithdrawOutcome;
     try {
-      return await this.db.transaction(async (tx) => {
+      outcome = await this.db.transaction(async (tx) => {
         const inserted = await tx.query<{ processed_at: Date }>(
           `insert into gophermart.withdrawals (order_number, user_id, amount) values ($1, $2, $3)
            on conflict (order_number) do nothing returning processed_at`,
@@ -146,6 +165,8 @@ export class LoyaltyStore {
       if (sqlState(err) === SQLSTATE.foreignKeyViolation) return { outcome: 'unknown_user' };
       throw err;
     }
+    if (outcome.outcome === 'done') await this.changed(userId);
+    return outcome;
   }
 
   private async existingWithdrawal(tx: Queryable, userId: number, orderNumber: string, amount: number): Promise<WithdrawOutcome> {
@@ -179,7 +200,7 @@ export class LoyaltyStore {
     // update changed. A concurrent duplicate waits on the order's row lock, re-checks the WHERE
     // after the first commits, matches nothing and so credits nothing. (PostgreSQL runs a
     // data-modifying CTE whether or not the outer query reads it.)
-    const rows = await this.db.query<{ changed: boolean }>(
+    const rows = await this.db.query<{ changed: boolean; user_id: number | null }>(
       `with changed as (
          update gophermart.orders set status = $2, accrual = $3, claimed_until = null
          where number = $1 and status in ('NEW', 'PROCESSING') and (status <> $2 or $2 <> 'PROCESSING')
@@ -189,10 +210,12 @@ export class LoyaltyStore {
          from changed where u.id = changed.user_id and $3 > 0
          returning 1
        )
-       select exists (select 1 from changed) as changed`,
+       select exists (select 1 from changed) as changed, (select user_id from changed limit 1) as user_id`,
       [number, status, status === 'PROCESSED' ? accrual : 0],
     );
-    return rows[0]?.changed === true;
+    const changed = rows[0]?.changed === true;
+    if (changed) await this.changed(rows[0]?.user_id ?? undefined);
+    return changed;
   }
 
   /**
@@ -230,13 +253,16 @@ export class LoyaltyStore {
    * counted; `toProcessing` records that the accrual service knows the order.
    */
   async rescheduleOrder(number: string, delayMs: number, toProcessing: boolean): Promise<void> {
-    await this.db.query(
+    const rows = await this.db.query<{ user_id: number }>(
       `update gophermart.orders
        set next_poll_at = now() + $2::int * interval '1 millisecond', poll_attempts = poll_attempts + 1, claimed_until = null,
            status = case when $3::boolean then 'PROCESSING' else status end
-       where number = $1 and status in ('NEW', 'PROCESSING')`,
+       where number = $1 and status in ('NEW', 'PROCESSING')
+       returning user_id`,
       [number, Math.round(delayMs), toProcessing],
     );
+    // NEW → PROCESSING is visible to the user (a repeat PROCESSING costs one more snapshot load)
+    if (toProcessing) await this.changed(rows[0]?.user_id);
   }
 
   /** Gives a claimed order back untouched (shutdown, 429): it is due again at once. */

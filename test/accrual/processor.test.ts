@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { type ProcessorRound, Processor } from '../../src/accrual/processor.js';
+import { createAccrualMetrics } from '../../src/accrual/metrics.js';
 import { migrations, SCHEMA } from '../../src/accrual/migrations.js';
 import { AccrualStore } from '../../src/accrual/store.js';
 import type { Database } from '../../src/kernel/db/database.js';
@@ -33,7 +34,14 @@ describe('accrual processor on an injected clock', () => {
   let now = Date.parse('2031-06-01T12:00:00Z');
   const clock = (): number => now;
   const processor = (onRound?: (r: ProcessorRound) => void): Processor =>
-    new Processor(store, { delayMs: 1200, workers: 1, logger: createLogger('accrual', 'silent'), metrics: new Registry(), clock, onRound });
+    new Processor(store, {
+      delayMs: 1200,
+      workers: 1,
+      logger: createLogger('accrual', 'silent'),
+      metrics: createAccrualMetrics(new Registry()),
+      clock,
+      onRound,
+    });
 
   before(async () => {
     fresh = await freshDatabase('acc_clock');

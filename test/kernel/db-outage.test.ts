@@ -74,6 +74,18 @@ function load(workers: number): { stop(): Promise<{ ok: number; unavailable: num
   };
 }
 
+test('a long statement on a live database is not cut short by the outage guard', { timeout: 30_000 }, async () => {
+  const started = performance.now();
+  const [slow, inTransaction] = await Promise.all([
+    db.query<{ done: boolean }>('select pg_sleep(2.5) is not null as done'),
+    db.transaction(async (tx) => (await tx.query<{ done: boolean }>('select pg_sleep(1.5) is not null as done'))[0]?.done),
+  ]);
+  assert.equal(slow[0]?.done, true);
+  assert.equal(inTransaction, true);
+  assert.ok(performance.now() - started >= 2500);
+  assert.deepEqual(events, [], 'no outage was reported');
+});
+
 for (const mode of ['fast', 'immediate'] as const) {
   test(`PostgreSQL stopped (${mode}) under load: every operation fails fast with DatabaseUnavailable, then works again`, { timeout: 60_000 }, async () => {
     const running = load(24);

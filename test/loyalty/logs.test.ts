@@ -49,3 +49,38 @@ test('logs: JSON lines, one per request with method, path, status and latency; n
   const all = lines.join('\n');
   for (const forbidden of [password, token, token.split('.')[2] ?? token, secret]) assert.equal(all.includes(forbidden), false, 'a credential reached the log');
 });
+
+test('logs: health probes and metrics scrapes get a line only at debug; other requests at info', async () => {
+  const linesAt = async (level: string): Promise<string[]> => {
+    const svc = await startBin('gophermart', { DATABASE_URI: db.url, LOG_LEVEL: level, ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:9' });
+    for (const path of ['/healthz', '/readyz', '/metrics', '/api/user/balance']) await call(svc.url, 'GET', path);
+    assert.equal(await svc.stop('SIGTERM'), 0);
+    return svc
+      .output()
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((e) => e.msg === 'request')
+      .map((e) => `${e.method} ${e.path} ${e.status}`);
+  };
+  const info = await linesAt('info');
+  assert.ok(info.includes('GET /api/user/balance 401'), info.join(', '));
+  assert.deepEqual(
+    info.filter((l) => /\/(healthz|readyz|metrics) /.test(l)),
+    [],
+    'no probe or scrape at info',
+  );
+  const debug = await linesAt('debug');
+  for (const path of ['/healthz', '/readyz', '/metrics']) assert.ok(debug.includes(`GET ${path} 200`), `${path} at debug: ${debug.join(', ')}`);
+  assert.ok(debug.includes('GET /api/user/balance 401'));
+});
+
+test('logs: LOG_FORMAT=pretty gives readable lines (time, level, service: message), not JSON', async () => {
+  const svc = await startBin('gophermart', { DATABASE_URI: db.url, LOG_LEVEL: 'info', LOG_FORMAT: 'pretty', ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:9' });
+  await call(svc.url, 'GET', '/api/user/balance');
+  assert.equal(await svc.stop('SIGTERM'), 0);
+  const out = svc.stdout();
+  assert.match(out, /^\[\d\d:\d\d:\d\d\] INFO: gophermart: gophermart listening\n {4}url: "http:/m);
+  assert.match(out, /^\[\d\d:\d\d:\d\d\] INFO: gophermart: request GET \/api\/user\/balance 401 \([\d.]+ ms\)$/m);
+  assert.doesNotMatch(out, /^\{/m, 'no JSON line');
+});

@@ -86,8 +86,8 @@ test('body failures (413, 415) are documented only where a body is read', () => 
   }
 });
 
-test('every response of the loyalty and accrual documents says what it means', () => {
-  for (const service of ['gophermart', 'accrual'] as const) {
+test('every response says what it means', () => {
+  for (const service of ['gophermart', 'accrual', 'orchestrator', 'shard'] as const) {
     for (const [name, op] of operations(docs[service])) {
       for (const [status, response] of Object.entries(op.responses)) {
         assert.ok(response.description && !['Default Response', 'Error'].includes(response.description), `${service}: ${name} ${status} has no description`);
@@ -114,4 +114,15 @@ test('the loyalty document describes the /ledger/* proxy to the orchestrator', (
   const proxy = docs.gophermart.paths['/ledger/{*}'];
   assert.ok(proxy?.get && proxy.post, 'GET and POST /ledger/{*} are documented');
   assert.match(proxy.post.responses['502']?.description ?? '', /wallet ledger unavailable/);
+});
+
+test('every operation that needs the database documents its 503', () => {
+  // what answers without the database: the process's own state, the cookie, the app's files, the proxy
+  const withoutDatabase = /^(GET \/healthz|GET \/metrics|POST \/api\/user\/logout|(GET|DELETE) \/ledger\/session|GET \/\{\*\}|\w+ \/ledger(\/\{\*\})?)$/;
+  for (const [service, doc] of Object.entries(docs)) {
+    for (const [name, op] of operations(doc)) {
+      if (withoutDatabase.test(name)) continue;
+      assert.ok(op.responses['503'], `${service}: ${name} does not document 503`);
+    }
+  }
 });

@@ -38,7 +38,8 @@ process.on('exit', () => {
 
 /**
  * A throwaway PostgreSQL server for fault tests: its own data directory in a temp dir, its own
- * port on 127.0.0.1, trust auth, fsync off. Tests stop and start it at will; the machine's own
+ * port on 127.0.0.1, trust auth, fsync off (safe: the tests stop the server, never the
+ * machine; synchronous_commit stays on, or an immediate stop would lose acknowledged commits). Tests stop and start it at will; the machine's own
  * server is never touched.
  */
 export async function createPgCluster(): Promise<PgCluster> {
@@ -88,14 +89,7 @@ export async function createPgCluster(): Promise<PgCluster> {
       return url(name);
     },
     async start() {
-      await pgCtl(
-        '-w',
-        '-l',
-        join(dir, 'server.log'),
-        '-o',
-        `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`,
-        'start',
-      );
+      await pgCtl('-w', '-l', join(dir, 'server.log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c max_connections=200`, 'start');
       running = true;
     },
     async stop(mode) {

@@ -22,7 +22,11 @@ export interface ServiceProcess {
   url: string;
   port: number;
   proc: ChildProcess;
+  /** stdout and stderr interleaved as they came. */
   output(): string;
+  /** stdout alone (the log lines) and stderr alone (messages for people). */
+  stdout(): string;
+  stderr(): string;
   /** Sends the signal and resolves with the exit code (null when killed by a signal). */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -59,8 +63,16 @@ export async function startBin(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    stdout += d.toString();
+  });
+  proc.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+    stderr += d.toString();
+  });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
   const service: ServiceProcess = {
@@ -68,6 +80,8 @@ export async function startBin(
     port,
     proc,
     output: () => out,
+    stdout: () => stdout,
+    stderr: () => stderr,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       proc.kill(signal);

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import postgres from 'postgres';
 import type { Logger } from '../logger.js';
 import { Availability, type AvailabilityOptions } from './availability.js';
@@ -34,6 +35,39 @@ function queryable(sql: Sql | postgres.TransactionSql<any>): Queryable {
   };
 }
 
+/** Longest wait for the TCP connect that tells a slow server from an unreachable one. */
+const REACHABLE_TIMEOUT_MS = 500;
+
+/**
+ * A TCP connect to the server's address (no PostgreSQL work): the kernel of a live host answers
+ * it however busy the server is; a cut network or a stopped server does not. Undefined when the
+ * URL names no single TCP host (several hosts, a Unix socket).
+ */
+function reachability(url: string): (() => Promise<boolean>) | undefined {
+  let host: string;
+  let port: number;
+  try {
+    const parsed = new URL(url);
+    host = parsed.hostname.replace(/^\[|\]$/g, '');
+    port = Number(parsed.port || 5432);
+    if (!host || host.includes(',') || parsed.searchParams.has('host')) return undefined;
+  } catch {
+    return undefined;
+  }
+  return () =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect({ host, port });
+      const done = (yes: boolean): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(yes);
+      };
+      const timer = setTimeout(() => done(false), REACHABLE_TIMEOUT_MS);
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+    });
+}
+
 /** One single-connection client and the statements it has in flight (pipelined). */
 interface Lane {
   sql: Sql;
@@ -64,17 +98,26 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
       backoff: () => RECONNECT_DELAY_S,
     });
   const lanes: Lane[] = Array.from({ length: laneCount }, () => ({ sql: client(1), inFlight: 0 }));
-  const transactions = client(transactionConnections);
+  let transactions = client(transactionConnections);
   // the guard's checks get a connection of their own, so they never queue behind stalled work
-  const probe = client(1);
+  let probe = client(1);
   const endAll = (timeout: number): Promise<unknown> =>
     Promise.all([...lanes.map((l) => l.sql.end({ timeout })), transactions.end({ timeout }), probe.end({ timeout })]);
   try {
-    // one round trip proves the database is reachable; the other connections open on first use
-    await (lanes[0] as Lane).sql.unsafe('select 1');
+    // one round trip proves the database is reachable (and opens the check's own connection:
+    // a check must not pay a connection set-up); the other connections open on first use
+    await Promise.all([(lanes[0] as Lane).sql.unsafe('select 1'), probe.unsafe('select 1')]);
   } catch (err) {
     await endAll(0);
     throw err;
+  }
+  /** New clients for old: statements on the old connections are rejected at once (their callers were already answered). */
+  function replaceClients(): void {
+    const old = [...lanes.map((l) => l.sql), transactions, probe];
+    for (const lane of lanes) lane.sql = client(1);
+    transactions = client(transactionConnections);
+    probe = client(1);
+    for (const sql of old) sql.end({ timeout: 0 }).catch(() => undefined);
   }
   const logger = options.logger;
   const guard = new Availability({
@@ -82,6 +125,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
     async ping() {
       await probe.unsafe('select 1');
     },
+    reachable: reachability(options.url),
+    dropConnections: replaceClients,
     onChange(event) {
       if (event.available) logger?.info({ outageMs: event.outageMs }, 'database available again');
       else logger?.warn({ err: event.cause }, 'database unavailable: answering 503 until it is back');
@@ -97,16 +142,23 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   return {
     kind: 'postgres',
     query<R extends Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
-      return guard.run(async () => {
-        const lane = leastBusy();
-        lane.inFlight++;
-        try {
-          const rows = await lane.sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
-          return rows as unknown as R[];
-        } finally {
+      // the read path: the guard's bookkeeping inline, one `then` and no closure per statement
+      if (!guard.available) return guard.refuse();
+      const lane = leastBusy();
+      lane.inFlight++;
+      const slot = guard.begin();
+      return lane.sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }).then(
+        (rows) => {
           lane.inFlight--;
-        }
-      });
+          guard.end(slot);
+          return rows as unknown as R[];
+        },
+        (err: unknown) => {
+          lane.inFlight--;
+          guard.end(slot);
+          throw guard.fault(err);
+        },
+      );
     },
     exec(text: string): Promise<void> {
       return guard.run(async () => {

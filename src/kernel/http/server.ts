@@ -57,6 +57,9 @@ function clientMessage(err: FastifyError): string {
   return err.message;
 }
 
+/** Routes polled by health checkers and Prometheus; their request lines are logged at debug. */
+const SCRAPE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
 /**
  * The HTTP conventions every service shares: JSON errors `{"error": …}` without internals,
  * gzip both ways, strict body parsing with a size limit, one structured log line per request,
@@ -126,13 +129,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const httpMetrics = createHttpMetrics(options.metrics);
   // the level is fixed for the process's life: decided once instead of building a line to drop
   const logRequests = options.logger.isLevelEnabled('info');
+  const logScrapes = options.logger.isLevelEnabled('debug');
   const requestLines = requestLogger(options.logger);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     httpMetrics.observe(request.method, route, reply.statusCode, seconds);
-    if (!logRequests) return;
-    requestLines.info(
+    // probes and scrapes come every few seconds from machines: a line each only at debug
+    const scrape = SCRAPE_ROUTES.has(route);
+    if (!(scrape ? logScrapes : logRequests)) return;
+    requestLines[scrape ? 'debug' : 'info'](
       {
         reqId: request.id,
         method: request.method,

@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '../../kernel/db/unavailable.js';
 import { sleep } from '../../kernel/lifecycle.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { CancelResult, ConfirmResult } from '../protocol.js';
@@ -130,8 +131,9 @@ export class Coordinator {
       await this.drive(record);
     } catch (err) {
       // a database fault: the log still says where the transaction stands; the sweep resumes it
-      this.logger.error({ err, tx_id: record.tx_id }, 'transaction step failed; left for recovery');
-      this.left(record.tx_id, 'database fault');
+      // (an outage is logged once by the database layer, not for every transaction it stops)
+      if (!isDatabaseUnavailable(err)) this.logger.error({ err, tx_id: record.tx_id }, 'transaction step failed; left for recovery');
+      this.left(record.tx_id, isDatabaseUnavailable(err) ? 'database unavailable' : 'database fault');
     }
   }
 

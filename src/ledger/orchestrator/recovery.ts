@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '../../kernel/db/unavailable.js';
 import { sleep } from '../../kernel/lifecycle.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { Coordinator, WalletToCreate } from './coordinator.js';
@@ -34,7 +35,8 @@ export class Recovery {
         try {
           await this.sweep();
         } catch (err) {
-          this.logger.error({ err }, 'recovery sweep failed');
+          // an outage is logged once by the database layer, not on every sweep
+          if (!isDatabaseUnavailable(err)) this.logger.error({ err }, 'recovery sweep failed');
         }
         await sleep(this.intervalMs, this.stopSignal.signal);
       }

@@ -105,7 +105,8 @@ export class ShardClient {
       });
       const text = await res.body.text();
       if (res.statusCode !== 200) {
-        this.logger.warn({ shard, path, status: res.statusCode }, 'shard refused a request');
+        // 503: the shard's database is away, which the shard logs itself, once
+        this.logger[res.statusCode === 503 ? 'debug' : 'warn']({ shard, path, status: res.statusCode }, 'shard refused a request');
         return { result: 'error' };
       }
       return JSON.parse(text) as T;
@@ -184,7 +185,7 @@ export class ShardClient {
       const text = await res.body.text();
       const results = res.statusCode === 200 ? (JSON.parse(text) as { results?: unknown }).results : undefined;
       if (!Array.isArray(results) || results.length !== calls.length) {
-        this.logger.warn({ shard, path, status: res.statusCode, ops: calls.length }, 'shard refused a batch');
+        this.logger[res.statusCode === 503 ? 'debug' : 'warn']({ shard, path, status: res.statusCode, ops: calls.length }, 'shard refused a batch');
         answers = calls.map(() => ({ result: 'error' }));
       } else {
         answers = results as Array<Answer<BatchResult>>;

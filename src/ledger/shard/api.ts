@@ -29,7 +29,7 @@ import type { ShardStore } from './store.js';
 
 const TxParams = Type.Object({ txId: TxId });
 const WalletParams = Type.Object({ id: WalletId });
-const errors = outcomeResponses(shardOutcomes.wrong_token, kernelOutcomes.internal);
+const errors = outcomeResponses(shardOutcomes.wrong_token, kernelOutcomes.internal, kernelOutcomes.database_unavailable);
 const Malformed = { 400: errorResponse('malformed request: invalid path parameter or body') };
 const SameWallet = { 400: errorResponse(`malformed request, or a transfer with \`${shardOutcomes.same_wallet.message}\``) };
 
@@ -186,7 +186,10 @@ export function registerShardRoutes(app: HttpApp, store: ShardStore, token: stri
           `A malformed operation (or more than ${MAX_BATCH_OPS}) makes the whole batch a 400 and nothing runs.`,
         body: Type.Object({ ops: Type.Array(BatchOp, { minItems: 1, maxItems: MAX_BATCH_OPS }) }),
         response: {
-          200: Type.Object({ results: Type.Array(resultSchema(BatchResult, 'what the single route answers for this operation, or error')) }),
+          200: Type.Object(
+            { results: Type.Array(resultSchema(BatchResult, 'what the single route answers for this operation, or error')) },
+            { description: 'one result per operation, in the order of `ops`' },
+          ),
           ...SameWallet,
           ...errors,
         },

@@ -1,3 +1,4 @@
+import { DatabaseUnavailable, isDatabaseUnavailable } from '../../kernel/db/unavailable.js';
 import type { BatchOp, BatchResult } from '../protocol.js';
 import type { ShardStore } from './store.js';
 
@@ -21,15 +22,22 @@ function dispatch(store: ShardStore, op: BatchOp): Promise<BatchResult> {
  * Runs a validated batch: every operation is started at once, in order, so the store's
  * statement batcher runs them in that order in as few statements (and commits) as it can;
  * each is answered only once it is durable, exactly as its single route would answer. A
- * fault answers `error` for that operation alone (its route would have answered 500).
+ * fault answers `error` for that operation alone (its route would have answered 500). When
+ * the database is away for every operation of the batch, the batch itself is refused with
+ * DatabaseUnavailable (503), as each of its routes would have been.
  */
-export function runBatch(store: ShardStore, ops: readonly BatchOp[], logger: { error(obj: object, msg: string): void }): Promise<BatchResult[]> {
-  return Promise.all(
+export async function runBatch(store: ShardStore, ops: readonly BatchOp[], logger: { error(obj: object, msg: string): void }): Promise<BatchResult[]> {
+  let unavailable = 0;
+  const results = await Promise.all(
     ops.map((op) =>
       dispatch(store, op).catch((err: unknown): BatchResult => {
-        logger.error({ err, op: op.op, tx_id: op.tx_id }, 'batched shard operation failed');
+        // an outage is logged once by the database layer, not for every operation it stops
+        if (isDatabaseUnavailable(err)) unavailable++;
+        else logger.error({ err, op: op.op, tx_id: op.tx_id }, 'batched shard operation failed');
         return { result: 'error' };
       }),
     ),
   );
+  if (unavailable > 0 && unavailable === ops.length) throw new DatabaseUnavailable();
+  return results;
 }

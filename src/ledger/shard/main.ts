@@ -2,7 +2,7 @@ import { startService, type RunningService, type ServiceDeps } from '../../kerne
 import { registerShardRoutes } from './api.js';
 import type { ShardConfig } from './config.js';
 import { installShardFunctions } from './functions.js';
-import { MeteredShardStore } from './metrics.js';
+import { MeteredShardStore, createShardMetrics } from './metrics.js';
 import { shardMigrations } from './migrations.js';
 import type { ShardStore } from './store.js';
 
@@ -18,7 +18,7 @@ export function startShard(config: ShardConfig, deps: ShardDeps): Promise<ShardR
     migrations: shardMigrations(config.schema),
     async build({ db, metrics, app }) {
       await installShardFunctions(db, config.schema);
-      const store: ShardStore = new MeteredShardStore(db, config.schema, metrics);
+      const store: ShardStore = new MeteredShardStore(db, config.schema, createShardMetrics(metrics));
       registerShardRoutes(app, store, config.shardToken);
       return { extras: { store }, describe: { schema: config.schema } };
     },

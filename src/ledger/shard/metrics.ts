@@ -3,36 +3,48 @@ import type { Database } from '../../kernel/db/database.js';
 import type { CancelResult, ConfirmResult, CreateWalletResult, HoldKind, OperationResult } from '../protocol.js';
 import { ShardStore } from './store.js';
 
-/** The shard's store, counting every state-changing operation by kind and result. */
-export class MeteredShardStore extends ShardStore {
-  private readonly operations: Counter<'kind' | 'result'>;
-  private readonly duration: Histogram<'kind'>;
+export interface ShardMetrics {
+  operations: Counter<'kind' | 'result'>;
+  duration: Histogram<'kind'>;
+}
 
-  constructor(db: Database, schema: string, registry: Registry) {
-    super(db, schema);
-    this.operations = new Counter({
+/** Every series the shard reports, declared in one place (the style of every service's metrics.ts). */
+export function createShardMetrics(registry: Registry): ShardMetrics {
+  return {
+    operations: new Counter({
       name: 'shard_operations_total',
       help: 'Operations on this shard by kind (create_wallet, reserve_debit, reserve_credit, confirm, cancel, transfer, deposit) and result code (error: a fault, answered 500)',
       labelNames: ['kind', 'result'] as const,
       registers: [registry],
-    });
-    this.duration = new Histogram({
+    }),
+    duration: new Histogram({
       name: 'shard_operation_duration_seconds',
       help: 'Time an operation took on this shard, by kind',
       labelNames: ['kind'] as const,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
-    });
+    }),
+  };
+}
+
+/** The shard's store, counting every state-changing operation by kind and result. */
+export class MeteredShardStore extends ShardStore {
+  constructor(
+    db: Database,
+    schema: string,
+    private readonly metrics: ShardMetrics,
+  ) {
+    super(db, schema);
   }
 
   private async count<T extends { result: string }>(kind: string, run: () => Promise<T>): Promise<T> {
-    const end = this.duration.startTimer({ kind });
+    const end = this.metrics.duration.startTimer({ kind });
     try {
       const answer = await run();
-      this.operations.inc({ kind, result: answer.result });
+      this.metrics.operations.inc({ kind, result: answer.result });
       return answer;
     } catch (err) {
-      this.operations.inc({ kind, result: 'error' });
+      this.metrics.operations.inc({ kind, result: 'error' });
       throw err;
     } finally {
       end();

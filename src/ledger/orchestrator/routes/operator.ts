@@ -43,6 +43,7 @@ export const operatorRoutes: FastifyPluginAsyncTypebox<LedgerRouteOptions> = asy
             o.wallet_not_found,
             o.key_reused,
             kernelOutcomes.internal,
+            kernelOutcomes.database_unavailable,
           ),
         },
       },

@@ -30,7 +30,16 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<LedgerRouteOptions> = 
         body: TransferRequest,
         response: {
           202: { ...TxAccepted, description: 'accepted and logged (PENDING); a repeat under the same Idempotency-Key carries the same tx_id' },
-          ...outcomeResponses(o.wallet_id_invalid, o.amount_invalid, o.same_wallet, k.unauthorized, o.not_your_sender, o.key_reused, k.internal),
+          ...outcomeResponses(
+            o.wallet_id_invalid,
+            o.amount_invalid,
+            o.same_wallet,
+            k.unauthorized,
+            o.not_your_sender,
+            o.key_reused,
+            k.internal,
+            k.database_unavailable,
+          ),
         },
       },
     },
@@ -58,7 +67,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<LedgerRouteOptions> = 
         response: {
           200: Type.Array(HistoryEntry, { description: 'the history, in initiated_at order (ties: acceptance order)' }),
           204: NoItems,
-          ...outcomeResponses(o.wallet_id_invalid, k.unauthorized, o.wallet_forbidden, o.wallet_not_found, k.internal),
+          ...outcomeResponses(o.wallet_id_invalid, k.unauthorized, o.wallet_forbidden, o.wallet_not_found, k.internal, k.database_unavailable),
         },
       },
     },

@@ -25,7 +25,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox<LedgerRouteOptions> = async
         body: CreateWalletRequest,
         response: {
           202: { ...WalletAccepted, description: 'accepted (also again for a wallet you own): it is created on its shard' },
-          ...outcomeResponses(o.wallet_id_invalid, k.unauthorized, o.wallet_taken, o.key_reused, k.internal),
+          ...outcomeResponses(o.wallet_id_invalid, k.unauthorized, o.wallet_taken, o.key_reused, k.internal, k.database_unavailable),
         },
       },
     },
@@ -49,7 +49,7 @@ export const walletRoutes: FastifyPluginAsyncTypebox<LedgerRouteOptions> = async
         response: {
           200: Type.Array(WalletListItem, { description: "the caller's wallets, oldest first" }),
           204: NoItems,
-          ...outcomeResponses(k.unauthorized, k.internal, o.shard_unavailable),
+          ...outcomeResponses(k.unauthorized, k.internal, k.database_unavailable, o.shard_unavailable),
         },
       },
     },
@@ -80,7 +80,15 @@ export const walletRoutes: FastifyPluginAsyncTypebox<LedgerRouteOptions> = async
         params: WalletParams,
         response: {
           200: { ...WalletBalance, description: 'the balance as its shard holds it' },
-          ...outcomeResponses(o.wallet_id_invalid, k.unauthorized, o.wallet_forbidden, o.wallet_not_found, k.internal, o.shard_unavailable),
+          ...outcomeResponses(
+            o.wallet_id_invalid,
+            k.unauthorized,
+            o.wallet_forbidden,
+            o.wallet_not_found,
+            k.internal,
+            k.database_unavailable,
+            o.shard_unavailable,
+          ),
         },
       },
     },

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import postgres from 'postgres';
+import { call, signUp } from '../support/http.js';
+import { assertAlive, judge, outage, Recorder, type OutageFigures } from '../support/outage.js';
+import { createPgCluster, type PgCluster } from '../support/pg-cluster.js';
+import { freePort, startBin, type ServiceProcess } from '../support/process.js';
+
+/**
+ * bin/orchestrator and two bin/shard on one private PostgreSQL (a database each) that is
+ * stopped twice under a transfer load (fast, then immediate), ≈5 s each: nothing exits, every
+ * answer while it is away is the 503 within 2 s, normal answers within 5 s of its return, and
+ * afterwards the bank invariants hold: every accepted transaction is final, money is neither
+ * created nor lost, no balance is negative, nothing is left reserved, the shards applied
+ * exactly the SUCCESSFUL transactions.
+ */
+const SHARD_TOKEN = 'outage-shard-token';
+const ADMIN_TOKEN = 'outage-admin-token';
+const WALLETS = 10;
+const WORKERS = 8;
+
+let cluster: PgCluster;
+let ledgerUrl: string;
+const shardUrls: string[] = [];
+const services: ServiceProcess[] = [];
+let orchestrator: ServiceProcess;
+
+before(async () => {
+  cluster = await createPgCluster();
+  await cluster.start();
+  ledgerUrl = await cluster.createDatabase('ledger');
+  for (let i = 0; i < 2; i++) shardUrls.push(await cluster.createDatabase(`shard${i}`));
+  const shardPorts = [await freePort(), await freePort()];
+  for (const [i, port] of shardPorts.entries()) {
+    services.push(
+      await startBin('shard', {
+        RUN_ADDRESS: `127.0.0.1:${port}`,
+        DATABASE_URI: shardUrls[i] as string,
+        SHARD_TOKEN,
+        DATABASE_POOL_SIZE: '4',
+        LOG_LEVEL: 'warn',
+      }),
+    );
+  }
+  orchestrator = await startBin('orchestrator', {
+    DATABASE_URI: ledgerUrl,
+    SHARD_TOKEN,
+    ADMIN_TOKEN,
+    JWT_SECRET: 'outage-jwt-secret',
+    SHARD_ADDRESS_1: `127.0.0.1:${shardPorts[0]}`,
+    SHARD_ADDRESS_2: `127.0.0.1:${shardPorts[1]}`,
+    CONFIRMATION_LIMIT: '2s',
+    RECOVERY_INTERVAL: '300ms',
+    LEASE_DURATION: '1s',
+    DATABASE_POOL_SIZE: '4',
+    LOG_LEVEL: 'warn',
+  });
+  services.push(orchestrator);
+});
+
+after(async () => {
+  for (const s of services) await s.stop('SIGKILL');
+  await cluster?.destroy();
+});
+
+test('ledger: PostgreSQL stopped twice under load; every accepted transaction final, money conserved', { timeout: 120_000 }, async () => {
+  const token = await signUp(orchestrator.url, 'outage-owner', 'outage-owner-password', '/auth/register');
+  const wallets = Array.from({ length: WALLETS }, (_, i) => String(3_000 + i * 7));
+  for (const id of wallets) assert.equal((await call(orchestrator.url, 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } })).status, 202);
+  for (const id of wallets) {
+    const r = await call(orchestrator.url, 'POST', '/api/admin/deposit', { token: ADMIN_TOKEN, body: { wallet_id: id, amount: 1000 } });
+    assert.equal(r.status, 202, r.text);
+  }
+  const accepted = new Set<string>();
+  const recorder = new Recorder();
+  let running = true;
+  let n = 0;
+  const send = (method: string, path: string, body?: object, headers: Record<string, string> = {}) =>
+    fetch(orchestrator.url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(10_000),
+    });
+  const worker = async (w: number): Promise<void> => {
+    for (let i = 0; running; i++) {
+      const k = n++;
+      const from = wallets[(w + i) % WALLETS] as string;
+      const to = wallets[(w + 3 * i + 1) % WALLETS] as string;
+      let status: number;
+      let body: string;
+      if (i % 3 === 2) {
+        ({ status } = await recorder.time('history', () => send('GET', `/api/user/transactions/${from}`)));
+      } else if (from !== to) {
+        ({ status, body } = await recorder.time('transfer', () =>
+          send('POST', '/api/user/do_transaction', { from_id: from, to_id: to, amount: 1 + (k % 50) }, { 'idempotency-key': `outage-${k}` }),
+        ));
+        if (status === 202) accepted.add((JSON.parse(body) as { tx_id: string }).tx_id);
+      } else continue;
+      if (status === 503) await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const normal = async (): Promise<boolean> => {
+    const res = await send('GET', `/api/user/transactions/${wallets[0]}`);
+    await res.text();
+    return res.status === 200;
+  };
+  const load = Array.from({ length: WORKERS }, (_, w) => worker(w));
+  const figures: OutageFigures[] = [];
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const mode of ['fast', 'immediate'] as const) {
+      const { window, readyz503WithinMs } = await outage({ cluster, mode, services, outageMs: 5000, normal });
+      // the load goes on a while after the return, for the answers after recovery
+      await new Promise((r) => setTimeout(r, 1000));
+      figures.push(judge(recorder.samples, window, [200, 202], readyz503WithinMs));
+    }
+  } finally {
+    running = false;
+    await Promise.all(load);
+  }
+  assertAlive(services);
+  console.log(JSON.stringify({ service: 'ledger', figures, requests: recorder.samples.length, accepted: accepted.size }));
+  assert.ok(accepted.size > 50, `too few transfers accepted (${accepted.size})`);
+
+  const sql = postgres(ledgerUrl, { max: 1, onnotice: () => undefined });
+  const shardSql = shardUrls.map((u) => postgres(u, { max: 1, onnotice: () => undefined }));
+  try {
+    // the coordinator and the recovery sweep finish everything by themselves
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const open = Number((await sql.unsafe(`select count(*) as n from ledger.transactions where status in ('PENDING', 'PROCESSING')`))[0]?.n);
+      if (open === 0) break;
+      assert.ok(Date.now() < deadline, `${open} transactions still unfinished after the outages`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const log = await sql.unsafe<Array<{ tx_id: string; kind: string; from_wallet: string | null; to_wallet: string; amount: string; status: string }>>(
+      'select tx_id, kind, from_wallet, to_wallet, amount::text, status from ledger.transactions',
+    );
+    const status = new Map(log.map((t) => [t.tx_id, t.status]));
+    for (const id of accepted) assert.ok(status.has(id), `accepted ${id} is not in the log`);
+    const expected = new Map<string, bigint>(wallets.map((w) => [w, 0n]));
+    let deposits = 0n;
+    for (const t of log) {
+      if (t.status !== 'SUCCESSFUL') continue;
+      const amount = BigInt(t.amount);
+      if (t.kind === 'deposit') deposits += amount;
+      else expected.set(t.from_wallet as string, (expected.get(t.from_wallet as string) ?? 0n) - amount);
+      expected.set(t.to_wallet, (expected.get(t.to_wallet) ?? 0n) + amount);
+    }
+    assert.equal(deposits, BigInt(WALLETS * 1000 * 100), 'every deposit succeeded once');
+    let total = 0n;
+    for (const s of shardSql) {
+      const rows = await s.unsafe<Array<{ id: string; balance: string; reserved: string }>>('select id, balance::text, reserved::text from shard.wallets');
+      for (const w of rows) {
+        assert.ok(BigInt(w.balance) >= 0n, `wallet ${w.id} negative`);
+        assert.equal(w.reserved, '0', `wallet ${w.id} still has money reserved`);
+        assert.equal(BigInt(w.balance), expected.get(w.id), `wallet ${w.id}: balance differs from its SUCCESSFUL transactions`);
+        total += BigInt(w.balance);
+      }
+      assert.equal((await s.unsafe(`select tx_id from shard.transactions where state = 'reserved'`)).length, 0, 'holds left open on a shard');
+      const applied = await s.unsafe<Array<{ tx_id: string }>>(`select tx_id from shard.transactions where state = 'confirmed'`);
+      for (const a of applied) assert.equal(status.get(a.tx_id), 'SUCCESSFUL', `shard applied ${a.tx_id}, log says ${status.get(a.tx_id)}`);
+    }
+    assert.equal(total, deposits, 'money is neither created nor lost');
+  } finally {
+    await sql.end({ timeout: 1 });
+    for (const s of shardSql) await s.end({ timeout: 1 });
+  }
+});
