@@ -1,5 +1,5 @@
 import { accrualSettings } from './accrual/config.js';
-import { settingsTable, type SettingSpecs } from './kernel/config.js';
+import { readsEnvName, settingsTable, type SettingSpecs } from './kernel/config.js';
 import { orchestratorSettings } from './ledger/orchestrator/config.js';
 import { shardSettings } from './ledger/shard/config.js';
 import { loyaltySettings } from './loyalty/config.js';
@@ -11,34 +11,20 @@ export interface ServiceEntry {
   bin: string;
   title: string;
   specs: SettingSpecs;
-  /** Environment names read besides the specs, as patterns (`<n>` = 1, 2, …). */
-  extraEnv: ReadonlyArray<{ pattern: string; description: string }>;
 }
 
 /** Every service, in the order the docs list them. docs/configuration.md is generated from this. */
 export const services: readonly ServiceEntry[] = [
-  { bin: 'gophermart', title: 'Loyalty service', specs: loyaltySettings, extraEnv: [] },
-  { bin: 'accrual', title: 'Accrual service', specs: accrualSettings, extraEnv: [] },
-  {
-    bin: 'orchestrator',
-    title: 'Ledger orchestrator',
-    specs: orchestratorSettings,
-    extraEnv: [
-      {
-        pattern: 'SHARD_ADDRESS_<n>',
-        description:
-          'address of shard n−1 (SHARD_ADDRESS_1 is shard 0), read in order until the first unset one; when set, they replace `SHARD_ADDRESSES` / `--shards`',
-      },
-    ],
-  },
-  { bin: 'shard', title: 'Ledger shard', specs: shardSettings, extraEnv: [] },
-  { bin: 'stack', title: 'Whole platform in one process (`npm start`)', specs: stackSettings, extraEnv: [] },
+  { bin: 'gophermart', title: 'Loyalty service', specs: loyaltySettings },
+  { bin: 'accrual', title: 'Accrual service', specs: accrualSettings },
+  { bin: 'orchestrator', title: 'Ledger orchestrator', specs: orchestratorSettings },
+  { bin: 'shard', title: 'Ledger shard', specs: shardSettings },
+  { bin: 'stack', title: 'Whole platform in one process (`npm start`)', specs: stackSettings },
 ];
 
-/** Does this environment name belong to the service (its specs, `CONFIG`, or an extra pattern)? */
+/** Does this environment name belong to the service (one of its settings, numbered ones included, or `CONFIG`)? */
 export function readsEnv(service: ServiceEntry, name: string): boolean {
-  if (name === 'CONFIG' || Object.values(service.specs).some((s) => s.env === name)) return true;
-  return service.extraEnv.some((e) => new RegExp(`^${e.pattern.replace('<n>', '[1-9][0-9]*')}$`).test(name));
+  return name === 'CONFIG' || readsEnvName(service.specs, name);
 }
 
 /** The text of docs/configuration.md (`npm run docs:config` writes it; a test compares). */
@@ -58,7 +44,6 @@ export function configurationMarkdown(): string {
   ];
   for (const s of services) {
     out.push('', `## ${s.title}: \`bin/${s.bin}\``, '', settingsTable(s.specs));
-    for (const e of s.extraEnv) out.push(`| \`${e.pattern}\` | | | ${e.description} |`);
   }
   out.push('');
   return out.join('\n');

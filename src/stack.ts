@@ -1,12 +1,12 @@
 import { startAccrual } from './accrual/main.js';
 import { accrualSettings } from './accrual/config.js';
-import { ConfigError, loadConfig, parsers, secretSetting, type ConfigOf, type Setting, type SettingSpecs } from './kernel/config.js';
+import { ConfigError, configWith, parsers, secretSetting, type ConfigOf, type Setting } from './kernel/config.js';
 import type { Database } from './kernel/db/database.js';
 import { openDatabase } from './kernel/db/open.js';
 import type { Running } from './kernel/lifecycle.js';
 import { loggingSettings } from './kernel/settings.js';
 import { createLogger, resolveLogFormat, type LogFormat, type Logger } from './kernel/logger.js';
-import { orchestratorSettings, resolveShards } from './ledger/orchestrator/config.js';
+import { orchestratorSettings } from './ledger/orchestrator/config.js';
 import { startOrchestrator } from './ledger/orchestrator/main.js';
 import { shardSettings } from './ledger/shard/config.js';
 import { startShard } from './ledger/shard/main.js';
@@ -92,13 +92,6 @@ export interface RunningStack extends Running {
   logFormat: LogFormat;
 }
 
-/** A service's settings as if only `env` were set: its own defaults fill the rest. */
-function serviceConfig<S extends SettingSpecs>(name: string, specs: S, env: Record<string, string>): ConfigOf<S> {
-  const result = loadConfig({ name, summary: '' }, specs, [], env);
-  if (result.kind !== 'config') throw new Error('unreachable: no --help here');
-  return result.config;
-}
-
 /**
  * Every service of the platform in one process on one database: the accrual service, the
  * loyalty service pointed at it, N ledger shards (schemas shard_0 … shard_N-1) and the
@@ -118,48 +111,46 @@ export async function startStack(config: StackConfig): Promise<RunningStack> {
   };
   const db: Database = await openDatabase({ url: config.databaseUri, embeddedDir: config.dataDir, applicationName: 'gophermart-stack' });
   const running: Running[] = [];
-  const common = { LOG_LEVEL: level };
+  // every service logs alike; each gets typed settings (its defaults, these replaced)
+  const common = { logLevel: level, logFormat: format };
   const at = (p: number) => `${config.host}:${p}`;
   try {
     const admin = keptSecret(config.adminToken, config.dataDir, 'admin-token');
     const shard = keptSecret(config.shardToken, config.dataDir, 'shard-token');
-    const shardToken = shard.value;
 
     const accrual = await startAccrual(
-      serviceConfig('accrual', accrualSettings, { ...common, RUN_ADDRESS: at(config.accrualPort), PROCESSING_DELAY: String(config.processingDelayMs) }),
+      configWith(accrualSettings, { ...common, address: at(config.accrualPort), processingDelayMs: config.processingDelayMs }),
       { logger: logger('accrual'), db },
     );
     running.push(accrual);
 
     const shardUrls: string[] = [];
     for (const [i, p] of config.shardPorts.entries()) {
-      const shard = await startShard(
-        serviceConfig('shard', shardSettings, { ...common, RUN_ADDRESS: at(p), SHARD_TOKEN: shardToken, SHARD_SCHEMA: `shard_${i}` }),
-        { logger: logger(`shard-${i}`), db },
-      );
-      running.push(shard);
-      shardUrls.push(shard.url);
+      const started = await startShard(configWith(shardSettings, { ...common, address: at(p), shardToken: shard.value, schema: `shard_${i}` }), {
+        logger: logger(`shard-${i}`),
+        db,
+      });
+      running.push(started);
+      shardUrls.push(started.url);
     }
 
-    // the member web app reaches the orchestrator through the loyalty service on this host, which
-    // forwards the browser's address for the login throttle
-    const orchestratorEnv = { ...common, TRUST_PROXY: 'loopback', RUN_ADDRESS: at(config.orchestratorPort), SHARD_TOKEN: shardToken, ADMIN_TOKEN: admin.value };
     const orchestrator = await startOrchestrator(
-      resolveShards(
-        serviceConfig('orchestrator', orchestratorSettings, orchestratorEnv),
-        Object.fromEntries(shardUrls.map((u, i) => [`SHARD_ADDRESS_${i + 1}`, u])),
-      ),
+      configWith(orchestratorSettings, {
+        ...common,
+        address: at(config.orchestratorPort),
+        shards: shardUrls,
+        shardToken: shard.value,
+        adminToken: admin.value,
+        // the member web app reaches the orchestrator through the loyalty service on this host,
+        // which forwards the browser's address for the login throttle
+        trustProxy: ['loopback'],
+      }),
       { logger: logger('orchestrator'), db },
     );
     running.push(orchestrator);
 
     const loyalty = await startLoyalty(
-      serviceConfig('gophermart', loyaltySettings, {
-        ...common,
-        RUN_ADDRESS: at(config.gophermartPort),
-        ACCRUAL_SYSTEM_ADDRESS: accrual.url,
-        ORCHESTRATOR_ADDRESS: orchestrator.url,
-      }),
+      configWith(loyaltySettings, { ...common, address: at(config.gophermartPort), accrualAddress: accrual.url, orchestratorAddress: orchestrator.url }),
       { logger: logger('gophermart'), db },
     );
     running.push(loyalty);

@@ -19,6 +19,11 @@ export interface Setting<T> {
   secret?: boolean;
   /** No default: the program refuses to start without a value (`default` is then never used). */
   required?: boolean;
+  /**
+   * A numbered list: also read from `<numbered>_1`, `<numbered>_2`, … in the environment (all
+   * that are set, in order, without gaps), which win over `env` and the flag. See numberedListSetting.
+   */
+  numbered?: string;
 }
 
 export type SettingSpecs = Record<string, Setting<unknown>>;
@@ -34,6 +39,62 @@ export function secretSetting(env: string, flag: string, description: string, wh
 /** A credential the program cannot run without and must never invent (there is no built-in value). */
 export function requiredSecretSetting(env: string, flag: string, description: string): Setting<string> {
   return { env, flag, description, default: '', defaultLabel: 'none (required)', parse: (raw) => raw, secret: true, required: true };
+}
+
+/**
+ * A list given either as numbered environment variables (`SHARD_ADDRESS_1`, `SHARD_ADDRESS_2`, …)
+ * or as one comma-separated value (`env`, the flag, the config file). `parseItem` checks and
+ * normalises one entry; at least one entry is required.
+ */
+export function numberedListSetting(spec: {
+  numbered: string;
+  env: string;
+  flag: string;
+  description: string;
+  parseItem: (raw: string) => string;
+}): Setting<string[]> {
+  return {
+    env: spec.env,
+    flag: spec.flag,
+    description: spec.description,
+    default: [],
+    defaultLabel: 'none (required)',
+    numbered: spec.numbered,
+    required: true,
+    parse: (raw) =>
+      raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '')
+        .map(spec.parseItem),
+  };
+}
+
+/**
+ * `<prefix>_1` … `<prefix>_N`: all that are set, in order, joined as one list value; undefined
+ * when none is set. A gap in the numbering is refused: it would silently change N.
+ */
+function numberedValue(prefix: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const pattern = new RegExp(`^${prefix}_([1-9]\\d*)$`);
+  const numbers = Object.keys(env)
+    .map((key) => pattern.exec(key))
+    .filter((m): m is RegExpExecArray => m !== null && (env[m[0]] ?? '').trim() !== '')
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+  numbers.forEach((n, i) => {
+    if (n !== i + 1) throw new ConfigError(`${prefix}_${i + 1} is missing while ${prefix}_${n} is set: they are numbered 1..N without gaps`);
+  });
+  return numbers.length > 0 ? numbers.map((n) => env[`${prefix}_${n}`]).join(',') : undefined;
+}
+
+/** The environment names a setting reads. */
+export function settingEnvNames(setting: Setting<unknown>): string[] {
+  return setting.numbered ? [setting.env, `${setting.numbered}_<n>`] : [setting.env];
+}
+
+/** Does this environment variable name belong to one of these settings (numbered ones included)? */
+export function readsEnvName(specs: SettingSpecs, name: string): boolean {
+  return Object.values(specs).some((s) => s.env === name || (s.numbered !== undefined && new RegExp(`^${s.numbered}_[1-9][0-9]*$`).test(name)));
 }
 
 export type ConfigResult<S extends SettingSpecs> = { kind: 'config'; config: ConfigOf<S> } | { kind: 'help'; text: string };
@@ -169,21 +230,45 @@ export function loadConfig<S extends SettingSpecs>(
 
   const config: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(specs)) {
-    const fromEnv = env[s.env];
+    const fromEnv = (s.numbered ? numberedValue(s.numbered, env) : undefined) ?? env[s.env];
     const fromFlag = flags[camel(longName(s.flag))];
     const fromFile = fileValue(file, key, s);
     const given = fromEnv !== undefined && fromEnv !== '' ? fromEnv : (fromFlag ?? fromFile);
     const raw = given?.trim() === '' && s.required ? undefined : given;
-    if (raw === undefined && s.required) throw new ConfigError(`${s.env} must be set (or --${longName(s.flag)}): ${s.description}`);
-    config[key] = raw === undefined ? s.default : s.parse(raw);
+    const value = raw === undefined ? s.default : s.parse(raw);
+    const missing = raw === undefined || (Array.isArray(value) && value.length === 0);
+    if (missing && s.required) {
+      const names = s.numbered ? `${s.numbered}_1..N must be set (or ${s.env}, --${longName(s.flag)})` : `${s.env} must be set (or --${longName(s.flag)})`;
+      throw new ConfigError(`${names}: ${s.description}`);
+    }
+    config[key] = value;
   }
   return { kind: 'config', config: config as ConfigOf<S> };
+}
+
+/**
+ * A service's settings from typed values instead of strings: each setting's default, replaced
+ * by `overrides` where given. For code that starts services itself (the stack, tests); a
+ * required setting still has to be given.
+ */
+export function configWith<S extends SettingSpecs>(specs: S, overrides: Partial<ConfigOf<S>>): ConfigOf<S> {
+  const given = overrides as Record<string, unknown>;
+  const config: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(specs)) {
+    const value = key in given && given[key] !== undefined ? given[key] : s.default;
+    if (s.required && (value === '' || (Array.isArray(value) && value.length === 0))) throw new ConfigError(`${key} (${s.env}) must be given`);
+    config[key] = value;
+  }
+  return config as ConfigOf<S>;
 }
 
 /** Markdown table of settings, used by docs generation and tests that compare docs to code. */
 export function settingsTable(specs: SettingSpecs): string {
   const rows = Object.values(specs).map(
-    (s) => `| \`${s.env}\` | \`${s.flag.replace(/ <.*>$/, '')}\` | ${describeDefault(s).replace(/\|/g, '\\|')} | ${s.description} |`,
+    (s) =>
+      `| ${settingEnvNames(s)
+        .map((n) => `\`${n}\``)
+        .join(', ')} | \`${s.flag.replace(/ <.*>$/, '')}\` | ${describeDefault(s).replace(/\|/g, '\\|')} | ${s.description} |`,
   );
   return ['| env | flag | default | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

@@ -1,6 +1,4 @@
 import type { Registry } from 'prom-client';
-import { loadOrCreateSecret } from './auth/secret.js';
-import { createTokenService, type TokenService } from './auth/tokens.js';
 import type { Database } from './db/database.js';
 import { meteredDatabase } from './db/metered.js';
 import { migrate, type Migration } from './db/migrate.js';
@@ -37,8 +35,6 @@ export interface ServiceContext {
   metrics: Registry;
   app: HttpApp;
   logger: Logger;
-  /** Token service for services with users: JWT_SECRET, else the secret stored in the schema. */
-  tokens(config: { jwtSecret: string | undefined; tokenTtlMs: number }, issuer: string): Promise<TokenService>;
 }
 
 export interface BuiltService<E> {
@@ -102,7 +98,6 @@ export async function startService<E extends object>(config: BaseServiceConfig, 
       metrics,
       app: server,
       logger: deps.logger,
-      tokens: async (auth, issuer) => createTokenService(auth.jwtSecret ?? (await loadOrCreateSecret(db, blueprint.schema)), auth.tokenTtlMs, issuer),
     });
     const url = await listen(server, config.address);
     built.start?.();

@@ -4,6 +4,7 @@ import type { Database } from '../kernel/db/database.js';
 import { channelPublisher, listenOnChannel, type ChannelListener } from '../kernel/db/listener.js';
 import type { Logger } from '../kernel/logger.js';
 import { loginLimits } from '../kernel/settings.js';
+import { tokenServiceFor } from '../kernel/auth/tokens.js';
 import { startService, type RunningService, type ServiceDeps } from '../kernel/service.js';
 import { AccrualClient } from './accrual-client.js';
 import { registerLoyaltyRoutes } from './api.js';
@@ -25,7 +26,7 @@ export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<
     description: 'Accounts, order numbers, points balance and withdrawals.',
     schema: SCHEMA,
     migrations,
-    async build({ db, metrics, app, logger, tokens }) {
+    async build({ db, metrics, app, logger }) {
       // every instance on PostgreSQL announces its users' changes, whether or not it keeps a read
       // model itself: other instances may
       const publisher = db.kind === 'postgres' ? channelPublisher(db, USER_CHANGED_CHANNEL) : undefined;
@@ -57,7 +58,7 @@ export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<
       registerLoyaltyRoutes(
         app,
         new LoyaltyService(store, { orderAccepted: () => poller.wake() }, cache?.readModel),
-        await tokens(config, 'gophermart'),
+        await tokenServiceFor(db, SCHEMA, config, 'gophermart'),
         new LoginThrottle(db, SCHEMA, loginLimits(config)),
       );
       await registerWebApp(app, { logger, orchestratorUrl: parseServiceUrl(config.orchestratorAddress) });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/kernel/config.js';
-import { orchestratorSettings, resolveShards } from '../../src/ledger/orchestrator/config.js';
+import { orchestratorSettings } from '../../src/ledger/orchestrator/config.js';
 
 function resolve(argv: string[], env: Record<string, string>) {
   const r = loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, argv, { SHARD_TOKEN: 'config-test-shard-token', ...env });
   if (r.kind !== 'config') throw new Error('unexpected help');
-  return resolveShards(r.config, env).shards;
+  return r.config.shards;
 }
 
 test('SHARD_ADDRESS_1..N in numeric order (shard 0 first), winning over --shards', () => {
@@ -18,6 +18,8 @@ test('SHARD_ADDRESS_1..N in numeric order (shard 0 first), winning over --shards
   };
   assert.deepEqual(resolve(['--shards', 'flag:1,flag:2'], env), ['a:1', 'b:2', 'x:3', 'x:4', 'x:5', 'x:6', 'x:7', 'x:8', 'x:9', 'j:10']);
   assert.deepEqual(resolve(['--shards', 'flag:1, flag:2'], {}), ['flag:1', 'flag:2']);
+  assert.deepEqual(resolve(['--shards', 'flag:1'], { SHARD_ADDRESSES: 'list:1,list:2' }), ['list:1', 'list:2'], 'the list form of the env wins over the flag');
+  assert.deepEqual(resolve([], { SHARD_ADDRESSES: 'list:1', SHARD_ADDRESS_1: 'n:1' }), ['n:1'], 'the numbered form wins over the list');
 });
 
 test('a gap in the numbering or no shard at all is a configuration error', () => {
@@ -26,7 +28,10 @@ test('a gap in the numbering or no shard at all is a configuration error', () =>
     (err: unknown) => err instanceof ConfigError && /SHARD_ADDRESS_2 is missing/.test(err.message),
   );
   assert.throws(() => resolve([], { SHARD_ADDRESS_2: 'b:2' }), ConfigError);
-  assert.throws(() => resolve([], {}), ConfigError);
+  assert.throws(
+    () => resolve([], {}),
+    (err: unknown) => err instanceof ConfigError && /^SHARD_ADDRESS_1\.\.N must be set/.test(err.message),
+  );
   assert.throws(() => resolve([], { SHARD_ADDRESS_1: 'not an address' }), ConfigError);
 });
 
@@ -36,6 +41,6 @@ test('SHARD_TOKEN has no built-in value: unset or blank is a configuration error
       () => loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, [], { SHARD_ADDRESS_1: 'a:1', ...env }),
       (err: unknown) => err instanceof ConfigError && /^SHARD_TOKEN must be set/.test(err.message),
     );
-  const r = loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, ['--shard-token', 'from-the-flag'], {});
+  const r = loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, ['--shard-token', 'from-the-flag'], { SHARD_ADDRESS_1: 'a:1' });
   assert.equal(r.kind === 'config' && r.config.shardToken, 'from-the-flag');
 });

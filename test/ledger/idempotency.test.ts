@@ -186,10 +186,10 @@ test('keys are kept for the retention, then swept; a swept key starts a new requ
   const backdate = (ms: number) =>
     sql.unsafe(`update ledger.idempotency_keys set created_at = now() - $1 * interval '1 millisecond' where key = 'old-key'`, [ms]);
   await backdate(IDEMPOTENCY_RETENTION_MS - 60_000);
-  assert.equal(await ledger.orchestrator.store.sweepIdempotencyKeys(IDEMPOTENCY_RETENTION_MS), 0);
+  assert.equal(await ledger.orchestrator.store.keys.sweep(IDEMPOTENCY_RETENTION_MS), 0);
   assert.deepEqual((await send(ledger.url, alice, body, 'old-key')).json, first.json);
   await backdate(IDEMPOTENCY_RETENTION_MS + 60_000);
-  assert.equal(await ledger.orchestrator.store.sweepIdempotencyKeys(IDEMPOTENCY_RETENTION_MS), 1);
+  assert.equal(await ledger.orchestrator.store.keys.sweep(IDEMPOTENCY_RETENTION_MS), 1);
   const fresh = await send(ledger.url, alice, body, 'old-key');
   assert.equal(fresh.status, 202);
   assert.notDeepEqual(fresh.json, first.json);

@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import postgres from 'postgres';
+import type { CoordinatorEvent } from '../../src/ledger/orchestrator/coordinator.js';
 import type { OrchestratorRunning } from '../../src/ledger/orchestrator/main.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
-import { ADMIN_TOKEN, SHARD_TOKEN, deposit, startLedger, waitFinal, type LedgerUnderTest } from '../support/ledger.js';
+import { ADMIN_TOKEN, SHARD_TOKEN, deposit, recordEvents, startLedger, waitFinal, type LedgerUnderTest } from '../support/ledger.js';
 import { startBin } from '../support/process.js';
 
 // Several orchestrator instances on one ledger database: each unfinished transaction is driven
 // by the instance holding its lease; recovery takes over only leases that ran out.
 const LEASE_MS = 1_000;
+/** The leases of the instances a test watches: long enough that a loaded machine's stalls do not lose them. */
+const WATCHED_LEASE_MS = 3_000;
 const RECOVERY_MS = 200;
 let ledger: LedgerUnderTest;
 let sql: postgres.Sql;
@@ -83,7 +86,7 @@ test('recovery leaves alone a transaction another live instance holds, and takes
 
 test('the heartbeat keeps the leases of a live instance: nobody takes its transactions over', async () => {
   // only the heartbeat renews here: this instance's own recovery does not run again
-  const live = await ledger.addOrchestrator({ leaseMs: LEASE_MS, recoveryIntervalMs: 600_000 });
+  const live = await ledger.addOrchestrator({ leaseMs: WATCHED_LEASE_MS, recoveryIntervalMs: 600_000 });
   await ledger.stopShard(1);
   let txId = '';
   try {
@@ -95,9 +98,9 @@ test('the heartbeat keeps the leases of a live instance: nobody takes its transa
     // unfinished while shard 1 is away; its lease moves on well past the first expiry, and the
     // other instance's recovery (every 200 ms) never takes it
     const firstUntil = first.alive_until?.getTime() ?? 0;
-    const renewed = await until('a lease renewed twice over', async () => {
+    const renewed = await until('a lease renewed past its first expiry', async () => {
       const now = await row(txId);
-      return (now.alive_until?.getTime() ?? 0) > firstUntil + 2 * LEASE_MS ? now : undefined;
+      return (now.alive_until?.getTime() ?? 0) > firstUntil + WATCHED_LEASE_MS ? now : undefined;
     });
     assert.ok(['PENDING', 'PROCESSING'].includes(renewed.status));
     assert.equal(renewed.lease_owner, live.instanceId);
@@ -136,7 +139,7 @@ test('an instance killed for good: the others finish its transactions within lea
     DATABASE_URI: ledger.ledgerDb.url,
     SHARD_TOKEN,
     ADMIN_TOKEN,
-    LEASE_DURATION: `${LEASE_MS}ms`,
+    LEASE_DURATION: `${WATCHED_LEASE_MS}ms`,
     RECOVERY_INTERVAL: '1h', // only the in-process instance's recovery may finish it
     CONFIRMATION_LIMIT: '1s',
     LOG_LEVEL: 'error',
@@ -145,9 +148,14 @@ test('an instance killed for good: the others finish its transactions within lea
     env[`SHARD_ADDRESS_${i + 1}`] = `127.0.0.1:${p}`;
   });
   const doomed = await startBin('orchestrator', env);
+  let killedAt = 0;
+  const events = recordEvents(ledger.orchestrator.coordinator);
+  const finishedAt = new Map<CoordinatorEvent, number>();
+  const unwatch = ledger.orchestrator.coordinator.observe((e) => {
+    if (e.type === 'finished') finishedAt.set(e, Date.now() - killedAt);
+  });
   await ledger.stopShard(1);
   let txId = '';
-  let killedAt = 0;
   try {
     // the same JWT secret (stored in the ledger database), so the token works on both
     const r = await call(doomed.url, 'POST', '/api/user/do_transaction', { token, body: { from_id: '10', to_id: '11', amount: 3 } });
@@ -161,11 +169,15 @@ test('an instance killed for good: the others finish its transactions within lea
     await doomed.stop('SIGKILL');
     if (!ledger.shards[1]) await ledger.startShardAt(1);
   }
-  const item = await waitFinal(ledger.url, token, '10', txId, 20_000);
-  const took = Date.now() - killedAt;
+  // the moment this instance writes the final status, not when a poll happens to see it
+  const finished = await events.waitFor('finished here', (e) => e.type === 'finished' && e.txId === txId, 30_000);
+  const took = finishedAt.get(finished) ?? Number.POSITIVE_INFINITY;
+  events.stop();
+  const item = await waitFinal(ledger.url, token, '10', txId);
   assert.ok(['FAILED', 'SUCCESSFUL'].includes(item.status), item.status);
   assert.equal((await row(txId)).lease_owner, ledger.orchestrator.instanceId);
+  unwatch();
   // lease + recovery interval, plus generous room for a loaded machine
-  assert.ok(took < LEASE_MS + RECOVERY_MS + 8_000, `finished ${took} ms after the kill`);
+  assert.ok(took < WATCHED_LEASE_MS + RECOVERY_MS + 10_000, `finished ${took} ms after the kill`);
   assert.equal((await balance('10')).reserved, 0);
 });

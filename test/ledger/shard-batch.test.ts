@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { configWith } from '../../src/kernel/config.js';
 import { createLogger } from '../../src/kernel/logger.js';
 import { ShardClient } from '../../src/ledger/orchestrator/shard-client.js';
 import { MAX_BATCH_OPS, type BatchOp } from '../../src/ledger/protocol.js';
@@ -49,8 +50,7 @@ async function served(route: string): Promise<number> {
 
 before(async () => {
   db = await freshDatabase('ledger_shard_batch');
-  const defaults = Object.fromEntries(Object.entries(shardSettings).map(([k, s]) => [k, s.default])) as ShardConfig;
-  shard = await startShard({ ...defaults, address: '127.0.0.1:0', shardToken: TOKEN, databasePoolSize: 4, databaseUri: db.url }, { logger });
+  shard = await startShard(configWith(shardSettings, { address: '127.0.0.1:0', shardToken: TOKEN, databasePoolSize: 4, databaseUri: db.url }), { logger });
   for (const id of ['11', '12', '13', '21', '22', '23', '31', '32']) assert.equal((await op('POST', '/internal/wallets', { wallet_id: id })).result, 'created');
   for (const id of ['11', '21', '31'])
     assert.equal((await op('POST', `/internal/tx/fund-${id}/deposit`, { wallet_id: id, amount: 10_000 })).result, 'confirmed');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { configWith } from '../../src/kernel/config.js';
 import { createLogger } from '../../src/kernel/logger.js';
 import { startShard, type ShardRunning } from '../../src/ledger/shard/main.js';
 import { shardSettings, type ShardConfig } from '../../src/ledger/shard/config.js';
@@ -12,8 +13,7 @@ let db: FreshDatabase;
 let shard: ShardRunning;
 
 function config(over: Partial<ShardConfig>): ShardConfig {
-  const defaults = Object.fromEntries(Object.entries(shardSettings).map(([k, s]) => [k, s.default])) as ShardConfig;
-  return { ...defaults, address: '127.0.0.1:0', shardToken: TOKEN, databasePoolSize: 4, ...over };
+  return configWith(shardSettings, { address: '127.0.0.1:0', shardToken: TOKEN, databasePoolSize: 4, ...over });
 }
 
 async function op(method: string, path: string, body?: object) {

@@ -1,9 +1,10 @@
+import { configWith } from '../../src/kernel/config.js';
 import { createLogger } from '../../src/kernel/logger.js';
 import { orchestratorSettings, type OrchestratorConfig } from '../../src/ledger/orchestrator/config.js';
 import type { HistoryEntry } from '../../src/ledger/orchestrator/contract.js';
 import type { Coordinator, CoordinatorEvent } from '../../src/ledger/orchestrator/coordinator.js';
 import { startOrchestrator, type OrchestratorRunning } from '../../src/ledger/orchestrator/main.js';
-import { shardSettings, type ShardConfig } from '../../src/ledger/shard/config.js';
+import { shardSettings } from '../../src/ledger/shard/config.js';
 import { startShard, type ShardRunning } from '../../src/ledger/shard/main.js';
 import { call } from './http.js';
 import { freshDatabase, type FreshDatabase } from './postgres.js';
@@ -11,10 +12,6 @@ import { freePort } from './process.js';
 
 export const SHARD_TOKEN = 'ledger-test-shard-token';
 export const ADMIN_TOKEN = 'ledger-test-admin-token';
-
-function defaults<T>(specs: Record<string, { default: unknown }>): T {
-  return Object.fromEntries(Object.entries(specs).map(([k, s]) => [k, s.default])) as T;
-}
 
 export interface LedgerUnderTest {
   url: string;
@@ -41,27 +38,26 @@ export async function startLedger(n: number, over: Partial<OrchestratorConfig> =
   const shardPorts = await Promise.all(shardDbs.map(() => freePort()));
   const shards: Array<ShardRunning | null> = shardDbs.map(() => null);
   const startShardAt = async (i: number): Promise<void> => {
-    const config: ShardConfig = {
-      ...defaults<ShardConfig>(shardSettings),
+    const config = configWith(shardSettings, {
       address: `127.0.0.1:${shardPorts[i]}`,
       databaseUri: shardDbs[i]?.url,
       databasePoolSize: 4,
       shardToken: SHARD_TOKEN,
-    };
+    });
     shards[i] = await startShard(config, { logger });
   };
   for (let i = 0; i < n; i++) await startShardAt(i);
-  const orchestratorConfig = (extra: Partial<OrchestratorConfig>): OrchestratorConfig => ({
-    ...defaults<OrchestratorConfig>(orchestratorSettings),
-    address: '127.0.0.1:0',
-    databaseUri: ledgerDb.url,
-    databasePoolSize: 6,
-    shards: shardPorts.map((p) => `127.0.0.1:${p}`),
-    shardToken: SHARD_TOKEN,
-    adminToken: ADMIN_TOKEN,
-    ...over,
-    ...extra,
-  });
+  const orchestratorConfig = (extra: Partial<OrchestratorConfig>): OrchestratorConfig =>
+    configWith(orchestratorSettings, {
+      address: '127.0.0.1:0',
+      databaseUri: ledgerDb.url,
+      databasePoolSize: 6,
+      shards: shardPorts.map((p) => `127.0.0.1:${p}`),
+      shardToken: SHARD_TOKEN,
+      adminToken: ADMIN_TOKEN,
+      ...over,
+      ...extra,
+    });
   const orchestrator = await startOrchestrator(orchestratorConfig({}), { logger });
   const others: OrchestratorRunning[] = [];
   return {

@@ -1,4 +1,6 @@
 import { createSigner, createVerifier } from 'fast-jwt';
+import type { Database } from '../db/database.js';
+import { loadOrCreateSecret } from './secret.js';
 
 export interface TokenClaims {
   /** Subject: the user's id as a string. */
@@ -29,4 +31,19 @@ export function createTokenService(secret: string, ttlMs: number, issuer: string
       }
     },
   };
+}
+
+/** The token settings of a service with users (see tokenSettings). */
+export interface TokenSettings {
+  jwtSecret: string | undefined;
+  tokenTtlMs: number;
+}
+
+/**
+ * The token service of a service with users: signed with JWT_SECRET when set, else with the
+ * secret generated once and stored in the service's schema (so restarts and every instance on
+ * the database agree).
+ */
+export async function tokenServiceFor(db: Database, schema: string, settings: TokenSettings, issuer: string): Promise<TokenService> {
+  return createTokenService(settings.jwtSecret ?? (await loadOrCreateSecret(db, schema)), settings.tokenTtlMs, issuer);
 }

@@ -1,33 +1,27 @@
-import { ConfigError, parsers, secretSetting, type ConfigOf, type Setting } from '../../kernel/config.js';
+import { ConfigError, numberedListSetting, parsers, secretSetting, type ConfigOf, type Setting } from '../../kernel/config.js';
 import { parseServiceUrl } from '../../kernel/address.js';
 import { commonSettings, tokenSettings } from '../../kernel/settings.js';
 import { shardTokenSetting } from '../protocol.js';
 
-function shardList(raw: string): string[] {
-  const list = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  for (const address of list) {
-    try {
-      parseServiceUrl(address);
-    } catch {
-      throw new ConfigError(`shard address "${address}" is not host:port, :port or a URL`);
-    }
+function shardAddress(address: string): string {
+  try {
+    parseServiceUrl(address);
+  } catch {
+    throw new ConfigError(`shard address "${address}" is not host:port, :port or a URL`);
   }
-  return list;
+  return address;
 }
 
 export const orchestratorSettings = {
   ...commonSettings('orchestrator', 'localhost:8088'),
-  shards: {
+  // SPEC: SHARD_ADDRESS_1 is shard 0, and N is how many are set; a gap would change id % N
+  shards: numberedListSetting({
+    numbered: 'SHARD_ADDRESS',
     env: 'SHARD_ADDRESSES',
     flag: '--shards <list>',
-    description: 'comma-separated shard addresses, shard 0 first; SHARD_ADDRESS_1..N in the environment win over this',
-    default: [] as string[],
-    defaultLabel: 'none (required)',
-    parse: shardList,
-  } satisfies Setting<string[]>,
+    description: 'shard addresses, shard 0 first: SHARD_ADDRESS_1, SHARD_ADDRESS_2, … (all that are set, in order), or one comma-separated list',
+    parseItem: shardAddress,
+  }),
   shardToken: shardTokenSetting,
   adminToken: secretSetting(
     'ADMIN_TOKEN',
@@ -71,28 +65,3 @@ export const orchestratorSettings = {
 };
 
 export type OrchestratorConfig = ConfigOf<typeof orchestratorSettings>;
-
-/**
- * SHARD_ADDRESS_1, SHARD_ADDRESS_2, … — all that are set, in order (SPEC); a gap in the
- * numbering is a configuration error. When any is set they replace the `--shards` list: env wins.
- */
-export function shardAddressesFromEnv(env: Readonly<Record<string, string | undefined>>): string[] | undefined {
-  const numbered = Object.keys(env)
-    .map((key) => /^SHARD_ADDRESS_([1-9]\d*)$/.exec(key))
-    .filter((m): m is RegExpExecArray => m !== null && (env[m[0]] ?? '').trim() !== '')
-    .map((m) => Number(m[1]))
-    .sort((a, b) => a - b);
-  // a gap would silently change N, and with it id % N for every wallet: refuse it
-  numbered.forEach((n, i) => {
-    if (n !== i + 1) throw new ConfigError(`SHARD_ADDRESS_${i + 1} is missing while SHARD_ADDRESS_${n} is set: shards are numbered 1..N without gaps`);
-  });
-  const list = numbered.flatMap((n) => shardList(env[`SHARD_ADDRESS_${n}`] ?? ''));
-  return list.length > 0 ? list : undefined;
-}
-
-/** The final shard list: SHARD_ADDRESS_i from the environment, else the flag/file list; at least one. */
-export function resolveShards(config: OrchestratorConfig, env: Readonly<Record<string, string | undefined>>): OrchestratorConfig {
-  const shards = shardAddressesFromEnv(env) ?? config.shards;
-  if (shards.length === 0) throw new ConfigError('no shards configured: set SHARD_ADDRESS_1..N or --shards host:port,host:port');
-  return { ...config, shards };
-}

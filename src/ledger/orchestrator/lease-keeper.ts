@@ -24,7 +24,7 @@ export class LeaseKeeper {
 
   /** Takes the lease before the instance accepts anything (so nothing it logs looks orphaned). */
   async begin(): Promise<void> {
-    await this.store.renewLease();
+    await this.store.leases.renew();
   }
 
   start(): void {
@@ -33,7 +33,7 @@ export class LeaseKeeper {
         await sleep(this.intervalMs, this.stopSignal.signal);
         if (this.stopSignal.signal.aborted) break;
         try {
-          await this.store.renewLease();
+          await this.store.leases.renew();
         } catch (err) {
           // the database is away: nobody can take the leases over meanwhile either, except
           // after they run out — which the protocol tolerates (every step is idempotent)
@@ -48,7 +48,7 @@ export class LeaseKeeper {
     this.stopSignal.abort();
     await this.loop;
     try {
-      const released = await this.store.releaseLease();
+      const released = await this.store.leases.release();
       if (released > 0) this.logger.info({ released }, 'lease released: the other instances finish these transactions');
     } catch (err) {
       this.logger.warn({ err }, 'leases not released; they run out on their own');

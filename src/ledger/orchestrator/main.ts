@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LoginThrottle } from '../../kernel/auth/login-throttle.js';
+import { tokenServiceFor } from '../../kernel/auth/tokens.js';
 import { startService, type RunningService, type ServiceDeps } from '../../kernel/service.js';
 import { loginLimits } from '../../kernel/settings.js';
 import { registerLedgerRoutes } from './api.js';
@@ -15,7 +16,7 @@ import type { LedgerStore } from './store.js';
 export type OrchestratorRunning = RunningService<{ store: LedgerStore; coordinator: Coordinator; recovery: Recovery; instanceId: string }>;
 export type OrchestratorDeps = ServiceDeps;
 
-/** `config.shards` must already be resolved (see resolveShards): shard i is the i-th address. */
+/** Shard i is `config.shards[i]`: wallet id % N lives there. */
 export function startOrchestrator(config: OrchestratorConfig, deps: OrchestratorDeps): Promise<OrchestratorRunning> {
   if (config.shards.length === 0) throw new Error('no shards configured');
   return startService(config, deps, {
@@ -24,7 +25,7 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
     description: 'Users, wallets and transfers between wallets on N shards.',
     schema: SCHEMA,
     migrations,
-    async build({ db, metrics, app, logger, tokens }) {
+    async build({ db, metrics, app, logger }) {
       const ledgerMetrics = createLedgerMetrics(metrics);
       // a fresh id per start: a restarted instance takes its old leases over like any other once they run out
       const instanceId = randomUUID();
@@ -45,7 +46,7 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
       registerLedgerRoutes(
         app,
         new LedgerService(store, shards, coordinator),
-        await tokens(config, 'orchestrator'),
+        await tokenServiceFor(db, SCHEMA, config, 'orchestrator'),
         new LoginThrottle(db, SCHEMA, loginLimits(config)),
         config.adminToken,
       );

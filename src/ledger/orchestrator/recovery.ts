@@ -58,7 +58,7 @@ export class Recovery {
     let submitted = 0;
     // first what this instance owns but does not run (handed back, or beyond its backlog), then
     // what instances that are gone left behind
-    for (const page of [(after: number) => this.store.ownUnfinished(BATCH, after), (after: number) => this.store.takeOverExpired(BATCH, after)]) {
+    for (const page of [(after: number) => this.store.leases.ownUnfinished(BATCH, after), (after: number) => this.store.leases.takeOverExpired(BATCH, after)]) {
       let afterSeq = 0;
       for (;;) {
         const rows = await page(afterSeq);
@@ -81,8 +81,8 @@ export class Recovery {
   private async sweepKeys(): Promise<void> {
     if (performance.now() - this.lastKeySweep < KEY_SWEEP_EVERY_MS) return;
     this.lastKeySweep = performance.now();
-    const swept = await this.store.sweepIdempotencyKeys(IDEMPOTENCY_RETENTION_MS);
+    const swept = await this.store.keys.sweep(IDEMPOTENCY_RETENTION_MS);
     if (swept > 0) this.logger.info({ swept }, 'expired idempotency keys swept');
-    await this.store.forgetInstances(IDEMPOTENCY_RETENTION_MS);
+    await this.store.leases.forgetInstances(IDEMPOTENCY_RETENTION_MS);
   }
 }

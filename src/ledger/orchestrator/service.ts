@@ -60,7 +60,7 @@ export class LedgerService {
   async createWallet(userId: number, walletId: string, idem?: IdempotencyKey): Promise<'accepted' | 'wallet_taken' | 'unknown_user' | 'key_reused'> {
     if (idem) {
       const claim = claimOf(idem, 'create_wallet', walletId);
-      const earlier = await this.store.claimIdempotencyKey(claim);
+      const earlier = await this.store.keys.claim(claim);
       // a repeat of the same creation is simply run again: its answer depends only on who owns the id
       if (earlier && earlier.fingerprint !== claim.fingerprint) return 'key_reused';
     }

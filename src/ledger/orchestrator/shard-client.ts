@@ -1,4 +1,6 @@
 import { Pool } from 'undici';
+import { DatabaseUnavailable } from '../../kernel/db/unavailable.js';
+import { kernelOutcomes } from '../../kernel/http/outcome.js';
 import { parseServiceUrl } from '../../kernel/address.js';
 import type { Logger } from '../../kernel/logger.js';
 import {
@@ -15,6 +17,9 @@ import {
 } from '../protocol.js';
 import { realClock, type TimerClock } from '../timer-clock.js';
 import type { Answer } from './machine.js';
+
+/** A shard's answer while its database is away (the kernel's 503 body). */
+const SHARD_DATABASE_UNAVAILABLE = JSON.stringify({ error: kernelOutcomes.database_unavailable.message });
 
 export interface ShardClientOptions {
   /** Keep-alive connections per shard. */
@@ -89,7 +94,12 @@ export class ShardClient {
     return lane;
   }
 
-  private async call<T>(shard: number, method: 'GET' | 'POST', path: string, body?: object): Promise<Answer<T>> {
+  /**
+   * One call outside the batches. `relayOutage`: a shard whose database is away (503 "database
+   * unavailable") makes the call throw DatabaseUnavailable, so a read the orchestrator serves
+   * from it answers the client the same 503.
+   */
+  private async call<T>(shard: number, method: 'GET' | 'POST', path: string, body?: object, relayOutage = false): Promise<Answer<T>> {
     const { pool } = this.lane(shard);
     const deadline = this.deadline(this.timeoutMs);
     try {
@@ -107,10 +117,12 @@ export class ShardClient {
       if (res.statusCode !== 200) {
         // 503: the shard's database is away, which the shard logs itself, once
         this.logger[res.statusCode === 503 ? 'debug' : 'warn']({ shard, path, status: res.statusCode }, 'shard refused a request');
+        if (relayOutage && res.statusCode === 503 && text === SHARD_DATABASE_UNAVAILABLE) throw new DatabaseUnavailable();
         return { result: 'error' };
       }
       return JSON.parse(text) as T;
     } catch (err) {
+      if (err instanceof DatabaseUnavailable) throw err;
       const timedOut = deadline.signal.aborted;
       this.logger.debug({ shard, path, err: (err as Error).message }, timedOut ? 'shard timed out' : 'shard unreachable');
       return { result: timedOut ? 'timeout' : 'error' };
@@ -208,7 +220,7 @@ export class ShardClient {
   }
 
   wallet(shard: number, walletId: string): Promise<Answer<WalletResult>> {
-    return this.call(shard, 'GET', shardPaths.wallet(walletId));
+    return this.call(shard, 'GET', shardPaths.wallet(walletId), undefined, true);
   }
 
   reserve(shard: number, txId: string, walletId: string, kind: HoldKind, amount: number): Promise<Answer<OperationResult>> {

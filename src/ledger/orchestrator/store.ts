@@ -1,7 +1,16 @@
 import type { Database } from '../../kernel/db/database.js';
+import { Batcher } from '../batcher.js';
+import { type IdempotencyClaim, IdempotencyStore } from './idempotency-store.js';
+import { type LeaseTerms, LeaseStore } from './lease-store.js';
 import type { Decision, DecisionKind, FinalStatus, Outcome, TxRecord, TxStatus } from './machine.js';
 import { NOTES } from './machine.js';
-import { Batcher } from '../batcher.js';
+import { TX_COLUMNS, type TxRow, toRecord } from './tx-row.js';
+import { TxInserter } from './tx-inserter.js';
+
+export type { EarlierRequest, IdempotencyClaim } from './idempotency-store.js';
+export type { LeaseTerms } from './lease-store.js';
+export type { Logged, NewTx } from './tx-inserter.js';
+import type { Logged, NewTx } from './tx-inserter.js';
 
 export interface WalletRow {
   id: string;
@@ -9,61 +18,6 @@ export interface WalletRow {
   shard: number;
   state: 'creating' | 'active';
   [key: string]: unknown;
-}
-
-/** A row of ledger.transactions, as the database holds it (see toRecord for the typed view). */
-interface TxRow {
-  tx_id: string;
-  kind: 'transfer' | 'deposit';
-  from_wallet: string | null;
-  to_wallet: string;
-  from_shard: number | null;
-  to_shard: number;
-  amount: number;
-  status: TxStatus;
-  decision: DecisionKind | null;
-  outcome_status: FinalStatus | null;
-  outcome_note: string | null;
-  lease_owner: string | null;
-  [key: string]: unknown;
-}
-
-/** The typed view of a log row: which kind of transaction it is decides which fields it has. */
-export function toRecord(row: TxRow): TxRecord {
-  const decision: Decision | null = row.decision
-    ? { decision: row.decision, status: row.outcome_status ?? 'FAILED', note: row.outcome_note ?? NOTES.limitExceeded }
-    : null;
-  const common = { tx_id: row.tx_id, amount: row.amount, status: row.status, decision, lease_owner: row.lease_owner };
-  if (row.from_wallet === null || row.from_shard === null) return { ...common, type: 'deposit', to_wallet: row.to_wallet, shard: row.to_shard };
-  if (row.from_shard === row.to_shard) return { ...common, type: 'local', from_wallet: row.from_wallet, to_wallet: row.to_wallet, shard: row.to_shard };
-  return { ...common, type: 'cross', from_wallet: row.from_wallet, to_wallet: row.to_wallet, from_shard: row.from_shard, to_shard: row.to_shard };
-}
-
-/** What a caller knows of a transaction it is about to log. */
-export type NewTx = Pick<TxRow, 'tx_id' | 'kind' | 'from_wallet' | 'to_wallet' | 'from_shard' | 'to_shard' | 'amount'>;
-
-/** An Idempotency-Key as the store keeps it: whose it is, the key, and what the request was. */
-export interface IdempotencyClaim {
-  /** The caller: `user:<id>`, or `admin:<hash of the operator token>`. */
-  scope: string;
-  key: string;
-  /** Hash of the normalised request (operation and its parameters). */
-  fingerprint: string;
-}
-
-/** What an earlier request with the same key left behind. */
-export interface EarlierRequest {
-  fingerprint: string;
-  txId: string | null;
-}
-
-/** A logged transaction, or the earlier request that already holds its Idempotency-Key. */
-export type Logged = { fresh: true; record: TxRecord } | { fresh: false; earlier: EarlierRequest };
-
-/** This instance's identity and lease length: rows it logs or takes over are leased to it. */
-export interface LeaseTerms {
-  owner: string;
-  ms: number;
 }
 
 export interface LogEntry {
@@ -78,9 +32,6 @@ export interface LogEntry {
   [key: string]: unknown;
 }
 
-const TX_COLUMNS = 'tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, decision, outcome_status, outcome_note, lease_owner';
-const OPEN = `status in ('PENDING', 'PROCESSING')`;
-
 export interface OwnedWallet {
   id: string;
   state: 'creating' | 'active';
@@ -89,16 +40,12 @@ export interface OwnedWallet {
   [key: string]: unknown;
 }
 
-type Row = TxRow & { idem_scope: string | null; idem_key: string | null; fingerprint: string | null };
-
 /** The only module that knows the ledger schema's tables. */
 export class LedgerStore {
   // The coordinator's three writes per transaction are batched across transactions.
   private readonly claims = new Batcher<string, boolean>((ids) => this.claimMany(ids));
   private readonly decisions = new Batcher<{ txId: string; decision: Decision }, Decision | null>((items) => this.decideMany(items));
   private readonly finishes = new Batcher<{ txId: string; outcome: Outcome }, undefined>((items) => this.finishMany(items));
-  // So do the PENDING inserts of concurrent requests (one commit, one WAL flush for many).
-  private readonly inserts = new Batcher<Row, { error: unknown } | { inserted: boolean }>((rows) => this.insertMany(rows));
   /**
    * Registry rows of active wallets. Owner and shard never change once registered and a
    * wallet never leaves 'active', so these cannot go stale (rows still 'creating' are not
@@ -106,10 +53,18 @@ export class LedgerStore {
    */
   private readonly activeWallets = new Map<string, WalletRow>();
 
+  readonly leases: LeaseStore;
+  readonly keys: IdempotencyStore;
+  private readonly inserter: TxInserter;
+
   constructor(
     private readonly db: Database,
     readonly lease: LeaseTerms,
-  ) {}
+  ) {
+    this.leases = new LeaseStore(db, lease);
+    this.keys = new IdempotencyStore(db);
+    this.inserter = new TxInserter(db, lease.owner, this.keys);
+  }
 
   async findUserByLogin(login: string): Promise<{ id: number; password_hash: string } | undefined> {
     const rows = await this.db.query<{ id: number; password_hash: string }>('select id, password_hash from ledger.users where login = $1', [login]);
@@ -186,129 +141,11 @@ export class LedgerStore {
   }
 
   /**
-   * Writes a transaction to the log. A transaction that is already known to be impossible is
-   * written final (INVALID) at once; otherwise PENDING, durably, before the caller answers 202,
-   * leased to this instance. With an Idempotency-Key the key is claimed in the same statement:
-   * either both the key and the transaction are written, or the key was already held and
-   * nothing is (then the earlier request is returned). Concurrent inserts share one statement
-   * and one commit (the promise settles after it).
+   * Writes a transaction to the log (PENDING, or final INVALID when already known impossible),
+   * durably, before the caller answers 202, with its Idempotency-Key if any (see TxInserter).
    */
-  async insertTransaction(record: NewTx, invalid?: Outcome, idempotency?: IdempotencyClaim): Promise<Logged> {
-    const row: Row = {
-      ...record,
-      status: invalid ? invalid.status : 'PENDING',
-      decision: invalid ? 'abort' : null,
-      outcome_status: invalid ? invalid.status : null,
-      outcome_note: invalid ? invalid.note : null,
-      lease_owner: this.lease.owner,
-      idem_scope: idempotency?.scope ?? null,
-      idem_key: idempotency?.key ?? null,
-      fingerprint: idempotency?.fingerprint ?? null,
-    };
-    const result = await this.inserts.run(row);
-    if ('error' in result) throw result.error;
-    if (result.inserted) {
-      return { fresh: true, record: toRecord(row) };
-    }
-    if (!idempotency) throw new Error(`transaction ${record.tx_id} was not logged`);
-    const earlier = await this.idempotencyKey(idempotency.scope, idempotency.key);
-    if (!earlier) throw new Error('idempotency key neither claimed nor found');
-    return { fresh: false, earlier };
-  }
-
-  /** Per row: whether it was logged, or the error that row alone met (a bad row must not fail the others). */
-  private async insertMany(rows: Row[]): Promise<Array<{ error: unknown } | { inserted: boolean }>> {
-    try {
-      const logged = await this.insertRows(rows);
-      return rows.map((r) => ({ inserted: logged.has(r.tx_id) }));
-    } catch (error) {
-      if (rows.length === 1) return [{ error }];
-      return Promise.all(
-        rows.map((r) =>
-          this.insertRows([r]).then(
-            (logged) => ({ inserted: logged.has(r.tx_id) }),
-            (e: unknown) => ({ error: e }),
-          ),
-        ),
-      );
-    }
-  }
-
-  /** The tx ids logged now; a row whose Idempotency-Key was already held is left out. */
-  private async insertRows(rows: Row[]): Promise<Set<string>> {
-    const inserted = await this.db.query<{ tx_id: string }>(
-      `with v as (
-         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[],
-                              $14::text[], $15::text[], $16::text[])
-           with ordinality as v(tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, decision, outcome_status, outcome_note,
-                                idem_scope, idem_key, fingerprint, n)
-       ), claimed as (
-         -- keys in one order, so two batches claiming the same keys cannot deadlock
-         insert into ledger.idempotency_keys (scope, key, fingerprint, tx_id)
-         select idem_scope, idem_key, fingerprint, tx_id from v where idem_key is not null order by idem_scope, idem_key
-         on conflict (scope, key) do nothing
-         returning tx_id
-       )
-       insert into ledger.transactions (tx_id, kind, from_wallet, to_wallet, from_shard, to_shard, amount, status, note, decision, outcome_status, outcome_note,
-                                        decided_at, finished_at, lease_owner)
-         select v.tx_id, v.kind, v.from_wallet, v.to_wallet, v.from_shard, v.to_shard, v.amount, v.status, coalesce(v.outcome_note, $12),
-                v.decision, v.outcome_status, v.outcome_note, case when v.decision is not null then now() end, case when v.decision is not null then now() end,
-                $13
-         from v where v.idem_key is null or v.tx_id in (select tx_id from claimed)
-         order by v.n
-       returning tx_id`,
-      [
-        rows.map((r) => r.tx_id),
-        rows.map((r) => r.kind),
-        rows.map((r) => r.from_wallet),
-        rows.map((r) => r.to_wallet),
-        rows.map((r) => r.from_shard),
-        rows.map((r) => r.to_shard),
-        rows.map((r) => r.amount),
-        rows.map((r) => r.status),
-        rows.map((r) => r.decision),
-        rows.map((r) => r.outcome_status),
-        rows.map((r) => r.outcome_note),
-        NOTES.pending,
-        this.lease.owner,
-        rows.map((r) => r.idem_scope),
-        rows.map((r) => r.idem_key),
-        rows.map((r) => r.fingerprint),
-      ],
-    );
-    return new Set(inserted.map((r) => r.tx_id));
-  }
-
-  async idempotencyKey(scope: string, key: string): Promise<EarlierRequest | undefined> {
-    const rows = await this.db.query<{ fingerprint: string; tx_id: string | null }>(
-      'select fingerprint, tx_id from ledger.idempotency_keys where scope = $1 and key = $2',
-      [scope, key],
-    );
-    const row = rows[0];
-    return row ? { fingerprint: row.fingerprint, txId: row.tx_id } : undefined;
-  }
-
-  /** Claims a key for a request that logs no transaction (wallet creation); undefined when claimed now. */
-  async claimIdempotencyKey(claim: IdempotencyClaim): Promise<EarlierRequest | undefined> {
-    const rows = await this.db.query(
-      'insert into ledger.idempotency_keys (scope, key, fingerprint) values ($1, $2, $3) on conflict (scope, key) do nothing returning 1',
-      [claim.scope, claim.key, claim.fingerprint],
-    );
-    if (rows.length > 0) return undefined;
-    const earlier = await this.idempotencyKey(claim.scope, claim.key);
-    if (!earlier) throw new Error('idempotency key neither claimed nor found');
-    return earlier;
-  }
-
-  /** Deletes keys older than the retention, a bounded chunk at a time; returns how many went. */
-  async sweepIdempotencyKeys(retentionMs: number, chunk = 10_000): Promise<number> {
-    const rows = await this.db.query(
-      `delete from ledger.idempotency_keys where (scope, key) in (
-         select scope, key from ledger.idempotency_keys where created_at < now() - $1 * interval '1 millisecond' limit $2
-       ) returning 1`,
-      [retentionMs, chunk],
-    );
-    return rows.length;
+  insertTransaction(record: NewTx, invalid?: Outcome, idempotency?: IdempotencyClaim): Promise<Logged> {
+    return this.inserter.insert(record, invalid, idempotency);
   }
 
   async transaction(txId: string): Promise<TxRecord | undefined> {
@@ -409,68 +246,6 @@ export class LedgerStore {
       ],
     );
     return items.map(() => undefined);
-  }
-
-  /** This instance's unfinished transactions (oldest first): what it must drive, also after its own hand-overs. */
-  async ownUnfinished(limit: number, afterSeq = 0): Promise<Array<{ seq: number; record: TxRecord }>> {
-    const rows = await this.db.query<TxRow & { seq: number }>(
-      `select seq, ${TX_COLUMNS} from ledger.transactions where ${OPEN} and lease_owner = $3 and seq > $2 order by seq limit $1`,
-      [limit, afterSeq, this.lease.owner],
-    );
-    return rows.map((r) => ({ seq: Number(r.seq), record: toRecord(r) }));
-  }
-
-  /**
-   * Leases to this instance the unfinished transactions (oldest first) whose owner's lease has
-   * run out — it stopped renewing: it is gone — or that have no owner. A transaction another
-   * live instance holds is never returned. Rows locked by a write in progress are skipped (the
-   * next sweep sees them).
-   */
-  async takeOverExpired(limit: number, afterSeq = 0): Promise<Array<{ seq: number; record: TxRecord }>> {
-    const rows = await this.db.query<TxRow & { seq: number }>(
-      `with expired as (
-         select t.tx_id from ledger.transactions t left join ledger.instances i on i.id = t.lease_owner
-         where t.${OPEN} and t.seq > $2 and (t.lease_owner is null or (t.lease_owner <> $3 and (i.id is null or i.alive_until < now())))
-         order by t.seq limit $1
-         for update of t skip locked
-       )
-       update ledger.transactions t set lease_owner = $3 from expired e where t.tx_id = e.tx_id
-       returning t.seq, ${TX_COLUMNS.split(', ')
-         .map((c) => `t.${c}`)
-         .join(', ')}`,
-      [limit, afterSeq, this.lease.owner],
-    );
-    return rows.map((r) => ({ seq: Number(r.seq), record: toRecord(r) })).sort((a, b) => a.seq - b.seq);
-  }
-
-  /**
-   * Heartbeat: this instance's lease — on every transaction it owns — runs `lease.ms` from now.
-   * One row, however many transactions it drives.
-   */
-  async renewLease(): Promise<void> {
-    await this.db.query(
-      `insert into ledger.instances (id, alive_until) values ($1, now() + $2 * interval '1 millisecond')
-       on conflict (id) do update set alive_until = excluded.alive_until`,
-      [this.lease.owner, this.lease.ms],
-    );
-  }
-
-  /** On a clean stop: this instance's transactions become free to take at once; returns how many it held. */
-  async releaseLease(): Promise<number> {
-    await this.db.query('update ledger.instances set alive_until = now() where id = $1', [this.lease.owner]);
-    const rows = await this.db.query(`select count(*)::int as n from ledger.transactions where lease_owner = $1 and ${OPEN}`, [this.lease.owner]);
-    return Number(rows[0]?.n ?? 0);
-  }
-
-  /** Forgets instances whose lease ran out long ago (nothing refers to them once their transactions are final). */
-  async forgetInstances(olderThanMs: number): Promise<number> {
-    const rows = await this.db.query(
-      `delete from ledger.instances i where i.alive_until < now() - $1 * interval '1 millisecond'
-         and not exists (select 1 from ledger.transactions t where t.lease_owner = i.id and t.${OPEN})
-       returning 1`,
-      [olderThanMs],
-    );
-    return rows.length;
   }
 
   /**

@@ -1,0 +1,53 @@
+import type { Database } from '../../kernel/db/database.js';
+
+/** An Idempotency-Key as the store keeps it: whose it is, the key, and what the request was. */
+export interface IdempotencyClaim {
+  /** The caller: `user:<id>`, or `admin:<hash of the operator token>`. */
+  scope: string;
+  key: string;
+  /** Hash of the normalised request (operation and its parameters). */
+  fingerprint: string;
+}
+
+/** What an earlier request with the same key left behind. */
+export interface EarlierRequest {
+  fingerprint: string;
+  txId: string | null;
+}
+
+/** Idempotency-Key rows (ledger.idempotency_keys); a transfer's key is written with it by LedgerStore.insertTransaction. */
+export class IdempotencyStore {
+  constructor(private readonly db: Database) {}
+
+  async find(scope: string, key: string): Promise<EarlierRequest | undefined> {
+    const rows = await this.db.query<{ fingerprint: string; tx_id: string | null }>(
+      'select fingerprint, tx_id from ledger.idempotency_keys where scope = $1 and key = $2',
+      [scope, key],
+    );
+    const row = rows[0];
+    return row ? { fingerprint: row.fingerprint, txId: row.tx_id } : undefined;
+  }
+
+  /** Claims a key for a request that logs no transaction (wallet creation); undefined when claimed now. */
+  async claim(claim: IdempotencyClaim): Promise<EarlierRequest | undefined> {
+    const rows = await this.db.query(
+      'insert into ledger.idempotency_keys (scope, key, fingerprint) values ($1, $2, $3) on conflict (scope, key) do nothing returning 1',
+      [claim.scope, claim.key, claim.fingerprint],
+    );
+    if (rows.length > 0) return undefined;
+    const earlier = await this.find(claim.scope, claim.key);
+    if (!earlier) throw new Error('idempotency key neither claimed nor found');
+    return earlier;
+  }
+
+  /** Deletes keys older than the retention, a bounded chunk at a time; returns how many went. */
+  async sweep(retentionMs: number, chunk = 10_000): Promise<number> {
+    const rows = await this.db.query(
+      `delete from ledger.idempotency_keys where (scope, key) in (
+         select scope, key from ledger.idempotency_keys where created_at < now() - $1 * interval '1 millisecond' limit $2
+       ) returning 1`,
+      [retentionMs, chunk],
+    );
+    return rows.length;
+  }
+}
