@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
 import { loadConfig } from '../../src/kernel/config.js';
+import { channelPublisher } from '../../src/kernel/db/listener.js';
 import { createLogger } from '../../src/kernel/logger.js';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
 import { loyaltySettings } from '../../src/loyalty/config.js';
@@ -147,6 +148,32 @@ describe('UserReadModel (unit)', () => {
     assert.equal(rm.size, 0);
     assert.deepEqual(loads, [7, 7]);
   });
+});
+
+test('channelPublisher: one pg_notify in flight; keys changed meanwhile go out together in the next', async () => {
+  const sent: string[] = [];
+  const answers: Array<() => void> = [];
+  const db = {
+    query: async <R>(_sql: string, params?: readonly unknown[]): Promise<R[]> => {
+      sent.push(String(params?.[1]));
+      await new Promise<void>((r) => answers.push(r));
+      return [];
+    },
+  };
+  const publisher = channelPublisher(db, 'ch');
+  let firstDone = false;
+  const first = publisher.publish('1').then(() => {
+    firstDone = true;
+  });
+  const second = [publisher.publish('2'), publisher.publish('3'), publisher.publish('2')];
+  assert.deepEqual(sent, ['1'], 'the first key goes out at once, the others wait for it');
+  answers.shift()?.();
+  await first;
+  assert.equal(firstDone, true);
+  await eventually('second batch sent', () => sent.length === 2);
+  assert.deepEqual(sent, ['1', '2,3']);
+  answers.shift()?.();
+  await Promise.all(second);
 });
 
 describe('read model over two instances on one PostgreSQL database', () => {

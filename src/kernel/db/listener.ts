@@ -148,40 +148,59 @@ export interface ChannelPublisher {
  * NOTIFY from outside the writing transaction, batched. A NOTIFY inside a writing transaction
  * (a trigger) holds PostgreSQL's one notification lock through the commit's WAL flush, so every
  * such commit in the database runs one after another: uploads fell to a tenth of `pgbench -N`.
- * Here the keys changed in one turn of the event loop go out together, comma-separated, as one
- * `select pg_notify(…)` with no transaction of its own to flush. A failed send is not retried:
- * the readers' expiry bounds what it costs.
+ * Here one `select pg_notify(…)` is in flight at a time, with no transaction of its own to
+ * flush; the keys changed meanwhile go out together in the next one (comma-separated), so the
+ * busier the service, the more keys per statement — like a group commit. A failed send is not
+ * retried: the readers' expiry bounds what it costs.
  */
 export function channelPublisher(db: Pick<Database, 'query'>, channel: string): ChannelPublisher {
-  let pending: Set<string> | undefined;
-  let sent: Promise<void> | undefined;
-  const send = async (keys: Set<string>): Promise<void> => {
-    const payloads: string[] = [];
+  interface Batch {
+    keys: Set<string>;
+    done: Promise<void>;
+    resolve(): void;
+  }
+  let next: Batch | undefined;
+  let sending = false;
+
+  const payloads = (keys: Set<string>): string[] => {
+    const out: string[] = [];
     let current = '';
     for (const key of keys) {
-      if (current.length + key.length + 1 > MAX_PAYLOAD) {
-        payloads.push(current);
+      if (current && current.length + key.length + 1 > MAX_PAYLOAD) {
+        out.push(current);
         current = '';
       }
       current = current ? `${current},${key}` : key;
     }
-    if (current) payloads.push(current);
-    await Promise.all(payloads.map((p) => db.query('select pg_notify($1, $2)', [channel, p]).catch(() => undefined)));
+    if (current) out.push(current);
+    return out;
   };
+
+  const flush = (): void => {
+    const batch = next;
+    if (!batch) return;
+    next = undefined;
+    sending = true;
+    void Promise.all(payloads(batch.keys).map((p) => db.query('select pg_notify($1, $2)', [channel, p]).catch(() => undefined))).then(() => {
+      sending = false;
+      batch.resolve();
+      flush();
+    });
+  };
+
   return {
     publish(key) {
-      if (!pending) {
-        const batch = new Set<string>();
-        pending = batch;
-        sent = new Promise<void>((resolve) => {
-          setImmediate(() => {
-            pending = undefined;
-            void send(batch).then(resolve);
-          });
+      if (!next) {
+        let resolve = (): void => undefined;
+        const done = new Promise<void>((r) => {
+          resolve = r;
         });
+        next = { keys: new Set(), done, resolve };
       }
-      pending.add(key);
-      return sent as Promise<void>;
+      const batch = next;
+      batch.keys.add(key);
+      if (!sending) flush();
+      return batch.done;
     },
   };
 }

@@ -3,6 +3,7 @@ import postgres from 'postgres';
 import type { Logger } from '../logger.js';
 import { Availability, type AvailabilityOptions } from './availability.js';
 import { parseInt8, type Database, type Queryable, type Row } from './database.js';
+import { DatabaseUnavailable } from './unavailable.js';
 
 export interface PostgresOptions {
   url: string;
@@ -141,24 +142,23 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
 
   return {
     kind: 'postgres',
-    query<R extends Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
-      // the read path: the guard's bookkeeping inline, one `then` and no closure per statement
-      if (!guard.available) return guard.refuse();
+    async query<R extends Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+      // the read path: the guard's bookkeeping inline (no closure per statement), and the same
+      // await as before the guard (answering in a bare `then` changed how the lanes' statements
+      // are batched into socket writes: ≈45 % more CPU per statement in the read benchmark)
+      if (!guard.available) throw new DatabaseUnavailable();
       const lane = leastBusy();
       lane.inFlight++;
       const slot = guard.begin();
-      return lane.sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }).then(
-        (rows) => {
-          lane.inFlight--;
-          guard.end(slot);
-          return rows as unknown as R[];
-        },
-        (err: unknown) => {
-          lane.inFlight--;
-          guard.end(slot);
-          throw guard.fault(err);
-        },
-      );
+      try {
+        const rows = await lane.sql.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true });
+        return rows as unknown as R[];
+      } catch (err) {
+        throw guard.fault(err);
+      } finally {
+        lane.inFlight--;
+        guard.end(slot);
+      }
     },
     exec(text: string): Promise<void> {
       return guard.run(async () => {
