@@ -74,6 +74,17 @@ describe('accrual poller: several processes, crashes', () => {
       5,
     );
     await first.stop('SIGKILL');
+    // A statement the dead process had already sent still runs to its commit on the server:
+    // read what is unfinished only once its every connection is gone.
+    await eventually(
+      'the connections of the killed process closed',
+      async () => {
+        const [row] = await look.sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name like 'gophermart%'`;
+        return row?.n === 0 ? true : undefined;
+      },
+      15_000,
+    );
     const unfinished = new Set(
       (await look.sql<{ number: string }[]>`select number from gophermart.orders where status <> 'PROCESSED' and number in ${look.sql(numbers)}`).map(
         (r) => r.number,
