@@ -40,19 +40,7 @@ export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<
       });
       const accrualUrl = parseServiceUrl(config.accrualAddress);
       const accrual = new AccrualClient(accrualUrl, { timeoutMs: config.accrualTimeoutMs, connections: Math.max(1, config.pollConcurrency) });
-      const poller = new AccrualPoller(
-        {
-          concurrency: config.pollConcurrency,
-          intervalMs: config.pollIntervalMs,
-          backoffBaseMs: config.pollBackoffBaseMs,
-          backoffMaxMs: config.pollBackoffMaxMs,
-          assumedLimitPerMinute: config.pollAssumedLimit,
-          timeoutMs: config.accrualTimeoutMs,
-          retries: config.accrualRetries,
-          leaseMs: config.pollLeaseMs,
-        },
-        { store, client: accrual, logger, metrics },
-      );
+      const poller = new AccrualPoller(config, { store, client: accrual, logger, metrics });
       const cache = startReadModel(config, db, store, logger);
       readModel = cache?.readModel;
       registerLoyaltyRoutes(

@@ -1,4 +1,5 @@
 import type { Migration } from '../kernel/db/migrate.js';
+import { loginFailuresMigrationSql } from '../kernel/auth/login-throttle.js';
 
 /** The channel of user-change notifications; the payload is user ids, comma-separated. */
 export const USER_CHANGED_CHANNEL = 'gophermart_user_changed';
@@ -63,19 +64,7 @@ export const migrations: Migration[] = [
   {
     version: 3,
     name: 'failed logins',
-    sql: `
-      -- failed-login throttling (kernel/auth/login-throttle.ts): one row per failed login, or per
-      -- attempt whose password is being checked; logins only as a digest
-      create table gophermart.login_failures (
-        id bigint generated always as identity primary key,
-        address text not null,
-        login_key text not null,
-        failed_at_ms bigint not null,
-        pair_cleared boolean not null default false
-      );
-      create index login_failures_by_address on gophermart.login_failures (address, failed_at_ms);
-      create index login_failures_by_age on gophermart.login_failures (failed_at_ms);
-    `,
+    sql: loginFailuresMigrationSql('gophermart'),
   },
   {
     version: 4,

@@ -8,22 +8,19 @@ import { createPollerMetrics, type PollerMetrics } from './metrics.js';
 import { RATE_HEADROOM, RateGate } from './rate-gate.js';
 import { budgetPerSecond, OutageBackoff, reaskDelay, UnfinishedCount } from './schedule.js';
 import type { ClaimedOrder, LoyaltyStore } from './store.js';
+import type { LoyaltyConfig } from './config.js';
 
-export interface PollerOptions {
-  concurrency: number;
-  intervalMs: number;
-  /** Shortest delay between two questions about one order (while the budget allows). */
-  backoffBaseMs: number;
-  /** Longest delay between two questions about one order. */
-  backoffMaxMs: number;
-  /** Requests per minute the accrual service is assumed to allow until a 429 announces its limit (0 = no assumption). */
-  assumedLimitPerMinute: number;
-  timeoutMs: number;
-  retries: number;
-  leaseMs: number;
+/**
+ * The poller's settings, as the settings catalogue names and types them (src/loyalty/config.ts):
+ * passed through as they are, never renamed on the way.
+ */
+export type PollerOptions = Pick<
+  LoyaltyConfig,
+  'pollConcurrency' | 'pollIntervalMs' | 'pollBackoffBaseMs' | 'pollBackoffMaxMs' | 'pollAssumedLimit' | 'accrualTimeoutMs' | 'accrualRetries' | 'pollLeaseMs'
+> & {
   /** How often the summary log line is written (when there was activity). */
   summaryEveryMs?: number;
-}
+};
 
 /** The one thing the poller needs from an accrual client (the tests' fakes sit behind HTTP, not here). */
 export interface AccrualAsker {
@@ -110,21 +107,21 @@ export class AccrualPoller {
     private readonly options: PollerOptions,
     private readonly deps: PollerDeps,
   ) {
-    if (options.concurrency > 0 && options.leaseMs < options.timeoutMs + LEASE_MARGIN_MS) {
-      throw new Error(`POLL_LEASE (${options.leaseMs} ms) must exceed ACCRUAL_TIMEOUT (${options.timeoutMs} ms) by at least ${LEASE_MARGIN_MS} ms`);
+    if (options.pollConcurrency > 0 && options.pollLeaseMs < options.accrualTimeoutMs + LEASE_MARGIN_MS) {
+      throw new Error(`POLL_LEASE (${options.pollLeaseMs} ms) must exceed ACCRUAL_TIMEOUT (${options.accrualTimeoutMs} ms) by at least ${LEASE_MARGIN_MS} ms`);
     }
     this.now = deps.clock ?? Date.now;
     this.gate = deps.gate ?? new RateGate(this.now);
-    const limits = { floorMs: options.backoffBaseMs, capMs: options.backoffMaxMs };
+    const limits = { floorMs: options.pollBackoffBaseMs, capMs: options.pollBackoffMaxMs };
     this.outage = new OutageBackoff(limits);
-    if (options.assumedLimitPerMinute > 0) {
+    if (options.pollAssumedLimit > 0) {
       this.reaskPacer = new RateGate(this.now);
-      this.reaskPacer.setLimitPerMinute(options.assumedLimitPerMinute, 1);
+      this.reaskPacer.setLimitPerMinute(options.pollAssumedLimit, 1);
     }
     this.unfinished = new UnfinishedCount(() => deps.store.countUnfinished(), this.now);
     // every in-flight request and every sleeping task listens on the one stop signal: as many
     // listeners as the concurrency allows, which is no leak
-    setMaxListeners(options.concurrency * 2 + 8, this.abort.signal);
+    setMaxListeners(options.pollConcurrency * 2 + 8, this.abort.signal);
     this.m = createPollerMetrics(
       deps.metrics,
       deps.store,
@@ -134,7 +131,7 @@ export class AccrualPoller {
   }
 
   start(): void {
-    if (this.options.concurrency === 0 || this.loop) return;
+    if (this.options.pollConcurrency === 0 || this.loop) return;
     this.loop = this.run();
     this.statsTimer = setInterval(() => void this.logSummary(), this.options.summaryEveryMs ?? 60_000);
     this.statsTimer.unref();
@@ -177,7 +174,7 @@ export class AccrualPoller {
   }
 
   private async run(): Promise<void> {
-    const { concurrency, intervalMs, leaseMs } = this.options;
+    const { pollConcurrency: concurrency, pollIntervalMs: intervalMs, pollLeaseMs: leaseMs } = this.options;
     while (!this.abort.signal.aborted) {
       try {
         const paused = this.gate.pausedForMs();
@@ -215,7 +212,7 @@ export class AccrualPoller {
       .finally(() => {
         this.active.delete(task);
         // Refill in batches rather than one claim query per finished order.
-        if (this.options.concurrency - this.active.size >= Math.max(1, Math.ceil(this.options.concurrency / 4))) this.wake();
+        if (this.options.pollConcurrency - this.active.size >= Math.max(1, Math.ceil(this.options.pollConcurrency / 4))) this.wake();
       });
     this.active.add(task);
   }
@@ -231,10 +228,10 @@ export class AccrualPoller {
       const paced = reask && this.reaskPacer !== undefined && !Number.isFinite(this.gate.limitPerSecond);
       const wait = (paced ? (this.reaskPacer?.tryTake() ?? 0) : 0) || this.gate.tryTake();
       if (wait === 0) {
-        if (leaseEnd - this.now() < this.options.timeoutMs + LEASE_MARGIN_MS) return false;
+        if (leaseEnd - this.now() < this.options.accrualTimeoutMs + LEASE_MARGIN_MS) return false;
         return true;
       }
-      if (leaseEnd - this.now() < wait + this.options.timeoutMs + LEASE_MARGIN_MS) return false;
+      if (leaseEnd - this.now() < wait + this.options.accrualTimeoutMs + LEASE_MARGIN_MS) return false;
       await sleep(Math.min(wait, 250), this.abort.signal);
     }
   }
@@ -264,7 +261,7 @@ export class AccrualPoller {
         logger.warn({ order: order.number, reason: answer.reason }, 'accrual service sent an invalid answer; will ask again later');
         break; // a malformed body is unlikely to mend itself within milliseconds
       }
-      if (retry >= this.options.retries) {
+      if (retry >= this.options.accrualRetries) {
         logger.debug({ order: order.number, reason: answer.reason }, 'accrual service unavailable for this order; will ask again later');
         break;
       }
@@ -281,8 +278,8 @@ export class AccrualPoller {
 
   /** The schedule's delay for the next question, from the queue length and the request budget. */
   private async reaskIn(): Promise<number> {
-    const budget = budgetPerSecond(this.gate.limitPerSecond, this.options.assumedLimitPerMinute, RATE_HEADROOM);
-    return reaskDelay(await this.unfinished.get(), budget, { floorMs: this.options.backoffBaseMs, capMs: this.options.backoffMaxMs });
+    const budget = budgetPerSecond(this.gate.limitPerSecond, this.options.pollAssumedLimit, RATE_HEADROOM);
+    return reaskDelay(await this.unfinished.get(), budget, { floorMs: this.options.pollBackoffBaseMs, capMs: this.options.pollBackoffMaxMs });
   }
 
   private async apply(order: ClaimedOrder, answer: AccrualAnswer): Promise<void> {

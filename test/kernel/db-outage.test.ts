@@ -4,6 +4,7 @@ import type { Database } from '../../src/kernel/db/database.js';
 import { openPostgres } from '../../src/kernel/db/postgres.js';
 import { DatabaseUnavailable } from '../../src/kernel/db/unavailable.js';
 import { createPgCluster, type PgCluster } from '../support/pg-cluster.js';
+import { msUntil } from '../support/outage.js';
 
 let cluster: PgCluster;
 let db: Database;
@@ -29,15 +30,6 @@ after(async () => {
   await db?.close();
   await cluster?.destroy();
 });
-
-async function until(what: string, deadlineMs: number, check: () => Promise<boolean>): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    if (await check().catch(() => false)) return performance.now() - started;
-    if (performance.now() - started > deadlineMs) throw new Error(`${what}: not within ${deadlineMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Reads and transactions in a loop until stopped; records each one's latency and outcome. */
 function load(workers: number): { stop(): Promise<{ ok: number; unavailable: number; other: unknown[]; slowestFailureMs: number }> } {
@@ -89,11 +81,11 @@ test('a long statement on a live database is not cut short by the outage guard',
 for (const mode of ['fast', 'immediate'] as const) {
   test(`PostgreSQL stopped (${mode}) under load: every operation fails fast with DatabaseUnavailable, then works again`, { timeout: 60_000 }, async () => {
     const running = load(24);
-    await until('load running', 5000, async () => (await db.query('select 1 as one')).length === 1);
+    await msUntil('load running', 5000, async () => (await db.query('select 1 as one')).length === 1);
     await new Promise((r) => setTimeout(r, 300));
     await cluster.stop(mode);
     // known down: answered at once, without a connection attempt per call
-    await until('known down', 2000, async () => {
+    await msUntil('known down', 2000, async () => {
       await db.query('select 1').then(
         () => assert.fail('answered while stopped'),
         (err: unknown) => assert.ok(err instanceof DatabaseUnavailable),
@@ -110,7 +102,7 @@ for (const mode of ['fast', 'immediate'] as const) {
     assert.ok(burstMs < 200, `a burst of 500 calls while known down took ${burstMs} ms`);
     await new Promise((r) => setTimeout(r, 1500));
     await cluster.start();
-    const recoveryMs = await until('answering again', 5000, async () => (await db.query<{ n: number }>('select count(*)::int as n from kv'))[0]?.n === 100);
+    const recoveryMs = await msUntil('answering again', 5000, async () => (await db.query<{ n: number }>('select count(*)::int as n from kv'))[0]?.n === 100);
     const result = await running.stop();
     assert.deepEqual(result.other, [], 'no failure other than DatabaseUnavailable');
     assert.ok(result.unavailable > 0, 'the load saw the outage');

@@ -77,15 +77,20 @@ test('embedded database in a data directory: data persists across restarts; a se
   try {
     const a = await startBin('gophermart', { DATA_DIR: dir });
     const login = uniqueLogin();
-    await signUp(a.url, login, 'pw-lifecycle');
-    const clash = spawnSync(resolve(ROOT, 'bin/gophermart'), [], {
-      encoding: 'utf8',
-      timeout: 20_000,
-      env: { PATH: process.env.PATH, DATA_DIR: dir, RUN_ADDRESS: `127.0.0.1:${await freePort()}` },
-    });
-    assert.equal(clash.status, 1);
-    assert.match(clash.stdout + clash.stderr, /in use by process/);
-    assert.equal(await a.stop(), 0);
+    let clash: ReturnType<typeof spawnSync>;
+    try {
+      await signUp(a.url, login, 'pw-lifecycle');
+      clash = spawnSync(resolve(ROOT, 'bin/gophermart'), [], {
+        encoding: 'utf8',
+        timeout: 20_000,
+        env: { PATH: process.env.PATH, DATA_DIR: dir, RUN_ADDRESS: `127.0.0.1:${await freePort()}` },
+      });
+    } finally {
+      assert.equal(await a.stop(), 0);
+    }
+    // a start-up failure is one line and exit 2, like every other refused start
+    assert.equal(clash.status, 2);
+    assert.match(`${clash.stdout}${clash.stderr}`, /in use by process/);
     const b = await startBin('gophermart', { DATA_DIR: dir });
     assert.equal((await call(b.url, 'POST', '/api/user/login', { body: { login, password: 'pw-lifecycle' } })).status, 200);
     assert.equal(await b.stop(), 0);

@@ -63,14 +63,14 @@ class Reports implements PollerObserver {
 }
 
 const options: PollerOptions = {
-  concurrency: 8,
-  intervalMs: 50,
-  backoffBaseMs: 1000,
-  backoffMaxMs: 60_000,
-  assumedLimitPerMinute: 1000,
-  timeoutMs: 1000,
-  retries: 0,
-  leaseMs: 30_000,
+  pollConcurrency: 8,
+  pollIntervalMs: 50,
+  pollBackoffBaseMs: 1000,
+  pollBackoffMaxMs: 60_000,
+  pollAssumedLimit: 1000,
+  accrualTimeoutMs: 1000,
+  accrualRetries: 0,
+  pollLeaseMs: 30_000,
 };
 
 describe('accrual poller in-process, on an injected clock', () => {
@@ -88,7 +88,7 @@ describe('accrual poller in-process, on an injected clock', () => {
     store = new LoyaltyStore(db);
     userId = (await store.createUser('poller-clock', 'not-a-real-hash')) ?? -1;
     fake = await FakeAccrual.start();
-    client = new AccrualClient(fake.url, { timeoutMs: options.timeoutMs, connections: options.concurrency });
+    client = new AccrualClient(fake.url, { timeoutMs: options.accrualTimeoutMs, connections: options.pollConcurrency });
   });
   after(async () => {
     await client?.close();

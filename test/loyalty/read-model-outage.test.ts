@@ -7,6 +7,7 @@ import { loyaltySettings } from '../../src/loyalty/config.js';
 import { startLoyalty, type LoyaltyRunning } from '../../src/loyalty/main.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
 import { createPgCluster, type PgCluster, type StopMode } from '../support/pg-cluster.js';
+import { msUntil } from '../support/outage.js';
 
 // A read model must not hide an outage: with PostgreSQL gone, reads answer 503 as they do
 // without it, even for a user whose balance is held in memory.
@@ -36,18 +37,9 @@ after(async () => {
   await cluster?.destroy();
 });
 
-async function until(what: string, deadlineMs: number, check: () => Promise<boolean>): Promise<number> {
-  const started = performance.now();
-  for (;;) {
-    if (await check().catch(() => false)) return performance.now() - started;
-    if (performance.now() - started > deadlineMs) throw new Error(`${what}: not within ${deadlineMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 for (const mode of ['fast', 'immediate'] as StopMode[]) {
   test(`PostgreSQL stopped (${mode}): a balance held in memory is not served; reads answer 503, then 200 when it is back`, async (t) => {
-    await until('read model active', 20_000, async () => gm.readModel?.active === true);
+    await msUntil('read model active', 20_000, async () => gm.readModel?.active === true);
     const token = await signUp(gm.url, uniqueLogin(`outage-${mode}`), 'outage-password');
     assert.equal((await call(gm.url, 'GET', '/api/user/balance', { token })).status, 200);
     assert.ok((gm.readModel?.size ?? 0) > 0, 'the balance is held in memory');
@@ -57,20 +49,20 @@ for (const mode of ['fast', 'immediate'] as StopMode[]) {
     await admin`checkpoint`;
     await admin.end();
     await cluster.stop(mode);
-    const ms = await until('503 on the balance read', 5000, async () => (await call(gm.url, 'GET', '/api/user/balance', { token })).status === 503);
+    const ms = await msUntil('503 on the balance read', 5000, async () => (await call(gm.url, 'GET', '/api/user/balance', { token })).status === 503);
     t.diagnostic(`503 after ${Math.round(ms)} ms`);
     assert.equal(gm.readModel?.active, false, 'the read model dropped itself');
     assert.equal(gm.readModel?.size, 0);
     assert.equal((await call(gm.url, 'GET', '/api/user/orders', { token })).status, 503);
     await cluster.start();
     const seen = new Set<string>();
-    await until('200 again', 20_000, async () => {
+    await msUntil('200 again', 20_000, async () => {
       const r = await call(gm.url, 'GET', '/api/user/balance', { token });
       seen.add(`${r.status} ${r.text}`);
       return r.status === 200;
     }).catch((err: unknown) => {
       throw new Error(`${String(err)}; answers seen: ${[...seen].join(' | ')}`);
     });
-    await until('read model active again', 20_000, async () => gm.readModel?.active === true);
+    await msUntil('read model active again', 20_000, async () => gm.readModel?.active === true);
   });
 }

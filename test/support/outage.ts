@@ -2,6 +2,16 @@ import assert from 'node:assert/strict';
 import type { PgCluster, StopMode } from './pg-cluster.js';
 import type { ServiceProcess } from './process.js';
 
+/** Polls `check` until it holds; resolves with the milliseconds it took, rejects past the deadline. */
+export async function msUntil(what: string, deadlineMs: number, check: () => Promise<boolean>, everyMs = 20): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    if (await check().catch(() => false)) return performance.now() - started;
+    if (performance.now() - started > deadlineMs) throw new Error(`${what}: not within ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** What an answer during an outage must be, exactly. */
 export const UNAVAILABLE_BODY = '{"error":"database unavailable"}';
 /** Longest answer allowed while the database is away. */

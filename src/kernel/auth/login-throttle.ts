@@ -195,3 +195,23 @@ export class LoginThrottle {
 function keyOf(login: string): string {
   return createHash('sha256').update(login).digest('base64url');
 }
+
+/**
+ * The table LoginThrottle keeps its counters in, created by a migration of each service with users
+ * in that service's schema. Part of those migrations: never change it, add a new migration instead.
+ */
+export function loginFailuresMigrationSql(schema: 'gophermart' | 'ledger'): string {
+  return `
+      -- failed-login throttling (kernel/auth/login-throttle.ts): one row per failed login, or per
+      -- attempt whose password is being checked; logins only as a digest
+      create table ${schema}.login_failures (
+        id bigint generated always as identity primary key,
+        address text not null,
+        login_key text not null,
+        failed_at_ms bigint not null,
+        pair_cleared boolean not null default false
+      );
+      create index login_failures_by_address on ${schema}.login_failures (address, failed_at_ms);
+      create index login_failures_by_age on ${schema}.login_failures (failed_at_ms);
+    `;
+}

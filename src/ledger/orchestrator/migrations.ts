@@ -1,4 +1,5 @@
 import type { Migration } from '../../kernel/db/migrate.js';
+import { loginFailuresMigrationSql } from '../../kernel/auth/login-throttle.js';
 
 export const SCHEMA = 'ledger';
 
@@ -59,19 +60,7 @@ export const migrations: Migration[] = [
   {
     version: 2,
     name: 'failed logins',
-    sql: `
-      -- failed-login throttling (kernel/auth/login-throttle.ts): one row per failed login, or per
-      -- attempt whose password is being checked; logins only as a digest
-      create table ledger.login_failures (
-        id bigint generated always as identity primary key,
-        address text not null,
-        login_key text not null,
-        failed_at_ms bigint not null,
-        pair_cleared boolean not null default false
-      );
-      create index login_failures_by_address on ledger.login_failures (address, failed_at_ms);
-      create index login_failures_by_age on ledger.login_failures (failed_at_ms);
-    `,
+    sql: loginFailuresMigrationSql('ledger'),
   },
   {
     version: 3,
