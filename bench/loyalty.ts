@@ -29,7 +29,7 @@ async function signUp(url: string, login: string): Promise<string> {
 }
 
 /** A user with 20 orders, then the read and write scenarios; returns the scenarios and the server's idle RSS. */
-async function loyaltyScenarios(server: Server, warnServer: Server): Promise<{ scenarios: Scenario[]; idleRss: number }> {
+async function gophermartScenarios(server: Server, warnServer: Server): Promise<{ scenarios: Scenario[]; idleRss: number }> {
   const reader = await signUp(server.url, 'bench');
   for (let i = 0; i < 20; i++) {
     await fetch(`${server.url}/api/user/orders`, {
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   let idleRss = 0;
   const rows: Scenario[] = [];
   try {
-    const measured = await loyaltyScenarios(server, warnServer);
+    const measured = await gophermartScenarios(server, warnServer);
     rows.push(...measured.scenarios);
     idleRss = measured.idleRss;
     peakRss = server.peakRssMb();

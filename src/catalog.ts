@@ -2,7 +2,7 @@ import { accrualSettings } from './accrual/config.js';
 import { readsEnvName, settingsTable, type SettingSpecs } from './kernel/config.js';
 import { orchestratorSettings } from './ledger/orchestrator/config.js';
 import { shardSettings } from './ledger/shard/config.js';
-import { loyaltySettings } from './loyalty/config.js';
+import { gophermartSettings } from './gophermart/config.js';
 import { stackSettings } from './stack.js';
 
 /** One executable of the platform and the settings it reads. */
@@ -15,7 +15,7 @@ export interface ServiceEntry {
 
 /** Every service, in the order the docs list them. docs/configuration.md is generated from this. */
 export const services: readonly ServiceEntry[] = [
-  { bin: 'gophermart', title: 'Loyalty service', specs: loyaltySettings },
+  { bin: 'gophermart', title: 'Loyalty service', specs: gophermartSettings },
   { bin: 'accrual', title: 'Accrual service', specs: accrualSettings },
   { bin: 'orchestrator', title: 'Ledger orchestrator', specs: orchestratorSettings },
   { bin: 'shard', title: 'Ledger shard', specs: shardSettings },

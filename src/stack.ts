@@ -10,8 +10,8 @@ import { orchestratorSettings } from './ledger/orchestrator/config.js';
 import { startOrchestrator } from './ledger/orchestrator/main.js';
 import { shardSettings } from './ledger/shard/config.js';
 import { startShard } from './ledger/shard/main.js';
-import { loyaltySettings } from './loyalty/config.js';
-import { startLoyalty } from './loyalty/main.js';
+import { gophermartSettings } from './gophermart/config.js';
+import { startGophermart } from './gophermart/main.js';
 import { keptSecret } from './stack-secrets.js';
 
 const port = (name: string, fallback: number): Setting<number> => ({
@@ -149,14 +149,14 @@ export async function startStack(config: StackConfig): Promise<RunningStack> {
     );
     running.push(orchestrator);
 
-    const loyalty = await startLoyalty(
-      configWith(loyaltySettings, { ...common, address: at(config.gophermartPort), accrualAddress: accrual.url, orchestratorAddress: orchestrator.url }),
+    const gophermart = await startGophermart(
+      configWith(gophermartSettings, { ...common, address: at(config.gophermartPort), accrualAddress: accrual.url, orchestratorAddress: orchestrator.url }),
       { logger: logger('gophermart'), db },
     );
-    running.push(loyalty);
+    running.push(gophermart);
 
     const urls = {
-      gophermart: loyalty.url,
+      gophermart: gophermart.url,
       accrual: accrual.url,
       orchestrator: orchestrator.url,
       ...Object.fromEntries(shardUrls.map((u, i) => [`shard_${i}`, u])),

@@ -4,7 +4,7 @@ import { defineConfig } from 'vite';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
-// Built into dist/web, which the loyalty service serves at / (src/loyalty/web.ts).
+// Built into dist/web, which the loyalty service serves at / (src/gophermart/web.ts).
 export default defineConfig({
   root: here('.'),
   base: '/',

@@ -1,7 +1,7 @@
 import { runServiceCli } from '../kernel/cli.js';
-import { loyaltySettings } from '../loyalty/config.js';
-import { startLoyalty } from '../loyalty/main.js';
+import { gophermartSettings } from '../gophermart/config.js';
+import { startGophermart } from '../gophermart/main.js';
 
-await runServiceCli({ name: 'gophermart', summary: 'Loyalty points service: accounts, orders, balance, withdrawals.' }, loyaltySettings, (config, logger) =>
-  startLoyalty(config, { logger }),
+await runServiceCli({ name: 'gophermart', summary: 'Loyalty points service: accounts, orders, balance, withdrawals.' }, gophermartSettings, (config, logger) =>
+  startGophermart(config, { logger }),
 );

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/kernel/config.js';
-import { loyaltySettings } from '../../src/loyalty/config.js';
+import { gophermartSettings } from '../../src/gophermart/config.js';
 
 const program = { name: 'gophermart', summary: 'test' };
 
 function load(argv: string[], env: Record<string, string> = {}) {
-  const r = loadConfig(program, loyaltySettings, argv, env);
+  const r = loadConfig(program, gophermartSettings, argv, env);
   if (r.kind !== 'config') throw new Error('expected config');
   return r.config;
 }
@@ -47,9 +47,9 @@ test('empty environment values do not override', () => {
 });
 
 test('--help returns text listing every env name; bad input is a ConfigError', () => {
-  const r = loadConfig(program, loyaltySettings, ['--help'], {});
+  const r = loadConfig(program, gophermartSettings, ['--help'], {});
   assert.equal(r.kind, 'help');
-  if (r.kind === 'help') for (const s of Object.values(loyaltySettings)) assert.match(r.text, new RegExp(s.env));
+  if (r.kind === 'help') for (const s of Object.values(gophermartSettings)) assert.match(r.text, new RegExp(s.env));
   assert.throws(() => load(['--no-such-flag']), ConfigError);
   assert.throws(() => load([], { TOKEN_TTL: 'soon' }), ConfigError);
   assert.throws(() => load(['-c', '/nonexistent/file.yaml']), ConfigError);

@@ -5,7 +5,7 @@ import { DEFAULT_LOGIN_LIMITS, lockedForMs, type RecordedFailure } from '../../s
 import type { Database } from '../../src/kernel/db/database.js';
 import { migrate } from '../../src/kernel/db/migrate.js';
 import { openDatabase } from '../../src/kernel/db/open.js';
-import { migrations, SCHEMA } from '../../src/loyalty/migrations.js';
+import { migrations, SCHEMA } from '../../src/gophermart/migrations.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 
 const MIN = 60_000;

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { ConfigError, loadConfig } from '../../src/kernel/config.js';
 import { normaliseClientAddress, parseTrustProxy } from '../../src/kernel/http/trust-proxy.js';
-import { loyaltySettings } from '../../src/loyalty/config.js';
+import { gophermartSettings } from '../../src/gophermart/config.js';
 import { ROOT } from '../support/process.js';
 
 const run = promisify(execFile);
@@ -28,7 +28,7 @@ test('TRUST_PROXY: addresses, CIDR ranges and range names; empty trusts nobody',
 
 test('the default trusts nobody; the setting reaches the config of every service', () => {
   const load = (env: Record<string, string>) => {
-    const r = loadConfig({ name: 'gophermart', summary: '' }, loyaltySettings, [], env);
+    const r = loadConfig({ name: 'gophermart', summary: '' }, gophermartSettings, [], env);
     if (r.kind !== 'config') throw new Error('expected config');
     return r.config;
   };

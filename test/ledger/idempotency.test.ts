@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import postgres from 'postgres';
-import { ledgerOutcomes } from '../../src/ledger/orchestrator/contract.js';
+import { orchestratorOutcomes } from '../../src/ledger/orchestrator/contract.js';
 import type { OrchestratorRunning } from '../../src/ledger/orchestrator/main.js';
 import { IDEMPOTENCY_RETENTION_MS } from '../../src/ledger/orchestrator/recovery.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
@@ -15,7 +15,7 @@ let sql: postgres.Sql;
 let alice: string;
 let bob: string;
 const SECOND_ADMIN_TOKEN = 'ledger-test-second-admin-token';
-const KEY_REUSED = { error: ledgerOutcomes.key_reused.message };
+const KEY_REUSED = { error: orchestratorOutcomes.key_reused.message };
 
 function send(base: string, token: string, body: object, key?: string) {
   return call(base, 'POST', '/api/user/do_transaction', { token, body, ...(key === undefined ? {} : { headers: { 'idempotency-key': key } }) });

@@ -3,12 +3,12 @@ import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { assertRoutesDocumented } from '../support/openapi.js';
-import { embeddedTarget, type LoyaltyTarget } from '../loyalty/targets.js';
+import { embeddedTarget, type GophermartTarget } from '../gophermart/targets.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium; .ci/run does it)`;
 
-let target: LoyaltyTarget;
+let target: GophermartTarget;
 let browser: Browser;
 
 before(async () => {

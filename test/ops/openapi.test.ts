@@ -4,7 +4,7 @@ import { SECURITY, type SecurityRequirements } from '../../src/kernel/http/secur
 import { openApiProblems } from '../support/contract.js';
 import { startLedger, type LedgerUnderTest } from '../support/ledger.js';
 import { servicesOnFreshDatabase } from '../support/services.js';
-import { postgresTarget, type LoyaltyTarget } from '../loyalty/targets.js';
+import { postgresTarget, type GophermartTarget } from '../gophermart/targets.js';
 
 interface Response {
   description?: string;
@@ -25,21 +25,21 @@ interface Document {
 
 const accrualDb = servicesOnFreshDatabase('openapi_accrual');
 const docs: Record<'gophermart' | 'accrual' | 'orchestrator' | 'shard', Document> = {} as never;
-let loyalty: LoyaltyTarget;
+let gophermart: GophermartTarget;
 let ledger: LedgerUnderTest;
 
 before(async () => {
-  loyalty = await postgresTarget();
+  gophermart = await postgresTarget();
   const accrual = await accrualDb.start('accrual');
   ledger = await startLedger(1);
   const read = async (url: string) => (await (await fetch(`${url}/openapi.json`)).json()) as Document;
-  docs.gophermart = await read(loyalty.url);
+  docs.gophermart = await read(gophermart.url);
   docs.accrual = await read(accrual.url);
   docs.orchestrator = await read(ledger.url);
   docs.shard = await read(ledger.shards[0]?.url ?? '');
 });
 after(async () => {
-  await loyalty?.close();
+  await gophermart?.close();
   await ledger?.stop();
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_WEB_ROOT } from '../../src/loyalty/web.js';
+import { DEFAULT_WEB_ROOT } from '../../src/gophermart/web.js';
 
 test('the web app takes only types from the server contracts: no TypeBox or server code in its bundle', () => {
   const assets = join(DEFAULT_WEB_ROOT, 'assets');

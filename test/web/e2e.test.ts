@@ -27,7 +27,7 @@ const noAccrualFlow =
   noBrowser ??
   missingParts([
     ['bin/accrual', 'bin/accrual'],
-    ['accrual poller (src/loyalty/poller.ts)', 'src/loyalty/poller.ts'],
+    ['accrual poller (src/gophermart/poller.ts)', 'src/gophermart/poller.ts'],
   ]);
 const noLedgerFlow =
   noBrowser ??

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { after, before, test } from 'node:test';
-import { ledgerRequestCookies, ledgerResponseCookie } from '../../src/loyalty/web.js';
+import { ledgerRequestCookies, ledgerResponseCookie } from '../../src/gophermart/web.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 import { freePort, startBin, type ServiceProcess } from '../support/process.js';

@@ -13,9 +13,9 @@ export interface Reply<T> {
 }
 
 // The loyalty service's own contract: types only, so no server code reaches the bundle.
-import type { Balance, Order, Session, SessionState, UploadedOrder, Withdrawal } from '../../src/loyalty/contract.js';
+import type { Balance, Order, Session, SessionState, UploadedOrder, Withdrawal } from '../../src/gophermart/contract.js';
 
-export type { Balance, Order, OrderStatus, Session, SessionState, UploadedOrder, Withdrawal } from '../../src/loyalty/contract.js';
+export type { Balance, Order, OrderStatus, Session, SessionState, UploadedOrder, Withdrawal } from '../../src/gophermart/contract.js';
 
 // The ledger orchestrator's contract, likewise types only.
 import type { HistoryEntry, WalletBalance as LedgerBalance, WalletListItem } from '../../src/ledger/orchestrator/contract.js';

@@ -1,10 +1,10 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { appPage, type AppPage } from '../../src/loyalty/web-pages.js';
+import { appPage, type AppPage } from '../../src/gophermart/web-pages.js';
 
 /**
  * History-API routing for a handful of pages. The server knows the same page list
- * (src/loyalty/web-pages.ts): it answers them with index.html, and anything else with a 404.
+ * (src/gophermart/web-pages.ts): it answers them with index.html, and anything else with a 404.
  * `replace` is for redirects, so Back does not bounce the member into them again.
  */
 export function navigate(to: string, options: { replace?: boolean } = {}): void {

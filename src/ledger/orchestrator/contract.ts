@@ -94,7 +94,7 @@ export const NOTES = {
   conflict: 'transaction id already used by another operation',
 } as const;
 
-export const ledgerOutcomes = outcomes({
+export const orchestratorOutcomes = outcomes({
   /** The message names the field (from_id, to_id, wallet_id). */
   wallet_id_invalid: { status: 400, message: 'wallet id must be a string of decimal digits' },
   amount_invalid: { status: 400, message: 'amount must be a positive decimal with at most 2 fraction digits' },

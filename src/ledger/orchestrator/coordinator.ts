@@ -20,7 +20,7 @@ import {
   type TxRecord,
 } from './machine.js';
 import type { ShardClient } from './shard-client.js';
-import type { LedgerStore } from './store.js';
+import type { OrchestratorStore } from './store.js';
 
 export interface WalletToCreate {
   id: string;
@@ -65,7 +65,7 @@ export class Coordinator {
   private readonly listeners = new Set<(event: CoordinatorEvent) => void>();
 
   constructor(
-    private readonly store: LedgerStore,
+    private readonly store: OrchestratorStore,
     private readonly shards: ShardClient,
     private readonly logger: Logger,
     private readonly options: CoordinatorOptions,

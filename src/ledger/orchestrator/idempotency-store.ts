@@ -15,7 +15,7 @@ export interface EarlierRequest {
   txId: string | null;
 }
 
-/** Idempotency-Key rows (ledger.idempotency_keys); a transfer's key is written with it by LedgerStore.insertTransaction. */
+/** Idempotency-Key rows (ledger.idempotency_keys); a transfer's key is written with it by OrchestratorStore.insertTransaction. */
 export class IdempotencyStore {
   constructor(private readonly db: Database) {}
 

@@ -1,6 +1,6 @@
 import { sleep } from '../../kernel/lifecycle.js';
 import type { Logger } from '../../kernel/logger.js';
-import type { LedgerStore } from './store.js';
+import type { OrchestratorStore } from './store.js';
 
 /**
  * The heartbeat of this instance's lease: every third of the lease it moves its row in
@@ -14,7 +14,7 @@ export class LeaseKeeper {
   private loop: Promise<void> | null = null;
 
   constructor(
-    private readonly store: LedgerStore,
+    private readonly store: OrchestratorStore,
     private readonly logger: Logger,
   ) {}
 

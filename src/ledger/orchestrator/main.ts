@@ -3,17 +3,17 @@ import { LoginThrottle } from '../../kernel/auth/login-throttle.js';
 import { tokenServiceFor } from '../../kernel/auth/tokens.js';
 import { startService, type RunningService, type ServiceDeps } from '../../kernel/service.js';
 import { loginLimits } from '../../kernel/settings.js';
-import { registerLedgerRoutes } from './api.js';
+import { registerOrchestratorRoutes } from './api.js';
 import type { OrchestratorConfig } from './config.js';
 import { Coordinator } from './coordinator.js';
 import { LeaseKeeper } from './lease-keeper.js';
-import { MeteredLedgerStore, MeteredShardClient, createLedgerMetrics } from './metrics.js';
+import { MeteredOrchestratorStore, MeteredShardClient, createOrchestratorMetrics } from './metrics.js';
 import { SCHEMA, migrations } from './migrations.js';
 import { Recovery } from './recovery.js';
-import { LedgerService } from './service.js';
-import type { LedgerStore } from './store.js';
+import { OrchestratorService } from './service.js';
+import type { OrchestratorStore } from './store.js';
 
-export type OrchestratorRunning = RunningService<{ store: LedgerStore; coordinator: Coordinator; recovery: Recovery; instanceId: string }>;
+export type OrchestratorRunning = RunningService<{ store: OrchestratorStore; coordinator: Coordinator; recovery: Recovery; instanceId: string }>;
 export type OrchestratorDeps = ServiceDeps;
 
 /** Shard i is `config.shards[i]`: wallet id % N lives there. */
@@ -26,10 +26,10 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
     schema: SCHEMA,
     migrations,
     async build({ db, metrics, app, logger }) {
-      const ledgerMetrics = createLedgerMetrics(metrics);
+      const ledgerMetrics = createOrchestratorMetrics(metrics);
       // a fresh id per start: a restarted instance takes its old leases over like any other once they run out
       const instanceId = randomUUID();
-      const store: LedgerStore = new MeteredLedgerStore(db, { owner: instanceId, ms: config.leaseMs }, ledgerMetrics);
+      const store: OrchestratorStore = new MeteredOrchestratorStore(db, { owner: instanceId, ms: config.leaseMs }, ledgerMetrics);
       const leases = new LeaseKeeper(store, logger);
       await leases.begin();
       const shards = new MeteredShardClient(
@@ -43,9 +43,9 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
       );
       const coordinator = new Coordinator(store, shards, logger, { concurrency: config.coordinatorConcurrency });
       const recovery = new Recovery(store, coordinator, logger, config.recoveryIntervalMs);
-      registerLedgerRoutes(
+      registerOrchestratorRoutes(
         app,
-        new LedgerService(store, shards, coordinator),
+        new OrchestratorService(store, shards, coordinator),
         await tokenServiceFor(db, SCHEMA, config, 'orchestrator'),
         new LoginThrottle(db, SCHEMA, loginLimits(config)),
         config.adminToken,

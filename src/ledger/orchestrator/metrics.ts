@@ -4,19 +4,19 @@ import type { Logger } from '../../kernel/logger.js';
 import type { CancelResult, ConfirmResult, HoldKind, OperationResult } from '../protocol.js';
 import type { Answer, Decision, Outcome } from './machine.js';
 import { ShardClient, type ShardClientOptions } from './shard-client.js';
-import { LedgerStore, type IdempotencyClaim, type LeaseTerms, type Logged } from './store.js';
+import { OrchestratorStore, type IdempotencyClaim, type LeaseTerms, type Logged } from './store.js';
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** Acceptance times kept for the end-to-end histogram; beyond this (a huge backlog) new ones are not timed. */
 const MAX_TRACKED = 100_000;
 
-export interface LedgerMetrics {
+export interface OrchestratorMetrics {
   finished: Counter<'status'>;
   phase: Histogram<'phase'>;
   endToEnd: Histogram<'status'>;
 }
 
-export function createLedgerMetrics(registry: Registry): LedgerMetrics {
+export function createOrchestratorMetrics(registry: Registry): OrchestratorMetrics {
   return {
     finished: new Counter({
       name: 'ledger_transactions_finished_total',
@@ -51,19 +51,19 @@ async function timed<T>(histogram: Histogram<'phase'>, phase: string, run: () =>
 }
 
 /** The ledger store, counting final statuses and timing the log writes of the protocol. */
-export class MeteredLedgerStore extends LedgerStore {
+export class MeteredOrchestratorStore extends OrchestratorStore {
   private readonly acceptedAt = new Map<string, number>();
 
   constructor(
     db: Database,
     lease: LeaseTerms,
-    private readonly metrics: LedgerMetrics,
+    private readonly metrics: OrchestratorMetrics,
   ) {
     super(db, lease);
   }
 
   override async insertTransaction(
-    record: Parameters<LedgerStore['insertTransaction']>[0],
+    record: Parameters<OrchestratorStore['insertTransaction']>[0],
     invalid?: Outcome,
     idempotency?: IdempotencyClaim,
   ): Promise<Logged> {
@@ -102,7 +102,7 @@ export class MeteredShardClient extends ShardClient {
     timeoutMs: number,
     logger: Logger,
     options: ShardClientOptions,
-    private readonly metrics: LedgerMetrics,
+    private readonly metrics: OrchestratorMetrics,
   ) {
     super(addresses, token, timeoutMs, logger, options);
   }

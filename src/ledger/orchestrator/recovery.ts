@@ -2,7 +2,7 @@ import { isDatabaseUnavailable } from '../../kernel/db/unavailable.js';
 import { sleep } from '../../kernel/lifecycle.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { Coordinator, WalletToCreate } from './coordinator.js';
-import type { LedgerStore } from './store.js';
+import type { OrchestratorStore } from './store.js';
 
 const BATCH = 500;
 /** Idempotency keys are kept at least this long (then swept): a day of safe retries. */
@@ -23,7 +23,7 @@ export class Recovery {
   private lastKeySweep = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly store: LedgerStore,
+    private readonly store: OrchestratorStore,
     private readonly coordinator: Coordinator,
     private readonly logger: Logger,
     private readonly intervalMs: number,

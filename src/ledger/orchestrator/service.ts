@@ -3,7 +3,7 @@ import { PasswordAccounts } from '../../kernel/auth/accounts.js';
 import { NOTES, shardOf } from './machine.js';
 import type { Coordinator, WalletToCreate } from './coordinator.js';
 import type { ShardClient } from './shard-client.js';
-import type { IdempotencyClaim, LedgerStore, LogEntry, NewTx, OwnedWallet, WalletRow } from './store.js';
+import type { IdempotencyClaim, OrchestratorStore, LogEntry, NewTx, OwnedWallet, WalletRow } from './store.js';
 import type { Outcome } from './machine.js';
 
 export type Access = { ok: true; wallet: WalletRow } | { ok: false; reason: 'wallet_not_found' | 'wallet_forbidden' };
@@ -17,7 +17,7 @@ export interface IdempotencyKey {
   key: string;
 }
 
-/** Refusal reasons are the names of their outcomes in the contract (contract.ts: ledgerOutcomes). */
+/** Refusal reasons are the names of their outcomes in the contract (contract.ts: orchestratorOutcomes). */
 export type Accepted<Refusal extends string> = { ok: true; txId: string } | { ok: false; reason: Refusal | 'key_reused' };
 
 export interface WalletView {
@@ -41,11 +41,11 @@ function claimOf(idem: IdempotencyKey, ...request: Array<string | number>): Idem
 }
 
 /** Use cases of the orchestrator: no HTTP, no SQL. */
-export class LedgerService {
+export class OrchestratorService {
   readonly accounts: PasswordAccounts;
 
   constructor(
-    private readonly store: LedgerStore,
+    private readonly store: OrchestratorStore,
     private readonly shards: ShardClient,
     private readonly coordinator: Coordinator,
   ) {

@@ -41,7 +41,7 @@ export interface OwnedWallet {
 }
 
 /** The only module that knows the ledger schema's tables. */
-export class LedgerStore {
+export class OrchestratorStore {
   // The coordinator's three writes per transaction are batched across transactions.
   private readonly claims = new Batcher<string, boolean>((ids) => this.claimMany(ids));
   private readonly decisions = new Batcher<{ txId: string; decision: Decision }, Decision | null>((items) => this.decideMany(items));

@@ -3,8 +3,8 @@ import type { FastifyRequest } from 'fastify';
 import { SharedSecret } from '../../../kernel/auth/shared-secret.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../../kernel/http/outcome.js';
 import { SECURITY, securedBy } from '../../../kernel/http/security.js';
-import { DepositRequest, IdempotencyHeaders, TxAccepted, ledgerOutcomes } from '../contract.js';
-import type { LedgerRouteOptions } from './options.js';
+import { DepositRequest, IdempotencyHeaders, TxAccepted, orchestratorOutcomes } from '../contract.js';
+import type { OrchestratorRouteOptions } from './options.js';
 import { amountFrom, idempotencyKey, operatorToken, walletIdFrom } from './parse.js';
 
 /** Operator check: no Bearer token → 401; a wrong one, or deposits disabled (no ADMIN_TOKEN) → 403. */
@@ -12,15 +12,15 @@ export function adminGuard(adminToken: string | undefined) {
   const secret = adminToken === undefined ? undefined : new SharedSecret(adminToken);
   return securedBy(SECURITY.adminToken, async function guard(request: FastifyRequest): Promise<void> {
     const presented = SharedSecret.presented(request.headers.authorization);
-    if (presented === undefined) fail(ledgerOutcomes.operator_token_required);
-    if (!secret) fail(ledgerOutcomes.deposits_disabled);
-    if (!secret.matches(presented)) fail(ledgerOutcomes.wrong_operator_token);
+    if (presented === undefined) fail(orchestratorOutcomes.operator_token_required);
+    if (!secret) fail(orchestratorOutcomes.deposits_disabled);
+    if (!secret.matches(presented)) fail(orchestratorOutcomes.wrong_operator_token);
   });
 }
 
 /** Money into a wallet: the operator's deposit. */
-export const operatorRoutes: FastifyPluginAsyncTypebox<LedgerRouteOptions> = async (app, { service, operator }) => {
-  const o = ledgerOutcomes;
+export const operatorRoutes: FastifyPluginAsyncTypebox<OrchestratorRouteOptions> = async (app, { service, operator }) => {
+  const o = orchestratorOutcomes;
 
   app.post(
     '/api/admin/deposit',

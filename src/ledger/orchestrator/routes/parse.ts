@@ -3,21 +3,21 @@ import { SharedSecret } from '../../../kernel/auth/shared-secret.js';
 import { fail } from '../../../kernel/http/outcome.js';
 import { parsePositiveAmount } from '../../../kernel/money.js';
 import { WALLET_ID_MAX } from '../../protocol.js';
-import { ledgerOutcomes } from '../contract.js';
+import { orchestratorOutcomes } from '../contract.js';
 import type { Caller, IdempotencyKey } from '../service.js';
 
 /** A wallet id from JSON: digit string (or a non-negative safe integer), bounded length. */
 export function walletIdFrom(value: unknown, field: string): string {
   const text = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? String(value) : typeof value === 'string' ? value.trim() : undefined;
-  if (text === undefined || !/^[0-9]+$/.test(text)) fail(ledgerOutcomes.wallet_id_invalid, `${field} must be a string of decimal digits`);
-  if (text.length > WALLET_ID_MAX) fail(ledgerOutcomes.wallet_id_invalid, `${field} must be at most ${WALLET_ID_MAX} digits`);
+  if (text === undefined || !/^[0-9]+$/.test(text)) fail(orchestratorOutcomes.wallet_id_invalid, `${field} must be a string of decimal digits`);
+  if (text.length > WALLET_ID_MAX) fail(orchestratorOutcomes.wallet_id_invalid, `${field} must be at most ${WALLET_ID_MAX} digits`);
   return text;
 }
 
 /** A positive amount with at most 2 decimals (string or number) as integer hundredths. */
 export function amountFrom(value: unknown): number {
   const parsed = parsePositiveAmount(value, true);
-  if (!parsed.ok) fail(ledgerOutcomes.amount_invalid);
+  if (!parsed.ok) fail(orchestratorOutcomes.amount_invalid);
   return parsed.hundredths;
 }
 

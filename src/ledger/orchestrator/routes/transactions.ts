@@ -4,8 +4,8 @@ import { sendList } from '../../../kernel/http/lists.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../../kernel/http/outcome.js';
 import { formatHundredths } from '../../../kernel/money.js';
 import { formatRfc3339 } from '../../../kernel/time.js';
-import { HistoryEntry, IdempotencyHeaders, NoItems, TransferRequest, TxAccepted, WalletParams, ledgerOutcomes } from '../contract.js';
-import type { LedgerRouteOptions } from './options.js';
+import { HistoryEntry, IdempotencyHeaders, NoItems, TransferRequest, TxAccepted, WalletParams, orchestratorOutcomes } from '../contract.js';
+import type { OrchestratorRouteOptions } from './options.js';
 import { amountFrom, idempotencyKey, walletIdFrom } from './parse.js';
 
 /**
@@ -13,8 +13,8 @@ import { amountFrom, idempotencyKey, walletIdFrom } from './parse.js';
  * or INVALID `not enough funds in the wallet`, …) is decided by the state machine in
  * ../machine.ts (`next`, `decide`, `localOutcome`); the notes are in ../contract.ts.
  */
-export const transactionRoutes: FastifyPluginAsyncTypebox<LedgerRouteOptions> = async (app, { service, signedIn }) => {
-  const o = ledgerOutcomes;
+export const transactionRoutes: FastifyPluginAsyncTypebox<OrchestratorRouteOptions> = async (app, { service, signedIn }) => {
+  const o = orchestratorOutcomes;
   const k = kernelOutcomes;
 
   app.post(

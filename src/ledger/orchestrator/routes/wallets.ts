@@ -4,13 +4,22 @@ import { sendList } from '../../../kernel/http/lists.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../../kernel/http/outcome.js';
 import { hundredthsToNumber } from '../../../kernel/money.js';
 import { formatRfc3339 } from '../../../kernel/time.js';
-import { CreateWalletRequest, IdempotencyHeaders, NoItems, WalletAccepted, WalletBalance, WalletListItem, WalletParams, ledgerOutcomes } from '../contract.js';
-import type { LedgerRouteOptions } from './options.js';
+import {
+  CreateWalletRequest,
+  IdempotencyHeaders,
+  NoItems,
+  WalletAccepted,
+  WalletBalance,
+  WalletListItem,
+  WalletParams,
+  orchestratorOutcomes,
+} from '../contract.js';
+import type { OrchestratorRouteOptions } from './options.js';
 import { idempotencyKey, walletIdFrom } from './parse.js';
 
 /** Create a wallet; list the caller's wallets; one wallet's balance. */
-export const walletRoutes: FastifyPluginAsyncTypebox<LedgerRouteOptions> = async (app, { service, signedIn }) => {
-  const o = ledgerOutcomes;
+export const walletRoutes: FastifyPluginAsyncTypebox<OrchestratorRouteOptions> = async (app, { service, signedIn }) => {
+  const o = orchestratorOutcomes;
   const k = kernelOutcomes;
 
   app.post(

@@ -11,12 +11,12 @@ import type { Database } from '../../src/kernel/db/database.js';
 import { migrate } from '../../src/kernel/db/migrate.js';
 import { openDatabase } from '../../src/kernel/db/open.js';
 import { createLogger } from '../../src/kernel/logger.js';
-import { AccrualClient } from '../../src/loyalty/accrual-client.js';
-import { migrations, SCHEMA } from '../../src/loyalty/migrations.js';
-import { AccrualPoller, type PollerObserver, type PollerOptions, type SettledOrder } from '../../src/loyalty/poller.js';
-import { RATE_HEADROOM, RateGate } from '../../src/loyalty/rate-gate.js';
-import { REASK_SHARE } from '../../src/loyalty/schedule.js';
-import { LoyaltyStore } from '../../src/loyalty/store.js';
+import { AccrualClient } from '../../src/gophermart/accrual-client.js';
+import { migrations, SCHEMA } from '../../src/gophermart/migrations.js';
+import { AccrualPoller, type PollerObserver, type PollerOptions, type SettledOrder } from '../../src/gophermart/poller.js';
+import { RATE_HEADROOM, RateGate } from '../../src/gophermart/rate-gate.js';
+import { REASK_SHARE } from '../../src/gophermart/schedule.js';
+import { GophermartStore } from '../../src/gophermart/store.js';
 import { FakeAccrual, type FakeReply, orderNumber, processed, tooMany, unknown } from '../support/fake-accrual.js';
 import { type FreshDatabase, freshDatabase } from '../support/postgres.js';
 
@@ -76,7 +76,7 @@ const options: PollerOptions = {
 describe('accrual poller in-process, on an injected clock', () => {
   let fresh: FreshDatabase;
   let db: Database;
-  let store: LoyaltyStore;
+  let store: GophermartStore;
   let fake: FakeAccrual;
   let client: AccrualClient;
   let userId: number;
@@ -85,7 +85,7 @@ describe('accrual poller in-process, on an injected clock', () => {
     fresh = await freshDatabase('gm_poll_clock');
     db = await openDatabase({ url: fresh.url, embeddedDir: 'unused', poolSize: 4, applicationName: 'test' });
     await migrate(db, SCHEMA, migrations);
-    store = new LoyaltyStore(db);
+    store = new GophermartStore(db);
     userId = (await store.createUser('poller-clock', 'not-a-real-hash')) ?? -1;
     fake = await FakeAccrual.start();
     client = new AccrualClient(fake.url, { timeoutMs: options.accrualTimeoutMs, connections: options.pollConcurrency });

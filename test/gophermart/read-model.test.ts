@@ -5,10 +5,10 @@ import { loadConfig } from '../../src/kernel/config.js';
 import { channelPublisher } from '../../src/kernel/db/listener.js';
 import { createLogger } from '../../src/kernel/logger.js';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
-import { loyaltySettings } from '../../src/loyalty/config.js';
-import { startLoyalty, type LoyaltyRunning } from '../../src/loyalty/main.js';
-import { UserReadModel, type ReadModelOptions } from '../../src/loyalty/read-model.js';
-import type { UserSnapshot } from '../../src/loyalty/store.js';
+import { gophermartSettings } from '../../src/gophermart/config.js';
+import { startGophermart, type GophermartRunning } from '../../src/gophermart/main.js';
+import { UserReadModel, type ReadModelOptions } from '../../src/gophermart/read-model.js';
+import type { UserSnapshot } from '../../src/gophermart/store.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 
@@ -179,11 +179,11 @@ test('channelPublisher: one pg_notify in flight; keys changed meanwhile go out t
 describe('read model over two instances on one PostgreSQL database', () => {
   let db: FreshDatabase;
   let sql: postgres.Sql;
-  let a: LoyaltyRunning;
-  let b: LoyaltyRunning;
+  let a: GophermartRunning;
+  let b: GophermartRunning;
 
-  async function instance(): Promise<LoyaltyRunning> {
-    const result = loadConfig({ name: 'gophermart', summary: '' }, loyaltySettings, [], {
+  async function instance(): Promise<GophermartRunning> {
+    const result = loadConfig({ name: 'gophermart', summary: '' }, gophermartSettings, [], {
       RUN_ADDRESS: '127.0.0.1:0',
       DATABASE_URI: db.url,
       ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:9',
@@ -193,7 +193,7 @@ describe('read model over two instances on one PostgreSQL database', () => {
       READ_CACHE_TTL: '10m',
     });
     if (result.kind !== 'config') throw new Error('unexpected help');
-    return startLoyalty(result.config, { logger: createLogger('gophermart', 'silent') });
+    return startGophermart(result.config, { logger: createLogger('gophermart', 'silent') });
   }
 
   before(async () => {

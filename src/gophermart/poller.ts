@@ -7,15 +7,15 @@ import type { AccrualAnswer } from './accrual-client.js';
 import { createPollerMetrics, type PollerMetrics } from './metrics.js';
 import { RATE_HEADROOM, RateGate } from './rate-gate.js';
 import { budgetPerSecond, OutageBackoff, reaskDelay, UnfinishedCount } from './schedule.js';
-import type { ClaimedOrder, LoyaltyStore } from './store.js';
-import type { LoyaltyConfig } from './config.js';
+import type { ClaimedOrder, GophermartStore } from './store.js';
+import type { GophermartConfig } from './config.js';
 
 /**
- * The poller's settings, as the settings catalogue names and types them (src/loyalty/config.ts):
+ * The poller's settings, as the settings catalogue names and types them (src/gophermart/config.ts):
  * passed through as they are, never renamed on the way.
  */
 export type PollerOptions = Pick<
-  LoyaltyConfig,
+  GophermartConfig,
   'pollConcurrency' | 'pollIntervalMs' | 'pollBackoffBaseMs' | 'pollBackoffMaxMs' | 'pollAssumedLimit' | 'accrualTimeoutMs' | 'accrualRetries' | 'pollLeaseMs'
 > & {
   /** How often the summary log line is written (when there was activity). */
@@ -49,7 +49,7 @@ export interface PollerObserver {
 }
 
 export interface PollerDeps {
-  store: LoyaltyStore;
+  store: GophermartStore;
   client: AccrualAsker;
   logger: Logger;
   metrics: Registry;

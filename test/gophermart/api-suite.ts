@@ -6,7 +6,7 @@ import { createSigner } from 'fast-jwt';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
 import { assertObservedStatusesDocumented, documentedOperations, type OpenApiDoc } from '../support/openapi.js';
-import { TEST_JWT_SECRET, type LoyaltyTarget } from './targets.js';
+import { TEST_JWT_SECRET, type GophermartTarget } from './targets.js';
 
 let counter = 0;
 /** A fresh Luhn-valid order number, unique across processes and runs. */
@@ -37,8 +37,8 @@ function raw(
   });
 }
 
-export function loyaltyApiSuite(open: () => Promise<LoyaltyTarget>): void {
-  let t: LoyaltyTarget;
+export function gophermartApiSuite(open: () => Promise<GophermartTarget>): void {
+  let t: GophermartTarget;
   before(async () => {
     t = await open();
   });

@@ -2,10 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
 import { hundredthsToNumber } from '../../kernel/money.js';
 import { Balance } from '../contract.js';
-import type { LoyaltyRouteOptions } from './options.js';
+import type { GophermartRouteOptions } from './options.js';
 
 /** The points balance. */
-export const balanceRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = async (app, { service, signedIn }) => {
+export const balanceRoutes: FastifyPluginAsyncTypebox<GophermartRouteOptions> = async (app, { service, signedIn }) => {
   app.get(
     '/api/user/balance',
     {

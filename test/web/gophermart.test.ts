@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import type { Database } from '../../src/kernel/db/database.js';
 import { openDatabase } from '../../src/kernel/db/open.js';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
-import { LoyaltyStore } from '../../src/loyalty/store.js';
+import { GophermartStore } from '../../src/gophermart/store.js';
 import { uniqueLogin } from '../support/http.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 import { startBin, type ServiceProcess } from '../support/process.js';
@@ -21,7 +21,7 @@ if (missing) {
   let db: FreshDatabase;
   let svc: ServiceProcess;
   let direct: Database;
-  let store: LoyaltyStore;
+  let store: GophermartStore;
   let chrome: Headless;
   // 12 digits, like a real receipt's; random, so no two tests (or runs) share one
   const number = (): string => withLuhnCheckDigit(String(10_000_000_000 + Math.floor(Math.random() * 89_999_999_999)));
@@ -53,7 +53,7 @@ if (missing) {
       launchHeadless(),
     ]);
     direct = await openDatabase({ url: db.url, embeddedDir: 'unused', poolSize: 2 });
-    store = new LoyaltyStore(direct);
+    store = new GophermartStore(direct);
   });
   after(async () => {
     await chrome?.close();

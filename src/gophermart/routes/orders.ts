@@ -5,16 +5,16 @@ import { sendList } from '../../kernel/http/lists.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
 import { hundredthsToNumber } from '../../kernel/money.js';
 import { formatRfc3339 } from '../../kernel/time.js';
-import { NoItems, Order, OrderNumberJson, OrderNumberText, UploadedOrder, loyaltyOutcomes, orderNumberOutcome } from '../contract.js';
+import { NoItems, Order, OrderNumberJson, OrderNumberText, UploadedOrder, gophermartOutcomes, orderNumberOutcome } from '../contract.js';
 import { checkOrderNumber } from '../service.js';
-import type { LoyaltyRouteOptions } from './options.js';
+import type { GophermartRouteOptions } from './options.js';
 
 /**
  * The order number from a text/plain body, or from JSON `{"order_number": …}` / `{"number": …}`
  * / a bare JSON string. Surrounding white space is ignored.
  */
 export function orderNumberFromBody(body: unknown, contentType: string | undefined): string {
-  if (typeof body !== 'string') fail(loyaltyOutcomes.upload_unreadable);
+  if (typeof body !== 'string') fail(gophermartOutcomes.upload_unreadable);
   const text = body.trim();
   const looksJson = /^application\/([\w.+-]*\+)?json\b/i.test(contentType ?? '') || text.startsWith('{') || text.startsWith('"');
   if (!looksJson) return text;
@@ -25,12 +25,12 @@ export function orderNumberFromBody(body: unknown, contentType: string | undefin
       : value;
   if (typeof candidate === 'string') return candidate.trim();
   if (typeof candidate === 'number' && Number.isSafeInteger(candidate) && candidate >= 0) return String(candidate);
-  fail(loyaltyOutcomes.upload_json_unreadable);
+  fail(gophermartOutcomes.upload_json_unreadable);
 }
 
 /** Upload an order number; list the caller's orders. */
-export const orderRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = async (app, { service, signedIn }) => {
-  const o = loyaltyOutcomes;
+export const orderRoutes: FastifyPluginAsyncTypebox<GophermartRouteOptions> = async (app, { service, signedIn }) => {
+  const o = gophermartOutcomes;
 
   app.post(
     '/api/user/orders',

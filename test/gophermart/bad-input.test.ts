@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { call, signUp, uniqueLogin } from '../support/http.js';
 import { orderNumber } from './api-suite.js';
-import { postgresTarget, type LoyaltyTarget } from './targets.js';
+import { postgresTarget, type GophermartTarget } from './targets.js';
 
-let t: LoyaltyTarget;
+let t: GophermartTarget;
 before(async () => {
   t = await postgresTarget();
 });

@@ -3,10 +3,10 @@ import { TOKEN_COOKIE, requestTokens } from '../../kernel/http/auth.js';
 import { registerAuthRoutes } from '../../kernel/http/auth-routes.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
 import { LoggedOut, Session, SessionState } from '../contract.js';
-import type { LoyaltyRouteOptions } from './options.js';
+import type { GophermartRouteOptions } from './options.js';
 
 /** Register, login, who am I, am I signed in, logout. */
-export const sessionRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = async (app, { service, tokens, throttle, signedIn }) => {
+export const sessionRoutes: FastifyPluginAsyncTypebox<GophermartRouteOptions> = async (app, { service, tokens, throttle, signedIn }) => {
   registerAuthRoutes(app, { register: '/api/user/register', login: '/api/user/login' }, service.accounts, tokens, throttle);
 
   app.get(

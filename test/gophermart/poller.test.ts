@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openDatabase } from '../../src/kernel/db/open.js';
-import { LoyaltyStore } from '../../src/loyalty/store.js';
+import { GophermartStore } from '../../src/gophermart/store.js';
 import { orderNumber, processed, status, unknown } from '../support/fake-accrual.js';
 import type { FakeAccrual } from '../support/fake-accrual.js';
 import { call } from '../support/http.js';
@@ -200,7 +200,7 @@ describe('accrual poller (bin/gophermart + fake accrual service)', () => {
     const before = await look.balance(user.login);
     const database = await openDatabase({ url: db.url, embeddedDir: 'unused', poolSize: 4, applicationName: 'test' });
     try {
-      const store = new LoyaltyStore(database);
+      const store = new GophermartStore(database);
       const results = await Promise.all([1, 2, 3, 4].map(() => store.applyAccrualResult(n, 'PROCESSED', 1234)));
       assert.equal(results.filter(Boolean).length, 1);
       assert.equal(await store.applyAccrualResult(n, 'PROCESSED', 1234), false);

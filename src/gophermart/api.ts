@@ -3,11 +3,11 @@ import type { TokenService } from '../kernel/auth/tokens.js';
 import { authGuard } from '../kernel/http/auth.js';
 import type { HttpApp } from '../kernel/http/server.js';
 import { balanceRoutes } from './routes/balance.js';
-import type { LoyaltyRouteOptions } from './routes/options.js';
+import type { GophermartRouteOptions } from './routes/options.js';
 import { orderRoutes } from './routes/orders.js';
 import { sessionRoutes } from './routes/session.js';
 import { withdrawalRoutes } from './routes/withdrawals.js';
-import type { LoyaltyService } from './service.js';
+import type { GophermartService } from './service.js';
 
 export { orderNumberFromBody } from './routes/orders.js';
 
@@ -15,8 +15,8 @@ export { orderNumberFromBody } from './routes/orders.js';
  * The loyalty API, one plugin per resource (routes/*); its shapes and refusals are in
  * contract.ts. Fastify loads the plugins before the server listens.
  */
-export function registerLoyaltyRoutes(app: HttpApp, service: LoyaltyService, tokens: TokenService, throttle: LoginThrottle): void {
-  const options: LoyaltyRouteOptions = { service, tokens, throttle, signedIn: authGuard(tokens) };
+export function registerGophermartRoutes(app: HttpApp, service: GophermartService, tokens: TokenService, throttle: LoginThrottle): void {
+  const options: GophermartRouteOptions = { service, tokens, throttle, signedIn: authGuard(tokens) };
   void app.register(sessionRoutes, options);
   void app.register(orderRoutes, options);
   void app.register(balanceRoutes, options);

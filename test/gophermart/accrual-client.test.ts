@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AccrualClient, DEFAULT_RETRY_AFTER_MS, interpretAnswer, parseLimitPerMinute, parseRetryAfter } from '../../src/loyalty/accrual-client.js';
-import { quickRetryDelay } from '../../src/loyalty/poller.js';
-import { RATE_HEADROOM, RateGate } from '../../src/loyalty/rate-gate.js';
+import { AccrualClient, DEFAULT_RETRY_AFTER_MS, interpretAnswer, parseLimitPerMinute, parseRetryAfter } from '../../src/gophermart/accrual-client.js';
+import { quickRetryDelay } from '../../src/gophermart/poller.js';
+import { RATE_HEADROOM, RateGate } from '../../src/gophermart/rate-gate.js';
 import { FakeAccrual, processed, status, tooMany } from '../support/fake-accrual.js';
 import { freePort } from '../support/process.js';
 

@@ -1,7 +1,7 @@
 import { PasswordAccounts } from '../kernel/auth/accounts.js';
 import { ORDER_NUMBER_MAX_DIGITS, isDigits, isValidLuhn } from '../kernel/luhn.js';
 import type { UserReadModel } from './read-model.js';
-import type { LoyaltyStore, OrderRow, OrderStatus, WithdrawalRow, WithdrawOutcome } from './store.js';
+import type { GophermartStore, OrderRow, OrderStatus, WithdrawalRow, WithdrawOutcome } from './store.js';
 
 import type { OrderNumberProblem } from './contract.js';
 
@@ -18,11 +18,11 @@ export function checkOrderNumber(number: string): OrderNumberProblem | null {
 export type UploadOutcome = 'accepted' | 'already_yours' | 'taken' | 'unknown_user';
 
 /** Use cases of the loyalty service: no HTTP, no SQL. */
-export class LoyaltyService {
+export class GophermartService {
   readonly accounts: PasswordAccounts;
 
   constructor(
-    private readonly store: LoyaltyStore,
+    private readonly store: GophermartStore,
     /** Told about every newly accepted order (the accrual poller wakes up for it). */
     private readonly events: { orderAccepted?: () => void } = {},
     /** Balance and orders kept in memory between writes (PostgreSQL with notifications only). */
@@ -37,7 +37,7 @@ export class LoyaltyService {
   }
 
   async uploadOrder(userId: number, number: string): Promise<{ outcome: UploadOutcome; status?: OrderStatus }> {
-    let result: Awaited<ReturnType<LoyaltyStore['insertOrder']>>;
+    let result: Awaited<ReturnType<GophermartStore['insertOrder']>>;
     try {
       result = await this.store.insertOrder(userId, number);
     } finally {

@@ -34,7 +34,7 @@ export type WithdrawOutcome =
   | { outcome: 'insufficient' }
   | { outcome: 'unknown_user' };
 
-export interface LoyaltyStoreEvents {
+export interface GophermartStoreEvents {
   /**
    * A write committed that changes what the user reads (balance, orders). Awaited before the
    * write returns, so the change is announced before it is answered.
@@ -43,10 +43,10 @@ export interface LoyaltyStoreEvents {
 }
 
 /** The only module that knows the gophermart schema's tables. */
-export class LoyaltyStore {
+export class GophermartStore {
   constructor(
     private readonly db: Database,
-    private readonly events: LoyaltyStoreEvents = {},
+    private readonly events: GophermartStoreEvents = {},
   ) {}
 
   private async changed(userId: number | undefined): Promise<void> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { RATE_HEADROOM } from '../../src/loyalty/rate-gate.js';
-import { budgetPerSecond, OutageBackoff, REASK_SHARE, reaskDelay, UnfinishedCount } from '../../src/loyalty/schedule.js';
+import { RATE_HEADROOM } from '../../src/gophermart/rate-gate.js';
+import { budgetPerSecond, OutageBackoff, REASK_SHARE, reaskDelay, UnfinishedCount } from '../../src/gophermart/schedule.js';
 
 const limits = { floorMs: 1000, capMs: 60_000 };
 const middle = (): number => 0.5;

@@ -4,13 +4,13 @@ import { sendList } from '../../kernel/http/lists.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
 import { hundredthsToNumber, parsePositiveAmount } from '../../kernel/money.js';
 import { formatRfc3339 } from '../../kernel/time.js';
-import { NoItems, WithdrawRequest, Withdrawal, loyaltyOutcomes, orderNumberOutcome } from '../contract.js';
+import { NoItems, WithdrawRequest, Withdrawal, gophermartOutcomes, orderNumberOutcome } from '../contract.js';
 import { checkOrderNumber } from '../service.js';
-import type { LoyaltyRouteOptions } from './options.js';
+import type { GophermartRouteOptions } from './options.js';
 
 /** Spending points on an order; the withdrawals made. */
-export const withdrawalRoutes: FastifyPluginAsyncTypebox<LoyaltyRouteOptions> = async (app, { service, signedIn }) => {
-  const o = loyaltyOutcomes;
+export const withdrawalRoutes: FastifyPluginAsyncTypebox<GophermartRouteOptions> = async (app, { service, signedIn }) => {
+  const o = gophermartOutcomes;
 
   app.post(
     '/api/user/balance/withdraw',

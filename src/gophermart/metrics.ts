@@ -1,13 +1,13 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RateGate } from './rate-gate.js';
-import type { LoyaltyStore } from './store.js';
+import type { GophermartStore } from './store.js';
 
 /**
  * Every series the accrual poller reports, declared in one place (the style of every service's
  * metrics.ts: one factory per component, handed the registry, returning typed instruments).
  * Gauges that mirror state read it on scrape through the callbacks given here.
  */
-export function createPollerMetrics(registry: Registry, store: LoyaltyStore, gate: () => RateGate, inFlight: () => number) {
+export function createPollerMetrics(registry: Registry, store: GophermartStore, gate: () => RateGate, inFlight: () => number) {
   const orders = new Gauge({
     name: 'gophermart_orders',
     help: 'Orders by status, read from the database on scrape (NEW + PROCESSING is the poller queue)',

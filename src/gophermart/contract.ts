@@ -75,7 +75,7 @@ export const NoItems = Type.Null({ description: 'none yet (no body; Content-Type
 /** Why an order number is refused, in the order it is checked. */
 export type OrderNumberProblem = 'empty' | 'not_digits' | 'too_long' | 'fails_luhn';
 
-export const loyaltyOutcomes = outcomes({
+export const gophermartOutcomes = outcomes({
   upload_unreadable: { status: 400, message: 'request body must hold an order number' },
   upload_json_unreadable: { status: 400, message: 'JSON body must be {"order_number": "<digits>"}' },
   order_empty: { status: 400, message: 'order number is empty' },
@@ -92,8 +92,8 @@ export const loyaltyOutcomes = outcomes({
 
 /** The refusal of each order-number problem (an empty number is unreadable, the rest unprocessable). */
 export const orderNumberOutcome: Record<OrderNumberProblem, Outcome> = {
-  empty: loyaltyOutcomes.order_empty,
-  not_digits: loyaltyOutcomes.order_not_digits,
-  too_long: loyaltyOutcomes.order_too_long,
-  fails_luhn: loyaltyOutcomes.order_fails_luhn,
+  empty: gophermartOutcomes.order_empty,
+  not_digits: gophermartOutcomes.order_not_digits,
+  too_long: gophermartOutcomes.order_too_long,
+  fails_luhn: gophermartOutcomes.order_fails_luhn,
 };

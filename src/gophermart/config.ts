@@ -1,7 +1,7 @@
 import { parsers, type ConfigOf, type Setting } from '../kernel/config.js';
 import { commonSettings, tokenSettings } from '../kernel/settings.js';
 
-export const loyaltySettings = {
+export const gophermartSettings = {
   ...commonSettings('gophermart', 'localhost:8080'),
   accrualAddress: {
     env: 'ACCRUAL_SYSTEM_ADDRESS',
@@ -91,4 +91,4 @@ export const loyaltySettings = {
   } satisfies Setting<number>,
 };
 
-export type LoyaltyConfig = ConfigOf<typeof loyaltySettings>;
+export type GophermartConfig = ConfigOf<typeof gophermartSettings>;

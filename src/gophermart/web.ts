@@ -5,12 +5,12 @@ import fastifyHttpProxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
 import { Type } from '@sinclair/typebox';
 import { fail, kernelOutcomes, outcomeResponses } from '../kernel/http/outcome.js';
-import { loyaltyOutcomes } from './contract.js';
+import { gophermartOutcomes } from './contract.js';
 import { ErrorBody, type HttpApp } from '../kernel/http/server.js';
 import type { Logger } from '../kernel/logger.js';
 import { appPage } from './web-pages.js';
 
-/** Where `npm run build:web` writes the app; the same from src/loyalty (tsx) and dist/loyalty (built). */
+/** Where `npm run build:web` writes the app; the same from src/gophermart (tsx) and dist/gophermart (built). */
 export const DEFAULT_WEB_ROOT = resolve(import.meta.dirname, '../../dist/web');
 
 /** Mount point of the same-origin proxy to the ledger orchestrator. */
@@ -132,7 +132,7 @@ const LEDGER_PROXY_SCHEMA = {
     'service’s own `token`, which is never sent on; the token header of its answers is dropped (the browser holds the cookie).',
   response: {
     default: { description: 'the orchestrator’s answer, passed through', content: { 'application/json': { schema: {} } } },
-    ...outcomeResponses(loyaltyOutcomes.ledger_unavailable),
+    ...outcomeResponses(gophermartOutcomes.ledger_unavailable),
   },
 };
 
@@ -198,7 +198,7 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
         onError: (reply, { error }) => {
           options.logger.warn({ err: error, upstream: options.orchestratorUrl }, 'ledger proxy: orchestrator unreachable');
           // a callback outside the request's promise: answered here, from the same table
-          void reply.code(loyaltyOutcomes.ledger_unavailable.status).send({ error: loyaltyOutcomes.ledger_unavailable.message });
+          void reply.code(gophermartOutcomes.ledger_unavailable.status).send({ error: gophermartOutcomes.ledger_unavailable.message });
         },
       },
     });

@@ -3,8 +3,8 @@ import { after, before, test } from 'node:test';
 import postgres from 'postgres';
 import { loadConfig } from '../../src/kernel/config.js';
 import { createLogger } from '../../src/kernel/logger.js';
-import { loyaltySettings } from '../../src/loyalty/config.js';
-import { startLoyalty, type LoyaltyRunning } from '../../src/loyalty/main.js';
+import { gophermartSettings } from '../../src/gophermart/config.js';
+import { startGophermart, type GophermartRunning } from '../../src/gophermart/main.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
 import { createPgCluster, type PgCluster, type StopMode } from '../support/pg-cluster.js';
 import { msUntil } from '../support/outage.js';
@@ -12,7 +12,7 @@ import { msUntil } from '../support/outage.js';
 // A read model must not hide an outage: with PostgreSQL gone, reads answer 503 as they do
 // without it, even for a user whose balance is held in memory.
 let cluster: PgCluster;
-let gm: LoyaltyRunning;
+let gm: GophermartRunning;
 let dbUrl: string;
 
 before(async () => {
@@ -20,7 +20,7 @@ before(async () => {
   await cluster.start();
   const url = await cluster.createDatabase('readmodel_outage');
   dbUrl = url;
-  const result = loadConfig({ name: 'gophermart', summary: '' }, loyaltySettings, [], {
+  const result = loadConfig({ name: 'gophermart', summary: '' }, gophermartSettings, [], {
     RUN_ADDRESS: '127.0.0.1:0',
     DATABASE_URI: url,
     ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:9',
@@ -29,7 +29,7 @@ before(async () => {
     READ_CACHE_TTL: '10m',
   });
   if (result.kind !== 'config') throw new Error('unexpected help');
-  gm = await startLoyalty(result.config, { logger: createLogger('gophermart', 'silent') });
+  gm = await startGophermart(result.config, { logger: createLogger('gophermart', 'silent') });
 });
 
 after(async () => {

@@ -7,19 +7,19 @@ import { loginLimits } from '../kernel/settings.js';
 import { tokenServiceFor } from '../kernel/auth/tokens.js';
 import { startService, type RunningService, type ServiceDeps } from '../kernel/service.js';
 import { AccrualClient } from './accrual-client.js';
-import { registerLoyaltyRoutes } from './api.js';
-import type { LoyaltyConfig } from './config.js';
+import { registerGophermartRoutes } from './api.js';
+import type { GophermartConfig } from './config.js';
 import { SCHEMA, USER_CHANGED_CHANNEL, migrations } from './migrations.js';
 import { AccrualPoller } from './poller.js';
 import { UserReadModel } from './read-model.js';
-import { LoyaltyService } from './service.js';
-import { LoyaltyStore } from './store.js';
+import { GophermartService } from './service.js';
+import { GophermartStore } from './store.js';
 import { registerWebApp } from './web.js';
 
-export type LoyaltyRunning = RunningService<{ store: LoyaltyStore; readModel: UserReadModel | undefined }>;
-export type LoyaltyDeps = ServiceDeps;
+export type GophermartRunning = RunningService<{ store: GophermartStore; readModel: UserReadModel | undefined }>;
+export type GophermartDeps = ServiceDeps;
 
-export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<LoyaltyRunning> {
+export function startGophermart(config: GophermartConfig, deps: GophermartDeps): Promise<GophermartRunning> {
   return startService(config, deps, {
     name: 'gophermart',
     title: 'Gophermart loyalty service',
@@ -31,7 +31,7 @@ export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<
       // model itself: other instances may
       const publisher = db.kind === 'postgres' ? channelPublisher(db, USER_CHANGED_CHANNEL) : undefined;
       let readModel: UserReadModel | undefined;
-      const store = new LoyaltyStore(db, {
+      const store = new GophermartStore(db, {
         userChanged(userId) {
           // here at once (read-your-writes), elsewhere once the notification is out
           readModel?.invalidate(userId);
@@ -43,9 +43,9 @@ export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<
       const poller = new AccrualPoller(config, { store, client: accrual, logger, metrics });
       const cache = startReadModel(config, db, store, logger);
       readModel = cache?.readModel;
-      registerLoyaltyRoutes(
+      registerGophermartRoutes(
         app,
-        new LoyaltyService(store, { orderAccepted: () => poller.wake() }, cache?.readModel),
+        new GophermartService(store, { orderAccepted: () => poller.wake() }, cache?.readModel),
         await tokenServiceFor(db, SCHEMA, config, 'gophermart'),
         new LoginThrottle(db, SCHEMA, loginLimits(config)),
       );
@@ -71,9 +71,9 @@ export function startLoyalty(config: LoyaltyConfig, deps: LoyaltyDeps): Promise<
  * keeps nothing until LISTEN is in place and drops everything when that connection is lost.
  */
 function startReadModel(
-  config: LoyaltyConfig,
+  config: GophermartConfig,
   db: Database,
-  store: LoyaltyStore,
+  store: GophermartStore,
   logger: Logger,
 ): { readModel: UserReadModel; listener: ChannelListener } | undefined {
   if (config.readCacheTtlMs <= 0 || db.kind !== 'postgres' || !config.databaseUri) return undefined;

@@ -1,11 +1,11 @@
 import type { onRequestHookHandler } from 'fastify';
 import type { LoginThrottle } from '../../kernel/auth/login-throttle.js';
 import type { TokenService } from '../../kernel/auth/tokens.js';
-import type { LoyaltyService } from '../service.js';
+import type { GophermartService } from '../service.js';
 
 /** What every loyalty route plugin is given. */
-export interface LoyaltyRouteOptions {
-  service: LoyaltyService;
+export interface GophermartRouteOptions {
+  service: GophermartService;
   tokens: TokenService;
   /** Failed-login counters of the gophermart schema. */
   throttle: LoginThrottle;

@@ -1,0 +1,5 @@
+import { describe } from 'node:test';
+import { gophermartApiSuite } from './api-suite.js';
+import { embeddedTarget } from './targets.js';
+
+describe('loyalty API on the embedded database', () => gophermartApiSuite(() => embeddedTarget()));
