@@ -2,6 +2,7 @@ import { ConfigError, loadConfig, type ConfigOf, type Setting, type SettingSpecs
 import { runUntilSignalled, type Running } from './lifecycle.js';
 import { createLogger, resolveLogFormat, type Logger } from './logger.js';
 import type { LoggingConfig } from './settings.js';
+import { isConnectionFault } from './db/unavailable.js';
 import { describeStartupFailure } from './startup.js';
 
 /** Exit code of a program that could not start (bad settings, address in use, database missing…). */
@@ -40,6 +41,16 @@ export async function runServiceCli<S extends SettingSpecs & { [K in keyof Loggi
   // S's constraint guarantees these two keys; TypeScript cannot see through the mapped type
   const logging = config as unknown as LoggingConfig;
   const logger = createLogger(program.name, logging.logLevel || 'info', resolveLogFormat(logging.logFormat));
+  // When the outage guard drops connections, the driver can reject a statement promise nobody
+  // holds any more (its caller was already answered 503). That is an outage, not a bug: it must
+  // not end the process. Any other unhandled rejection still ends it, as Node's default would.
+  process.on('unhandledRejection', (reason) => {
+    if (isConnectionFault(reason)) {
+      logger.warn({ err: reason }, 'database connection fault with no caller left (ignored)');
+      return;
+    }
+    throw reason;
+  });
   let running: Running;
   try {
     running = await start(config, logger);
