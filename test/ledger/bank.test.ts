@@ -5,6 +5,7 @@ import type { HistoryEntry } from '../../src/ledger/orchestrator/contract.js';
 import { call, signUp } from '../support/http.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 import { freePort, startBin, type ServiceProcess } from '../support/process.js';
+import { balancesFromLog, LOGGED_TRANSACTIONS_SQL, type LoggedTransaction } from '../support/ledger-expectations.js';
 
 /**
  * Jepsen-style bank test: 3 shard processes and 3 orchestrator instances on one ledger database,
@@ -202,9 +203,7 @@ test('bank: money is neither created nor lost, retries never pay twice, whatever
       if (Date.now() > deadline) assert.fail(`${open} transactions still unfinished after recovery`);
       await sleep(200);
     }
-    const log = await sql.unsafe<Array<{ tx_id: string; kind: string; from_wallet: string | null; to_wallet: string; amount: string; status: string }>>(
-      'select tx_id, kind, from_wallet, to_wallet, amount::text, status from ledger.transactions',
-    );
+    const log = await sql.unsafe<LoggedTransaction[]>(LOGGED_TRANSACTIONS_SQL);
     const statuses: Record<string, number> = {};
     for (const t of log) statuses[t.status] = (statuses[t.status] ?? 0) + 1;
     console.log('bank: final statuses', statuses);
@@ -222,15 +221,7 @@ test('bank: money is neither created nor lost, retries never pay twice, whatever
     assert.equal(keyed.length, logged, 'a transaction was logged without its key (a retry paid twice)');
 
     // expected balances from the log alone: each SUCCESSFUL transaction applied exactly once
-    const expected = new Map<string, bigint>(wallets.map((w) => [w, 0n]));
-    let deposits = 0n;
-    for (const t of log) {
-      if (t.status !== 'SUCCESSFUL') continue;
-      const amount = BigInt(t.amount);
-      if (t.kind === 'deposit') deposits += amount;
-      else expected.set(t.from_wallet as string, (expected.get(t.from_wallet as string) ?? 0n) - amount);
-      expected.set(t.to_wallet, (expected.get(t.to_wallet) ?? 0n) + amount);
-    }
+    const { expected, deposits } = balancesFromLog(log, wallets);
     let total = 0n;
     for (const s of shardSql) {
       const rows = await s.unsafe<Array<{ id: string; balance: string; reserved: string }>>('select id, balance::text, reserved::text from shard.wallets');

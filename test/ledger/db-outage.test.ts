@@ -5,6 +5,7 @@ import { call, signUp } from '../support/http.js';
 import { assertAlive, judge, outage, Recorder, type OutageFigures } from '../support/outage.js';
 import { createPgCluster, type PgCluster } from '../support/pg-cluster.js';
 import { freePort, startBin, type ServiceProcess } from '../support/process.js';
+import { balancesFromLog, LOGGED_TRANSACTIONS_SQL, type LoggedTransaction } from '../support/ledger-expectations.js';
 
 /**
  * bin/orchestrator and two bin/shard on one private PostgreSQL (a database each) that is
@@ -137,20 +138,10 @@ test('ledger: PostgreSQL stopped twice under load; every accepted transaction fi
       assert.ok(Date.now() < deadline, `${open} transactions still unfinished after the outages`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    const log = await sql.unsafe<Array<{ tx_id: string; kind: string; from_wallet: string | null; to_wallet: string; amount: string; status: string }>>(
-      'select tx_id, kind, from_wallet, to_wallet, amount::text, status from ledger.transactions',
-    );
+    const log = await sql.unsafe<LoggedTransaction[]>(LOGGED_TRANSACTIONS_SQL);
     const status = new Map(log.map((t) => [t.tx_id, t.status]));
     for (const id of accepted) assert.ok(status.has(id), `accepted ${id} is not in the log`);
-    const expected = new Map<string, bigint>(wallets.map((w) => [w, 0n]));
-    let deposits = 0n;
-    for (const t of log) {
-      if (t.status !== 'SUCCESSFUL') continue;
-      const amount = BigInt(t.amount);
-      if (t.kind === 'deposit') deposits += amount;
-      else expected.set(t.from_wallet as string, (expected.get(t.from_wallet as string) ?? 0n) - amount);
-      expected.set(t.to_wallet, (expected.get(t.to_wallet) ?? 0n) + amount);
-    }
+    const { expected, deposits } = balancesFromLog(log, wallets);
     assert.equal(deposits, BigInt(WALLETS * 1000 * 100), 'every deposit succeeded once');
     let total = 0n;
     for (const s of shardSql) {

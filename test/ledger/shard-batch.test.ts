@@ -12,6 +12,7 @@ import { call } from '../support/http.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { assertObservedStatusesDocumented, documentedOperations } from '../support/openapi.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
+import { SHARD_OPERATIONS } from '../support/ledger-expectations.js';
 
 // POST /internal/batch on a real shard (real PostgreSQL), and the orchestrator's ShardClient
 // coalescing its calls into batches, against that shard and against misbehaving servers.
@@ -371,19 +372,6 @@ test('ShardClient never throws: refusals, malformed answers and unreachable shar
 });
 
 test('every registered route is documented, and so is every status answered in this file', async () => {
-  assert.deepEqual(await documentedOperations(shard.app, shard.url), [
-    'GET /healthz',
-    'GET /internal/tx/{txId}',
-    'GET /internal/wallets/{id}',
-    'GET /metrics',
-    'GET /readyz',
-    'POST /internal/batch',
-    'POST /internal/tx/{txId}/cancel',
-    'POST /internal/tx/{txId}/confirm',
-    'POST /internal/tx/{txId}/deposit',
-    'POST /internal/tx/{txId}/reserve',
-    'POST /internal/tx/{txId}/transfer',
-    'POST /internal/wallets',
-  ]);
+  assert.deepEqual(await documentedOperations(shard.app, shard.url), SHARD_OPERATIONS);
   assert.ok((await assertObservedStatusesDocumented(shard.url)) >= 4);
 });

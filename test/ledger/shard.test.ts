@@ -7,6 +7,7 @@ import { shardSettings, type ShardConfig } from '../../src/ledger/shard/config.j
 import { call } from '../support/http.js';
 import { assertObservedStatusesDocumented, documentedOperations } from '../support/openapi.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
+import { SHARD_OPERATIONS } from '../support/ledger-expectations.js';
 
 const TOKEN = 'shard-test-token';
 let db: FreshDatabase;
@@ -147,20 +148,7 @@ test('concurrent holds and transfers from one wallet never overdraw it', async (
 });
 
 test('every registered route is documented, and so is every status answered in this file', async () => {
-  assert.deepEqual(await documentedOperations(shard.app, shard.url), [
-    'GET /healthz',
-    'GET /internal/tx/{txId}',
-    'GET /internal/wallets/{id}',
-    'GET /metrics',
-    'GET /readyz',
-    'POST /internal/batch',
-    'POST /internal/tx/{txId}/cancel',
-    'POST /internal/tx/{txId}/confirm',
-    'POST /internal/tx/{txId}/deposit',
-    'POST /internal/tx/{txId}/reserve',
-    'POST /internal/tx/{txId}/transfer',
-    'POST /internal/wallets',
-  ]);
+  assert.deepEqual(await documentedOperations(shard.app, shard.url), SHARD_OPERATIONS);
   const checked = await assertObservedStatusesDocumented(shard.url);
   assert.ok(checked >= 8, `only ${checked} (route, status) pairs observed`);
 });
