@@ -33,9 +33,9 @@ export function startGophermart(config: GophermartConfig, deps: GophermartDeps):
       let readModel: UserReadModel | undefined;
       const store = new GophermartStore(db, {
         userChanged(userId) {
-          // here at once (read-your-writes), elsewhere once the notification is out
+          // here at once (read-your-writes), elsewhere once the notification arrives
           readModel?.invalidate(userId);
-          return publisher?.publish(String(userId)) ?? Promise.resolve();
+          void publisher?.publish(String(userId));
         },
       });
       const accrualUrl = parseServiceUrl(config.accrualAddress);

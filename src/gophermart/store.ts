@@ -36,10 +36,12 @@ export type WithdrawOutcome =
 
 export interface GophermartStoreEvents {
   /**
-   * A write committed that changes what the user reads (balance, orders). Awaited before the
-   * write returns, so the change is announced before it is answered.
+   * A write committed that changes what the user reads (balance, orders). Called before the
+   * write returns; the announcement to other instances it starts is not waited for: waiting
+   * would not make them see the change any sooner (they learn of it when the notification
+   * arrives either way), it would only add a commit to every write's answer.
    */
-  userChanged?(userId: number): Promise<void>;
+  userChanged?(userId: number): void;
 }
 
 /** The only module that knows the gophermart schema's tables. */
@@ -49,8 +51,8 @@ export class GophermartStore {
     private readonly events: GophermartStoreEvents = {},
   ) {}
 
-  private async changed(userId: number | undefined): Promise<void> {
-    if (userId !== undefined) await this.events.userChanged?.(userId);
+  private changed(userId: number | undefined): void {
+    if (userId !== undefined) this.events.userChanged?.(userId);
   }
 
   async findUserByLogin(login: string): Promise<{ id: number; password_hash: string } | undefined> {
@@ -88,7 +90,7 @@ export class GophermartStore {
       throw err;
     }
     if (inserted.length > 0) {
-      await this.changed(userId);
+      this.changed(userId);
       return { outcome: 'created' };
     }
     const rows = await this.db.query<{ user_id: number; status: OrderStatus }>('select user_id, status from gophermart.orders where number = $1', [number]);
@@ -165,7 +167,7 @@ export class GophermartStore {
       if (sqlState(err) === SQLSTATE.foreignKeyViolation) return { outcome: 'unknown_user' };
       throw err;
     }
-    if (outcome.outcome === 'done') await this.changed(userId);
+    if (outcome.outcome === 'done') this.changed(userId);
     return outcome;
   }
 
@@ -214,7 +216,7 @@ export class GophermartStore {
       [number, status, status === 'PROCESSED' ? accrual : 0],
     );
     const changed = rows[0]?.changed === true;
-    if (changed) await this.changed(rows[0]?.user_id ?? undefined);
+    if (changed) this.changed(rows[0]?.user_id ?? undefined);
     return changed;
   }
 
@@ -262,7 +264,7 @@ export class GophermartStore {
       [number, Math.round(delayMs), toProcessing],
     );
     // NEW → PROCESSING is visible to the user (a repeat PROCESSING costs one more snapshot load)
-    if (toProcessing) await this.changed(rows[0]?.user_id);
+    if (toProcessing) this.changed(rows[0]?.user_id);
   }
 
   /** Gives a claimed order back untouched (shutdown, 429): it is due again at once. */
