@@ -57,10 +57,11 @@ async function main(): Promise<void> {
   const [ledgerUrl, shard0Url, shard1Url] = (await Promise.all(names.map((n) => createDatabase(n)))) as [string, string, string];
   const ports = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const servers: Server[] = [];
-  const extra: Record<string, string> = process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {};
+  // node refuses --cpu-prof and its like in NODE_OPTIONS: they are given to node itself
+  const nodeArgs = (process.env.BENCH_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
   try {
     for (const [i, url] of [shard0Url, shard1Url].entries()) {
-      servers.push(await startServer('shard', ports[i + 1] as number, { DATABASE_URI: url, SHARD_TOKEN, ...extra }, ALL_CPUS));
+      servers.push(await startServer('shard', ports[i + 1] as number, { DATABASE_URI: url, SHARD_TOKEN }, ALL_CPUS, nodeArgs));
     }
     const orchestratorEnv = {
       DATABASE_URI: ledgerUrl,
@@ -70,12 +71,11 @@ async function main(): Promise<void> {
       ADMIN_TOKEN,
       JWT_SECRET: 'bench',
       ...(process.env.BENCH_COORDINATOR_CONCURRENCY ? { COORDINATOR_CONCURRENCY: process.env.BENCH_COORDINATOR_CONCURRENCY } : ({} as Record<string, string>)),
-      ...extra,
     };
-    const orchestrator = await startServer('orchestrator', ports[0] as number, orchestratorEnv, ALL_CPUS);
+    const orchestrator = await startServer('orchestrator', ports[0] as number, orchestratorEnv, ALL_CPUS, nodeArgs);
     servers.unshift(orchestrator);
     // the second instance on the same ledger database (started after the first has migrated it)
-    servers.push(await startServer('orchestrator', ports[3] as number, orchestratorEnv, ALL_CPUS));
+    servers.push(await startServer('orchestrator', ports[3] as number, orchestratorEnv, ALL_CPUS, nodeArgs));
     const base = orchestrator.url;
     const pools = [new Pool(base, { connections: CONCURRENCY }), new Pool(servers[3]?.url ?? '', { connections: CONCURRENCY })];
     const request = async (method: string, path: string, body: object | undefined, token: string, instance = 0) => {
@@ -117,6 +117,10 @@ async function main(): Promise<void> {
       backends.reduce((sum, b) => sum + cpuMs(b.pid), 0),
       backends.reduce((sum, b) => sum + (b.ledger ? cpuMs(b.pid) : 0), 0),
     ];
+    // transactions committed in the ledger database (the log writes; their batches get smaller
+    // when the same load is split over more instances)
+    const ledgerCommits = async () =>
+      Number((await sql.unsafe('select xact_commit as n from pg_stat_database where datname = $1', [names[0]]))[0]?.n);
     const waitAllFinal = async () => {
       for (;;) {
         const n = Number((await sql.unsafe(`select count(*) as n from ledger.transactions where status in ('PENDING','PROCESSING')`))[0]?.n);
@@ -129,6 +133,7 @@ async function main(): Promise<void> {
     const scenario = async (name: string, pair: (i: number) => [string, string], instances = 1) => {
       const startSeq = Number((await sql.unsafe('select coalesce(max(seq), 0) as s from ledger.transactions'))[0]?.s);
       const backends = await postgresBackends();
+      const commits0 = await ledgerCommits();
       const cpu0 = [...servers.map((s) => cpuMs(s.proc.pid)), ...backendCpu(backends)];
       let next = 0;
       const t0 = performance.now();
@@ -145,6 +150,7 @@ async function main(): Promise<void> {
       const accepted = performance.now() - t0;
       await waitAllFinal();
       const total = performance.now() - t0;
+      const commits = (await ledgerCommits()) - commits0;
       const cpu1 = [...servers.map((s) => cpuMs(s.proc.pid)), ...backendCpu(backends)];
       const cpu = cpu1.map((c, i) => (c - (cpu0[i] as number)) / TRANSFERS);
       const rows = await sql.unsafe<Array<{ ms: number; status: string }>>(
@@ -168,6 +174,7 @@ async function main(): Promise<void> {
         shard1: Number((cpu[2] as number).toFixed(2)),
         'PG backends': Number((cpu[4] as number).toFixed(2)),
         'of which ledger DB': Number((cpu[5] as number).toFixed(2)),
+        'ledger commits/transfer': Number((commits / TRANSFERS).toFixed(3)),
       };
     };
     const rnd = (xs: string[]) => xs[Math.floor(Math.random() * xs.length)] as string;
