@@ -28,22 +28,31 @@ after(async () => {
   await db?.drop();
 });
 
-/** The packages the process has loaded: asked by signal, answered on its stderr (loaded-packages.cjs). */
-function loadedPackages(): Promise<string[]> {
+interface ProcessReport {
+  packages: string[];
+  execArgv: string[];
+}
+
+/** What the process has loaded and its node flags: asked by signal, answered on its stderr (loaded-packages.cjs). */
+function report(): Promise<ProcessReport> {
   const stderr = server.proc.stderr;
   assert.ok(stderr);
-  return new Promise((resolveList) => {
+  return new Promise((resolveReport) => {
     let seen = '';
     const onData = (chunk: Buffer): void => {
       seen += chunk.toString();
-      const line = /loaded-packages (\[.*\])\n/.exec(seen);
+      const line = /loaded-packages (\{.*\})\n/.exec(seen);
       if (!line?.[1]) return;
       stderr.off('data', onData);
-      resolveList(JSON.parse(line[1]) as string[]);
+      resolveReport(JSON.parse(line[1]) as ProcessReport);
     };
     stderr.on('data', onData);
     server.proc.kill('SIGUSR2');
   });
+}
+
+async function loadedPackages(): Promise<string[]> {
+  return (await report()).packages;
 }
 
 function assertNone(loaded: string[], packages: string[], when: string): void {
@@ -80,4 +89,8 @@ test('Swagger UI, the web app files and the /ledger proxy load on first use, and
   assert.deepEqual(await proxied.json(), { error: 'wallet ledger unavailable' });
   const afterProxy = await loadedPackages();
   assert.ok(afterProxy.includes('@fastify/http-proxy') && afterProxy.includes('undici'), 'the proxy is loaded once /ledger is asked');
+});
+
+test('bin/gophermart runs with the young generation capped at 2 × 4 MB (its shebang)', async () => {
+  assert.ok((await report()).execArgv.includes('--max-semi-space-size=4'));
 });
