@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     idleRss = measured.idleRss;
     peakRss = server.peakRssMb();
     await warnServer.stop();
-    // after the peak above is read: each argon2 hash holds 19 MiB while it runs
+    // after the peak above is read: each argon2 hash holds 7 MiB while it runs
     const login = await load('POST /api/user/login (argon2id)', {
       url: `${server.url}/api/user/login`,
       method: 'POST',

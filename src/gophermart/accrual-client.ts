@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import { roundToHundredths } from '../kernel/money.js';
 
 /**
@@ -87,7 +87,12 @@ export interface AccrualClientOptions {
 
 /** Talks to `GET {base}/api/orders/{number}` over a keep-alive pool; never throws for HTTP-level trouble. */
 export class AccrualClient {
-  private readonly pool: Pool;
+  /**
+   * Made on the first question, not at start-up: undici costs ≈ 3 MB of resident memory that a
+   * process with no order to follow never needs.
+   */
+  private pool: Promise<Pool> | undefined;
+  private readonly origin: string;
   private readonly prefix: string;
 
   constructor(
@@ -95,15 +100,23 @@ export class AccrualClient {
     private readonly options: AccrualClientOptions,
   ) {
     const url = new URL(baseUrl);
+    this.origin = url.origin;
     this.prefix = url.pathname.replace(/\/+$/, '');
-    this.pool = new Pool(url.origin, {
-      connections: options.connections,
-      pipelining: 1,
-      keepAliveTimeout: 30_000,
-      connectTimeout: options.timeoutMs,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-    });
+  }
+
+  private connections(): Promise<Pool> {
+    this.pool ??= import('undici').then(
+      ({ Pool }) =>
+        new Pool(this.origin, {
+          connections: this.options.connections,
+          pipelining: 1,
+          keepAliveTimeout: 30_000,
+          connectTimeout: this.options.timeoutMs,
+          headersTimeout: this.options.timeoutMs,
+          bodyTimeout: this.options.timeoutMs,
+        }),
+    );
+    return this.pool;
   }
 
   async ask(number: string, signal?: AbortSignal): Promise<AccrualAnswer> {
@@ -113,7 +126,8 @@ export class AccrualClient {
     const onAbort = (): void => controller.abort(new Error('stopped'));
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const res = await this.pool.request({
+      const pool = await this.connections();
+      const res = await pool.request({
         method: 'GET',
         path: `${this.prefix}/api/orders/${encodeURIComponent(number)}`,
         headers: { accept: 'application/json' },
@@ -146,6 +160,6 @@ export class AccrualClient {
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    await (await this.pool)?.destroy();
   }
 }

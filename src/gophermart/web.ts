@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { resolve } from 'node:path';
-import fastifyHttpProxy from '@fastify/http-proxy';
-import fastifyStatic from '@fastify/static';
+import { join, posix, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
+import { innerApp, lazyApp } from '../kernel/http/lazy-app.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../kernel/http/outcome.js';
 import { gophermartOutcomes } from './contract.js';
 import { ErrorBody, type HttpApp } from '../kernel/http/server.js';
@@ -85,6 +85,27 @@ function setStaticHeaders(res: { setHeader(name: string, value: string): unknown
 }
 
 /**
+ * The URLs @fastify/static registers for `root` with `wildcard: false`: every file not under a
+ * dot-name (symbolic links followed), and for each index.html its directory with a trailing slash.
+ */
+export function staticRoutes(root: string): string[] {
+  const urls: string[] = [];
+  const walk = (dir: string, prefix: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      if (name.startsWith('.')) continue;
+      const url = `${prefix}/${name}`;
+      if (statSync(join(dir, name)).isDirectory()) walk(join(dir, name), url);
+      else {
+        urls.push(url);
+        if (name === 'index.html') urls.push(`${posix.dirname(url).replace(/\/$/, '')}/`);
+      }
+    }
+  };
+  walk(root, '');
+  return urls;
+}
+
+/**
  * The member web app: static assets at `/` with a fallback to index.html for the app's own
  * routes, and the same-origin proxy `/ledger/*` → orchestrator with its cookies kept apart.
  */
@@ -95,8 +116,16 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
     options.logger.warn({ root }, 'web app not built (npm run build:web): serving the API only');
     return;
   }
-  // wildcard: false registers one route per built file, so the catch-all below only sees misses
-  await app.register(fastifyStatic, { root, wildcard: false, cacheControl: false, setHeaders: setStaticHeaders, schemaHide: true });
+  // @fastify/static is imported on the first request for a file, not at start-up (lazy-app.ts);
+  // its wildcard: false registers one route per built file, so the catch-all below only sees
+  // misses: the same routes are registered here, from the same listing, and answered by it
+  const files = lazyApp(async () => {
+    const { default: fastifyStatic } = await import('@fastify/static');
+    const inner = innerApp();
+    await inner.register(fastifyStatic, { root, wildcard: false, cacheControl: false, setHeaders: setStaticHeaders });
+    return inner;
+  });
+  for (const url of staticRoutes(root)) app.route({ method: ['HEAD', 'GET'], url, schema: { hide: true }, handler: (request, reply) => files(request, reply) });
   app.get(
     '/*',
     {
@@ -114,14 +143,18 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
     },
     async (request, reply) => {
       const path = request.url.split('?')[0] ?? '/';
-      if (appPage(path) !== undefined) return reply.sendFile('index.html');
+      if (appPage(path) !== undefined) return files(request, reply, { url: '/index.html' });
       // an unknown page: a browser gets the app's "page not found" page, anything else the API's JSON 404
       const browser = /\btext\/html\b/i.test(request.headers.accept ?? '');
       if (!browser || NO_FALLBACK.test(path) || FILE_LIKE.test(path)) fail(kernelOutcomes.not_found);
-      return reply.code(404).sendFile('index.html');
+      return files(request, reply, { url: '/index.html', status: 404 });
     },
   );
 }
+
+/** What @fastify/http-proxy registers under its prefix (its defaultRoutes and defaultHttpMethods). */
+const PROXY_ROUTES = ['/', '/*'] as const;
+const PROXY_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'] as const;
 
 const LEDGER_PROXY_SCHEMA = {
   tags: ['web'],
@@ -164,12 +197,19 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
 
   // The proxy passes the orchestrator's own API through: documented here as the pass-through it
   // is, the operations themselves in the orchestrator's /openapi.json.
-  await app.register(async (proxyScope) => {
-    proxyScope.addHook('onRoute', (route) => {
-      route.schema = { ...route.schema, ...LEDGER_PROXY_SCHEMA };
-    });
-    await proxyScope.register(fastifyHttpProxy, {
+  // @fastify/http-proxy (with undici, ws and @fastify/reply-from) is imported on the first
+  // /ledger request, not at start-up (lazy-app.ts): the routes it registers are registered here,
+  // each answered by it; the body travels as the bytes the client sent
+  const proxy = lazyApp(async () => {
+    const { default: fastifyHttpProxy } = await import('@fastify/http-proxy');
+    const inner = innerApp();
+    // the body the outer route read, handed on as a stream: reply-from would re-encode a parsed
+    // body as JSON, and a failed upstream destroys the stream it was given (not the injected request)
+    inner.removeAllContentTypeParsers();
+    inner.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, Readable.from([body])));
+    await inner.register(fastifyHttpProxy, {
       upstream: options.orchestratorUrl,
+      proxyPayloads: false,
       prefix: LEDGER_PREFIX,
       rewritePrefix: '',
       replyOptions: {
@@ -202,5 +242,16 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
         },
       },
     });
+    return inner;
   });
+  await app.register(
+    async (proxyScope) => {
+      proxyScope.removeAllContentTypeParsers();
+      proxyScope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+      // under the prefix, as the plugin registers them: '/' is then /ledger itself
+      for (const url of PROXY_ROUTES)
+        proxyScope.route({ method: [...PROXY_METHODS], url, schema: { ...LEDGER_PROXY_SCHEMA }, handler: (request, reply) => proxy(request, reply) });
+    },
+    { prefix: LEDGER_PREFIX },
+  );
 }

@@ -3,7 +3,6 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import fastifyCompress from '@fastify/compress';
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Registry } from 'prom-client';
@@ -11,6 +10,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { requestLogger, type Logger } from '../logger.js';
 import { createHttpMetrics } from '../metrics.js';
 import { decorateUserId } from './auth.js';
+import { registerDocs } from './docs.js';
 import { registerBodyParsers } from './body.js';
 import { HttpError } from './errors.js';
 import { DEFAULT_HTTP_LIMITS, limitOptions, type HttpLimits } from './limits.js';
@@ -171,7 +171,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     transformObject: (documents) => ('openapiObject' in documents ? withUsedSecuritySchemes(documents.openapiObject) : documents.swaggerObject),
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  registerDocs(app);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get(
