@@ -103,15 +103,4 @@ export const migrations: Migration[] = [
       alter table ledger.transactions drop column lease_until;
     `,
   },
-  {
-    version: 5,
-    name: 'claims by primary key',
-    sql: `
-      -- Its statistics saw few open rows, so the planner used this index for the claim
-      -- (lease_owner = me and PENDING) and read every open entry of the owner, dead ones
-      -- included, on each batch: under load, most of the ledger database's CPU. The recovery
-      -- sweep finds its own rows through transactions_open instead.
-      drop index ledger.transactions_open_by_owner;
-    `,
-  },
 ];

@@ -163,10 +163,8 @@ export class OrchestratorStore {
 
   private async claimMany(ids: string[]): Promise<boolean[]> {
     const rows = await this.db.query<{ tx_id: string }>(
-      // joined by primary key, one row per id: the plan cannot read every open row instead
-      `update ledger.transactions t set status = 'PROCESSING', note = $2
-       from unnest($1::text[]) as c(tx_id)
-       where t.tx_id = c.tx_id and t.status = 'PENDING' and t.lease_owner = $3 returning t.tx_id`,
+      `update ledger.transactions set status = 'PROCESSING', note = $2
+       where tx_id = any($1::text[]) and status = 'PENDING' and lease_owner = $3 returning tx_id`,
       [ids, NOTES.processing, this.lease.owner],
     );
     const claimed = new Set(rows.map((r) => r.tx_id));
