@@ -113,7 +113,7 @@ async function retrying<T>(fn: () => Promise<T>): Promise<T> {
  */
 export class ShardStore {
   private readonly s: string;
-  private readonly ops = new Batcher<Op, FnRow | { error: unknown }>((ops) => this.applyMany(ops), 500, 1);
+  private readonly ops = new Batcher<Op, FnRow | { error: unknown }>((ops) => this.applyMany(ops));
   private readonly w: string;
   private readonly t: string;
 

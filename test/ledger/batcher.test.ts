@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Batcher } from '../../src/ledger/batcher.js';
+
+/** A flush the test answers when it chooses: records each batch and hands back its resolver. */
+function controlledFlush() {
+  const batches: number[][] = [];
+  const pending: Array<{ answer: () => void; fail: (err: Error) => void }> = [];
+  const flush = (items: number[]): Promise<number[]> => {
+    batches.push(items);
+    return new Promise<number[]>((resolve, reject) => {
+      pending.push({ answer: () => resolve(items.map((i) => i * 10)), fail: reject });
+    });
+  };
+  return { batches, pending, flush };
+}
+
+test('Batcher: a lone call flushes at once; calls made during a flush go together in the next one', async () => {
+  const { batches, pending, flush } = controlledFlush();
+  const batcher = new Batcher(flush);
+  const first = batcher.run(1);
+  assert.deepEqual(batches, [[1]], 'no waiting at low load');
+  const rest = [batcher.run(2), batcher.run(3), batcher.run(4)];
+  assert.deepEqual(batches, [[1]], 'one flush in flight: the others wait for it');
+  pending[0]?.answer();
+  assert.equal(await first, 10);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(batches, [[1], [2, 3, 4]]);
+  pending[1]?.answer();
+  assert.deepEqual(await Promise.all(rest), [20, 30, 40]);
+});
+
+test('Batcher: a failed flush rejects its own calls only; the next flush still runs', async () => {
+  const { batches, pending, flush } = controlledFlush();
+  const batcher = new Batcher(flush);
+  const failed = batcher.run(1);
+  const later = batcher.run(2);
+  pending[0]?.fail(new Error('database fault'));
+  await assert.rejects(failed, /database fault/);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(batches, [[1], [2]]);
+  pending[1]?.answer();
+  assert.equal(await later, 20);
+});
+
+test('Batcher: a backlog larger than maxBatch is flushed in parts, in order', async () => {
+  const { batches, pending, flush } = controlledFlush();
+  const batcher = new Batcher(flush, 2);
+  const calls = [1, 2, 3, 4, 5].map((i) => batcher.run(i));
+  for (let i = 0; i < 4; i++) {
+    pending[i]?.answer();
+    await new Promise((r) => setImmediate(r));
+  }
+  assert.deepEqual(batches, [[1], [2, 3], [4, 5]]);
+  assert.deepEqual(await Promise.all(calls), [10, 20, 30, 40, 50]);
+});
