@@ -119,7 +119,8 @@ async function main(): Promise<void> {
     ];
     // transactions committed in the ledger database (the log writes; their batches get smaller
     // when the same load is split over more instances)
-    const ledgerCommits = async () => Number((await sql.unsafe('select xact_commit as n from pg_stat_database where datname = $1', [names[0] as string]))[0]?.n);
+    const ledgerCommits = async () =>
+      Number((await sql.unsafe('select xact_commit as n from pg_stat_database where datname = $1', [names[0] as string]))[0]?.n);
     const waitAllFinal = async () => {
       for (;;) {
         const n = Number((await sql.unsafe(`select count(*) as n from ledger.transactions where status in ('PENDING','PROCESSING')`))[0]?.n);
