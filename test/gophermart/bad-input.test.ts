@@ -51,6 +51,12 @@ function probes(): Probe[] {
       { method: 'POST', path, body: 'x', headers: { 'content-type': 'application/json', 'content-encoding': 'br' }, status: 415 },
     );
   }
+  // a route that expects no body still parses one a client sends
+  list.push(
+    { method: 'POST', path: '/api/user/logout', body: '{"a":', headers: json, status: 400 },
+    { method: 'POST', path: '/api/user/logout', body: '79927398713'.repeat(10_000), headers: { 'content-type': 'text/plain' }, status: 413 },
+    { method: 'POST', path: '/api/user/logout', body: 'x', headers: { 'content-type': 'application/json', 'content-encoding': 'br' }, status: 415 },
+  );
   // a wrong pair, however it is spelt
   for (const s of sqlish) {
     list.push({ method: 'POST', path: '/api/user/login', body: JSON.stringify({ login: s, password: s }), headers: json, status: 401 });

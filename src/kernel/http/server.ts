@@ -17,6 +17,9 @@ import { DEFAULT_HTTP_LIMITS, limitOptions, type HttpLimits } from './limits.js'
 import { errorResponse, kernelOutcomes } from './outcome.js';
 import { SECURITY_SCHEMES, routeSecurity, withUsedSecuritySchemes } from './security.js';
 
+/** Methods whose requests Fastify parses a body for, whether or not the route declares one. */
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 export type HttpApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
 export interface HttpServerOptions {
@@ -103,8 +106,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   app.addHook('onRoute', (route) => {
     if (!route.schema) return;
     // Failures the kernel itself produces for any route that reads a body, documented once here
-    // so every such route's OpenAPI entry lists them.
-    const readsBody = route.schema.body !== undefined || route.config?.textBody === true;
+    // so every such route's OpenAPI entry lists them. A route that expects no body still has one
+    // parsed when a client sends it (junk on a logout is a 400), so its method decides too (a
+    // route for GET as well shares one document entry with it and is left alone).
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const readsBody = route.schema.body !== undefined || route.config?.textBody === true || methods.every((m) => BODY_METHODS.has(m));
     if (!route.schema.response || !readsBody) return;
     const response = route.schema.response as Record<string, unknown>;
     response[400] ??= errorResponse('malformed request: not valid UTF-8 / JSON, or fails the schema');
