@@ -84,6 +84,8 @@ test('an outcome becomes its status and {"error"}; the document shows the securi
   assert.deepEqual(doc.paths['/healthz']?.get?.security, []);
   // only the schemes some route uses; shardToken is not among them
   assert.deepEqual(Object.keys(doc.components.securitySchemes ?? {}).sort(), ['adminToken', 'bearer', 'cookie']);
-  // a POST without a body documents no body failures
-  assert.deepEqual(Object.keys(doc.paths['/refuse']?.post?.responses ?? {}), ['200', '409']);
+  // a POST that expects no body still parses one a client sends: its failures are documented
+  assert.deepEqual(Object.keys(doc.paths['/refuse']?.post?.responses ?? {}).sort(), ['200', '400', '409', '413', '415']);
+  const junk = await call(url, 'POST', '/refuse', { body: '{"a":', headers: { 'content-type': 'application/json' } });
+  assert.equal(junk.status, 400);
 });
