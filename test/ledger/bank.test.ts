@@ -5,7 +5,7 @@ import type { HistoryEntry } from '../../src/ledger/orchestrator/contract.js';
 import { call, signUp } from '../support/http.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 import { freePort, startBin, type ServiceProcess } from '../support/process.js';
-import { balancesFromLog, LOGGED_TRANSACTIONS_SQL, type LoggedTransaction } from '../support/ledger-expectations.js';
+import { assertShardsMatchLog, LOGGED_TRANSACTIONS_SQL, type LoggedTransaction } from '../support/ledger-expectations.js';
 
 /**
  * Jepsen-style bank test: 3 shard processes and 3 orchestrator instances on one ledger database,
@@ -220,25 +220,8 @@ test('bank: money is neither created nor lost, retries never pay twice, whatever
     const logged = log.length - WALLETS; // the initial deposits carry no key
     assert.equal(keyed.length, logged, 'a transaction was logged without its key (a retry paid twice)');
 
-    // expected balances from the log alone: each SUCCESSFUL transaction applied exactly once
-    const { expected, deposits } = balancesFromLog(log, wallets);
-    let total = 0n;
-    for (const s of shardSql) {
-      const rows = await s.unsafe<Array<{ id: string; balance: string; reserved: string }>>('select id, balance::text, reserved::text from shard.wallets');
-      for (const w of rows) {
-        assert.ok(BigInt(w.balance) >= 0n, `wallet ${w.id} negative`);
-        assert.equal(w.reserved, '0', `wallet ${w.id} still has money reserved`);
-        assert.equal(BigInt(w.balance), expected.get(w.id), `wallet ${w.id}: balance differs from its SUCCESSFUL transactions`);
-        total += BigInt(w.balance);
-      }
-      const open = await s.unsafe(`select tx_id from shard.transactions where state = 'reserved'`);
-      assert.equal(open.length, 0, 'holds left open on a shard');
-      // a shard applied exactly the transactions the log calls SUCCESSFUL
-      const applied = await s.unsafe<Array<{ tx_id: string }>>(`select tx_id from shard.transactions where state = 'confirmed'`);
-      const status = new Map(log.map((t) => [t.tx_id, t.status]));
-      for (const a of applied) assert.equal(status.get(a.tx_id), 'SUCCESSFUL', `shard applied ${a.tx_id}, log says ${status.get(a.tx_id)}`);
-    }
-    assert.equal(total, deposits, 'sum of balances differs from sum of deposits');
+    // the shards against the log alone: each SUCCESSFUL transaction applied exactly once
+    await assertShardsMatchLog(shardSql, log, wallets);
 
     // histories, through the API: the sender's lists all it sent; the receiver's only SUCCESSFUL
     // incoming transfers; every entry in initiated_at order
