@@ -121,7 +121,7 @@ test('POST /api/orders: 400 for bad JSON, Luhn failures and bad goods, changing 
     { order: number, goods: [{ description: 'Pri\u0000ngles', price: 1 }] },
     { order: number, goods: [...good, null] },
     { order: `${'1'.repeat(1001)}`, goods: good },
-    '{"order": "' + number + '", "goods": [',
+    `{"order": "${number}", "goods": [`,
     'nope',
     '',
   ];

@@ -7,7 +7,7 @@ import { createLogger } from '../../src/kernel/logger.js';
 import { ShardClient } from '../../src/ledger/orchestrator/shard-client.js';
 import { MAX_BATCH_OPS, type BatchOp } from '../../src/ledger/protocol.js';
 import { startShard, type ShardRunning } from '../../src/ledger/shard/main.js';
-import { shardSettings, type ShardConfig } from '../../src/ledger/shard/config.js';
+import { shardSettings } from '../../src/ledger/shard/config.js';
 import { call } from '../support/http.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { assertObservedStatusesDocumented, documentedOperations } from '../support/openapi.js';
