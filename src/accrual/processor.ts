@@ -43,13 +43,14 @@ export function phases(delayMs: number): { registeredMs: number; processingMs: n
 }
 
 /**
- * Decides each order's final status: INVALID for an empty goods list, for an order the
- * INVALID_SHARE knob picked, or for a total too large to hold; else PROCESSED with the
- * accrual (null when 0).
+ * Decides each order's final status: INVALID for an order the INVALID_SHARE knob picked, for
+ * unreadable stored goods or for a total too large to hold; else PROCESSED with the accrual
+ * (null when 0). An empty goods list has no matching good, so it is PROCESSED without accrual
+ * (SPEC §2).
  */
 export function decideOrders(orders: readonly DueOrder[], rules: readonly Rule[]): OrderResult[] {
   return orders.map((order) => {
-    if (order.goods === null || order.goods.length === 0 || order.forcedInvalid) return { number: order.number, status: 'INVALID', accrual: null };
+    if (order.goods === null || order.forcedInvalid) return { number: order.number, status: 'INVALID', accrual: null };
     const { hundredths } = computeAccrual(order.goods, rules);
     if (hundredths > BigInt(MAX_AMOUNT_HUNDREDTHS)) return { number: order.number, status: 'INVALID', accrual: null };
     return { number: order.number, status: 'PROCESSED', accrual: hundredths === 0n ? null : Number(hundredths) };

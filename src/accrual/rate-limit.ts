@@ -4,6 +4,8 @@
  * process — each instance counts its own requests.
  */
 export const WINDOW_MS = 60_000;
+/** `Retry-After` on every refusal (SPEC §2). */
+export const RETRY_AFTER_SECONDS = 60;
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
@@ -33,8 +35,9 @@ export class FixedWindowLimiter {
       this.count++;
       return { allowed: true };
     }
-    const remainingMs = this.windowStart + WINDOW_MS - now;
-    return { allowed: false, retryAfterSeconds: Math.min(60, Math.max(1, Math.ceil(remainingMs / 1000))) };
+    // SPEC §2 fixes the header at 60, the window's length, whatever is left of the window: the
+    // service it stands in for answers that way, and clients are written against it.
+    return { allowed: false, retryAfterSeconds: RETRY_AFTER_SECONDS };
   }
 
   /** The 429 body the SPEC prescribes, word for word. */

@@ -24,7 +24,7 @@ test('RATE_LIMIT: the N+1st GET in the window is 429 text/plain with Retry-After
     assert.equal(r.text, 'No more than 3 requests per minute allowed');
     const retryAfter = r.headers.get('retry-after') ?? '';
     assert.match(retryAfter, /^\d+$/);
-    assert.ok(Number(retryAfter) >= 1 && Number(retryAfter) <= 60, `Retry-After ${retryAfter}`);
+    assert.equal(retryAfter, '60');
   }
   // only order reads are limited
   assert.equal((await postOrder(svc.url, orderNumber(), [])).status, 202);

@@ -17,7 +17,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<AccrualRouteOptions> = async
       schema: {
         tags: ['orders'],
         summary: 'Register an order for calculation',
-        description: 'The order is readable as REGISTERED once this answers 202. An empty goods list ends INVALID.',
+        description: 'The order is readable as REGISTERED once this answers 202. An empty goods list has no matching good: it ends PROCESSED without accrual.',
         body: OrderRequest,
         response: {
           202: { ...Accepted, description: 'accepted for calculation' },
