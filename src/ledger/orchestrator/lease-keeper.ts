@@ -1,5 +1,6 @@
 import { sleep } from '../../kernel/lifecycle.js';
 import type { Logger } from '../../kernel/logger.js';
+import { LeaseContinuity } from './lease-continuity.js';
 import type { OrchestratorStore } from './store.js';
 
 /**
@@ -12,11 +13,15 @@ import type { OrchestratorStore } from './store.js';
 export class LeaseKeeper {
   private readonly stopSignal = new AbortController();
   private loop: Promise<void> | null = null;
+  private readonly continuity: LeaseContinuity;
 
   constructor(
     private readonly store: OrchestratorStore,
     private readonly logger: Logger,
-  ) {}
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.continuity = new LeaseContinuity(store.lease.ms);
+  }
 
   get intervalMs(): number {
     return Math.max(10, Math.floor(this.store.lease.ms / 3));
@@ -24,7 +29,18 @@ export class LeaseKeeper {
 
   /** Takes the lease before the instance accepts anything (so nothing it logs looks orphaned). */
   async begin(): Promise<void> {
+    await this.renew();
+  }
+
+  /** False while another live instance's lease may look run out only because of an outage (see LeaseContinuity). */
+  mayTakeOver(): boolean {
+    return this.continuity.mayTakeOver(this.now());
+  }
+
+  private async renew(): Promise<void> {
+    const sentAt = this.now();
     await this.store.leases.renew();
+    this.continuity.renewed(sentAt, this.now());
   }
 
   start(): void {
@@ -33,7 +49,7 @@ export class LeaseKeeper {
         await sleep(this.intervalMs, this.stopSignal.signal);
         if (this.stopSignal.signal.aborted) break;
         try {
-          await this.store.leases.renew();
+          await this.renew();
         } catch (err) {
           // the database is away: nobody can take the leases over meanwhile either, except
           // after they run out — which the protocol tolerates (every step is idempotent)

@@ -42,7 +42,7 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
         ledgerMetrics,
       );
       const coordinator = new Coordinator(store, shards, logger, { concurrency: config.coordinatorConcurrency });
-      const recovery = new Recovery(store, coordinator, logger, config.recoveryIntervalMs);
+      const recovery = new Recovery(store, coordinator, logger, config.recoveryIntervalMs, () => leases.mayTakeOver());
       registerOrchestratorRoutes(
         app,
         new OrchestratorService(store, shards, coordinator),

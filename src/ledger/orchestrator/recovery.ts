@@ -27,6 +27,8 @@ export class Recovery {
     private readonly coordinator: Coordinator,
     private readonly logger: Logger,
     private readonly intervalMs: number,
+    /** Whether transactions of instances whose lease ran out may be taken over now (LeaseKeeper.mayTakeOver). */
+    private readonly mayTakeOver: () => boolean,
   ) {}
 
   start(): void {
@@ -57,8 +59,11 @@ export class Recovery {
     }
     let submitted = 0;
     // first what this instance owns but does not run (handed back, or beyond its backlog), then
-    // what instances that are gone left behind
-    for (const page of [(after: number) => this.store.leases.ownUnfinished(BATCH, after), (after: number) => this.store.leases.takeOverExpired(BATCH, after)]) {
+    // what instances that are gone left behind; not right after this instance's own lease lapsed,
+    // when a live instance's lease may look the same until its next heartbeat
+    const pages = [(after: number) => this.store.leases.ownUnfinished(BATCH, after)];
+    if (this.mayTakeOver()) pages.push((after: number) => this.store.leases.takeOverExpired(BATCH, after));
+    for (const page of pages) {
       let afterSeq = 0;
       for (;;) {
         const rows = await page(afterSeq);
