@@ -55,8 +55,8 @@ export const NotRegistered = Type.Null({ description: 'the order is not register
 
 /** Documented as text/plain (what is sent), not as the JSON every other answer is. */
 export const TooManyRequests = {
-  description: 'Over the rate limit: `No more than N requests per minute allowed`; `Retry-After` is always 60 (the window\'s length)',
-  headers: { 'Retry-After': Type.Literal(60, { description: 'seconds to wait: the window\'s length' }) },
+  description: "Over the rate limit: `No more than N requests per minute allowed`; `Retry-After` is always 60 (the window's length)",
+  headers: { 'Retry-After': Type.Integer({ minimum: 60, maximum: 60, description: "seconds to wait: always 60, the window's length" }) },
   content: { 'text/plain': { schema: Type.String({ description: 'e.g. `No more than 1000 requests per minute allowed`' }) } },
 };
 
