@@ -51,6 +51,13 @@ export async function runServiceCli<S extends SettingSpecs & { [K in keyof Loggi
     }
     throw reason;
   });
+  // asked to stop while still starting (e.g. waiting for PostgreSQL): nothing to finish yet
+  const stopWhileStarting = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'stopped before start-up finished');
+    logger.flush(() => process.exit(0));
+  };
+  process.on('SIGINT', stopWhileStarting);
+  process.on('SIGTERM', stopWhileStarting);
   let running: Running;
   try {
     running = await start(config, logger);
@@ -59,5 +66,7 @@ export async function runServiceCli<S extends SettingSpecs & { [K in keyof Loggi
     await new Promise((resolve) => logger.flush(() => resolve(undefined)));
     refuseToStart(program.name, `cannot start: ${describeStartupFailure(err)}`);
   }
+  process.off('SIGINT', stopWhileStarting);
+  process.off('SIGTERM', stopWhileStarting);
   runUntilSignalled(logger, running);
 }

@@ -3,9 +3,11 @@ import type { Database } from './db/database.js';
 import { meteredDatabase } from './db/metered.js';
 import { migrate, type Migration } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
+import { isConnectionFault } from './db/unavailable.js';
 import { listen } from './http/listen.js';
 import { createHttpServer, type HttpApp } from './http/server.js';
-import type { Running } from './lifecycle.js';
+import { startStandbyServer, type StandbyServer } from './http/standby-server.js';
+import { sleep, type Running } from './lifecycle.js';
 import type { Logger } from './logger.js';
 import { createMetricsRegistry } from './metrics.js';
 
@@ -59,6 +61,55 @@ export interface ServiceBlueprint<E> {
 
 export type RunningService<E> = Running & { url: string; app: HttpApp } & E;
 
+/** How often a service waiting for PostgreSQL at start-up tries again. */
+const START_RETRY_MS = 500;
+
+/**
+ * The service's own database, opened and migrated. While PostgreSQL is unreachable (refused,
+ * timed out, starting up) the process does not exit (SPEC: "a process never exits because of
+ * it"): it answers on its address as during an outage (standby-server.ts) and tries again
+ * every START_RETRY_MS. Anything else (a missing database, a refused login) ends the start.
+ */
+async function openOwnDatabase(config: BaseServiceConfig, deps: ServiceDeps, blueprint: ServiceBlueprint<object>): Promise<Database> {
+  let standby: StandbyServer | undefined;
+  try {
+    for (;;) {
+      let db: Database | undefined;
+      try {
+        db = await openDatabase({
+          url: config.databaseUri,
+          embeddedDir: config.dataDir,
+          poolSize: config.databasePoolSize,
+          applicationName: blueprint.name,
+          logger: deps.logger,
+        });
+        await migrateLogged(db, deps, blueprint);
+        if (standby) deps.logger.info('PostgreSQL reachable: starting');
+        return db;
+      } catch (err) {
+        await db?.close().catch(() => undefined);
+        if (config.databaseUri === undefined || !isConnectionFault(err)) throw err;
+        if (!standby) {
+          standby = await startStandbyServer(config.address, {
+            headersTimeoutMs: config.headersTimeoutMs,
+            requestTimeoutMs: config.requestTimeoutMs,
+            keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+          });
+          deps.logger.warn({ err }, 'PostgreSQL unreachable at start-up: answering 503 and trying again until it is back');
+        }
+        await sleep(START_RETRY_MS);
+      }
+    }
+  } finally {
+    await standby?.close();
+  }
+}
+
+async function migrateLogged(db: Database, deps: ServiceDeps, blueprint: ServiceBlueprint<object>): Promise<void> {
+  const applied = await migrate(db, blueprint.schema, blueprint.migrations);
+  if (applied.length > 0) deps.logger.info({ applied, schema: blueprint.schema }, 'migrations applied');
+}
+
 /**
  * The start-up every service shares: open (or share) the database, migrate its schema, create
  * metrics and the HTTP server, let the service add its routes and workers, listen. Stopping
@@ -66,20 +117,11 @@ export type RunningService<E> = Running & { url: string; app: HttpApp } & E;
  */
 export async function startService<E extends object>(config: BaseServiceConfig, deps: ServiceDeps, blueprint: ServiceBlueprint<E>): Promise<RunningService<E>> {
   const ownsDb = deps.db === undefined;
-  const db =
-    deps.db ??
-    (await openDatabase({
-      url: config.databaseUri,
-      embeddedDir: config.dataDir,
-      poolSize: config.databasePoolSize,
-      applicationName: blueprint.name,
-      logger: deps.logger,
-    }));
+  const db = deps.db ?? (await openOwnDatabase(config, deps, blueprint));
   let built: BuiltService<E> | undefined;
   let app: HttpApp | undefined;
   try {
-    const applied = await migrate(db, blueprint.schema, blueprint.migrations);
-    if (applied.length > 0) deps.logger.info({ applied, schema: blueprint.schema }, 'migrations applied');
+    if (!ownsDb) await migrateLogged(db, deps, blueprint);
     const metrics = deps.metrics ?? createMetricsRegistry(blueprint.name);
     const server = await createHttpServer({
       logger: deps.logger,

@@ -4,12 +4,17 @@ import { LeaseContinuity } from '../../src/ledger/orchestrator/lease-continuity.
 
 const LEASE = 9_000;
 
-test('renewed on time from the start: others may be taken over at once', () => {
+test('from its start, it waits one lease of renewals on time before taking anything over', () => {
   const c = new LeaseContinuity(LEASE);
   assert.equal(c.mayTakeOver(0), false, 'not before the first renewal');
   c.renewed(0, 5);
-  assert.equal(c.mayTakeOver(10), true);
-  for (let t = 3_000; t <= 30_000; t += 3_000) {
+  assert.equal(c.mayTakeOver(10), false, 'just started: the others may not have renewed since an outage');
+  c.renewed(3_000, 3_010);
+  c.renewed(6_000, 6_010);
+  assert.equal(c.mayTakeOver(9_004), false);
+  c.renewed(9_000, 9_010);
+  assert.equal(c.mayTakeOver(9_020), true);
+  for (let t = 12_000; t <= 30_000; t += 3_000) {
     c.renewed(t, t + 20);
     assert.equal(c.mayTakeOver(t + 30), true);
   }
@@ -17,8 +22,7 @@ test('renewed on time from the start: others may be taken over at once', () => {
 
 test('after its own lease lapsed (an outage) it waits a whole lease of renewals on time', () => {
   const c = new LeaseContinuity(LEASE);
-  c.renewed(0, 5);
-  c.renewed(3_000, 3_010);
+  for (let t = -9_000; t <= 3_000; t += 3_000) c.renewed(t, t + 10);
   // renewals at 6 s, 9 s and 12 s fail: the database is away; the one sent at 15 s gets through
   assert.equal(c.mayTakeOver(11_999), true, 'its lease (until 12 s) still holds');
   assert.equal(c.mayTakeOver(12_000), false, 'its own lease ran out: so may have everyone else’s');
@@ -33,7 +37,7 @@ test('after its own lease lapsed (an outage) it waits a whole lease of renewals 
 
 test('a renewal stalled past its term (a frozen server that then answers) counts as a break', () => {
   const c = new LeaseContinuity(LEASE);
-  c.renewed(0, 5);
+  for (let t = -9_000; t <= 0; t += 3_000) c.renewed(t, t + 5);
   c.renewed(3_000, 20_000); // sent in time, answered 17 s later: the lease from 0 s ran out at 9 s
   assert.equal(c.mayTakeOver(20_001), false);
   // the stalled renewal's term is counted from when it was sent (3 s): the next one, sent 3 s
@@ -48,7 +52,7 @@ test('a renewal stalled past its term (a frozen server that then answers) counts
 
 test('a slow renewal that still lands within the term is no break', () => {
   const c = new LeaseContinuity(LEASE);
-  c.renewed(0, 5);
+  for (let t = -9_000; t <= 0; t += 3_000) c.renewed(t, t + 5);
   c.renewed(3_000, 8_999);
   assert.equal(c.mayTakeOver(9_000), true);
 });

@@ -12,15 +12,18 @@
  */
 export class LeaseContinuity {
   private heldUntil = Number.NEGATIVE_INFINITY;
-  /** Since when renewals have kept the lease unbroken; -∞: since before anyone could notice. */
-  private unbrokenSince = Number.NEGATIVE_INFINITY;
+  /** Since when renewals have kept the lease unbroken. */
+  private unbrokenSince = Number.POSITIVE_INFINITY;
 
   constructor(private readonly leaseMs: number) {}
 
   /** A renewal sent at `sentAt` succeeded at `doneAt`. */
   renewed(sentAt: number, doneAt: number): void {
-    // the first renewal (at start-up) finds nothing to have broken
-    if (this.heldUntil !== Number.NEGATIVE_INFINITY && doneAt > this.heldUntil) this.unbrokenSince = doneAt;
+    // A start counts as a break too: this process cannot know what came before it (it may
+    // have been started during an outage, or just after one, before the others' heartbeats).
+    // It costs a restarted lone instance at most one lease: its dead predecessor's lease had
+    // to run out first anyway.
+    if (doneAt > this.heldUntil) this.unbrokenSince = doneAt;
     this.heldUntil = sentAt + this.leaseMs;
   }
 

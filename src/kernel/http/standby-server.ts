@@ -1,0 +1,46 @@
+import { createServer, type Server } from 'node:http';
+import { parseListenAddress } from '../address.js';
+import type { HttpLimits } from './limits.js';
+import { kernelOutcomes } from './outcome.js';
+
+/** A listening stand-in for a service that cannot start yet; `close` frees the address for it. */
+export interface StandbyServer {
+  close(): Promise<void>;
+}
+
+const UNAVAILABLE = JSON.stringify({ error: kernelOutcomes.database_unavailable.message });
+const ALIVE = JSON.stringify({ status: 'ok' });
+
+/**
+ * What a service answers while it waits for an unreachable PostgreSQL at start-up, on its own
+ * address: `/healthz` 200 (the process is up), everything else — `/readyz` included —
+ * `503 {"error": "database unavailable"}`, as the running service answers during an outage.
+ * Every answer closes its connection, so the client's next request reaches the real server
+ * once it has taken the address over.
+ */
+export async function startStandbyServer(address: string, limits: HttpLimits): Promise<StandbyServer> {
+  const server: Server = createServer(
+    { requestTimeout: limits.requestTimeoutMs, headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), keepAliveTimeout: limits.keepAliveTimeoutMs },
+    (request, response) => {
+      const alive = request.url?.split('?')[0] === '/healthz';
+      const body = alive ? ALIVE : UNAVAILABLE;
+      response.writeHead(alive ? 200 : 503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      response.end(request.method === 'HEAD' ? undefined : body);
+    },
+  );
+  const { host, port } = parseListenAddress(address);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

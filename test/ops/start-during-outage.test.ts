@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { call } from '../support/http.js';
+import { ANSWER_WITHIN_MS, RECOVER_WITHIN_MS, UNAVAILABLE_BODY, msUntil } from '../support/outage.js';
+import { createPgCluster, type PgCluster } from '../support/pg-cluster.js';
+import { startBin } from '../support/process.js';
+
+// SPEC: while PostgreSQL is unreachable a process never exits because of it. That includes one
+// started during the outage: it answers as a running service does then, and starts for real
+// once the database is back.
+
+let cluster: PgCluster;
+let gophermartUrl: string;
+let accrualUrl: string;
+
+before(async () => {
+  cluster = await createPgCluster();
+  await cluster.start();
+  gophermartUrl = await cluster.createDatabase('start_gm');
+  accrualUrl = await cluster.createDatabase('start_acc');
+  await cluster.stop('fast');
+});
+
+after(async () => {
+  await cluster?.destroy();
+});
+
+test('started while PostgreSQL is down: /healthz 200, the rest 503 within 2 s; normal within 5 s of its return', { timeout: 90_000 }, async () => {
+  const gm = await startBin('gophermart', { DATABASE_URI: gophermartUrl, ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:1' });
+  const acc = await startBin('accrual', { DATABASE_URI: accrualUrl, RATE_LIMIT: '0' });
+  try {
+    for (const svc of [gm, acc]) {
+      assert.equal((await call(svc.url, 'GET', '/healthz')).status, 200);
+      const ready = await call(svc.url, 'GET', '/readyz');
+      assert.deepEqual([ready.status, ready.text], [503, UNAVAILABLE_BODY]);
+    }
+    const started = performance.now();
+    const register = await call(gm.url, 'POST', '/api/user/register', { body: { login: 'early', password: 'early-password' } });
+    assert.deepEqual([register.status, register.text], [503, UNAVAILABLE_BODY]);
+    assert.ok(performance.now() - started < ANSWER_WITHIN_MS);
+    const read = await call(acc.url, 'GET', '/api/orders/12345678903');
+    assert.deepEqual([read.status, read.text], [503, UNAVAILABLE_BODY]);
+    assert.equal(gm.proc.exitCode, null, 'still running');
+
+    await cluster.start();
+    await msUntil('gophermart registers a user', RECOVER_WITHIN_MS, async () => (await call(gm.url, 'POST', '/api/user/register', { body: { login: 'late', password: 'late-password' } })).status === 200);
+    await msUntil('accrual answers', RECOVER_WITHIN_MS, async () => (await call(acc.url, 'GET', '/api/orders/12345678903')).status === 204);
+    assert.equal((await call(gm.url, 'GET', '/readyz')).status, 200);
+  } finally {
+    assert.equal(await gm.stop('SIGTERM'), 0);
+    assert.equal(await acc.stop('SIGTERM'), 0);
+  }
+  assert.match(gm.stdout(), /PostgreSQL unreachable at start-up/);
+});
+
+test('stopped while still waiting for PostgreSQL: SIGTERM exits 0 at once', { timeout: 60_000 }, async () => {
+  await cluster.stop('fast');
+  const gm = await startBin('gophermart', { DATABASE_URI: gophermartUrl, ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:1' });
+  assert.equal((await call(gm.url, 'GET', '/readyz')).status, 503);
+  const asked = performance.now();
+  assert.equal(await gm.stop('SIGTERM'), 0);
+  assert.ok(performance.now() - asked < 2_000);
+});
