@@ -43,7 +43,11 @@ test('started while PostgreSQL is down: /healthz 200, the rest 503 within 2 s; n
     assert.equal(gm.proc.exitCode, null, 'still running');
 
     await cluster.start();
-    await msUntil('gophermart registers a user', RECOVER_WITHIN_MS, async () => (await call(gm.url, 'POST', '/api/user/register', { body: { login: 'late', password: 'late-password' } })).status === 200);
+    await msUntil(
+      'gophermart registers a user',
+      RECOVER_WITHIN_MS,
+      async () => (await call(gm.url, 'POST', '/api/user/register', { body: { login: 'late', password: 'late-password' } })).status === 200,
+    );
     await msUntil('accrual answers', RECOVER_WITHIN_MS, async () => (await call(acc.url, 'GET', '/api/orders/12345678903')).status === 204);
     assert.equal((await call(gm.url, 'GET', '/readyz')).status, 200);
   } finally {

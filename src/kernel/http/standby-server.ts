@@ -20,11 +20,19 @@ const ALIVE = JSON.stringify({ status: 'ok' });
  */
 export async function startStandbyServer(address: string, limits: HttpLimits): Promise<StandbyServer> {
   const server: Server = createServer(
-    { requestTimeout: limits.requestTimeoutMs, headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs), keepAliveTimeout: limits.keepAliveTimeoutMs },
+    {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+    },
     (request, response) => {
       const alive = request.url?.split('?')[0] === '/healthz';
       const body = alive ? ALIVE : UNAVAILABLE;
-      response.writeHead(alive ? 200 : 503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      response.writeHead(alive ? 200 : 503, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        connection: 'close',
+      });
       response.end(request.method === 'HEAD' ? undefined : body);
     },
   );
