@@ -6,6 +6,16 @@ import { WALLET_ID_MAX } from '../../protocol.js';
 import { orchestratorOutcomes } from '../contract.js';
 import type { Caller, IdempotencyKey } from '../service.js';
 
+/**
+ * A wallet id from a URL path (`/api/user/balance/:id`). SPEC lists 403/404 there, not 400:
+ * a path that is not decimal digits names no wallet that could exist, so it is not found.
+ */
+export function walletIdInPath(value: string): string {
+  const text = value.trim();
+  if (!/^[0-9]+$/.test(text) || text.length > WALLET_ID_MAX) fail(orchestratorOutcomes.wallet_not_found);
+  return text;
+}
+
 /** A wallet id from JSON: digit string (or a non-negative safe integer), bounded length. */
 export function walletIdFrom(value: unknown, field: string): string {
   const text = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? String(value) : typeof value === 'string' ? value.trim() : undefined;

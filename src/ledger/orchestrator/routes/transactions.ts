@@ -6,7 +6,7 @@ import { formatHundredths } from '../../../kernel/money.js';
 import { formatRfc3339 } from '../../../kernel/time.js';
 import { HistoryEntry, IdempotencyHeaders, NoItems, TransferRequest, TxAccepted, WalletParams, orchestratorOutcomes } from '../contract.js';
 import type { OrchestratorRouteOptions } from './options.js';
-import { amountFrom, idempotencyKey, walletIdFrom } from './parse.js';
+import { amountFrom, idempotencyKey, walletIdFrom, walletIdInPath } from './parse.js';
 
 /**
  * Send a transfer; read a wallet's history. What becomes of an accepted transfer (SUCCESSFUL,
@@ -67,12 +67,12 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<OrchestratorRouteOptio
         response: {
           200: Type.Array(HistoryEntry, { description: 'the history, in initiated_at order (ties: acceptance order)' }),
           204: NoItems,
-          ...outcomeResponses(o.wallet_id_invalid, k.unauthorized, o.wallet_forbidden, o.wallet_not_found, k.internal, k.database_unavailable),
+          ...outcomeResponses(k.unauthorized, o.wallet_forbidden, o.wallet_not_found, k.internal, k.database_unavailable),
         },
       },
     },
     async (request, reply) => {
-      const access = await service.access(request.userId, walletIdFrom(request.params.id, 'wallet id'));
+      const access = await service.access(request.userId, walletIdInPath(request.params.id));
       if (!access.ok) fail(o[access.reason]);
       const id = access.wallet.id;
       const entries = await service.walletLog(id);

@@ -15,7 +15,7 @@ import {
   orchestratorOutcomes,
 } from '../contract.js';
 import type { OrchestratorRouteOptions } from './options.js';
-import { idempotencyKey, walletIdFrom } from './parse.js';
+import { idempotencyKey, walletIdFrom, walletIdInPath } from './parse.js';
 
 /** Create a wallet; list the caller's wallets; one wallet's balance. */
 export const walletRoutes: FastifyPluginAsyncTypebox<OrchestratorRouteOptions> = async (app, { service, signedIn }) => {
@@ -89,20 +89,12 @@ export const walletRoutes: FastifyPluginAsyncTypebox<OrchestratorRouteOptions> =
         params: WalletParams,
         response: {
           200: { ...WalletBalance, description: 'the balance as its shard holds it' },
-          ...outcomeResponses(
-            o.wallet_id_invalid,
-            k.unauthorized,
-            o.wallet_forbidden,
-            o.wallet_not_found,
-            k.internal,
-            k.database_unavailable,
-            o.shard_unavailable,
-          ),
+          ...outcomeResponses(k.unauthorized, o.wallet_forbidden, o.wallet_not_found, k.internal, k.database_unavailable, o.shard_unavailable),
         },
       },
     },
     async (request) => {
-      const access = await service.access(request.userId, walletIdFrom(request.params.id, 'wallet id'));
+      const access = await service.access(request.userId, walletIdInPath(request.params.id));
       if (!access.ok) fail(o[access.reason]);
       const balance = await service.balance(access.wallet);
       if (balance === 'unavailable') fail(o.shard_unavailable);
