@@ -6,7 +6,7 @@
  * for the upload), because the machine's speed drifts between runs.
  */
 import { withLuhnCheckDigit } from '../src/kernel/luhn.js';
-import { DURATION, createDatabase, dropDatabase, load, pgbenchCeiling, printTable, startServer, type LoadResult, type Server } from './support.js';
+import { DURATION, createDatabase, dropDatabase, load, pgbenchCeiling, pinLoadGenerator, printTable, startServer, type LoadResult, type Server } from './support.js';
 
 const DB = 'gm_bench_loyalty';
 const ACCRUAL_DB = 'gm_bench_loyalty_accrual';
@@ -102,6 +102,7 @@ async function accrualScenario(): Promise<{ result: LoadResult; peakRss: number 
 
 async function main(): Promise<void> {
   const ceiling = pgbenchCeiling();
+  pinLoadGenerator();
   const url = await createDatabase(DB);
   const env = { DATABASE_URI: url, DATABASE_POOL_SIZE: '16', ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:9' };
   const server = await startServer('gophermart', 18480, { ...env, LOG_LEVEL: 'info' });

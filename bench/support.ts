@@ -109,6 +109,15 @@ export function pgbenchCeiling(): { selectOnly: number; simpleUpdate: number } {
   return { selectOnly, simpleUpdate };
 }
 
+/**
+ * Pins this process (every thread, and what it starts from now on) to CPU `cpu`: the load
+ * generator's core, apart from the servers' (startServer). Call it after pgbenchCeiling, which
+ * measures the machine as it is.
+ */
+export function pinLoadGenerator(cpu = '1'): void {
+  spawnSync('taskset', ['-a', '-p', '-c', cpu, String(process.pid)], { stdio: 'ignore' });
+}
+
 export function printTable(title: string, rows: Array<Record<string, string | number>>): void {
   if (rows.length === 0) return;
   const cols = Object.keys(rows[0]!);
