@@ -6,7 +6,18 @@
  * for the upload), because the machine's speed drifts between runs.
  */
 import { withLuhnCheckDigit } from '../src/kernel/luhn.js';
-import { DURATION, createDatabase, dropDatabase, load, pgbenchCeiling, pinLoadGenerator, printTable, startServer, type LoadResult, type Server } from './support.js';
+import {
+  DURATION,
+  createDatabase,
+  dropDatabase,
+  load,
+  pgbenchCeiling,
+  pinLoadGenerator,
+  printTable,
+  startServer,
+  type LoadResult,
+  type Server,
+} from './support.js';
 
 const DB = 'gm_bench_loyalty';
 const ACCRUAL_DB = 'gm_bench_loyalty_accrual';
