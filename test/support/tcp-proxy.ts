@@ -15,6 +15,11 @@ export interface TcpProxy {
    * replaced (a failover) do until TCP gives up on them minutes later.
    */
   blackhole(): void;
+  /**
+   * A frozen server (SIGSTOP, a paused container): new connections are still accepted — the
+   * kernel completes the handshake — but nothing is answered on them or on the open ones.
+   */
+  freeze(): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -70,10 +75,14 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       for (const [client] of pairs) silenced.add(client);
       server.close();
     },
+    freeze() {
+      holed = true;
+      for (const [client] of pairs) silenced.add(client);
+    },
     restore() {
       holed = false;
       for (const [client] of pairs) silenced.add(client);
-      server.listen(address.port, '127.0.0.1');
+      if (!server.listening) server.listen(address.port, '127.0.0.1');
     },
     close() {
       holed = false;
