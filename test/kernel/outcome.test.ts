@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
@@ -85,7 +86,14 @@ test('an outcome becomes its status and {"error"}; the document shows the securi
   // only the schemes some route uses; shardToken is not among them
   assert.deepEqual(Object.keys(doc.components.securitySchemes ?? {}).sort(), ['adminToken', 'bearer', 'cookie']);
   // a POST that expects no body still parses one a client sends: its failures are documented
-  assert.deepEqual(Object.keys(doc.paths['/refuse']?.post?.responses ?? {}).sort(), ['200', '400', '409', '413', '415']);
+  // (and every route documents the slow-client and oversized-header answers Node gives)
+  assert.deepEqual(Object.keys(doc.paths['/refuse']?.post?.responses ?? {}).sort(), ['200', '400', '408', '409', '413', '415', '431']);
+  assert.deepEqual(Object.keys(doc.paths['/healthz']?.get?.responses ?? {}).sort(), ['200', '408', '431']);
   const junk = await call(url, 'POST', '/refuse', { body: '{"a":', headers: { 'content-type': 'application/json' } });
   assert.equal(junk.status, 400);
+  // encoding names are case-insensitive, and identity means none
+  const shouting = await call(url, 'POST', '/refuse', { body: gzipSync('{"a":'), headers: { 'content-type': 'application/json', 'content-encoding': 'GZIP' } });
+  assert.deepEqual([shouting.status, shouting.text], [400, '{"error":"request body is not valid JSON"}'], 'decoded as gzip, then refused as bad JSON');
+  const identity = await call(url, 'POST', '/refuse', { body: '{"a":', headers: { 'content-type': 'application/json', 'content-encoding': 'identity' } });
+  assert.deepEqual([identity.status, identity.text], [400, '{"error":"request body is not valid JSON"}'], 'read as it is');
 });

@@ -98,6 +98,11 @@ test('balance and transactions: owner only (403), unknown (404), empty log (204)
     const r = await call(url, 'GET', path, { token: alice });
     assert.deepEqual([r.status, r.text], [404, '{"error":"wallet not found"}'], path);
   }
+  // a path that is not valid percent-encoding: the platform's error shape, nothing of Fastify's
+  for (const path of ['/api/user/balance/%ZZ', '/api/user/transactions/%E0%A4%A']) {
+    const r = await call(url, 'GET', path, { token: alice });
+    assert.deepEqual([r.status, r.text], [400, '{"error":"malformed request: the path is not valid percent-encoding"}'], path);
+  }
   const empty = await call(url, 'GET', '/api/user/transactions/102', { token: alice });
   assert.equal(empty.status, 204);
   assert.equal(empty.text, '');

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { TOKEN_COOKIE, requestTokens } from '../../kernel/http/auth.js';
+import { TOKEN_COOKIE, requestUserId } from '../../kernel/http/auth.js';
 import { registerAuthRoutes } from '../../kernel/http/auth-routes.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
 import { LoggedOut, Session, SessionState } from '../contract.js';
@@ -46,13 +46,9 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<GophermartRouteOptions> = 
       },
     },
     async (request) => {
-      for (const token of requestTokens(request)) {
-        const id = Number(tokens.verify(token)?.sub);
-        if (!Number.isSafeInteger(id) || id <= 0) continue;
-        const login = await service.loginOf(id);
-        if (login !== undefined) return { signed_in: true, login };
-      }
-      return { signed_in: false };
+      const id = requestUserId(request, tokens);
+      const login = id === undefined ? undefined : await service.loginOf(id);
+      return login === undefined ? { signed_in: false } : { signed_in: true, login };
     },
   );
 

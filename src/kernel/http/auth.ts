@@ -31,19 +31,16 @@ export function decorateUserId(app: { decorateRequest(name: string | symbol, val
 }
 
 /**
- * The candidate tokens of a request, in order: `Authorization: Bearer …` (a bare JWT without the
- * scheme is tolerated, as some clients send it), then the HttpOnly cookie.
+ * The token a request authenticates with: the `Authorization` header's when the request has
+ * one (`Bearer …`; a bare JWT without the scheme is tolerated, as some clients send it), else
+ * the HttpOnly cookie's. A header that is there decides alone: a malformed, tampered or expired
+ * one is a 401 even beside a good cookie (SPEC), so a client that keeps cookies still sees its
+ * bad header refused. `undefined`: no usable token.
  */
-export function requestTokens(request: FastifyRequest): string[] {
-  const found: string[] = [];
+export function requestToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (header !== undefined) {
-    const m = /^(?:Bearer\s+)?([\w-]+\.[\w-]+\.[\w-]+)\s*$/i.exec(header.trim());
-    if (m?.[1]) found.push(m[1]);
-  }
-  const cookie = request.cookies?.[TOKEN_COOKIE];
-  if (cookie) found.push(cookie);
-  return found;
+  if (header !== undefined) return /^(?:Bearer\s+)?([\w-]+\.[\w-]+\.[\w-]+)\s*$/i.exec(header.trim())?.[1];
+  return request.cookies?.[TOKEN_COOKIE] || undefined;
 }
 
 /** A token's subject as a user id: a positive integer, or undefined for anything else. */
@@ -52,22 +49,23 @@ function userIdOf(subject: string): number | undefined {
   return Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
 
+/** The signed-in user's id by the request's token (see requestToken), or undefined. */
+export function requestUserId(request: FastifyRequest, tokens: TokenService): number | undefined {
+  const token = requestToken(request);
+  const claims = token === undefined ? null : tokens.verify(token);
+  return claims ? userIdOf(claims.sub) : undefined;
+}
+
 /**
- * onRequest hook: 401 before the body is even read unless the header or the cookie carries a
- * valid token (either is accepted, so a stale header does not hide a good cookie); the route
- * then reads `request.userId`. Documented as the user-token security of the route.
+ * onRequest hook: 401 before the body is even read unless the request's token (the header's,
+ * or without a header the cookie's) is valid; the route then reads `request.userId`.
+ * Documented as the user-token security of the route.
  */
 export function authGuard(tokens: TokenService) {
   return securedBy(SECURITY.user, async function guard(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    for (const token of requestTokens(request)) {
-      const claims = tokens.verify(token);
-      const id = claims ? userIdOf(claims.sub) : undefined;
-      if (id !== undefined) {
-        request[USER_ID] = id;
-        return;
-      }
-    }
-    fail(kernelOutcomes.unauthorized);
+    const id = requestUserId(request, tokens);
+    if (id === undefined) fail(kernelOutcomes.unauthorized);
+    request[USER_ID] = id;
   });
 }
 

@@ -26,7 +26,7 @@ export type SecurityRequirements = Array<Partial<Record<SecuritySchemeName, stri
 
 /** What each kind of credential requires in the document. */
 export const SECURITY: Record<'user' | 'shardToken' | 'adminToken', SecurityRequirements> = {
-  /** The user token, from the header or the cookie (either is accepted). */
+  /** The user token, from the header or (without a header) the cookie. */
   user: [{ bearer: [] }, { cookie: [] }],
   shardToken: [{ shardToken: [] }],
   adminToken: [{ adminToken: [] }],

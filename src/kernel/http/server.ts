@@ -1,5 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+  type RawServerDefault,
+} from 'fastify';
 import fastifyCompress from '@fastify/compress';
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
@@ -60,6 +68,14 @@ function clientMessage(err: FastifyError): string {
   return err.message;
 }
 
+/** Refusals Fastify makes before routing (a path that is not valid percent-encoding). */
+const answerFrameworkError: NonNullable<FastifyServerOptions['frameworkErrors']> = (error, _request, reply) => {
+  // the option's reply type is generic over every route's schema; this answer is in none of them
+  void (reply as unknown as FastifyReply)
+    .code(400)
+    .send({ error: error.code === 'FST_ERR_BAD_URL' ? kernelOutcomes.url_malformed.message : 'malformed request' });
+};
+
 /** Routes polled by health checkers and Prometheus; their request lines are logged at debug. */
 const SCRAPE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -85,6 +101,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
     ...limitOptions(options.limits ?? DEFAULT_HTTP_LIMITS),
     trustProxy: options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
+    // refusals Fastify makes before any route runs (a path that is not valid percent-encoding):
+    // the platform's `{"error"}` shape instead of Fastify's own body with its internal code
+    frameworkErrors: answerFrameworkError,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);
@@ -111,8 +130,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // route for GET as well shares one document entry with it and is left alone).
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const readsBody = route.schema.body !== undefined || route.config?.textBody === true || methods.every((m) => BODY_METHODS.has(m));
-    if (!route.schema.response || !readsBody) return;
+    if (!route.schema.response) return;
     const response = route.schema.response as Record<string, unknown>;
+    // any request may be too slow or carry too much header (answered by Node, see limits.ts)
+    response[408] ??= errorResponse('request timeout: headers or body too slow');
+    response[431] ??= errorResponse('request headers too large');
+    // a path parameter may not be valid percent-encoding
+    if (route.url.includes(':')) response[400] ??= errorResponse(kernelOutcomes.url_malformed.message);
+    if (!readsBody) return;
     response[400] ??= errorResponse('malformed request: not valid UTF-8 / JSON, or fails the schema');
     response[413] ??= errorResponse('request body too large');
     response[415] ??= errorResponse('unsupported Content-Encoding');
@@ -158,6 +183,17 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   registerBodyParsers(app, bodyLimit);
+  // Content-Encoding names are case-insensitive and `identity` means none (RFC 9110 §8.4);
+  // the compression plugin compares them as written
+  app.addHook('onRequest', (request, _reply, done) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined) {
+      const normal = encoding.trim().toLowerCase();
+      if (normal === 'identity' || normal === '') delete request.headers['content-encoding'];
+      else request.headers['content-encoding'] = normal;
+    }
+    done();
+  });
   await app.register(fastifyCookie);
   await app.register(fastifyCompress, {
     global: true,
