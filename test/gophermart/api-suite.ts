@@ -305,6 +305,10 @@ export function gophermartApiSuite(open: () => Promise<GophermartTarget>): void 
       assert.equal(empty.status, 204);
       assertJson(empty);
       assert.equal((await call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: { order: orderNumber(), sum: 10.01 } })).status, 402);
+      // a well-formed sum beyond the platform's largest amount is simply more than the balance
+      for (const sum of [1e13, 9007199254740993, 1e300]) {
+        assert.equal((await call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: { order: orderNumber(), sum } })).status, 402, String(sum));
+      }
       const cases: Array<[unknown, number]> = [
         [{ order: '12345678900', sum: 1 }, 422],
         [{ order: 'abc', sum: 1 }, 422],

@@ -44,7 +44,8 @@ export const withdrawalRoutes: FastifyPluginAsyncTypebox<GophermartRouteOptions>
       if (problem === 'empty') fail(o.withdrawal_order_missing);
       if (problem) fail(orderNumberOutcome[problem]);
       const amount = parsePositiveAmount(request.body.sum);
-      if (!amount.ok) fail(o.sum_invalid);
+      // a well-formed sum above the platform's largest amount is more than any balance holds
+      if (!amount.ok) fail(amount.reason === 'too_large' ? o.insufficient_points : o.sum_invalid);
       const result = await service.withdraw(request.userId, order, amount.hundredths);
       switch (result.outcome) {
         case 'done':
