@@ -113,9 +113,12 @@ test("keys are scoped to the caller: another user's identical key is another req
   assert.equal(mine.status, 202);
   assert.equal(theirs.status, 202, theirs.text);
   assert.notEqual((mine.json as { tx_id: string }).tx_id, (theirs.json as { tx_id: string }).tx_id);
-  // bob's key does not let him see or repeat alice's request: the same body from him is his own check (403)
+  // bob's key does not let him see or repeat alice's request: under it he has his own other
+  // request (422), and under a fresh key the same body is judged as his (403)
   const forged = await send(ledger.url, bob, { from_id: '16', to_id: '11', amount: 1 }, 'shared-key');
-  assert.equal(forged.status, 403);
+  assert.deepEqual([forged.status, forged.json], [422, KEY_REUSED]);
+  const judged = await send(ledger.url, bob, { from_id: '16', to_id: '11', amount: 1 }, 'bobs-fresh-key');
+  assert.equal(judged.status, 403);
 });
 
 test('without the header every request is a new transfer', async () => {
@@ -177,6 +180,32 @@ test('create_wallet with a key: a repeat is 202 again, another wallet id under i
   assert.deepEqual([(await create('22', 'wallet-key')).status, (await create('22', 'wallet-key')).json], [422, KEY_REUSED]);
   // bob's own key for alice's wallet id: the id is taken (409), whatever the key
   assert.equal((await create('20', 'wallet-key', bob)).status, 409);
+});
+
+test('a refusal is kept under its key: the repeat is refused the same even after the wallet appears; another request under it is 422', async () => {
+  // a transfer from a wallet alice does not own yet: 403
+  const body = { from_id: '30', to_id: '11', amount: '1' };
+  const first = await send(ledger.url, alice, body, 'refused-1');
+  assert.equal(first.status, 403, first.text);
+  assert.equal((await call(ledger.url, 'POST', '/api/user/create_wallet', { token: alice, body: { wallet_id: '30' } })).status, 202);
+  for (const base of [ledger.url, second.url]) {
+    const repeat = await send(base, alice, body, 'refused-1');
+    assert.deepEqual([repeat.status, repeat.text], [first.status, first.text], 'answered as the first was');
+  }
+  const other = await send(ledger.url, alice, { ...body, amount: '2' }, 'refused-1');
+  assert.deepEqual([other.status, other.json], [422, KEY_REUSED]);
+  assert.equal(await logged('30'), 0, 'nothing logged under the key');
+  // the same for a deposit into a wallet that did not exist yet: 404, then 404 again
+  const depositTo = (id: string, amount: number) =>
+    call(ledger.url, 'POST', '/api/admin/deposit', { token: ADMIN_TOKEN, body: { wallet_id: id, amount }, headers: { 'idempotency-key': 'refused-dep' } });
+  const missing = await depositTo('32', 5);
+  assert.equal(missing.status, 404, missing.text);
+  assert.equal((await call(ledger.url, 'POST', '/api/user/create_wallet', { token: alice, body: { wallet_id: '32' } })).status, 202);
+  const again = await depositTo('32', 5);
+  assert.deepEqual([again.status, again.text], [missing.status, missing.text]);
+  assert.deepEqual([(await depositTo('32', 6)).status], [422]);
+  // without a key, the same transfer is judged afresh: alice owns wallet 30 now
+  assert.equal((await send(ledger.url, alice, body)).status, 202);
 });
 
 test('keys are kept for the retention, then swept; a swept key starts a new request', async () => {

@@ -13,6 +13,8 @@ export interface IdempotencyClaim {
 export interface EarlierRequest {
   fingerprint: string;
   txId: string | null;
+  /** The outcome name of a request that was refused (see `refuse`), else null. */
+  refusal: string | null;
 }
 
 /** Idempotency-Key rows (ledger.idempotency_keys); a transfer's key is written with it by OrchestratorStore.insertTransaction. */
@@ -20,19 +22,23 @@ export class IdempotencyStore {
   constructor(private readonly db: Database) {}
 
   async find(scope: string, key: string): Promise<EarlierRequest | undefined> {
-    const rows = await this.db.query<{ fingerprint: string; tx_id: string | null }>(
-      'select fingerprint, tx_id from ledger.idempotency_keys where scope = $1 and key = $2',
+    const rows = await this.db.query<{ fingerprint: string; tx_id: string | null; refusal: string | null }>(
+      'select fingerprint, tx_id, refusal from ledger.idempotency_keys where scope = $1 and key = $2',
       [scope, key],
     );
     const row = rows[0];
-    return row ? { fingerprint: row.fingerprint, txId: row.tx_id } : undefined;
+    return row ? { fingerprint: row.fingerprint, txId: row.tx_id, refusal: row.refusal } : undefined;
   }
 
-  /** Claims a key for a request that logs no transaction (wallet creation); undefined when claimed now. */
-  async claim(claim: IdempotencyClaim): Promise<EarlierRequest | undefined> {
+  /**
+   * Claims a key for a request that logs no transaction: a wallet creation, or (with
+   * `refusal`) a request refused after it was judged. Undefined when claimed now, else what
+   * holds the key already.
+   */
+  async claim(claim: IdempotencyClaim, refusal: string | null = null): Promise<EarlierRequest | undefined> {
     const rows = await this.db.query(
-      'insert into ledger.idempotency_keys (scope, key, fingerprint) values ($1, $2, $3) on conflict (scope, key) do nothing returning 1',
-      [claim.scope, claim.key, claim.fingerprint],
+      'insert into ledger.idempotency_keys (scope, key, fingerprint, refusal) values ($1, $2, $3, $4) on conflict (scope, key) do nothing returning 1',
+      [claim.scope, claim.key, claim.fingerprint, refusal],
     );
     if (rows.length > 0) return undefined;
     const earlier = await this.find(claim.scope, claim.key);

@@ -103,4 +103,14 @@ export const migrations: Migration[] = [
       alter table ledger.transactions drop column lease_until;
     `,
   },
+  {
+    version: 5,
+    name: 'refusals kept under their Idempotency-Key',
+    sql: `
+      -- A request refused after it was judged (403 not the caller's wallet, 404 no such wallet)
+      -- keeps its key with the refusal, so a repeat is answered the same way even if the wallet
+      -- has changed hands since, and another request under the key is 422.
+      alter table ledger.idempotency_keys add column refusal text;
+    `,
+  },
 ];

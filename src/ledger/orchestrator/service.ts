@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { PasswordAccounts } from '../../kernel/auth/accounts.js';
 import { NOTES, shardOf } from './machine.js';
 import type { Coordinator, WalletToCreate } from './coordinator.js';
+import type { EarlierRequest } from './idempotency-store.js';
 import type { ShardClient } from './shard-client.js';
 import type { IdempotencyClaim, OrchestratorStore, LogEntry, NewTx, OwnedWallet, WalletRow } from './store.js';
 import type { Outcome } from './machine.js';
@@ -36,6 +37,14 @@ function scopeOf(caller: Caller): string {
 }
 
 /** The key as stored: the request is identified by its normalised parameters, not its bytes. */
+/** The answer an earlier request under the key gives a repeat: its id, its kept refusal, or 422 when the request differs. */
+function answerOf<R extends string>(earlier: EarlierRequest, claim: IdempotencyClaim, refusals: readonly R[]): Accepted<R> {
+  if (earlier.fingerprint !== claim.fingerprint) return { ok: false, reason: 'key_reused' };
+  if (earlier.txId !== null) return { ok: true, txId: earlier.txId };
+  const refusal = refusals.find((r) => r === earlier.refusal);
+  return refusal ? { ok: false, reason: refusal } : { ok: false, reason: 'key_reused' };
+}
+
 function claimOf(idem: IdempotencyKey, ...request: Array<string | number>): IdempotencyClaim {
   return { scope: scopeOf(idem.caller), key: idem.key, fingerprint: sha256(request.join('\n')) };
 }
@@ -100,10 +109,13 @@ export class OrchestratorService {
    * of an accepted request is answered with the first one's id and logs nothing.
    */
   async transfer(userId: number, from: string, to: string, amount: number, idem?: IdempotencyKey): Promise<Accepted<'not_your_sender'>> {
+    const claim = idem && claimOf(idem, 'do_transaction', from, to, amount);
+    const answered = claim && (await this.earlierAnswer<'not_your_sender'>(claim, ['not_your_sender']));
+    if (answered) return answered;
     const wallets = await this.store.walletsByIds([from, to]);
     const sender = wallets.find((w) => w.id === from);
     const receiver = wallets.find((w) => w.id === to);
-    if (!sender || sender.owner_id !== userId) return { ok: false, reason: 'not_your_sender' };
+    if (!sender || sender.owner_id !== userId) return this.refused(claim, 'not_your_sender', ['not_your_sender']);
     const tx: NewTx = {
       tx_id: randomUUID(),
       kind: 'transfer',
@@ -114,30 +126,54 @@ export class OrchestratorService {
       amount,
     };
     const invalid: Outcome | undefined = receiver ? undefined : { status: 'INVALID', note: NOTES.unknownReceiver };
-    return this.log(tx, invalid, idem && claimOf(idem, 'do_transaction', from, to, amount), receiver ? creating([sender, receiver]) : undefined);
+    return this.log(tx, invalid, claim, receiver ? creating([sender, receiver]) : undefined, ['not_your_sender']);
   }
 
   /** Operator deposit: the same log and pipeline as a transfer, without a sender. */
   async deposit(walletId: string, amount: number, idem?: IdempotencyKey): Promise<Accepted<'wallet_not_found'>> {
+    const claim = idem && claimOf(idem, 'deposit', walletId, amount);
+    const answered = claim && (await this.earlierAnswer<'wallet_not_found'>(claim, ['wallet_not_found']));
+    if (answered) return answered;
     const wallet = await this.store.wallet(walletId);
-    if (!wallet) return { ok: false, reason: 'wallet_not_found' };
+    if (!wallet) return this.refused(claim, 'wallet_not_found', ['wallet_not_found']);
     const tx: NewTx = { tx_id: randomUUID(), kind: 'deposit', from_wallet: null, to_wallet: walletId, from_shard: null, to_shard: wallet.shard, amount };
-    return this.log(tx, undefined, idem && claimOf(idem, 'deposit', walletId, amount), creating([wallet]));
+    return this.log(tx, undefined, claim, creating([wallet]), ['wallet_not_found']);
   }
 
-  /** Logs the transaction and, unless it is final already, hands it to the coordinator. */
-  private async log(
+  /**
+   * What an earlier request under this key was answered, when there was one: its transfer id,
+   * its refusal, or 422 for another request. Undefined: the key is new, judge the request.
+   */
+  private async earlierAnswer<R extends string>(claim: IdempotencyClaim, refusals: readonly R[]): Promise<Accepted<R> | undefined> {
+    const earlier = await this.store.keys.find(claim.scope, claim.key);
+    return earlier && answerOf(earlier, claim, refusals);
+  }
+
+  /**
+   * A refusal after judging the request (not a malformed one): kept under its key, so a repeat
+   * is answered the same however the wallets change meanwhile. If a racing request under the
+   * key was kept first, its answer is the answer.
+   */
+  private async refused<R extends string>(claim: IdempotencyClaim | undefined, reason: R, refusals: readonly R[]): Promise<Accepted<R>> {
+    if (!claim) return { ok: false, reason };
+    const earlier = await this.store.keys.claim(claim, reason);
+    return earlier ? answerOf(earlier, claim, refusals) : { ok: false, reason };
+  }
+
+  /**
+   * Logs the transaction and, unless it is final already, hands it to the coordinator. If its
+   * key was taken meanwhile (a racing repeat), the request that took it decides the answer,
+   * one of the route's `refusals` included.
+   */
+  private async log<R extends string>(
     tx: NewTx,
     invalid: Outcome | undefined,
     claim: IdempotencyClaim | undefined,
     create: WalletToCreate[] | undefined,
-  ): Promise<Accepted<never>> {
+    refusals: readonly R[],
+  ): Promise<Accepted<R>> {
     const logged = await this.store.insertTransaction(tx, invalid, claim);
-    if (!logged.fresh) {
-      const { earlier } = logged;
-      if (earlier.fingerprint !== claim?.fingerprint || earlier.txId === null) return { ok: false, reason: 'key_reused' };
-      return { ok: true, txId: earlier.txId };
-    }
+    if (!logged.fresh) return claim ? answerOf(logged.earlier, claim, refusals) : { ok: false, reason: 'key_reused' };
     if (create) this.coordinator.submit(logged.record, create);
     return { ok: true, txId: tx.tx_id };
   }
