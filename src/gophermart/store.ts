@@ -1,4 +1,3 @@
-import { Batcher } from '../kernel/batcher.js';
 import { SQLSTATE, sqlState, type Database, type Queryable } from '../kernel/db/database.js';
 
 export type OrderStatus = 'NEW' | 'PROCESSING' | 'INVALID' | 'PROCESSED';
@@ -45,21 +44,8 @@ export interface GophermartStoreEvents {
   userChanged?(userId: number): void;
 }
 
-interface OrderToInsert {
-  number: string;
-  userId: number;
-}
-
 /** The only module that knows the gophermart schema's tables. */
 export class GophermartStore {
-  /**
-   * Uploads that arrive while one batch is being written go into the next, as one statement and
-   * one commit: a commit (its WAL flush) and the statement's executor set-up were most of
-   * PostgreSQL's work per upload (docs/performance.md). The answer still comes after the
-   * commit that holds its order.
-   */
-  private readonly orderInserts = new Batcher<OrderToInsert, OrderInsert | 'unknown_user'>((items) => this.insertOrders(items));
-
   constructor(
     private readonly db: Database,
     private readonly events: GophermartStoreEvents = {},
@@ -92,84 +78,25 @@ export class GophermartStore {
    * One statement decides who owns a number: concurrent uploads of the same number serialise
    * on the primary key, so exactly one caller sees `created`.
    */
-  /** Registers `number` to `userId` unless it is registered already (to whom, and in which status, then). */
-  insertOrder(userId: number, number: string): Promise<OrderInsert | 'unknown_user'> {
-    return this.orderInserts.run({ number, userId });
-  }
-
-  /**
-   * One batch of uploads in one statement. A number that comes twice in a batch is written for
-   * its first upload; the repeats are decided after that commit, as uploads of a number that
-   * exists. A user unknown to the database (a token from elsewhere) is skipped in the
-   * statement rather than left to the foreign key, whose violation would fail the whole batch.
-   */
-  private async insertOrders(items: readonly OrderToInsert[]): Promise<Array<OrderInsert | 'unknown_user'>> {
-    const seen = new Set<string>();
-    const firsts: OrderToInsert[] = [];
-    const repeats: OrderToInsert[] = [];
-    for (const item of items) {
-      if (seen.has(item.number)) repeats.push(item);
-      else {
-        seen.add(item.number);
-        firsts.push(item);
-      }
+  async insertOrder(userId: number, number: string): Promise<OrderInsert | 'unknown_user'> {
+    let inserted: unknown[];
+    try {
+      inserted = await this.db.query('insert into gophermart.orders (number, user_id) values ($1, $2) on conflict (number) do nothing returning 1', [
+        number,
+        userId,
+      ]);
+    } catch (err) {
+      if (sqlState(err) === SQLSTATE.foreignKeyViolation) return 'unknown_user';
+      throw err;
     }
-    // `existing_*`: the order as it was when the statement began (rows this statement inserts
-    // are not visible to it); `inserted`: whether this statement wrote it
-    const rows = await this.db.query<{
-      inserted: boolean;
-      user_known: boolean;
-      existing_user: number | null;
-      existing_status: OrderStatus | null;
-    }>(
-      `with input as (
-         select t.number, t.user_id, t.ord from unnest($1::text[], $2::bigint[]) with ordinality as t(number, user_id, ord)
-       ), inserted as (
-         insert into gophermart.orders (number, user_id)
-         select i.number, i.user_id from input i
-         where exists (select 1 from gophermart.users u where u.id = i.user_id)
-         order by i.ord
-         on conflict (number) do nothing
-         returning number
-       )
-       select n.number is not null as inserted,
-              exists (select 1 from gophermart.users u where u.id = i.user_id) as user_known,
-              o.user_id as existing_user, o.status as existing_status
-       from input i
-       left join inserted n on n.number = i.number
-       -- one primary-key lookup per input row: a plain join let the generic plan hash the
-       -- whole table
-       left join lateral (select user_id, status from gophermart.orders where number = i.number) o on true
-       order by i.ord`,
-      [firsts.map((f) => f.number), firsts.map((f) => f.userId)],
-    );
-    const outcomes = new Map<OrderToInsert, OrderInsert | 'unknown_user'>();
-    for (const [index, item] of firsts.entries()) {
-      const row = rows[index];
-      if (!row) throw new Error(`order batch answered ${rows.length} rows for ${firsts.length} orders`);
-      if (!row.user_known) outcomes.set(item, 'unknown_user');
-      else if (row.inserted) {
-        this.changed(item.userId);
-        outcomes.set(item, { outcome: 'created' });
-      } else if (row.existing_user !== null && row.existing_status !== null) {
-        outcomes.set(item, { outcome: 'exists', ownedByCaller: row.existing_user === item.userId, status: row.existing_status });
-      } else {
-        // inserted by a transaction that committed while this statement ran (another instance):
-        // a statement of its own sees it
-        outcomes.set(item, await this.existingOrder(item));
-      }
+    if (inserted.length > 0) {
+      this.changed(userId);
+      return { outcome: 'created' };
     }
-    for (const item of repeats) outcomes.set(item, ((await this.insertOrders([item])) as [OrderInsert | 'unknown_user'])[0]);
-    return items.map((item) => outcomes.get(item) as OrderInsert | 'unknown_user');
-  }
-
-  private async existingOrder(item: OrderToInsert): Promise<OrderInsert> {
-    const rows = await this.db.query<{ user_id: number; status: OrderStatus }>('select user_id, status from gophermart.orders where number = $1', [
-      item.number,
-    ]);
+    const rows = await this.db.query<{ user_id: number; status: OrderStatus }>('select user_id, status from gophermart.orders where number = $1', [number]);
     const row = rows[0];
-    if (!row) throw new Error(`order ${item.number} conflicted but is not readable`);
-    return { outcome: 'exists', ownedByCaller: row.user_id === item.userId, status: row.status };
+    if (!row) throw new Error(`order ${number} conflicted but is not readable`);
+    return { outcome: 'exists', ownedByCaller: row.user_id === userId, status: row.status };
   }
 
   async listOrders(userId: number): Promise<OrderRow[]> {

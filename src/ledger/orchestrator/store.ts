@@ -1,5 +1,5 @@
 import type { Database } from '../../kernel/db/database.js';
-import { Batcher } from '../../kernel/batcher.js';
+import { Batcher } from '../batcher.js';
 import { type IdempotencyClaim, IdempotencyStore } from './idempotency-store.js';
 import { type LeaseTerms, LeaseStore } from './lease-store.js';
 import type { Decision, DecisionKind, FinalStatus, Outcome, TxRecord, TxStatus } from './machine.js';

@@ -1,5 +1,5 @@
 import type { Database } from '../../kernel/db/database.js';
-import { Batcher } from '../../kernel/batcher.js';
+import { Batcher } from '../batcher.js';
 import type { EarlierRequest, IdempotencyClaim, IdempotencyStore } from './idempotency-store.js';
 import type { Outcome, TxRecord } from './machine.js';
 import { NOTES } from './machine.js';

@@ -1,5 +1,5 @@
 import { SQLSTATE, sqlState, type Database } from '../../kernel/db/database.js';
-import { Batcher } from '../../kernel/batcher.js';
+import { Batcher } from '../batcher.js';
 import type {
   CancelReason,
   CancelResult,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Batcher } from '../../src/kernel/batcher.js';
+import { Batcher } from '../../src/ledger/batcher.js';
 
 /** A flush the test answers when it chooses: records each batch and hands back its resolver. */
 function controlledFlush() {
