@@ -69,8 +69,14 @@ const START_RETRY_MS = 500;
  * timed out, starting up) the process does not exit (SPEC: "a process never exits because of
  * it"): it answers on its address as during an outage (standby-server.ts) and tries again
  * every START_RETRY_MS. Anything else (a missing database, a refused login) ends the start.
+ * The stand-in is handed back still listening: it gives the address up only just before the
+ * service listens on it.
  */
-async function openOwnDatabase(config: BaseServiceConfig, deps: ServiceDeps, blueprint: ServiceBlueprint<object>): Promise<Database> {
+async function openOwnDatabase(
+  config: BaseServiceConfig,
+  deps: ServiceDeps,
+  blueprint: ServiceBlueprint<object>,
+): Promise<{ db: Database; standby: StandbyServer | undefined }> {
   let standby: StandbyServer | undefined;
   try {
     for (;;) {
@@ -85,7 +91,7 @@ async function openOwnDatabase(config: BaseServiceConfig, deps: ServiceDeps, blu
         });
         await migrateLogged(db, deps, blueprint);
         if (standby) deps.logger.info('PostgreSQL reachable: starting');
-        return db;
+        return { db, standby };
       } catch (err) {
         await db?.close().catch(() => undefined);
         if (config.databaseUri === undefined || !isConnectionFault(err)) throw err;
@@ -100,8 +106,9 @@ async function openOwnDatabase(config: BaseServiceConfig, deps: ServiceDeps, blu
         await sleep(START_RETRY_MS);
       }
     }
-  } finally {
+  } catch (err) {
     await standby?.close();
+    throw err;
   }
 }
 
@@ -117,7 +124,10 @@ async function migrateLogged(db: Database, deps: ServiceDeps, blueprint: Service
  */
 export async function startService<E extends object>(config: BaseServiceConfig, deps: ServiceDeps, blueprint: ServiceBlueprint<E>): Promise<RunningService<E>> {
   const ownsDb = deps.db === undefined;
-  const db = deps.db ?? (await openOwnDatabase(config, deps, blueprint));
+  let db: Database;
+  let standby: StandbyServer | undefined;
+  if (deps.db) db = deps.db;
+  else ({ db, standby } = await openOwnDatabase(config, deps, blueprint));
   let built: BuiltService<E> | undefined;
   let app: HttpApp | undefined;
   try {
@@ -141,6 +151,8 @@ export async function startService<E extends object>(config: BaseServiceConfig, 
       app: server,
       logger: deps.logger,
     });
+    await standby?.close();
+    standby = undefined;
     const url = await listen(server, config.address);
     built.start?.();
     deps.logger.info({ url, database: db.kind, ...built.describe }, `${blueprint.name} listening`);
@@ -156,6 +168,7 @@ export async function startService<E extends object>(config: BaseServiceConfig, 
       },
     };
   } catch (err) {
+    await standby?.close();
     await app?.close().catch(() => undefined);
     await built?.stop?.().catch(() => undefined);
     if (ownsDb) await db.close().catch(() => undefined);
