@@ -140,6 +140,7 @@ test('GET /api/orders/{number}: 204 for unknown and non-digit numbers', async ()
     const r = await call(base, 'GET', `/api/orders/${path}`);
     assert.equal(r.status, 204, `GET ${path}: ${r.status}`);
     assert.equal(r.text, '');
+    assert.match(r.headers.get('content-type') ?? '', /^application\/json/, 'a 204 carries the JSON content type, as everywhere');
   }
 });
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { errorResponse, fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
+import { sendNoContent } from '../../kernel/http/lists.js';
 import { hundredthsToNumber } from '../../kernel/money.js';
 import { Accepted, NotRegistered, OrderReply, OrderRequest, TooManyRequests, accrualOutcomes, orderOutcome } from '../contract.js';
 import { checkOrder } from '../service.js';
@@ -68,7 +69,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox<AccrualRouteOptions> = async
       if (read.errorShare > 0 && random() < read.errorShare) fail(accrualOutcomes.simulated_fault);
       const number = request.params.number;
       const order = await service.order(number);
-      if (!order) return reply.code(204).send(null);
+      // like every 204 of the platform, with the JSON content type clients check (SPEC §1)
+      if (!order) return sendNoContent(reply);
       return {
         order: number,
         status: order.status,

@@ -1,13 +1,15 @@
 import type { FastifyReply } from 'fastify';
 
 /**
- * A list answer: the items, or 204 with no body but `Content-Type: application/json` (clients
- * of these APIs check the header on 204 too).
+ * 204 with no body but `Content-Type: application/json` (clients of these APIs check the header
+ * on 204 too). Sent without a payload: a serialised `null` would make Fastify drop the header.
  */
+export async function sendNoContent(reply: FastifyReply): Promise<undefined> {
+  await reply.code(204).header('content-type', 'application/json').send();
+  return undefined;
+}
+
+/** A list answer: the items, or an empty list as sendNoContent's 204. */
 export async function sendList<T>(reply: FastifyReply, items: T[]): Promise<T[] | undefined> {
-  if (items.length === 0) {
-    await reply.code(204).header('content-type', 'application/json').send();
-    return undefined;
-  }
-  return items;
+  return items.length === 0 ? sendNoContent(reply) : items;
 }
