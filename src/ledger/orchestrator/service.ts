@@ -36,7 +36,6 @@ function scopeOf(caller: Caller): string {
   return 'user' in caller ? `user:${caller.user}` : `admin:${sha256(caller.operatorToken)}`;
 }
 
-/** The key as stored: the request is identified by its normalised parameters, not its bytes. */
 /** The answer an earlier request under the key gives a repeat: its id, its kept refusal, or 422 when the request differs. */
 function answerOf<R extends string>(earlier: EarlierRequest, claim: IdempotencyClaim, refusals: readonly R[]): Accepted<R> {
   if (earlier.fingerprint !== claim.fingerprint) return { ok: false, reason: 'key_reused' };
@@ -45,6 +44,7 @@ function answerOf<R extends string>(earlier: EarlierRequest, claim: IdempotencyC
   return refusal ? { ok: false, reason: refusal } : { ok: false, reason: 'key_reused' };
 }
 
+/** The key as stored: the request is identified by its normalised parameters, not its bytes. */
 function claimOf(idem: IdempotencyKey, ...request: Array<string | number>): IdempotencyClaim {
   return { scope: scopeOf(idem.caller), key: idem.key, fingerprint: sha256(request.join('\n')) };
 }
@@ -106,7 +106,8 @@ export class OrchestratorService {
   /**
    * Logs the transfer (PENDING, or INVALID at once when the receiver is unknown) and hands it
    * to the coordinator; the caller answers 202 with the id. With an Idempotency-Key, a repeat
-   * of an accepted request is answered with the first one's id and logs nothing.
+   * of an accepted request is answered with the first one's id and logs nothing, a repeat of a
+   * refused one with the same refusal.
    */
   async transfer(userId: number, from: string, to: string, amount: number, idem?: IdempotencyKey): Promise<Accepted<'not_your_sender'>> {
     const claim = idem && claimOf(idem, 'do_transaction', from, to, amount);
