@@ -87,7 +87,7 @@ test('recovery leaves alone a transaction another live instance holds, and takes
 test('the heartbeat keeps the leases of a live instance: nobody takes its transactions over', async () => {
   // only the heartbeat renews here: this instance's own recovery does not run again
   const live = await ledger.addOrchestrator({ leaseMs: WATCHED_LEASE_MS, recoveryIntervalMs: 600_000 });
-  await ledger.stopShard(1);
+  await ledger.freezeShard(1);
   let txId = '';
   try {
     const r = await call(live.url, 'POST', '/api/user/do_transaction', { token, body: { from_id: '10', to_id: '11', amount: 1 } });
@@ -113,7 +113,7 @@ test('the heartbeat keeps the leases of a live instance: nobody takes its transa
 
 test('an instance stopped cleanly gives its leases up: another finishes its transactions at once', async () => {
   const other: OrchestratorRunning = await ledger.addOrchestrator({ leaseMs: 600_000, recoveryIntervalMs: 600_000 });
-  await ledger.stopShard(1);
+  await ledger.freezeShard(1);
   let txId = '';
   try {
     const r = await call(other.url, 'POST', '/api/user/do_transaction', { token, body: { from_id: '10', to_id: '11', amount: 2 } });
@@ -154,7 +154,7 @@ test('an instance killed for good: the others finish its transactions within lea
   const unwatch = ledger.orchestrator.coordinator.observe((e) => {
     if (e.type === 'finished') finishedAt.set(e, Date.now() - killedAt);
   });
-  await ledger.stopShard(1);
+  await ledger.freezeShard(1);
   let txId = '';
   try {
     // the same JWT secret (stored in the ledger database), so the token works on both

@@ -20,7 +20,7 @@ import {
 test('commit only when both shards hold the money', () => {
   assert.equal(decide({ result: 'reserved' }, { result: 'reserved' }).decision, 'commit');
   assert.equal(decide({ result: 'confirmed' }, { result: 'reserved' }).decision, 'commit');
-  for (const other of [{ result: 'timeout' }, { result: 'error' }, { result: 'cancelled' }, { result: 'conflict' }] as const) {
+  for (const other of [{ result: 'timeout' }, { result: 'error' }, { result: 'unreachable' }, { result: 'cancelled' }, { result: 'conflict' }] as const) {
     assert.equal(decide({ result: 'reserved' }, other).decision, 'abort');
     assert.equal(decide(other, { result: 'reserved' }).decision, 'abort');
   }
@@ -55,6 +55,7 @@ test('one-step operations: answer decides, silence means cancel first', () => {
   assert.equal(localOutcome({ result: 'cancelled' }, '2')?.status, 'FAILED');
   assert.equal(localOutcome({ result: 'timeout' }, '2'), null);
   assert.equal(localOutcome({ result: 'error' }, '2'), null);
+  assert.equal(localOutcome({ result: 'unreachable' }, '2'), null, 'the coordinator, not the table, decides what a refused connection means');
   assert.equal(afterCancel({ result: 'confirmed' }, '2').status, 'SUCCESSFUL');
   assert.equal(afterCancel({ result: 'cancelled', reason: 'cancelled' }, '2').note, NOTES.limitExceeded);
   assert.equal(afterCancel({ result: 'cancelled', reason: 'insufficient_funds' }, '2').status, 'INVALID');
@@ -65,6 +66,7 @@ test('phase 2 acknowledgements', () => {
   assert.equal(acknowledged('commit', { result: 'confirmed' }), 'ack');
   assert.equal(acknowledged('commit', { result: 'timeout' }), 'retry');
   assert.equal(acknowledged('commit', { result: 'error' }), 'retry');
+  assert.equal(acknowledged('abort', { result: 'unreachable' }), 'retry');
   assert.equal(acknowledged('commit', { result: 'cancelled', reason: 'cancelled' }), 'anomaly');
   assert.equal(acknowledged('abort', { result: 'cancelled', reason: 'cancelled' }), 'ack');
   assert.equal(acknowledged('abort', { result: 'confirmed' }), 'anomaly');

@@ -201,7 +201,8 @@ test('concurrent transfers from one wallet never overdraw it', async () => {
 test('a shard that does not answer: FAILED with the limit note, hold released after recovery', async () => {
   await wallet(alice, '600'); // shard 0
   await waitFinal(url, alice, '600', await deposit(url, '600', 50));
-  await ledger.stopShard(1);
+  // frozen, not gone: a call may have reached it, so nothing is settled without it
+  await ledger.freezeShard(1);
   const events = recordEvents(ledger.orchestrator.coordinator);
   try {
     const r = await send(alice, '600', '201', 30);
@@ -221,6 +222,42 @@ test('a shard that does not answer: FAILED with the limit note, hold released af
     if (!ledger.shards[1]) await ledger.startShardAt(1);
   }
   assert.deepEqual(await balance(alice, '600'), { wallet_id: '600', balance: 50, reserved: 0 });
+});
+
+test('a shard that is gone (refuses connections): FAILED at once, same-shard, cross-shard and deposit; nothing held anywhere', async () => {
+  await wallet(alice, '900'); // shard 0
+  await wallet(alice, '901'); // shard 1
+  await wallet(alice, '903'); // shard 1
+  for (const id of ['900', '901']) await waitFinal(url, alice, id, await deposit(url, id, 40));
+  await ledger.stopShard(1);
+  const started = Date.now();
+  const sent: Array<[string, string]> = [];
+  try {
+    for (const [from, to] of [
+      ['900', '901'], // cross-shard, the receiver's shard gone
+      ['901', '900'], // cross-shard, the sender's shard gone
+      ['901', '903'], // same shard, gone
+    ] as const) {
+      const r = await send(alice, from, to, 5);
+      assert.equal(r.status, 202, r.text);
+      sent.push([from, (r.json as { tx_id: string }).tx_id]);
+    }
+    const dep = await call(url, 'POST', '/api/admin/deposit', { token: ADMIN_TOKEN, body: { wallet_id: '903', amount: 5 } });
+    assert.equal(dep.status, 202);
+    sent.push(['903', (dep.json as { tx_id: string }).tx_id]);
+    // final while the shard is still gone: it never received any of them
+    for (const [walletId, txId] of sent) {
+      const item = await waitFinal(url, alice, walletId, txId, 10_000);
+      assert.deepEqual([item.status, item.note], ['FAILED', 'transaction confirmation limit exceeded'], `${walletId} ${txId}`);
+    }
+    assert.ok(Date.now() - started < 8_000, 'settled without waiting for the shard');
+    assert.deepEqual(await balance(alice, '900'), { wallet_id: '900', balance: 40, reserved: 0 });
+  } finally {
+    if (!ledger.shards[1]) await ledger.startShardAt(1);
+  }
+  // back: it holds nothing of them
+  assert.deepEqual(await balance(alice, '901'), { wallet_id: '901', balance: 40, reserved: 0 });
+  assert.deepEqual(await balance(alice, '903'), { wallet_id: '903', balance: 0, reserved: 0 });
 });
 
 test("GET /api/user/wallets: 401, 204 none, the caller's wallets oldest first with balances", async () => {

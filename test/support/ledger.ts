@@ -6,6 +6,7 @@ import type { Coordinator, CoordinatorEvent } from '../../src/ledger/orchestrato
 import { startOrchestrator, type OrchestratorRunning } from '../../src/ledger/orchestrator/main.js';
 import { shardSettings } from '../../src/ledger/shard/config.js';
 import { startShard, type ShardRunning } from '../../src/ledger/shard/main.js';
+import { createServer, type Server, type Socket } from 'node:net';
 import { call } from './http.js';
 import { freshDatabase, type FreshDatabase } from './postgres.js';
 import { freePort } from './process.js';
@@ -23,8 +24,34 @@ export interface LedgerUnderTest {
   /** Another orchestrator instance on the same ledger database and shards (stopped by stop()). */
   addOrchestrator(over?: Partial<OrchestratorConfig>): Promise<OrchestratorRunning>;
   startShardAt(i: number): Promise<void>;
+  /** The shard process gone: its port refuses connections. */
   stopShard(i: number): Promise<void>;
+  /**
+   * The shard frozen (SIGSTOP, a paused container): its port accepts connections and answers
+   * nothing, so the orchestrator cannot know whether a call reached it. startShardAt ends it.
+   */
+  freezeShard(i: number): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** A listener that accepts connections and never answers on them. */
+async function silentListener(port: number): Promise<{ close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined).on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /**
@@ -37,7 +64,10 @@ export async function startLedger(n: number, over: Partial<OrchestratorConfig> =
   const ledgerDb = await freshDatabase('ledger_orch');
   const shardPorts = await Promise.all(shardDbs.map(() => freePort()));
   const shards: Array<ShardRunning | null> = shardDbs.map(() => null);
+  const frozen = new Map<number, { close(): Promise<void> }>();
   const startShardAt = async (i: number): Promise<void> => {
+    await frozen.get(i)?.close();
+    frozen.delete(i);
     const config = configWith(shardSettings, {
       address: `127.0.0.1:${shardPorts[i]}`,
       databaseUri: shardDbs[i]?.url,
@@ -77,7 +107,13 @@ export async function startLedger(n: number, over: Partial<OrchestratorConfig> =
       await shards[i]?.stop();
       shards[i] = null;
     },
+    async freezeShard(i) {
+      await shards[i]?.stop();
+      shards[i] = null;
+      frozen.set(i, await silentListener(shardPorts[i] as number));
+    },
     async stop() {
+      for (const f of frozen.values()) await f.close();
       for (const o of others) await o.stop().catch(() => undefined);
       await orchestrator.stop();
       for (const s of shards) await s?.stop();

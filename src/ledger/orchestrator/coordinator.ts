@@ -3,7 +3,9 @@ import { sleep } from '../../kernel/lifecycle.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { CancelResult, ConfirmResult } from '../protocol.js';
 import {
+  NOTHING_THERE,
   SUCCESS,
+  UNREACHABLE,
   abortOutcome,
   acknowledged,
   afterCancel,
@@ -30,6 +32,8 @@ export interface WalletToCreate {
 interface Job {
   record: TxRecord;
   create: WalletToCreate[];
+  /** Just accepted by this instance: no earlier run can have sent any of its shard calls. */
+  fresh: boolean;
 }
 
 /** What happened to a transaction this coordinator drove: for metrics, logs and tests that wait on it. */
@@ -93,11 +97,14 @@ export class Coordinator {
     return { active: this.active, queued: this.queue.length };
   }
 
-  /** Takes a transaction to drive; false when it is already here, the backlog is full or we are stopping. */
-  submit(record: TxRecord, create: WalletToCreate[] = []): boolean {
+  /**
+   * Takes a transaction to drive; false when it is already here, the backlog is full or we are
+   * stopping. `fresh`: it was just accepted here (the accept path), not found by a sweep.
+   */
+  submit(record: TxRecord, create: WalletToCreate[] = [], fresh = false): boolean {
     if (this.stopping || this.known.has(record.tx_id) || this.queue.length >= this.maxQueue) return false;
     this.known.add(record.tx_id);
-    this.queue.push({ record, create });
+    this.queue.push({ record, create, fresh });
     this.pump();
     return true;
   }
@@ -128,7 +135,7 @@ export class Coordinator {
     const { record } = job;
     try {
       if (!(await this.createWallets(job.create))) return this.left(record.tx_id, 'a wallet is not created on its shard yet'); // the sweep retries
-      await this.drive(record);
+      await this.drive(record, job.fresh);
     } catch (err) {
       // a database fault: the log still says where the transaction stands; the sweep resumes it
       // (an outage is logged once by the database layer, not for every transaction it stops)
@@ -138,8 +145,10 @@ export class Coordinator {
   }
 
   /** Carries out the steps `next` names until the transaction is final or has to wait. */
-  private async drive(start: TxRecord): Promise<void> {
+  private async drive(start: TxRecord, fresh: boolean): Promise<void> {
     let record = start;
+    // shards that phase 1 of this run could not even connect to: they hold nothing of it
+    let unsent: ReadonlySet<number> = new Set();
     for (;;) {
       const step = next(record, this.store.lease.owner);
       switch (step.step) {
@@ -148,7 +157,7 @@ export class Coordinator {
         case 'leave':
           return this.left(record.tx_id, step.rule);
         case 'one_step':
-          return this.oneStep(step.tx);
+          return this.oneStep(step.tx, fresh);
         case 'phase1': {
           const cross = step.tx;
           if (!(await this.store.claim(cross.tx_id))) {
@@ -163,6 +172,9 @@ export class Coordinator {
             this.shards.reserve(cross.from_shard, cross.tx_id, cross.from_wallet, 'debit-hold', cross.amount),
             this.shards.reserve(cross.to_shard, cross.tx_id, cross.to_wallet, 'pending-credit', cross.amount),
           ]);
+          unsent = new Set(
+            [debit.result === 'unreachable' ? cross.from_shard : -1, credit.result === 'unreachable' ? cross.to_shard : -1].filter((s) => s >= 0),
+          );
           record = { ...cross, status: 'PROCESSING', decision: await this.decideOnce(cross.tx_id, decide(debit, credit)) };
           break;
         }
@@ -171,7 +183,7 @@ export class Coordinator {
           break;
         case 'confirm':
         case 'cancel':
-          return this.phase2(step.tx, step.decision);
+          return this.phase2(step.tx, step.decision, unsent);
       }
     }
   }
@@ -210,12 +222,23 @@ export class Coordinator {
    * Same-shard transfer or deposit: one idempotent shard call decides. Without an answer the
    * transaction is cancelled on the shard, which settles it for good either way. The decision
    * is recorded together with the final status.
+   *
+   * A shard that refused the connection never saw the call. If this run is the transaction's
+   * first (`fresh`), nobody sent it before either, so it is FAILED at once — the shard may stay
+   * down for good, and a cancel would wait for it. The final status is written only while this
+   * instance still holds the lease: had another instance taken it over meanwhile, its own call
+   * may have reached the shard.
    */
-  private async oneStep(record: DepositTx | LocalTransferTx): Promise<void> {
+  private async oneStep(record: DepositTx | LocalTransferTx, fresh: boolean): Promise<void> {
     const answer =
       record.type === 'deposit'
         ? await this.shards.deposit(record.shard, record.tx_id, record.to_wallet, record.amount)
         : await this.shards.transfer(record.shard, record.tx_id, record.from_wallet, record.to_wallet, record.amount);
+    if (answer.result === 'unreachable' && fresh) {
+      if (!(await this.store.finishIfHeld(record.tx_id, UNREACHABLE))) return this.left(record.tx_id, 'lease taken over before the shard answered');
+      this.emit({ type: 'finished', txId: record.tx_id, outcome: UNREACHABLE });
+      return;
+    }
     let outcome = localOutcome(answer, record.to_wallet);
     if (!outcome) {
       const cancelled = await this.untilAcknowledged('abort', record.tx_id, () => this.shards.cancel(record.shard, record.tx_id));
@@ -225,8 +248,14 @@ export class Coordinator {
     await this.finish(record.tx_id, outcome);
   }
 
-  /** Phase 2 of a cross-shard transfer: follow the recorded decision on both shards, then write the final status. */
-  private async phase2(record: CrossShardTx, decision: Decision): Promise<void> {
+  /**
+   * Phase 2 of a cross-shard transfer: follow the recorded decision on both shards, then write
+   * the final status. An abort skips the shards in `unsent`: phase 1, which happens once per
+   * transaction, could not connect to them, so they hold nothing to cancel and never will (a
+   * recorded abort means no reserve is ever sent again). A shard down for good then does not
+   * keep the transaction PROCESSING.
+   */
+  private async phase2(record: CrossShardTx, decision: Decision, unsent: ReadonlySet<number> = new Set()): Promise<void> {
     const sides = [record.from_shard, record.to_shard];
     if (decision.decision === 'commit') {
       const acks = await Promise.all(
@@ -235,7 +264,11 @@ export class Coordinator {
       if (acks.some((a) => a === null)) return this.left(record.tx_id, 'a shard did not acknowledge the confirm');
       return this.finish(record.tx_id, SUCCESS);
     }
-    const acks = await Promise.all(sides.map((s) => this.untilAcknowledged<CancelResult>('abort', record.tx_id, () => this.shards.cancel(s, record.tx_id))));
+    const acks = await Promise.all(
+      sides.map((s) =>
+        unsent.has(s) ? Promise.resolve(NOTHING_THERE) : this.untilAcknowledged<CancelResult>('abort', record.tx_id, () => this.shards.cancel(s, record.tx_id)),
+      ),
+    );
     if (acks.some((a) => a === null)) return this.left(record.tx_id, 'a shard did not acknowledge the cancel');
     await this.finish(record.tx_id, abortOutcome(decision, acks[0] ?? null, acks[1] ?? null));
   }

@@ -16,8 +16,12 @@ export function isFinal(status: TxStatus): status is FinalStatus {
   return status === 'INVALID' || status === 'FAILED' || status === 'SUCCESSFUL';
 }
 
-/** A shard's answer, or the lack of one within the confirmation limit. */
-export type Answer<T> = T | { result: 'timeout' } | { result: 'error' };
+/**
+ * A shard's answer, or the lack of one within the confirmation limit. `unreachable`: the
+ * request never left (the connection was refused), so the shard cannot have seen it; `error`
+ * and `timeout` leave that open.
+ */
+export type Answer<T> = T | { result: 'timeout' } | { result: 'error' } | { result: 'unreachable' };
 
 export interface Outcome {
   status: FinalStatus;
@@ -32,6 +36,10 @@ export const SUCCESS: Outcome = { status: 'SUCCESSFUL', note: NOTES.successful }
 const LIMIT: Outcome = { status: 'FAILED', note: NOTES.limitExceeded };
 /** The decision recovery records for a transaction whose phase 1 outcome is unknown. */
 export const RECOVERY_ABORT: Decision = { decision: 'abort', ...LIMIT };
+/** A one-step operation whose shard could not even be connected to: it did not happen. */
+export const UNREACHABLE: Outcome = LIMIT;
+/** The cancel answer of a shard that never received the transaction: nothing to cancel there. */
+export const NOTHING_THERE: CancelResult = { result: 'cancelled', reason: 'cancelled' };
 
 interface TxCommon {
   tx_id: string;
@@ -150,6 +158,7 @@ export function localOutcome(answer: Answer<OperationResult>, receiver: string):
     case 'reserved': // not an answer a one-step operation gives; settle it by cancelling
     case 'timeout':
     case 'error':
+    case 'unreachable':
       return null;
   }
 }
@@ -164,7 +173,7 @@ export function afterCancel(answer: CancelResult, receiver: string): Outcome {
 
 /** Phase 2 is acknowledged by the answer the decision expects; anything else is retried. */
 export function acknowledged(decision: DecisionKind, answer: Answer<ConfirmResult> | Answer<CancelResult>): 'ack' | 'retry' | 'anomaly' {
-  if (answer.result === 'timeout' || answer.result === 'error') return 'retry';
+  if (answer.result === 'timeout' || answer.result === 'error' || answer.result === 'unreachable') return 'retry';
   if (decision === 'commit') return answer.result === 'confirmed' ? 'ack' : 'anomaly';
   return answer.result === 'cancelled' ? 'ack' : 'anomaly';
 }

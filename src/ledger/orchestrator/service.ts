@@ -175,7 +175,7 @@ export class OrchestratorService {
   ): Promise<Accepted<R>> {
     const logged = await this.store.insertTransaction(tx, invalid, claim);
     if (!logged.fresh) return claim ? answerOf(logged.earlier, claim, refusals) : { ok: false, reason: 'key_reused' };
-    if (create) this.coordinator.submit(logged.record, create);
+    if (create) this.coordinator.submit(logged.record, create, true);
     return { ok: true, txId: tx.tx_id };
   }
 

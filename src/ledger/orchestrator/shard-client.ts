@@ -205,7 +205,8 @@ export class ShardClient {
     } catch (err) {
       const timedOut = deadline.signal.aborted;
       this.logger.debug({ shard, path, ops: calls.length, err: (err as Error).message }, timedOut ? 'shard timed out' : 'shard unreachable');
-      answers = calls.map(() => ({ result: timedOut ? 'timeout' : 'error' }));
+      const result = timedOut ? 'timeout' : neverSent(err) ? 'unreachable' : 'error';
+      answers = calls.map(() => ({ result }));
     } finally {
       deadline.cancel();
     }
@@ -246,4 +247,16 @@ export class ShardClient {
   async close(): Promise<void> {
     await Promise.all(this.lanes.map((l) => l.pool.destroy().catch(() => undefined)));
   }
+}
+
+/** Socket errors of a connection that was never made: the request cannot have reached the shard. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Whether a failed request certainly never left (its connection was refused), not merely went unanswered. */
+export function neverSent(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_CONNECTED.has(code)) return true;
+  }
+  return false;
 }

@@ -230,6 +230,23 @@ export class OrchestratorStore {
     return this.finishes.run({ txId, outcome });
   }
 
+  /**
+   * Writes the final status (with its abort) only while this instance holds the transaction's
+   * lease; false when it does not any more (or the transaction is final already). For outcomes
+   * that are true only if no other instance has driven it (see Coordinator.oneStep).
+   */
+  async finishIfHeld(txId: string, outcome: Outcome): Promise<boolean> {
+    const rows = await this.db.query(
+      `update ledger.transactions
+       set status = $2, note = $3, finished_at = now(), decision = coalesce(decision, 'abort'),
+           outcome_status = coalesce(outcome_status, $2), outcome_note = coalesce(outcome_note, $3), decided_at = coalesce(decided_at, now())
+       where tx_id = $1 and status in ('PENDING', 'PROCESSING') and lease_owner = $4
+       returning 1`,
+      [txId, outcome.status, outcome.note, this.lease.owner],
+    );
+    return rows.length > 0;
+  }
+
   private async finishMany(items: Array<{ txId: string; outcome: Outcome }>): Promise<undefined[]> {
     await this.db.query(
       `update ledger.transactions t
