@@ -20,7 +20,8 @@ export function runUntilSignalled(logger: Logger, running: Running, graceMs = 10
     logger.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {
       logger.warn({ graceMs }, 'shutdown overran its grace period; exiting');
-      process.exit(0);
+      // the line is buffered (logger.ts): written before the process goes
+      logger.flush(() => process.exit(0));
     }, graceMs);
     timer.unref();
     running

@@ -63,6 +63,13 @@ export type RunningService<E> = Running & { url: string; app: HttpApp } & E;
 
 /** How often a service waiting for PostgreSQL at start-up tries again. */
 const START_RETRY_MS = 500;
+/**
+ * On stop, requests already being served get this long to finish; then their connections are
+ * closed. A client still sending its body (slowly) would otherwise hold the stop until the
+ * request timeout; nothing has been done for it yet, and a request being processed is cut off
+ * only after its database work had seconds to end.
+ */
+const STOP_DRAIN_MS = 3000;
 
 /**
  * The service's own database, opened and migrated. While PostgreSQL is unreachable (refused,
@@ -162,7 +169,9 @@ export async function startService<E extends object>(config: BaseServiceConfig, 
       url,
       app: server,
       async stop() {
+        const cutOff = setTimeout(() => server.server.closeAllConnections(), STOP_DRAIN_MS);
         await server.close();
+        clearTimeout(cutOff);
         await service.stop?.();
         if (ownsDb) await db.close();
       },

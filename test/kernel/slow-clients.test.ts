@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { openRaw } from '../support/raw-socket.js';
 import type { ServiceProcess } from '../support/process.js';
@@ -84,6 +85,16 @@ test('a body dribbled slower than HTTP_REQUEST_TIMEOUT allows is answered 408 an
   assert.ok(afterMs < 7_000, `cut off only after ${afterMs} ms`);
   assertTimedOut(data);
 
+  // refused before its body arrived (no token): one answer, and the connection ends with it, so
+  // the request timeout never answers the same request a second time
+  const refused = await openRaw(svc.url);
+  refused.socket.write('POST /api/user/orders HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 50\r\n\r\n');
+  refused.dribble('1', 200);
+  const early = await refused.closed;
+  assert.equal(early.data.match(/HTTP\/1\.1 \d{3}/g)?.join(), 'HTTP/1.1 401', 'one answer only');
+  assert.match(early.data, /\r\nconnection: close\r\n/i);
+  assert.ok(early.afterMs < 2_000, `closed after ${Math.round(early.afterMs)} ms`);
+
   // headers over one second and the body over another stay within 2 s and 3 s: answered normally
   const patient = await openRaw(svc.url);
   const body = JSON.stringify({ login: 'patient-client', password: 'patient-password' });
@@ -97,4 +108,38 @@ test('a body dribbled slower than HTTP_REQUEST_TIMEOUT allows is answered 408 an
   patient.socket.write(body.slice(10));
   const answer = await patient.closed;
   assert.match(answer.data, /^HTTP\/1\.1 200 /);
+});
+
+/**
+ * `count` pipelined GETs in one write (the last asks to close). `readAfterMs`: the client reads
+ * nothing for that long, then everything; resolves with what came back once the server closed.
+ */
+function pipeline(port: number, count: number, path: string, readAfterMs = 0): Promise<{ data: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let data = '';
+    socket.on('data', (d: Buffer) => {
+      data += d.toString('latin1');
+    });
+    socket.pause();
+    setTimeout(() => socket.resume(), readAfterMs);
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve({ data }));
+    const one = `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    socket.write(`${one.repeat(count - 1)}GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    setTimeout(() => reject(new Error(`connection still open after 20 s (${count} pipelined)`)), 20_000).unref();
+  });
+}
+
+test('a client that pipelines requests and reads none of the answers is cut off; a few pipelined requests are all answered', async () => {
+  const services = await everyService();
+  const port = Number(new URL(services.gophermart!.url).port);
+  const polite = await pipeline(port, 8, '/healthz');
+  assert.equal(polite.data.match(/HTTP\/1\.1 200 OK/g)?.length, 8, 'eight answers, in one connection');
+  // 200 requests for a 40 KB answer each in one write, nothing read for 2 s: the server does not
+  // hold 8 MB of answers for it, it cuts the connection after a few
+  const hostile = await pipeline(port, 200, '/openapi.json', 2_000);
+  const answered = hostile.data.match(/HTTP\/1\.1 200 OK/g)?.length ?? 0;
+  assert.ok(answered < 20, `${answered} of 200 answered before the cut`);
+  assert.equal((await fetch(`${services.gophermart!.url}/healthz`)).status, 200, 'still serving');
 });

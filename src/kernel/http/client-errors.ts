@@ -15,6 +15,13 @@ function answerFor(code: string | undefined): { status: number; error: string } 
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // The request was answered already (a guard refused it before reading its body, which then
+  // never finished): a second response would break the connection's framing, as Node's own
+  // handler knows. The connection just ends.
+  if ((socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+    socket.destroy();
+    return;
+  }
   const { status, error } = answerFor(err.code);
   const body = JSON.stringify({ error });
   if (socket.writable) {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -24,6 +25,10 @@ import { HttpError } from './errors.js';
 import { DEFAULT_HTTP_LIMITS, limitOptions, type HttpLimits } from './limits.js';
 import { errorResponse, kernelOutcomes } from './outcome.js';
 import { SECURITY_SCHEMES, routeSecurity, withUsedSecuritySchemes } from './security.js';
+
+/** Requests on one connection that may wait for their answers at once (pipelining). */
+const MAX_PIPELINED = 16;
+const UNANSWERED = Symbol('unanswered requests');
 
 /** Methods whose requests Fastify parses a body for, whether or not the route declares one. */
 const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -144,6 +149,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    // refused before its body arrived (a guard, a size limit): the rest of the body would keep
+    // the connection busy until the request timeout, which then answers a second time
+    if (!request.raw.complete) reply.header('connection', 'close');
     // an outage, not a fault: logged once per outage by the database layer, not per request
     if (isDatabaseUnavailable(err)) return reply.code(503).send({ error: kernelOutcomes.database_unavailable.message });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
@@ -163,6 +171,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const logScrapes = options.logger.isLevelEnabled('debug');
   const requestLines = requestLogger(options.logger);
   app.addHook('onResponse', async (request, reply) => {
+    const socket = request.raw.socket as (Socket & { [UNANSWERED]?: number }) | null;
+    if (socket?.[UNANSWERED]) socket[UNANSWERED]--;
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     httpMetrics.observe(request.method, route, reply.statusCode, seconds);
@@ -183,9 +193,19 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   registerBodyParsers(app, bodyLimit);
-  // Content-Encoding names are case-insensitive and `identity` means none (RFC 9110 §8.4);
-  // the compression plugin compares them as written
   app.addHook('onRequest', (request, _reply, done) => {
+    // A client that pipelines requests and reads no answer makes the server hold every answer
+    // it has not taken (a few bytes of request, kilobytes of response each: a 2.7 GB process
+    // in a probe). Past MAX_PIPELINED unanswered requests on one connection it is cut off.
+    const socket = request.raw.socket as Socket & { [UNANSWERED]?: number };
+    const unanswered = (socket[UNANSWERED] ?? 0) + 1;
+    socket[UNANSWERED] = unanswered;
+    if (unanswered > MAX_PIPELINED) {
+      socket.destroy();
+      return done(new HttpError(400, 'too many pipelined requests'));
+    }
+    // Content-Encoding names are case-insensitive and `identity` means none (RFC 9110 §8.4);
+    // the compression plugin compares them as written
     const encoding = request.headers['content-encoding'];
     if (encoding !== undefined) {
       const normal = encoding.trim().toLowerCase();
