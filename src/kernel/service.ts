@@ -5,6 +5,7 @@ import { migrate, type Migration } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
 import { isConnectionFault } from './db/unavailable.js';
 import { listen } from './http/listen.js';
+import type { HttpLimits } from './http/limits.js';
 import { createHttpServer, type HttpApp } from './http/server.js';
 import { startStandbyServer, type StandbyServer } from './http/standby-server.js';
 import { sleep, type Running } from './lifecycle.js';
@@ -71,6 +72,11 @@ const START_RETRY_MS = 500;
  */
 const STOP_DRAIN_MS = 3000;
 
+/** The slow-client limits of a service's settings. */
+function httpLimits(config: BaseServiceConfig): HttpLimits {
+  return { headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs };
+}
+
 /**
  * The service's own database, opened and migrated. While PostgreSQL is unreachable (refused,
  * timed out, starting up) the process does not exit (SPEC: "a process never exits because of
@@ -103,11 +109,7 @@ async function openOwnDatabase(
         await db?.close().catch(() => undefined);
         if (config.databaseUri === undefined || !isConnectionFault(err)) throw err;
         if (!standby) {
-          standby = await startStandbyServer(config.address, {
-            headersTimeoutMs: config.headersTimeoutMs,
-            requestTimeoutMs: config.requestTimeoutMs,
-            keepAliveTimeoutMs: config.keepAliveTimeoutMs,
-          });
+          standby = await startStandbyServer(config.address, httpLimits(config));
           deps.logger.warn({ err }, 'PostgreSQL unreachable at start-up: answering 503 and trying again until it is back');
         }
         await sleep(START_RETRY_MS);
@@ -145,7 +147,7 @@ export async function startService<E extends object>(config: BaseServiceConfig, 
       title: blueprint.title,
       description: blueprint.description,
       metrics,
-      limits: { headersTimeoutMs: config.headersTimeoutMs, requestTimeoutMs: config.requestTimeoutMs, keepAliveTimeoutMs: config.keepAliveTimeoutMs },
+      limits: httpLimits(config),
       trustProxy: config.trustProxy,
       readiness: async () => {
         await db.query('select 1');

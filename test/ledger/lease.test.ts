@@ -84,6 +84,16 @@ test('recovery leaves alone a transaction another live instance holds, and takes
   assert.deepEqual(await balance('10'), { wallet_id: '10', balance: 100, reserved: 0 });
 });
 
+test("a final status kept for the lease holder is not written over another instance's transaction", async () => {
+  await leftProcessing('held-for-finish', 'another-holder', 60_000);
+  const failed = { status: 'FAILED', note: 'transaction confirmation limit exceeded' } as const;
+  assert.equal(await ledger.orchestrator.store.finish('held-for-finish', failed, true), false);
+  const kept = await row('held-for-finish');
+  assert.deepEqual([kept.status, kept.lease_owner], ['PROCESSING', 'another-holder']);
+  // (the write for a transaction this instance holds is the shard-gone test's, orchestrator.test.ts)
+  await sql.unsafe(`delete from ledger.transactions where tx_id = 'held-for-finish'`);
+});
+
 test('the heartbeat keeps the leases of a live instance: nobody takes its transactions over', async () => {
   // only the heartbeat renews here: this instance's own recovery does not run again
   const live = await ledger.addOrchestrator({ leaseMs: WATCHED_LEASE_MS, recoveryIntervalMs: 600_000 });

@@ -15,9 +15,10 @@ function answerFor(code: string | undefined): { status: number; error: string } 
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  // The request was answered already (a guard refused it before reading its body, which then
-  // never finished): a second response would break the connection's framing, as Node's own
-  // handler knows. The connection just ends.
+  // An answer to this request is already being written (the client is still sending a body the
+  // server answered without reading): a second response would break the connection's framing,
+  // so, as in Node's own handler, the connection just ends. (A refusal that finished before its
+  // body arrived closes the connection itself: see the error handler in server.ts.)
   if ((socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
     socket.destroy();
     return;

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { parseListenAddress } from '../address.js';
-import type { HttpLimits } from './limits.js';
+import { limitOptions, type HttpLimits } from './limits.js';
 import { kernelOutcomes } from './outcome.js';
 
 /** A listening stand-in for a service that cannot start yet; `close` frees the address for it. */
@@ -19,23 +19,19 @@ const ALIVE = JSON.stringify({ status: 'ok' });
  * once it has taken the address over.
  */
 export async function startStandbyServer(address: string, limits: HttpLimits): Promise<StandbyServer> {
-  const server: Server = createServer(
-    {
-      requestTimeout: limits.requestTimeoutMs,
-      headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-    },
-    (request, response) => {
-      const alive = request.url?.split('?')[0] === '/healthz';
-      const body = alive ? ALIVE : UNAVAILABLE;
-      response.writeHead(alive ? 200 : 503, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-        connection: 'close',
-      });
-      response.end(request.method === 'HEAD' ? undefined : body);
-    },
-  );
+  // the service's own limits, checked as often, and slow clients answered as the service does
+  const options = limitOptions(limits);
+  const server: Server = createServer({ ...options.http, keepAliveTimeout: options.keepAliveTimeout }, (request, response) => {
+    const alive = request.url?.split('?')[0] === '/healthz';
+    const body = alive ? ALIVE : UNAVAILABLE;
+    response.writeHead(alive ? 200 : 503, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+    });
+    response.end(request.method === 'HEAD' ? undefined : body);
+  });
+  server.on('clientError', options.clientErrorHandler);
   const { host, port } = parseListenAddress(address);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -172,9 +172,10 @@ export class Coordinator {
             this.shards.reserve(cross.from_shard, cross.tx_id, cross.from_wallet, 'debit-hold', cross.amount),
             this.shards.reserve(cross.to_shard, cross.tx_id, cross.to_wallet, 'pending-credit', cross.amount),
           ]);
-          unsent = new Set(
-            [debit.result === 'unreachable' ? cross.from_shard : -1, credit.result === 'unreachable' ? cross.to_shard : -1].filter((s) => s >= 0),
-          );
+          const refused = new Set<number>();
+          if (debit.result === 'unreachable') refused.add(cross.from_shard);
+          if (credit.result === 'unreachable') refused.add(cross.to_shard);
+          unsent = refused;
           record = { ...cross, status: 'PROCESSING', decision: await this.decideOnce(cross.tx_id, decide(debit, credit)) };
           break;
         }
@@ -195,9 +196,12 @@ export class Coordinator {
     return stands;
   }
 
-  private async finish(txId: string, outcome: Outcome): Promise<void> {
-    await this.store.finish(txId, outcome);
+  /** Writes the final status (see OrchestratorStore.finish); false when `onlyIfHeld` held it back. */
+  private async finish(txId: string, outcome: Outcome, onlyIfHeld = false): Promise<boolean> {
+    const written = await this.store.finish(txId, outcome, onlyIfHeld);
+    if (onlyIfHeld && !written) return false;
     this.emit({ type: 'finished', txId, outcome });
+    return true;
   }
 
   private left(txId: string, reason: string): void {
@@ -235,8 +239,7 @@ export class Coordinator {
         ? await this.shards.deposit(record.shard, record.tx_id, record.to_wallet, record.amount)
         : await this.shards.transfer(record.shard, record.tx_id, record.from_wallet, record.to_wallet, record.amount);
     if (answer.result === 'unreachable' && fresh) {
-      if (!(await this.store.finishIfHeld(record.tx_id, UNREACHABLE))) return this.left(record.tx_id, 'lease taken over before the shard answered');
-      this.emit({ type: 'finished', txId: record.tx_id, outcome: UNREACHABLE });
+      if (!(await this.finish(record.tx_id, UNREACHABLE, true))) this.left(record.tx_id, 'lease taken over before the shard answered');
       return;
     }
     let outcome = localOutcome(answer, record.to_wallet);
@@ -262,7 +265,8 @@ export class Coordinator {
         sides.map((s) => this.untilAcknowledged<ConfirmResult>('commit', record.tx_id, () => this.shards.confirm(s, record.tx_id))),
       );
       if (acks.some((a) => a === null)) return this.left(record.tx_id, 'a shard did not acknowledge the confirm');
-      return this.finish(record.tx_id, SUCCESS);
+      await this.finish(record.tx_id, SUCCESS);
+      return;
     }
     const acks = await Promise.all(
       sides.map((s) =>

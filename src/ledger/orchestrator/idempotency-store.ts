@@ -13,7 +13,7 @@ export interface IdempotencyClaim {
 export interface EarlierRequest {
   fingerprint: string;
   txId: string | null;
-  /** The outcome name of a request that was refused (see `refuse`), else null. */
+  /** The outcome name of a request that was refused after it was judged (kept by `claim`), else null. */
   refusal: string | null;
 }
 

@@ -83,14 +83,17 @@ export class MeteredOrchestratorStore extends OrchestratorStore {
     return timed(this.metrics.phase, 'decision', () => super.recordDecision(txId, decision));
   }
 
-  override async finish(txId: string, outcome: Outcome): Promise<void> {
-    await timed(this.metrics.phase, 'finish', () => super.finish(txId, outcome));
+  override async finish(txId: string, outcome: Outcome, onlyIfHeld = false): Promise<boolean> {
+    const written = await timed(this.metrics.phase, 'finish', () => super.finish(txId, outcome, onlyIfHeld));
+    // a finish held back by the lease is another instance's to count
+    if (onlyIfHeld && !written) return false;
     this.metrics.finished.inc({ status: outcome.status });
     const at = this.acceptedAt.get(txId);
     if (at !== undefined) {
       this.acceptedAt.delete(txId);
       this.metrics.endToEnd.observe({ status: outcome.status }, (performance.now() - at) / 1000);
     }
+    return written;
   }
 }
 

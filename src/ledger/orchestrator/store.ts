@@ -41,11 +41,17 @@ export interface OwnedWallet {
 }
 
 /** The only module that knows the ledger schema's tables. */
+interface FinishItem {
+  txId: string;
+  outcome: Outcome;
+  onlyIfHeld: boolean;
+}
+
 export class OrchestratorStore {
   // The coordinator's three writes per transaction are batched across transactions.
   private readonly claims = new Batcher<string, boolean>((ids) => this.claimMany(ids));
   private readonly decisions = new Batcher<{ txId: string; decision: Decision }, Decision | null>((items) => this.decideMany(items));
-  private readonly finishes = new Batcher<{ txId: string; outcome: Outcome }, undefined>((items) => this.finishMany(items));
+  private readonly finishes = new Batcher<FinishItem, boolean>((items) => this.finishMany(items));
   /**
    * Registry rows of active wallets. Owner and shard never change once registered and a
    * wallet never leaves 'active', so these cannot go stale (rows still 'creating' are not
@@ -225,44 +231,35 @@ export class OrchestratorStore {
     });
   }
 
-  /** Final status, once; also records the decision of one-step (same-shard, deposit) transactions. */
-  finish(txId: string, outcome: Outcome): Promise<void> {
-    return this.finishes.run({ txId, outcome });
-  }
-
   /**
-   * Writes the final status (with its abort) only while this instance holds the transaction's
-   * lease; false when it does not any more (or the transaction is final already). For outcomes
-   * that are true only if no other instance has driven it (see Coordinator.oneStep).
+   * Final status, once; also records the decision of one-step (same-shard, deposit)
+   * transactions. `onlyIfHeld`: written only while this instance holds the transaction's lease,
+   * for outcomes that are true only if no other instance has driven it (see
+   * Coordinator.oneStep). True when this call wrote it.
    */
-  async finishIfHeld(txId: string, outcome: Outcome): Promise<boolean> {
-    const rows = await this.db.query(
-      `update ledger.transactions
-       set status = $2, note = $3, finished_at = now(), decision = coalesce(decision, 'abort'),
-           outcome_status = coalesce(outcome_status, $2), outcome_note = coalesce(outcome_note, $3), decided_at = coalesce(decided_at, now())
-       where tx_id = $1 and status in ('PENDING', 'PROCESSING') and lease_owner = $4
-       returning 1`,
-      [txId, outcome.status, outcome.note, this.lease.owner],
-    );
-    return rows.length > 0;
+  finish(txId: string, outcome: Outcome, onlyIfHeld = false): Promise<boolean> {
+    return this.finishes.run({ txId, outcome, onlyIfHeld });
   }
 
-  private async finishMany(items: Array<{ txId: string; outcome: Outcome }>): Promise<undefined[]> {
-    await this.db.query(
+  private async finishMany(items: FinishItem[]): Promise<boolean[]> {
+    const written = await this.db.query<{ tx_id: string }>(
       `update ledger.transactions t
        set status = v.status, note = v.note, finished_at = now(),
            decision = coalesce(t.decision, v.decision), outcome_status = coalesce(t.outcome_status, v.status),
            outcome_note = coalesce(t.outcome_note, v.note), decided_at = coalesce(t.decided_at, now())
-       from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as v(tx_id, status, note, decision)
-       where t.tx_id = v.tx_id and t.status in ('PENDING', 'PROCESSING')`,
+       from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) as v(tx_id, status, note, decision, held_by)
+       where t.tx_id = v.tx_id and t.status in ('PENDING', 'PROCESSING') and (v.held_by is null or t.lease_owner = v.held_by)
+       returning t.tx_id`,
       [
         items.map((i) => i.txId),
         items.map((i) => i.outcome.status),
         items.map((i) => i.outcome.note),
         items.map((i) => (i.outcome.status === 'SUCCESSFUL' ? 'commit' : 'abort')),
+        items.map((i) => (i.onlyIfHeld ? this.lease.owner : null)),
       ],
     );
-    return items.map(() => undefined);
+    const ids = new Set(written.map((r) => r.tx_id));
+    return items.map((i) => ids.has(i.txId));
   }
 
   /**

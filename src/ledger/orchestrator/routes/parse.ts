@@ -2,9 +2,11 @@ import type { FastifyRequest } from 'fastify';
 import { SharedSecret } from '../../../kernel/auth/shared-secret.js';
 import { fail } from '../../../kernel/http/outcome.js';
 import { parsePositiveAmount } from '../../../kernel/money.js';
-import { WALLET_ID_MAX } from '../../protocol.js';
+import { WALLET_ID_MAX, WALLET_ID_PATTERN } from '../../protocol.js';
 import { orchestratorOutcomes } from '../contract.js';
 import type { Caller, IdempotencyKey } from '../service.js';
+
+const WALLET_ID = new RegExp(WALLET_ID_PATTERN);
 
 /**
  * A wallet id from a URL path (`/api/user/balance/:id`). SPEC lists 403/404 there, not 400:
@@ -12,7 +14,7 @@ import type { Caller, IdempotencyKey } from '../service.js';
  */
 export function walletIdInPath(value: string): string {
   const text = value.trim();
-  if (!/^[0-9]+$/.test(text) || text.length > WALLET_ID_MAX) fail(orchestratorOutcomes.wallet_not_found);
+  if (!WALLET_ID.test(text)) fail(orchestratorOutcomes.wallet_not_found);
   return text;
 }
 
