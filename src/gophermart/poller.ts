@@ -102,6 +102,8 @@ export class AccrualPoller {
    */
   private readonly reaskPacer: RateGate | undefined;
   private readonly unfinished: UnfinishedCount;
+  /** When the last probe was claimed while the accrual service is down. */
+  private probedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly options: PollerOptions,
@@ -184,6 +186,10 @@ export class AccrualPoller {
           await sleep(Math.min(paused, 1000), this.abort.signal);
           continue;
         }
+        if (this.outage.down) {
+          await this.probe(leaseMs);
+          continue;
+        }
         const free = concurrency - this.active.size;
         if (free <= 0) {
           await this.wakeup.wait(intervalMs, this.abort.signal);
@@ -201,6 +207,29 @@ export class AccrualPoller {
         await sleep(Math.max(intervalMs, 1000), this.abort.signal);
       }
     }
+  }
+
+  /**
+   * While the accrual service is down, every due order would cost a claim, a request that fails
+   * with its quick retries, and a reschedule: a busy service would spend more on a dead peer than
+   * on its members. Instead one order at a time asks, at most one per POLL_BACKOFF_BASE; its
+   * answer, when one comes, lets all the others go again.
+   */
+  private async probe(leaseMs: number): Promise<void> {
+    if (this.active.size > 0) {
+      // the probe, or the orders that were in flight when the service went down
+      await Promise.race(this.active);
+      return;
+    }
+    const wait = this.probedAt + this.options.pollBackoffBaseMs - this.now();
+    if (wait > 0) {
+      await sleep(wait, this.abort.signal);
+      return;
+    }
+    this.probedAt = this.now();
+    const claimed = await this.deps.store.claimDueOrders(1, leaseMs);
+    for (const order of claimed) this.spawn(order, this.probedAt + leaseMs);
+    this.deps.observer?.round?.({ claimed: claimed.length, pausedForMs: 0 });
   }
 
   private spawn(order: ClaimedOrder, leaseEnd: number): void {
@@ -285,8 +314,17 @@ export class AccrualPoller {
   private async apply(order: ClaimedOrder, answer: AccrualAnswer): Promise<void> {
     const { store, logger } = this.deps;
     const outcome = outcomeLabel(answer);
-    if (answer.kind === 'transient') this.outage.failed();
+    const wasDown = this.outage.down;
+    if (answer.kind === 'transient') this.outage.failed(outcome === 'malformed');
     else this.outage.answered();
+    if (this.outage.down !== wasDown) {
+      if (wasDown) logger.info('accrual service answers again: asking about every due order');
+      else
+        logger.warn(
+          { reason: answer.kind === 'transient' ? answer.reason : undefined },
+          'accrual service is down: asking about one order at a time until it answers',
+        );
+    }
     switch (answer.kind) {
       case 'processed': {
         const credited = await store.applyAccrualResult(order.number, 'PROCESSED', answer.accrual);

@@ -51,15 +51,31 @@ export function budgetPerSecond(learntPerSecond: number, assumedPerMinute: numbe
  */
 export class OutageBackoff {
   private failuresInARow = 0;
+  /** Of those, the latest ones in a row that got no answer at all (5xx, timeout, connection error). */
+  private unansweredInARow = 0;
+
+  /**
+   * Orders left unanswered in a row before the service is taken for down. One or two can be that
+   * order's bad luck (a 5xx for it alone); more, with no answer between, is the service.
+   */
+  static readonly DOWN_AFTER = 3;
 
   constructor(private readonly limits: ScheduleLimits) {}
 
-  failed(): void {
+  /** An order's question failed; `answered`: the service did answer, with something invalid. */
+  failed(answered = false): void {
     this.failuresInARow += 1;
+    this.unansweredInARow = answered ? 0 : this.unansweredInARow + 1;
   }
 
   answered(): void {
     this.failuresInARow = 0;
+    this.unansweredInARow = 0;
+  }
+
+  /** The accrual service is taken for down: the poller asks about one order at a time until it answers. */
+  get down(): boolean {
+    return this.unansweredInARow >= OutageBackoff.DOWN_AFTER;
   }
 
   /** The least delay for an order rescheduled after a failure (0 when nothing is failing). */

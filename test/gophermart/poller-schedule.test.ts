@@ -59,6 +59,27 @@ describe('re-ask schedule', () => {
     assert.equal(outage.delayMs(), 0);
   });
 
+  test('outage: down after three orders in a row got no answer; an invalid answer or a good one is an answer', () => {
+    const outage = new OutageBackoff(limits);
+    outage.failed();
+    outage.failed();
+    assert.equal(outage.down, false);
+    outage.failed();
+    assert.equal(outage.down, true);
+    outage.answered();
+    assert.equal(outage.down, false);
+    outage.failed();
+    outage.failed();
+    outage.failed(true); // a malformed body: the service is there, if broken for that order
+    assert.equal(outage.down, false);
+    assert.equal(outage.delayMs(), 4000, 'it still backs the order off');
+    outage.failed();
+    outage.failed();
+    assert.equal(outage.down, false);
+    outage.failed();
+    assert.equal(outage.down, true);
+  });
+
   test('unfinished count: read at most once per second, concurrent callers share one read, a failed read keeps the last value', async () => {
     let now = 0;
     let reads = 0;

@@ -212,6 +212,47 @@ describe('accrual poller (bin/gophermart + fake accrual service)', () => {
     assert.equal((await look.order(n))?.status, 'PROCESSED');
   });
 
+  test('a dead accrual service is asked about one order at a time; when it answers, every order goes', async () => {
+    const numbers = Array.from({ length: 30 }, () => orderNumber());
+    for (const n of numbers) fake.script(n, processed(n, 1));
+    const before = await look.balance(user.login);
+    const asked: string[] = [];
+    // every request's connection is cut: the service is down for everyone
+    fake.intercept = (n) => {
+      asked.push(n);
+      return 'reset';
+    };
+    let window: string[];
+    try {
+      for (const n of numbers) await upload(gm.url, user.token, n);
+      // the orders in flight when it went down fail (3 attempts each, ≈ 0.3 s), then it probes
+      await new Promise((r) => setTimeout(r, 2000));
+      const from = asked.length;
+      await new Promise((r) => setTimeout(r, 2000));
+      window = asked.slice(from);
+    } finally {
+      fake.intercept = undefined;
+    }
+    // One probe at a time: its 3 attempts (ACCRUAL_RETRIES 2) come together, with no other
+    // order's between, and each probe takes ≥ 300 ms. Asking about every due order would be
+    // 8 orders at a time (POLL_CONCURRENCY), each due again within POLL_BACKOFF_MAX (1 s).
+    const runs: number[] = [];
+    window.forEach((n, i) => {
+      if (i > 0 && window[i - 1] === n) runs[runs.length - 1] = (runs[runs.length - 1] ?? 0) + 1;
+      else runs.push(1);
+    });
+    assert.ok(runs.length >= 2, `it still probes: ${window.length} requests`);
+    assert.ok(window.length <= 27, `${window.length} requests in 2 s while down`);
+    assert.deepEqual(
+      runs.slice(1, -1).filter((r) => r !== 3),
+      [],
+      `questions not one order at a time: runs ${runs.join(',')}`,
+    );
+    // back: every order is credited within the backoff cap (1 s) and a probe
+    for (const n of numbers) await eventually(`${n} PROCESSED`, () => look.statusIs(n, 'PROCESSED'), 8000);
+    assert.equal(await look.balance(user.login), before + 30 * 100);
+  });
+
   test('metrics: queue depth, requests by outcome, credits', async () => {
     const r = await call(gm.url, 'GET', '/metrics');
     assert.equal(r.status, 200);
