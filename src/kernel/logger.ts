@@ -54,6 +54,24 @@ function jsonDestination(): DestinationStream {
   return destination;
 }
 
+/**
+ * pino's ISO timestamp, formatted once per millisecond instead of once per line: at tens of
+ * thousands of requests a second most lines share their millisecond, and `toISOString` was 3 %
+ * of a balance read's CPU samples.
+ */
+export function isoTimeOncePerMs(now: () => number = Date.now): () => string {
+  let formattedAt = Number.NaN;
+  let field = '';
+  return () => {
+    const t = now();
+    if (t !== formattedAt) {
+      formattedAt = t;
+      field = `,"time":"${new Date(t).toISOString()}"`;
+    }
+    return field;
+  };
+}
+
 /** The redaction-free sibling of each logger made here, for the request line (see requestLogger). */
 const requestLoggers = new WeakMap<Logger, Logger>();
 
@@ -63,7 +81,7 @@ const requestLoggers = new WeakMap<Logger, Logger>();
  */
 export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info', format: LogFormat = 'json'): Logger {
   const destination = format === 'pretty' ? prettyDestination() : jsonDestination();
-  const common = { level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime };
+  const common = { level, base: { service }, timestamp: isoTimeOncePerMs() };
   const logger = pino(
     {
       ...common,
