@@ -7,7 +7,7 @@ import type { GophermartStore } from './store.js';
  * metrics.ts: one factory per component, handed the registry, returning typed instruments).
  * Gauges that mirror state read it on scrape through the callbacks given here.
  */
-export function createPollerMetrics(registry: Registry, store: GophermartStore, gate: () => RateGate, inFlight: () => number) {
+export function createPollerMetrics(registry: Registry, store: GophermartStore, gate: () => RateGate, inFlight: () => number, accrualDown: () => boolean) {
   const orders = new Gauge({
     name: 'gophermart_orders',
     help: 'Orders by status, read from the database on scrape (NEW + PROCESSING is the poller queue)',
@@ -59,6 +59,14 @@ export function createPollerMetrics(registry: Registry, store: GophermartStore, 
       collect() {
         const r = gate().limitPerSecond;
         this.set(Number.isFinite(r) ? r : -1);
+      },
+    }),
+    down: new Gauge({
+      name: 'gophermart_accrual_down',
+      help: 'The accrual service is taken for down (1): one order at a time probes it until it answers',
+      registers: [registry],
+      collect() {
+        this.set(accrualDown() ? 1 : 0);
       },
     }),
     inFlight: new Gauge({

@@ -129,6 +129,7 @@ export class AccrualPoller {
       deps.store,
       () => this.gate,
       () => this.active.size,
+      () => this.outage.down,
     );
   }
 

@@ -230,6 +230,7 @@ describe('accrual poller (bin/gophermart + fake accrual service)', () => {
       const from = asked.length;
       await new Promise((r) => setTimeout(r, 2000));
       window = asked.slice(from);
+      assert.match((await call(gm.url, 'GET', '/metrics')).text, /gophermart_accrual_down\{[^}]*\} 1/);
     } finally {
       fake.intercept = undefined;
     }
@@ -251,6 +252,7 @@ describe('accrual poller (bin/gophermart + fake accrual service)', () => {
     // back: every order is credited within the backoff cap (1 s) and a probe
     for (const n of numbers) await eventually(`${n} PROCESSED`, () => look.statusIs(n, 'PROCESSED'), 8000);
     assert.equal(await look.balance(user.login), before + 30 * 100);
+    assert.match((await call(gm.url, 'GET', '/metrics')).text, /gophermart_accrual_down\{[^}]*\} 0/);
   });
 
   test('metrics: queue depth, requests by outcome, credits', async () => {
