@@ -35,9 +35,8 @@ export function parsePositiveAmount(value: unknown, allowString = false): Amount
     if (value <= 0) return { ok: false, reason: 'not_positive' };
     d = decimalFromNumber(value);
   } else if (allowString && typeof value === 'string') {
-    const text = value.trim();
-    if (!/^[+]?\d+(\.\d+)?$/.test(text)) return { ok: false, reason: 'not_a_number' };
-    d = parseDecimal(text.replace(/^\+/, ''));
+    if (!/^[+]?\d+(\.\d+)?$/.test(value)) return { ok: false, reason: 'not_a_number' };
+    d = parseDecimal(value.replace(/^\+/, ''));
   } else {
     return { ok: false, reason: 'not_a_number' };
   }

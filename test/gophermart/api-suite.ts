@@ -187,6 +187,17 @@ export function gophermartApiSuite(open: () => Promise<GophermartTarget>): void 
       assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: { order_number: orderNumber() } })).status, 202);
       assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: { number: ` ${orderNumber()} ` } })).status, 202);
       assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: { order_number: 12 } })).status, 422);
+      // a JSON number is a float once parsed: never turned into some number's digits
+      const json = { 'content-type': 'application/json' };
+      const valid = orderNumber();
+      for (const body of [`{"order_number": ${valid}}`, `{"number": ${valid.slice(0, -1)}.${valid.slice(-1)}e1}`, `{"number": 1${'0'.repeat(21)}}`]) {
+        const r = await call(t.url, 'POST', '/api/user/orders', { token, body, headers: json });
+        assert.equal(r.status, 422, body);
+      }
+      // digits alone are the number as written, whatever the content type (here a 30-digit one)
+      const digits = withLuhnCheckDigit(`${Date.now()}${'3'.repeat(16)}`);
+      const bare = await call(t.url, 'POST', '/api/user/orders', { token, body: digits, headers: json });
+      assert.deepEqual([bare.status, (bare.json as { number: string }).number], [202, digits]);
       // digit strings of any length (up to the 1000-digit index bound)
       const long = withLuhnCheckDigit(`${Date.now()}${'7'.repeat(290)}`);
       assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: long, headers: { 'content-type': 'text/plain' } })).status, 202);

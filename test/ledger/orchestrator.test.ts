@@ -74,7 +74,9 @@ test("create_wallet: 202, 202 again for the caller's own, 409 someone else's, 40
   assert.deepEqual([again.status, again.json], [202, { wallet_id: '4000' }]);
   const taken = await call(url, 'POST', '/api/user/create_wallet', { token: bob, body: { wallet_id: '4000' } });
   assert.deepEqual([taken.status, taken.json], [409, { error: 'wallet id is already taken' }]);
-  for (const body of [{ wallet_id: 'abc' }, { wallet_id: '' }, { wallet_id: '-5' }, { wallet_id: '1.5' }, {}, { wallet_id: null }]) {
+  // digits and nothing else: no white space, no JSON number (parsed, 1.2e1 would be wallet 12)
+  const notDigits = [{ wallet_id: ' 4001' }, { wallet_id: '4001 ' }, { wallet_id: 4001 }, { wallet_id: 1.2e1 }];
+  for (const body of [{ wallet_id: 'abc' }, { wallet_id: '' }, { wallet_id: '-5' }, { wallet_id: '1.5' }, {}, { wallet_id: null }, ...notDigits]) {
     const r = await call(url, 'POST', '/api/user/create_wallet', { token: alice, body });
     assert.equal(r.status, 400, JSON.stringify(body));
     assert.equal(typeof (r.json as { error: string }).error, 'string');
@@ -92,6 +94,7 @@ test('balance and transactions: owner only (403), unknown (404), empty log (204)
   assert.equal((await call(url, 'GET', '/api/user/balance/100', { token: bob })).status, 403);
   assert.equal((await call(url, 'GET', '/api/user/transactions/100', { token: bob })).status, 403);
   assert.equal((await call(url, 'GET', '/api/user/balance/999999', { token: alice })).status, 404);
+  assert.equal((await call(url, 'GET', '/api/user/balance/%20100', { token: alice })).status, 404);
   assert.equal((await call(url, 'GET', '/api/user/transactions/999999', { token: alice })).status, 404);
   // SPEC lists 403/404 for these paths: an id that is not digits names no wallet
   for (const path of ['/api/user/balance/abc', '/api/user/transactions/abc', '/api/user/balance/-1', `/api/user/balance/${'9'.repeat(1000)}`]) {
@@ -128,7 +131,11 @@ test('do_transaction: 400 for bad ids, amounts, same wallet; 403 for a wallet no
     ['100', '101', '1.001'],
     ['100', '101', 1.001],
     ['100', '101', 'ten'],
+    ['100', '101', ' 1 '],
     ['100', '100', 1],
+    [' 100', '101', 1],
+    ['100', '101 ', 1],
+    [100, '101', 1],
   ];
   for (const [from, to, amount] of bad) assert.equal((await send(alice, from as string, to as string, amount)).status, 400, JSON.stringify([from, to, amount]));
   assert.equal((await send(bob, '100', '201', 1)).status, 403);

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { parseJsonText, selfReadBody } from '../../kernel/http/body.js';
 import { sendList } from '../../kernel/http/lists.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
+import { isDigits } from '../../kernel/luhn.js';
 import { hundredthsToNumber } from '../../kernel/money.js';
 import { formatRfc3339 } from '../../kernel/time.js';
 import { NoItems, Order, OrderNumberJson, OrderNumberText, UploadedOrder, gophermartOutcomes, orderNumberOutcome } from '../contract.js';
@@ -13,20 +14,23 @@ import type { GophermartRouteOptions } from './options.js';
 
 /**
  * The order number from a text/plain body, or from JSON `{"order_number": …}` / `{"number": …}`
- * / a bare JSON string. Surrounding white space is ignored.
+ * / a bare JSON string. Surrounding white space is ignored. Digits alone are the number as
+ * written, whatever the content type says. A JSON number inside an object is not taken: once
+ * parsed it is a float, and `7992739871.3e1` or a 22-digit value would become some other
+ * number's digits.
  */
 export function orderNumberFromBody(body: unknown, contentType: string | undefined): string {
   if (typeof body !== 'string') fail(gophermartOutcomes.upload_unreadable);
   const text = body.trim();
   const looksJson = /^application\/([\w.+-]*\+)?json\b/i.test(contentType ?? '') || text.startsWith('{') || text.startsWith('"');
-  if (!looksJson) return text;
+  if (!looksJson || isDigits(text)) return text;
   const value = parseJsonText(text);
   const candidate =
     typeof value === 'object' && value !== null && !Array.isArray(value)
       ? ((value as Record<string, unknown>).order_number ?? (value as Record<string, unknown>).number)
       : value;
   if (typeof candidate === 'string') return candidate.trim();
-  if (typeof candidate === 'number' && Number.isSafeInteger(candidate) && candidate >= 0) return String(candidate);
+  if (typeof candidate === 'number') fail(gophermartOutcomes.order_not_digits);
   fail(gophermartOutcomes.upload_json_unreadable);
 }
 

@@ -11,8 +11,8 @@ import { WALLET_ID_MAX } from '../ids.js';
 
 export { Credentials, Session } from '../../kernel/http/auth-contract.js';
 
-export const WalletIdValue = Type.Union([Type.String(), Type.Integer({ minimum: 0 })], {
-  description: `wallet id: decimal digits, at most ${WALLET_ID_MAX} (a string; a non-negative integer is accepted too)`,
+export const WalletIdValue = Type.String({
+  description: `wallet id: a string of decimal digits, at most ${WALLET_ID_MAX} (a JSON number is refused: parsed, it is a float)`,
 });
 export const AmountValue = Type.Union([Type.String(), Type.Number()], { description: 'positive amount, at most 2 decimals: "50", "50.25" or 50.25' });
 

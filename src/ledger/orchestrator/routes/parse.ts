@@ -13,14 +13,16 @@ const WALLET_ID = new RegExp(WALLET_ID_PATTERN);
  * a path that is not decimal digits names no wallet that could exist, so it is not found.
  */
 export function walletIdInPath(value: string): string {
-  const text = value.trim();
-  if (!WALLET_ID.test(text)) fail(orchestratorOutcomes.wallet_not_found);
-  return text;
+  if (!WALLET_ID.test(value)) fail(orchestratorOutcomes.wallet_not_found);
+  return value;
 }
 
-/** A wallet id from JSON: digit string (or a non-negative safe integer), bounded length. */
+/**
+ * A wallet id from JSON: a string of decimal digits and nothing else, bounded length. A JSON
+ * number is refused: parsed, it is a float, and `1.2e1` would name wallet 12.
+ */
 export function walletIdFrom(value: unknown, field: string): string {
-  const text = typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? String(value) : typeof value === 'string' ? value.trim() : undefined;
+  const text = typeof value === 'string' ? value : undefined;
   if (text === undefined || !/^[0-9]+$/.test(text)) fail(orchestratorOutcomes.wallet_id_invalid, `${field} must be a string of decimal digits`);
   if (text.length > WALLET_ID_MAX) fail(orchestratorOutcomes.wallet_id_invalid, `${field} must be at most ${WALLET_ID_MAX} digits`);
   return text;
