@@ -1,3 +1,4 @@
+import { servedOperations } from './openapi.js';
 import assert from 'node:assert/strict';
 import type { Sql } from 'postgres';
 
@@ -56,7 +57,7 @@ export async function assertShardsMatchLog(shards: readonly Sql[], log: readonly
 }
 
 /** Every operation a shard serves, as its OpenAPI document lists them. */
-export const SHARD_OPERATIONS = [
+export const SHARD_OPERATIONS = servedOperations([
   'GET /healthz',
   'GET /internal/tx/{txId}',
   'GET /internal/wallets/{id}',
@@ -69,4 +70,4 @@ export const SHARD_OPERATIONS = [
   'POST /internal/tx/{txId}/reserve',
   'POST /internal/tx/{txId}/transfer',
   'POST /internal/wallets',
-];
+]);

@@ -17,15 +17,12 @@ export function openApiPath(route: string): string {
 }
 
 /** Routes that are not API operations: the document itself and the UI's assets. */
-function undocumentedByDesign(route: string): boolean {
-  return route === '/openapi.json' || route === '/docs' || route.startsWith('/docs/');
-}
 
 /**
  * Every route the app registered (collected by the kernel's onRoute hook) and not hidden on
  * purpose (`schema.hide`) is an operation of its /openapi.json with at least one documented
- * response, and the document holds nothing else. HEAD routes Fastify adds for each GET are
- * covered by their GET (a HEAD registered on purpose, as the proxy's, is its own operation).
+ * response, and the document holds nothing else — the HEAD twin Fastify adds to each GET, the
+ * document itself and its UI included.
  * Returns the document's operations as sorted `METHOD /path` lines, for an exact comparison.
  */
 export async function documentedOperations(app: object, url: string): Promise<string[]> {
@@ -35,9 +32,8 @@ export async function documentedOperations(app: object, url: string): Promise<st
   for (const r of routes) {
     // hidden (`schema.hide`) is a deliberate choice made in code for static assets, never for the API
     if (r.hidden) assert.doesNotMatch(r.url, /^\/(api|internal|auth)\//, `${r.method} ${r.url} is an API route hidden from /openapi.json`);
-    if (r.hidden || undocumentedByDesign(r.url)) continue;
+    if (r.hidden) continue;
     const op = doc.paths[openApiPath(r.url)]?.[r.method.toLowerCase()];
-    if (r.method === 'HEAD' && !op) continue;
     assert.ok(op, `${r.method} ${r.url} is registered but missing from /openapi.json`);
     assert.ok(op.responses && Object.keys(op.responses).length > 0, `${r.method} ${r.url} documents no response`);
   }
@@ -72,12 +68,21 @@ export async function assertObservedStatusesDocumented(url: string): Promise<num
     if (!m?.[1]) continue;
     const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
     const { method, route, status } = labels as { method: string; route: string; status: string };
-    if (route === 'unmatched' || undocumentedByDesign(route)) continue;
-    // HEAD is answered by the GET route's handler and documented there
-    const op = doc.paths[openApiPath(route)]?.[method === 'HEAD' ? 'get' : method.toLowerCase()];
+    if (route === 'unmatched') continue;
+    const op = doc.paths[openApiPath(route)]?.[method.toLowerCase()];
     assert.ok(op, `${method} ${route} answered requests but is missing from /openapi.json`);
     assert.ok(op.responses && status in op.responses, `${method} ${route} answered ${status}, which /openapi.json does not document`);
     checked++;
   }
   return checked;
+}
+
+/**
+ * A service's own operations plus what the kernel serves beside them — the document and its UI,
+ * and the HEAD twin Fastify adds to every GET — sorted, as documentedOperations returns them.
+ */
+export function servedOperations(own: readonly string[]): string[] {
+  const all = [...own, 'GET /openapi.json', 'GET /docs', 'GET /docs/{*}'];
+  const heads = all.filter((o) => o.startsWith('GET ')).map((o) => `HEAD ${o.slice('GET '.length)}`);
+  return [...new Set([...all, ...heads])].sort();
 }

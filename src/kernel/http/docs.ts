@@ -1,4 +1,6 @@
 import type { StaticDocumentSpec } from '@fastify/swagger';
+import { Type } from '@sinclair/typebox';
+import { errorResponse } from './outcome.js';
 import type { HttpApp } from './server.js';
 import { innerApp, lazyApp } from './lazy-app.js';
 
@@ -16,5 +18,31 @@ export function registerDocs(app: HttpApp): void {
     await inner.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
     return inner;
   });
-  for (const url of ['/docs', '/docs/*']) app.get(url, { schema: { hide: true } }, (request, reply) => docs(request, reply));
+  app.get(
+    '/docs',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Swagger UI for this document',
+        produces: ['text/html'],
+        response: { 200: Type.String({ description: 'the Swagger UI page' }) },
+      },
+    },
+    async (request, reply) => docs(request, reply),
+  );
+  app.get(
+    '/docs/*',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'The Swagger UI’s files; this document again as /docs/json and /docs/yaml',
+        response: {
+          200: { description: 'the file, or the document', content: { '*/*': { schema: {} } } },
+          302: { description: '/docs/static/index.html: the page is /docs/' },
+          404: errorResponse('no such file'),
+        },
+      },
+    },
+    async (request, reply) => docs(request, reply),
+  );
 }

@@ -229,13 +229,25 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     },
     // a route's security is documented by the guards it really runs (see security.ts), never by
     // hand; read when the document is built, after every plugin's own onRoute hook
+    // the HEAD twin Fastify adds to every GET answers too, so it is an operation of its own
+    exposeHeadRoutes: true,
     transform: ({ schema, url, route }) => ({ schema: { ...schema, security: routeSecurity(route) }, url }),
     transformObject: (documents) => ('openapiObject' in documents ? withUsedSecuritySchemes(documents.openapiObject) : documents.swaggerObject),
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   registerDocs(app);
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    '/openapi.json',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'This OpenAPI document',
+        response: { 200: Type.Object({}, { additionalProperties: true, description: 'the OpenAPI 3 document of this service' }) },
+      },
+    },
+    async () => app.swagger(),
+  );
   app.get(
     '/healthz',
     {
