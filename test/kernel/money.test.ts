@@ -24,7 +24,10 @@ test('parsePositiveAmount refuses non-positive, non-numbers and absurd sizes', (
 
 test('parsePositiveAmount with strings when allowed', () => {
   assert.deepEqual(parsePositiveAmount('50', true), { ok: true, hundredths: 5000 });
-  assert.deepEqual(parsePositiveAmount(' 50.25 ', true), { ok: true, hundredths: 5025 });
+  assert.deepEqual(parsePositiveAmount('50.25', true), { ok: true, hundredths: 5025 });
+  assert.deepEqual(parsePositiveAmount('+50.25', true), { ok: true, hundredths: 5025 });
+  // a decimal as written: white space around it is not part of one
+  assert.deepEqual(parsePositiveAmount(' 50.25 ', true), { ok: false, reason: 'not_a_number' });
   assert.deepEqual(parsePositiveAmount('50.255', true), { ok: false, reason: 'too_many_decimals' });
   assert.deepEqual(parsePositiveAmount('1e3', true), { ok: false, reason: 'not_a_number' });
   assert.deepEqual(parsePositiveAmount('-1', true), { ok: false, reason: 'not_a_number' });
