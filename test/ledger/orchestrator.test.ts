@@ -221,6 +221,11 @@ test('a shard that does not answer: FAILED with the limit note, hold released af
     await events.waitFor('left for recovery', (e) => e.type === 'left' && e.txId === txId);
     const pending = await ledger.orchestrator.store.transaction(txId);
     assert.deepEqual([pending?.status, pending?.decision?.decision], ['PROCESSING', 'abort']);
+    // a member's read of a wallet there does not wait the confirmation limit (2 s here) for it
+    const asked = Date.now();
+    const read = await call(url, 'GET', '/api/user/balance/101', { token: alice });
+    assert.equal(read.status, 503);
+    assert.ok(Date.now() - asked < 1900, `the balance read waited ${Date.now() - asked} ms for a silent shard`);
     await ledger.startShardAt(1);
     const item = await waitFinal(url, alice, '600', txId);
     assert.deepEqual([item.status, item.note], ['FAILED', 'transaction confirmation limit exceeded']);

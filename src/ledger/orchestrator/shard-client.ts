@@ -48,6 +48,14 @@ interface Lane {
 }
 
 /**
+ * How long a member's request waits for a shard in a single call (a wallet's balance, its
+ * creation) before it is answered without it: a silent shard then costs a 503 within the 2 s
+ * the database-outage rule allows any request, not the confirmation limit a transfer may wait.
+ * An unanswered creation is finished by the recovery sweep.
+ */
+const MEMBER_WAIT_MS = 1500;
+
+/**
  * HTTP client of the shards: one keep-alive pool per shard, every call bounded by a timeout.
  * Never throws: a timeout or any failure is an answer (`timeout` / `error`) the state machine
  * understands.
@@ -101,7 +109,7 @@ export class ShardClient {
    */
   private async call<T>(shard: number, method: 'GET' | 'POST', path: string, body?: object, relayOutage = false): Promise<Answer<T>> {
     const { pool } = this.lane(shard);
-    const deadline = this.deadline(this.timeoutMs);
+    const deadline = this.deadline(Math.min(this.timeoutMs, MEMBER_WAIT_MS));
     try {
       const res = await pool.request({
         method,
