@@ -227,10 +227,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       info: { title: options.title, description: options.description, version: '1.0.0' },
       components: { securitySchemes: { ...SECURITY_SCHEMES } },
     },
-    // a route's security is documented by the guards it really runs (see security.ts), never by
-    // hand; read when the document is built, after every plugin's own onRoute hook
     // the HEAD twin Fastify adds to every GET answers too, so it is an operation of its own
     exposeHeadRoutes: true,
+    // a route's security is documented by the guards it really runs (see security.ts), never by
+    // hand; read when the document is built, after every plugin's own onRoute hook
     transform: ({ schema, url, route }) => ({ schema: { ...schema, security: routeSecurity(route) }, url }),
     transformObject: (documents) => ('openapiObject' in documents ? withUsedSecuritySchemes(documents.openapiObject) : documents.swaggerObject),
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },

@@ -48,10 +48,10 @@ interface Lane {
 }
 
 /**
- * How long a member's request waits for a shard in a single call (a wallet's balance, its
- * creation) before it is answered without it: a silent shard then costs a 503 within the 2 s
- * the database-outage rule allows any request, not the confirmation limit a transfer may wait.
- * An unanswered creation is finished by the recovery sweep.
+ * How long a single (unbatched) call waits for its shard: a wallet's balance or its creation,
+ * which members wait on. A silent shard then costs a 503 within the 2 s the database-outage
+ * rule allows any request, not the confirmation limit a transfer may wait; an unanswered
+ * creation is finished by the recovery sweep.
  */
 const MEMBER_WAIT_MS = 1500;
 
