@@ -119,6 +119,14 @@ async function accrualScenario(): Promise<{ result: LoadResult; peakRss: number 
 
 async function main(): Promise<void> {
   const pgbench = openPgbench();
+  try {
+    await measure(pgbench);
+  } finally {
+    pgbench.drop();
+  }
+}
+
+async function measure(pgbench: Pgbench): Promise<void> {
   const ceiling = { selectOnly: pgbench.run('-S'), simpleUpdate: pgbench.run('-N') };
   pinLoadGenerator();
   const url = await createDatabase(DB);
@@ -150,7 +158,6 @@ async function main(): Promise<void> {
     await dropDatabase(DB);
   }
   const accrual = await accrualScenario();
-  pgbench.drop();
   rows.push({ result: accrual.result, against: 'S', target: 0 });
 
   const ratio = (s: Scenario) => s.result.rps / (s.ceiling ?? (s.against === 'S' ? ceiling.selectOnly : ceiling.simpleUpdate));

@@ -104,14 +104,18 @@ export function openPgbench(): Pgbench {
   const db = 'gm_bench_pgbench';
   const admin = new URL(ADMIN_URL);
   const common = ['-h', admin.hostname, '-p', admin.port || '5432', '-U', admin.username || 'postgres'];
-  // started after pinLoadGenerator, pgbench would inherit the load generator's one core
+  // started after pinLoadGenerator, pgbench would inherit the load generator's one core; the
+  // bench pins to CPUs 0 and 1 by number, so it assumes CPUs numbered from 0 like this machine's
   const everyCore = ['-c', `0-${availableParallelism() - 1}`];
   spawnSync('psql', [...common, '-qc', `drop database if exists ${db}`, '-c', `create database ${db}`], { stdio: 'ignore' });
   spawnSync('pgbench', [...common, '-i', '-q', '-s', '10', db], { stdio: 'ignore' });
   return {
     run(mode) {
-      const out = spawnSync('taskset', [...everyCore, 'pgbench', ...common, mode, '-c', '8', '-j', '2', '-T', '10', db], { encoding: 'utf8' }).stdout;
-      return Math.round(Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? 0));
+      const run = spawnSync('taskset', [...everyCore, 'pgbench', ...common, mode, '-c', '8', '-j', '2', '-T', '10', db], { encoding: 'utf8' });
+      const tps = Math.round(Number(/tps = ([\d.]+)/.exec(run.stdout)?.[1] ?? 0));
+      // a ceiling of 0 would make every ratio infinite and every target met
+      if (!(tps > 0)) throw new Error(`pgbench ${mode} measured nothing (exit ${run.status}): ${run.stderr.trim().split('\n').at(-1) ?? ''}`);
+      return tps;
     },
     drop() {
       spawnSync('psql', [...common, '-qc', `drop database if exists ${db}`], { stdio: 'ignore' });

@@ -29,7 +29,8 @@ export const gophermartSettings = {
   pollBackoffBaseMs: {
     env: 'POLL_BACKOFF_BASE',
     flag: '--poll-backoff-base <duration>',
-    description: 'accrual poller: shortest delay before asking again about an order that is not final (used while the request budget allows)',
+    description:
+      'accrual poller: shortest delay before asking again about an order that is not final (used while the request budget allows); also the spacing of the one-order probes while the accrual service is down',
     default: 1000,
     defaultLabel: '1s',
     parse: parsers.durationMs('POLL_BACKOFF_BASE'),

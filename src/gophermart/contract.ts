@@ -37,8 +37,12 @@ export const OrderNumberJson = Type.Union(
     Type.Object({ order_number: Type.String() }, { title: 'order_number' }),
     Type.Object({ number: Type.String() }, { title: 'number' }),
     Type.String({ title: 'bare JSON string' }),
+    Type.Integer({ title: 'bare digits', description: 'the digits alone, read as written (never parsed into a number)' }),
   ],
-  { description: 'the same number as JSON: `{"order_number": "…"}`, `{"number": "…"}` or a bare JSON string' },
+  {
+    description:
+      'the same number as JSON: `{"order_number": "…"}`, `{"number": "…"}`, a bare JSON string, or the digits alone; a JSON number inside an object is 422 (parsed, it would be a float)',
+  },
 );
 
 export const Balance = Type.Object({

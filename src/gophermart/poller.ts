@@ -231,6 +231,17 @@ export class AccrualPoller {
     const claimed = await this.deps.store.claimDueOrders(1, leaseMs);
     for (const order of claimed) this.spawn(order, this.probedAt + leaseMs);
     this.deps.observer?.round?.({ claimed: claimed.length, pausedForMs: 0 });
+    // nothing due: look again as an idle poller would (an upload wakes it), never in a tight loop
+    if (claimed.length === 0) await this.wakeup.wait(Math.max(this.options.pollIntervalMs, this.options.pollBackoffBaseMs), this.abort.signal);
+  }
+
+  /** Applies `change` to the outage count and says so when the service is taken for down, or back. */
+  private noteOutage(change: (outage: OutageBackoff) => void, reason?: string): void {
+    const wasDown = this.outage.down;
+    change(this.outage);
+    if (this.outage.down === wasDown) return;
+    if (wasDown) this.deps.logger.info('accrual service answers again: asking about every due order');
+    else this.deps.logger.warn({ reason }, 'accrual service is down: asking about one order at a time until it answers');
   }
 
   private spawn(order: ClaimedOrder, leaseEnd: number): void {
@@ -279,6 +290,8 @@ export class AccrualPoller {
       this.m.requests.inc({ outcome });
       this.stats.requests[outcome] = (this.stats.requests[outcome] ?? 0) + 1;
       if (answer.kind === 'rate_limited') {
+        // an answer: the service is there, if busy (the pause, not the outage count, holds it off)
+        this.noteOutage((outage) => outage.heard());
         this.gate.pause(answer.retryAfterMs);
         if (answer.limitPerMinute !== undefined) this.gate.setLimitPerMinute(answer.limitPerMinute);
         logger.warn({ retryAfterMs: answer.retryAfterMs, limitPerMinute: answer.limitPerMinute }, 'accrual service rate limit: pausing all requests');
@@ -315,17 +328,8 @@ export class AccrualPoller {
   private async apply(order: ClaimedOrder, answer: AccrualAnswer): Promise<void> {
     const { store, logger } = this.deps;
     const outcome = outcomeLabel(answer);
-    const wasDown = this.outage.down;
-    if (answer.kind === 'transient') this.outage.failed(outcome === 'malformed');
-    else this.outage.answered();
-    if (this.outage.down !== wasDown) {
-      if (wasDown) logger.info('accrual service answers again: asking about every due order');
-      else
-        logger.warn(
-          { reason: answer.kind === 'transient' ? answer.reason : undefined },
-          'accrual service is down: asking about one order at a time until it answers',
-        );
-    }
+    if (answer.kind === 'transient') this.noteOutage((outage) => outage.failed(outcome === 'malformed'), answer.reason);
+    else this.noteOutage((outage) => outage.answered());
     switch (answer.kind) {
       case 'processed': {
         const credited = await store.applyAccrualResult(order.number, 'PROCESSED', answer.accrual);

@@ -51,7 +51,10 @@ export function budgetPerSecond(learntPerSecond: number, assumedPerMinute: numbe
  */
 export class OutageBackoff {
   private failuresInARow = 0;
-  /** Of those, the latest ones in a row that got no answer at all (5xx, timeout, connection error). */
+  /**
+   * Of those, the latest ones in a row that got no answer at all: a timeout, a connection error,
+   * or a status the protocol does not have (5xx, and any other but 200, 204 and 429).
+   */
   private unansweredInARow = 0;
 
   /**
@@ -70,6 +73,11 @@ export class OutageBackoff {
 
   answered(): void {
     this.failuresInARow = 0;
+    this.unansweredInARow = 0;
+  }
+
+  /** The service answered, but about nothing (a 429): it is not down; failures keep their count. */
+  heard(): void {
     this.unansweredInARow = 0;
   }
 

@@ -137,6 +137,7 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
         produces: ['text/html', 'application/json'],
         response: {
           200: Type.String({ description: 'index.html' }),
+          304: { description: 'index.html not modified since the copy the browser holds (If-None-Match / If-Modified-Since)' },
           404: Type.Ref(ErrorBody, { description: 'not found: index.html for a page-like path, this JSON for anything else' }),
         },
       },

@@ -142,6 +142,30 @@ describe('accrual poller in-process, on an injected clock', () => {
     }
   });
 
+  test('taken for down after three unanswered orders; a 429 is an answer and ends it', async () => {
+    const registry = new Registry();
+    const reports = new Reports();
+    const quick: PollerOptions = { ...options, pollBackoffBaseMs: 100, pollBackoffMaxMs: 200 };
+    const p = new AccrualPoller(quick, { store, client, logger: createLogger('gophermart', 'silent'), metrics: registry, observer: reports });
+    const down = async (): Promise<string> => (await registry.getSingleMetricAsString('gophermart_accrual_down')).split('\n').at(-1) ?? '';
+    const numbers = [orderNumber(), orderNumber(), orderNumber()];
+    fake.intercept = (): FakeReply => 'reset';
+    for (const n of numbers) await store.insertOrder(userId, n);
+    p.start();
+    try {
+      p.wake();
+      await reports.until('three unanswered', () => numbers.every((n) => reports.of(n).some((o) => o.outcome === 'connection_error')));
+      assert.match(await down(), / 1$/);
+      fake.intercept = (): FakeReply => tooMany('1', 600);
+      await reports.until('a probe answered 429', () => reports.settledOrders.some((o) => o.outcome === 'rate_limited'));
+      assert.match(await down(), / 0$/);
+    } finally {
+      fake.intercept = undefined;
+      await p.stop();
+    }
+    for (const n of numbers) await db.query(`update gophermart.orders set status = 'INVALID' where number = $1`, [n]);
+  });
+
   test('under a learnt 600/min, 40 unknown orders are each rescheduled 40 / (0.8 × 9.7/s) ≈ 5.2 s later', async () => {
     // a clock ten times faster than the wall: the learnt rate's 4 s of first questions take 0.4 s
     const start = Date.now();

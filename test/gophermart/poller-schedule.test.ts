@@ -78,6 +78,10 @@ describe('re-ask schedule', () => {
     assert.equal(outage.down, false);
     outage.failed();
     assert.equal(outage.down, true);
+    // a 429 is heard: not down any more, but the failures keep backing orders off
+    outage.heard();
+    assert.equal(outage.down, false);
+    assert.equal(outage.delayMs(), 32_000);
   });
 
   test('unfinished count: read at most once per second, concurrent callers share one read, a failed read keeps the last value', async () => {

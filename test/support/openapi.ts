@@ -16,8 +16,6 @@ export function openApiPath(route: string): string {
   return route.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{*}');
 }
 
-/** Routes that are not API operations: the document itself and the UI's assets. */
-
 /**
  * Every route the app registered (collected by the kernel's onRoute hook) and not hidden on
  * purpose (`schema.hide`) is an operation of its /openapi.json with at least one documented

@@ -64,7 +64,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox<GophermartRouteOptions> = as
       schema: {
         tags: ['orders'],
         summary: 'Upload an order number',
-        description: 'Body: the number as text/plain (white space ignored), or JSON `{"order_number": "…"}` / `{"number": "…"}`.',
+        description:
+          'Body: the number as text/plain (white space ignored), or JSON `{"order_number": "…"}` / `{"number": "…"}`. Digits alone are read as written whatever the content type.',
         body: { content: { 'text/plain': { schema: OrderNumberText }, 'application/json': { schema: OrderNumberJson } } },
         response: {
           200: { ...UploadedOrder, description: 'already uploaded by you: its current status' },

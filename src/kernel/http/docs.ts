@@ -38,7 +38,10 @@ export function registerDocs(app: HttpApp): void {
         summary: 'The Swagger UI’s files; this document again as /docs/json and /docs/yaml',
         response: {
           200: { description: 'the file, or the document', content: { '*/*': { schema: {} } } },
+          206: { description: 'the part of a file a Range header asked for', content: { '*/*': { schema: {} } } },
           302: { description: '/docs/static/index.html: the page is /docs/' },
+          304: { description: 'not modified since the copy the client holds (If-None-Match / If-Modified-Since)' },
+          416: { description: 'a Range header that lies outside the file' },
           404: errorResponse('no such file'),
         },
       },

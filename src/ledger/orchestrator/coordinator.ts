@@ -21,7 +21,7 @@ import {
   type Outcome,
   type TxRecord,
 } from './machine.js';
-import type { ShardClient } from './shard-client.js';
+import type { Patience, ShardClient } from './shard-client.js';
 import type { OrchestratorStore } from './store.js';
 
 export interface WalletToCreate {
@@ -215,8 +215,8 @@ export class Coordinator {
   }
 
   /** Creates a registered wallet on its shard (idempotent) and marks it active; false while the shard is away. */
-  async finishCreation(w: WalletToCreate): Promise<boolean> {
-    const answer = await this.shards.createWallet(w.shard, w.id);
+  async finishCreation(w: WalletToCreate, patience: Patience = 'background'): Promise<boolean> {
+    const answer = await this.shards.createWallet(w.shard, w.id, patience);
     if (answer.result !== 'created' && answer.result !== 'exists') return false;
     await this.store.markWalletActive(w.id);
     return true;

@@ -77,7 +77,8 @@ export class OrchestratorService {
     const registered = await this.store.registerWallet(walletId, userId, shard);
     if (registered === 'taken') return 'wallet_taken';
     if (registered === 'unknown_user') return registered;
-    if (registered === 'created' || (await this.store.wallet(walletId))?.state === 'creating') await this.coordinator.finishCreation({ id: walletId, shard });
+    if (registered === 'created' || (await this.store.wallet(walletId))?.state === 'creating')
+      await this.coordinator.finishCreation({ id: walletId, shard }, 'member');
     return 'accepted';
   }
 
@@ -185,7 +186,7 @@ export class OrchestratorService {
 
   /** Balance as its shard holds it; a creation still unacknowledged is finished first. */
   async balance(wallet: WalletRow): Promise<{ balance: number; reserved: number } | 'unavailable'> {
-    if (wallet.state === 'creating' && !(await this.coordinator.finishCreation({ id: wallet.id, shard: wallet.shard }))) return 'unavailable';
+    if (wallet.state === 'creating' && !(await this.coordinator.finishCreation({ id: wallet.id, shard: wallet.shard }, 'member'))) return 'unavailable';
     const answer = await this.shards.wallet(wallet.shard, wallet.id);
     if (answer.result !== 'ok') return 'unavailable';
     return { balance: answer.balance, reserved: answer.reserved };

@@ -48,12 +48,15 @@ interface Lane {
 }
 
 /**
- * How long a single (unbatched) call waits for its shard: a wallet's balance or its creation,
- * which members wait on. A silent shard then costs a 503 within the 2 s the database-outage
- * rule allows any request, not the confirmation limit a transfer may wait; an unanswered
- * creation is finished by the recovery sweep.
+ * How long a call a member's request waits on (a wallet's balance, its creation at
+ * `create_wallet`) waits for its shard: a silent shard then costs a 503 within the 2 s the
+ * database-outage rule allows any request, not the confirmation limit a transfer may wait. An
+ * unanswered creation is finished by the recovery sweep, whose calls keep the full limit.
  */
 const MEMBER_WAIT_MS = 1500;
+
+/** Who waits on a single call: a member's request (bounded by MEMBER_WAIT_MS) or background work. */
+export type Patience = 'member' | 'background';
 
 /**
  * HTTP client of the shards: one keep-alive pool per shard, every call bounded by a timeout.
@@ -107,9 +110,9 @@ export class ShardClient {
    * unavailable") makes the call throw DatabaseUnavailable, so a read the orchestrator serves
    * from it answers the client the same 503.
    */
-  private async call<T>(shard: number, method: 'GET' | 'POST', path: string, body?: object, relayOutage = false): Promise<Answer<T>> {
+  private async call<T>(shard: number, method: 'GET' | 'POST', path: string, patience: Patience, body?: object, relayOutage = false): Promise<Answer<T>> {
     const { pool } = this.lane(shard);
-    const deadline = this.deadline(Math.min(this.timeoutMs, MEMBER_WAIT_MS));
+    const deadline = this.deadline(patience === 'member' ? Math.min(this.timeoutMs, MEMBER_WAIT_MS) : this.timeoutMs);
     try {
       const res = await pool.request({
         method,
@@ -224,12 +227,13 @@ export class ShardClient {
     });
   }
 
-  createWallet(shard: number, walletId: string): Promise<Answer<CreateWalletResult>> {
-    return this.call(shard, 'POST', shardPaths.wallets, { wallet_id: walletId });
+  createWallet(shard: number, walletId: string, patience: Patience = 'background'): Promise<Answer<CreateWalletResult>> {
+    return this.call(shard, 'POST', shardPaths.wallets, patience, { wallet_id: walletId });
   }
 
+  /** A wallet's balance, which only members ask for. */
   wallet(shard: number, walletId: string): Promise<Answer<WalletResult>> {
-    return this.call(shard, 'GET', shardPaths.wallet(walletId), undefined, true);
+    return this.call(shard, 'GET', shardPaths.wallet(walletId), 'member', undefined, true);
   }
 
   reserve(shard: number, txId: string, walletId: string, kind: HoldKind, amount: number): Promise<Answer<OperationResult>> {
