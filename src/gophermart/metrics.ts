@@ -61,6 +61,14 @@ export function createPollerMetrics(registry: Registry, store: GophermartStore, 
         this.set(Number.isFinite(r) ? r : -1);
       },
     }),
+    share: new Gauge({
+      name: 'gophermart_accrual_rate_share',
+      help: 'This process’s share of the learnt rate limit: 1 / the pollers live on the database',
+      registers: [registry],
+      collect() {
+        this.set(gate().sharePerProcess);
+      },
+    }),
     down: new Gauge({
       name: 'gophermart_accrual_down',
       help: 'The accrual service is taken for down (1): one order at a time probes it until it answers',

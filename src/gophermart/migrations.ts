@@ -105,4 +105,16 @@ export const migrations: Migration[] = [
       drop function if exists gophermart.notify_user_changed();
     `,
   },
+  {
+    version: 6,
+    name: 'poller peers',
+    // Each instance's poller says it is alive here every few seconds; the live ones split the
+    // accrual service's rate limit between them (src/gophermart/poller-peers.ts).
+    sql: `
+      create table gophermart.poller_peers (
+        instance_id text primary key,
+        seen_at timestamptz not null default now()
+      );
+    `,
+  },
 ];

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Registry } from 'prom-client';
 import { isDatabaseUnavailable } from '../kernel/db/unavailable.js';
@@ -20,7 +21,12 @@ export type PollerOptions = Pick<
 > & {
   /** How often the summary log line is written (when there was activity). */
   summaryEveryMs?: number;
+  /** How often this poller tells the database it is alive (the live ones split the rate limit). */
+  peerHeartbeatMs?: number;
 };
+
+/** A poller not heard from for three heartbeats is no longer counted. */
+const PEER_LIVE_HEARTBEATS = 3;
 
 /** The one thing the poller needs from an accrual client (the tests' fakes sit behind HTTP, not here). */
 export interface AccrualAsker {
@@ -104,6 +110,8 @@ export class AccrualPoller {
   private readonly unfinished: UnfinishedCount;
   /** When the last probe was claimed while the accrual service is down. */
   private probedAt = Number.NEGATIVE_INFINITY;
+  private readonly instanceId = randomUUID();
+  private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly options: PollerOptions,
@@ -138,6 +146,27 @@ export class AccrualPoller {
     this.loop = this.run();
     this.statsTimer = setInterval(() => void this.logSummary(), this.options.summaryEveryMs ?? 60_000);
     this.statsTimer.unref();
+    void this.heartbeat();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private get heartbeatMs(): number {
+    return this.options.peerHeartbeatMs ?? 5000;
+  }
+
+  /**
+   * The rate gate is one per process, and every instance on the database learns the same limit
+   * from its own 429: together they would send several times it. Each live poller takes an
+   * equal share (the schedule of re-asks already plans for all of them together).
+   */
+  private async heartbeat(): Promise<void> {
+    try {
+      const live = await this.deps.store.pollerAlive(this.instanceId, this.heartbeatMs * PEER_LIVE_HEARTBEATS);
+      this.gate.setShare(1 / Math.max(1, live));
+    } catch {
+      // the database is away: the last share stands (an outage is logged by the database layer)
+    }
   }
 
   /** An order was uploaded (or a slot freed): look for due orders now instead of at the next tick. */
@@ -149,8 +178,19 @@ export class AccrualPoller {
   async stop(): Promise<void> {
     this.abort.abort();
     clearInterval(this.statsTimer);
+    clearInterval(this.heartbeatTimer);
     await this.loop;
     await Promise.allSettled([...this.active]);
+    // the others take this poller's share at their next heartbeat instead of after it lapses
+    // (bounded: a database that stopped answering must not hold the shutdown up)
+    if (this.loop) {
+      const left = new AbortController();
+      const gone = this.deps.store.pollerGone(this.instanceId).then(
+        () => left.abort(),
+        () => left.abort(),
+      );
+      await Promise.race([gone, sleep(500, left.signal)]);
+    }
   }
 
   /** One info line per interval with activity: requests by outcome, credits, queue depth. */

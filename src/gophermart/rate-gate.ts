@@ -9,7 +9,11 @@ export const RATE_HEADROOM = 0.97;
  */
 export class RateGate {
   private pausedUntil = 0;
+  /** The announced limit, with headroom: what every instance together may send. */
   private ratePerSecond = Infinity;
+  /** This process's part of it: 1 / the pollers live on the database (PollerPeers). */
+  private share = 1;
+  private burst: number | undefined;
   private capacity = Infinity;
   private tokens = Infinity;
   private refilledAt: number;
@@ -30,14 +34,44 @@ export class RateGate {
   setLimitPerMinute(limit: number, burst?: number): void {
     const rate = (limit / 60) * RATE_HEADROOM;
     if (rate === this.ratePerSecond) return;
+    this.refill();
     this.ratePerSecond = rate;
+    this.burst = burst;
+    this.resize();
+  }
+
+  /**
+   * Sends at `share` of the limit (0 < share ≤ 1): several processes on one database each hold
+   * a share, so together they keep under what the accrual service allows.
+   */
+  setShare(share: number): void {
+    const next = Math.min(1, Math.max(Number.MIN_VALUE, share));
+    if (next === this.share) return;
+    this.refill();
+    this.share = next;
+    this.resize();
+  }
+
+  private resize(): void {
+    if (this.ratePerSecond === Infinity) return;
     // A fixed one-minute window allows N in any minute; a bucket allows rate×60 + capacity, so the
     // capacity must stay inside the headroom: a quarter second of traffic, at least one request.
-    this.capacity = burst ?? Math.max(1, Math.floor(rate / 4));
+    this.capacity = this.burst ?? Math.max(1, Math.floor(this.sendRate / 4));
     this.tokens = Math.min(this.tokens, this.capacity);
     this.refilledAt = this.now();
   }
 
+  /** This process's share of the limit. */
+  get sharePerProcess(): number {
+    return this.share;
+  }
+
+  /** What this process may send per second. */
+  private get sendRate(): number {
+    return this.ratePerSecond * this.share;
+  }
+
+  /** The announced limit (with headroom) for every process together: the schedule plans with it. */
   get limitPerSecond(): number {
     return this.ratePerSecond;
   }
@@ -50,7 +84,7 @@ export class RateGate {
   private refill(): void {
     if (this.ratePerSecond === Infinity) return;
     const t = this.now();
-    this.tokens = Math.min(this.capacity, this.tokens + ((t - this.refilledAt) / 1000) * this.ratePerSecond);
+    this.tokens = Math.min(this.capacity, this.tokens + ((t - this.refilledAt) / 1000) * this.sendRate);
     this.refilledAt = t;
   }
 
@@ -67,6 +101,6 @@ export class RateGate {
       this.tokens -= 1;
       return 0;
     }
-    return Math.max(1, Math.ceil(((1 - this.tokens) / this.ratePerSecond) * 1000));
+    return Math.max(1, Math.ceil(((1 - this.tokens) / this.sendRate) * 1000));
   }
 }

@@ -273,6 +273,29 @@ export class GophermartStore {
   }
 
   /**
+   * Marks this instance's poller alive and returns how many pollers are (seen within `liveMs`,
+   * this one included); pollers not seen for ten times that are forgotten.
+   */
+  async pollerAlive(instanceId: string, liveMs: number): Promise<number> {
+    const rows = await this.db.query<{ live: number }>(
+      `with seen as (
+         insert into gophermart.poller_peers (instance_id) values ($1)
+         on conflict (instance_id) do update set seen_at = now()
+       ), forgotten as (
+         delete from gophermart.poller_peers where seen_at < now() - make_interval(secs => $2::float8 * 10 / 1000) and instance_id <> $1
+       )
+       select 1 + count(*)::int as live from gophermart.poller_peers where seen_at >= now() - make_interval(secs => $2::float8 / 1000) and instance_id <> $1`,
+      [instanceId, liveMs],
+    );
+    return rows[0]?.live ?? 1;
+  }
+
+  /** A stopping poller leaves, so the others take its share of the rate limit at once. */
+  async pollerGone(instanceId: string): Promise<void> {
+    await this.db.query('delete from gophermart.poller_peers where instance_id = $1', [instanceId]);
+  }
+
+  /**
    * Orders not final yet, due or not: the poller's whole queue. Counted per lane so each count
    * is a scan of its lane's partial index, however many final orders the table holds.
    */

@@ -116,6 +116,27 @@ describe('RateGate', () => {
     assert.ok(taken <= 6000, `took ${taken} in a minute`);
     assert.ok(taken >= 5800, `took only ${taken} in a minute`);
   });
+  test('a share of the learnt limit: two processes at one half each take N in a minute together', () => {
+    let now = 0;
+    const gates = [new RateGate(() => now), new RateGate(() => now)];
+    for (const gate of gates) {
+      gate.setLimitPerMinute(6000);
+      gate.setShare(1 / 2);
+      // the schedule still plans with the whole limit: it spreads re-asks over every instance
+      assert.equal(gate.limitPerSecond, 100 * RATE_HEADROOM);
+    }
+    let taken = 0;
+    for (now = 0; now < 60_000; now++) {
+      for (const gate of gates) while (gate.tryTake() === 0) taken++;
+    }
+    assert.ok(taken <= 6000, `took ${taken} in a minute`);
+    assert.ok(taken >= 5800, `took only ${taken} in a minute`);
+    // alone again: the whole rate
+    gates[0]?.setShare(1);
+    let alone = 0;
+    for (const start = now; now < start + 60_000; now++) while (gates[0]?.tryTake() === 0) alone++;
+    assert.ok(alone >= 5800 && alone <= 6000, `took ${alone} in a minute alone`);
+  });
   test('a burst of one spaces requests evenly (the re-ask pacer)', () => {
     let now = 0;
     const gate = new RateGate(() => now);

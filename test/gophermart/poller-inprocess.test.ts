@@ -166,6 +166,35 @@ describe('accrual poller in-process, on an injected clock', () => {
     for (const n of numbers) await db.query(`update gophermart.orders set status = 'INVALID' where number = $1`, [n]);
   });
 
+  test('pollers on one database split the rate limit: one half each while both live, the whole when alone', async () => {
+    const quick: PollerOptions = { ...options, peerHeartbeatMs: 50 };
+    const gates = [new RateGate(), new RateGate()];
+    const pollers = gates.map(
+      (gate) =>
+        new AccrualPoller(quick, { store, client, logger: createLogger('gophermart', 'silent'), metrics: new Registry(), observer: new Reports(), gate }),
+    );
+    const until = async (what: string, check: () => boolean): Promise<void> => {
+      for (const deadline = Date.now() + 10_000; !check(); await new Promise((r) => setTimeout(r, 10))) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      }
+    };
+    for (const p of pollers) p.start();
+    try {
+      await until('both at one half', () => gates.every((g) => g.sharePerProcess === 0.5));
+      await pollers[1]?.stop();
+      await until('the other alone again', () => gates[0]?.sharePerProcess === 1);
+    } finally {
+      for (const p of pollers) await p.stop();
+    }
+    // a stopped poller left the table; one that died stops counting after three heartbeats
+    assert.equal(await store.pollerAlive('crashed-instance', 60), 1);
+    assert.equal(await store.pollerAlive('a-live-one', 60), 2);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(await store.pollerAlive('a-live-one', 60), 1);
+    await store.pollerGone('a-live-one');
+    await store.pollerGone('crashed-instance');
+  });
+
   test('under a learnt 600/min, 40 unknown orders are each rescheduled 40 / (0.8 × 9.7/s) ≈ 5.2 s later', async () => {
     // a clock ten times faster than the wall: the learnt rate's 4 s of first questions take 0.4 s
     const start = Date.now();
