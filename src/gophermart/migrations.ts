@@ -109,7 +109,7 @@ export const migrations: Migration[] = [
     version: 6,
     name: 'poller peers',
     // Each instance's poller says it is alive here every few seconds; the live ones split the
-    // accrual service's rate limit between them (src/gophermart/poller-peers.ts).
+    // accrual service's rate limit between them (AccrualPoller's heartbeat, src/gophermart/poller.ts).
     sql: `
       create table gophermart.poller_peers (
         instance_id text primary key,

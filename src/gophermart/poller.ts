@@ -112,6 +112,8 @@ export class AccrualPoller {
   private probedAt = Number.NEGATIVE_INFINITY;
   private readonly instanceId = randomUUID();
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** The heartbeat in flight: a stop waits for it, or it would mark a stopped poller alive again. */
+  private beating: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly options: PollerOptions,
@@ -146,8 +148,11 @@ export class AccrualPoller {
     this.loop = this.run();
     this.statsTimer = setInterval(() => void this.logSummary(), this.options.summaryEveryMs ?? 60_000);
     this.statsTimer.unref();
-    void this.heartbeat();
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatMs);
+    const beat = (): void => {
+      this.beating = this.beating.then(() => this.heartbeat());
+    };
+    beat();
+    this.heartbeatTimer = setInterval(beat, this.heartbeatMs);
     this.heartbeatTimer.unref();
   }
 
@@ -162,8 +167,10 @@ export class AccrualPoller {
    */
   private async heartbeat(): Promise<void> {
     try {
+      if (this.abort.signal.aborted) return;
       const live = await this.deps.store.pollerAlive(this.instanceId, this.heartbeatMs * PEER_LIVE_HEARTBEATS);
       this.gate.setShare(1 / Math.max(1, live));
+      this.reaskPacer?.setShare(1 / Math.max(1, live));
     } catch {
       // the database is away: the last share stands (an outage is logged by the database layer)
     }
@@ -185,10 +192,12 @@ export class AccrualPoller {
     // (bounded: a database that stopped answering must not hold the shutdown up)
     if (this.loop) {
       const left = new AbortController();
-      const gone = this.deps.store.pollerGone(this.instanceId).then(
-        () => left.abort(),
-        () => left.abort(),
-      );
+      const gone = this.beating
+        .then(() => this.deps.store.pollerGone(this.instanceId))
+        .then(
+          () => left.abort(),
+          () => left.abort(),
+        );
       await Promise.race([gone, sleep(500, left.signal)]);
     }
   }

@@ -11,7 +11,7 @@ export class RateGate {
   private pausedUntil = 0;
   /** The announced limit, with headroom: what every instance together may send. */
   private ratePerSecond = Infinity;
-  /** This process's part of it: 1 / the pollers live on the database (PollerPeers). */
+  /** This process's part of it: 1 / the pollers live on the database (AccrualPoller's heartbeat). */
   private share = 1;
   private burst: number | undefined;
   private capacity = Infinity;
