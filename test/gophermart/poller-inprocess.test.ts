@@ -166,6 +166,28 @@ describe('accrual poller in-process, on an injected clock', () => {
     for (const n of numbers) await db.query(`update gophermart.orders set status = 'INVALID' where number = $1`, [n]);
   });
 
+  test('a poller waiting to probe a dead accrual service stops at once', async () => {
+    const reports = new Reports();
+    // every failed order is rescheduled ≥ 10 s later, so the down poller's probe finds nothing
+    // due and waits: its waits, like every other, end with the stop
+    const patient: PollerOptions = { ...options, pollBackoffBaseMs: 10_000, pollBackoffMaxMs: 10_000 };
+    const p = new AccrualPoller(patient, { store, client, logger: createLogger('gophermart', 'silent'), metrics: new Registry(), observer: reports });
+    const numbers = [orderNumber(), orderNumber(), orderNumber(), orderNumber()];
+    fake.intercept = (): FakeReply => 'reset';
+    for (const n of numbers) await store.insertOrder(userId, n);
+    p.start();
+    try {
+      p.wake();
+      await reports.until('all four unanswered', () => reports.settledOrders.filter((o) => o.outcome === 'connection_error').length >= 4);
+    } finally {
+      fake.intercept = undefined;
+      const stopping = Date.now();
+      await p.stop();
+      assert.ok(Date.now() - stopping < 2000, `stop took ${Date.now() - stopping} ms`);
+    }
+    for (const n of numbers) await db.query(`update gophermart.orders set status = 'INVALID' where number = $1`, [n]);
+  });
+
   test('pollers on one database split the rate limit: one half each while both live, the whole when alone', async () => {
     const quick: PollerOptions = { ...options, peerHeartbeatMs: 50 };
     const gates = [new RateGate(), new RateGate()];
