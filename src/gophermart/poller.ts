@@ -169,8 +169,9 @@ export class AccrualPoller {
     try {
       if (this.abort.signal.aborted) return;
       const live = await this.deps.store.pollerAlive(this.instanceId, this.heartbeatMs * PEER_LIVE_HEARTBEATS);
-      this.gate.setShare(1 / Math.max(1, live));
-      this.reaskPacer?.setShare(1 / Math.max(1, live));
+      const share = 1 / Math.max(1, live);
+      this.gate.setShare(share);
+      this.reaskPacer?.setShare(share);
     } catch {
       // the database is away: the last share stands (an outage is logged by the database layer)
     }

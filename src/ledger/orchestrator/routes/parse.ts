@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { SharedSecret } from '../../../kernel/auth/shared-secret.js';
 import { fail } from '../../../kernel/http/outcome.js';
+import { isDigits } from '../../../kernel/luhn.js';
 import { parsePositiveAmount } from '../../../kernel/money.js';
 import { WALLET_ID_MAX, WALLET_ID_PATTERN } from '../../protocol.js';
 import { orchestratorOutcomes } from '../contract.js';
@@ -22,10 +23,9 @@ export function walletIdInPath(value: string): string {
  * number is refused: parsed, it is a float, and `1.2e1` would name wallet 12.
  */
 export function walletIdFrom(value: unknown, field: string): string {
-  const text = typeof value === 'string' ? value : undefined;
-  if (text === undefined || !/^[0-9]+$/.test(text)) fail(orchestratorOutcomes.wallet_id_invalid, `${field} must be a string of decimal digits`);
-  if (text.length > WALLET_ID_MAX) fail(orchestratorOutcomes.wallet_id_invalid, `${field} must be at most ${WALLET_ID_MAX} digits`);
-  return text;
+  if (typeof value !== 'string' || !isDigits(value)) fail(orchestratorOutcomes.wallet_id_invalid, `${field} must be a string of decimal digits`);
+  if (value.length > WALLET_ID_MAX) fail(orchestratorOutcomes.wallet_id_invalid, `${field} must be at most ${WALLET_ID_MAX} digits`);
+  return value;
 }
 
 /** A positive amount with at most 2 decimals (string or number) as integer hundredths. */
