@@ -76,26 +76,24 @@ export class GophermartStore {
 
   /**
    * One statement decides who owns a number: concurrent uploads of the same number serialise
-   * on the primary key, so exactly one caller sees `created`.
+   * on the primary key, so exactly one caller sees `created`. The caller's existence is checked
+   * in the same statement without locking the users row (migration 7): users are never deleted.
    */
   async insertOrder(userId: number, number: string): Promise<OrderInsert | 'unknown_user'> {
-    let inserted: unknown[];
-    try {
-      inserted = await this.db.query('insert into gophermart.orders (number, user_id) values ($1, $2) on conflict (number) do nothing returning 1', [
-        number,
-        userId,
-      ]);
-    } catch (err) {
-      if (sqlState(err) === SQLSTATE.foreignKeyViolation) return 'unknown_user';
-      throw err;
-    }
+    const inserted = await this.db.query(
+      `insert into gophermart.orders (number, user_id)
+       select $1, $2 where exists (select 1 from gophermart.users where id = $2)
+       on conflict (number) do nothing returning 1`,
+      [number, userId],
+    );
     if (inserted.length > 0) {
       this.changed(userId);
       return { outcome: 'created' };
     }
     const rows = await this.db.query<{ user_id: number; status: OrderStatus }>('select user_id, status from gophermart.orders where number = $1', [number]);
     const row = rows[0];
-    if (!row) throw new Error(`order ${number} conflicted but is not readable`);
+    // nothing inserted and nobody holds the number: the caller is not a user (orders are never deleted)
+    if (!row) return 'unknown_user';
     return { outcome: 'exists', ownedByCaller: row.user_id === userId, status: row.status };
   }
 

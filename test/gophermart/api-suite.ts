@@ -172,6 +172,17 @@ export function gophermartApiSuite(open: () => Promise<GophermartTarget>): void 
   });
 
   describe('orders', () => {
+    test('upload with a valid token of a user the database does not hold: 401, and the number stays free', async () => {
+      // a token signed with the right secret outlives its user when the database is replaced
+      const ghost = createSigner({ key: TEST_JWT_SECRET, expiresIn: 3_600_000, iss: 'gophermart' })({ sub: '987654321' });
+      const number = withLuhnCheckDigit(`55${String(Date.now()).slice(-10)}`);
+      const refused = await call(t.url, 'POST', '/api/user/orders', { token: ghost, body: number });
+      assert.equal(refused.status, 401);
+      assertJson(refused);
+      const owner = await signUp(t.url, uniqueLogin());
+      assert.equal((await call(t.url, 'POST', '/api/user/orders', { token: owner, body: number })).status, 202);
+    });
+
     test('upload: 202 new, 200 again by the owner, 409 by another user', async () => {
       const alice = await signUp(t.url, uniqueLogin('alice'));
       const bob = await signUp(t.url, uniqueLogin('bob'));

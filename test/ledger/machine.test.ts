@@ -70,6 +70,10 @@ test('phase 2 acknowledgements', () => {
   assert.equal(acknowledged('commit', { result: 'cancelled', reason: 'cancelled' }), 'anomaly');
   assert.equal(acknowledged('abort', { result: 'cancelled', reason: 'cancelled' }), 'ack');
   assert.equal(acknowledged('abort', { result: 'confirmed' }), 'anomaly');
+  // a one-step operation's cancel: the operation may have reached the shard first
+  assert.equal(acknowledged('settle', { result: 'confirmed' }), 'ack');
+  assert.equal(acknowledged('settle', { result: 'cancelled', reason: 'insufficient_funds' }), 'ack');
+  assert.equal(acknowledged('settle', { result: 'timeout' }), 'retry');
 });
 
 test('a recovery abort is refined by what the shards had refused', () => {

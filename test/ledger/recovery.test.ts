@@ -118,3 +118,55 @@ test('a shard answer that contradicts the recorded commit is never turned into a
   assert.equal(rows[0]?.status, 'PROCESSING', 'left for an operator, not written SUCCESSFUL');
   assert.deepEqual([await balance('12'), await balance('13')], before, 'no money moved');
 });
+
+test('a same-shard transfer the shard applies late is SUCCESSFUL at once, not left for the sweep', async () => {
+  // the receiver's row locked on the shard: the transfer waits there past the confirmation
+  // limit, so the orchestrator cancels; the cancel waits behind the transfer and, once the lock
+  // goes, answers that the transfer came first. Recovery (hourly here) must not be what ends it.
+  const shardSql = postgres(ledger.shardDbs[0]?.url ?? '', { max: 1, onnotice: () => undefined });
+  const events = recordEvents(ledger.orchestrator.coordinator);
+  let release = (): void => undefined;
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  try {
+    const [before10, before12] = [await balance('10'), await balance('12')];
+    const locked = new Promise<void>((lockedResolve, lockedReject) => {
+      shardSql
+        .begin(async (tx) => {
+          await tx.unsafe(`select 1 from shard.wallets where id = '12' for update`);
+          lockedResolve();
+          await held;
+        })
+        .catch(lockedReject);
+    });
+    await locked;
+    const r = await call(ledger.url, 'POST', '/api/user/do_transaction', { token, body: { from_id: '10', to_id: '12', amount: '0.03' } });
+    assert.equal(r.status, 202, r.text);
+    const txId = (r.json as { tx_id: string }).tx_id;
+    // the transfer is waiting on the shard; past the confirmation limit (1 s here) the
+    // orchestrator has given up on it and cancels
+    const probe = postgres(ledger.shardDbs[0]?.url ?? '', { max: 1, onnotice: () => undefined });
+    try {
+      for (let i = 0; ; i++) {
+        const waiting = Number((await probe.unsafe(`select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`))[0]?.n);
+        if (waiting >= 1) break;
+        assert.ok(i < 400, 'the transfer never waited on the shard');
+        await new Promise((res) => setTimeout(res, 25));
+      }
+    } finally {
+      await probe.end();
+    }
+    await new Promise((res) => setTimeout(res, 1_500));
+    release();
+    const finished = await events.waitFor('finished', (e) => (e.type === 'finished' || e.type === 'left') && e.txId === txId, 10_000);
+    assert.equal(finished.type, 'finished', 'left for an operator instead of finished');
+    assert.equal((await waitFinal(ledger.url, token, '10', txId, 1_000)).status, 'SUCCESSFUL');
+    assert.equal((await balance('10')).balance, before10.balance - 0.03);
+    assert.equal((await balance('12')).balance, before12.balance + 0.03);
+  } finally {
+    release();
+    events.stop();
+    await shardSql.end();
+  }
+});

@@ -16,6 +16,7 @@ import {
   type Answer,
   type CrossShardTx,
   type Decision,
+  type DecisionKind,
   type DepositTx,
   type LocalTransferTx,
   type Outcome,
@@ -244,7 +245,7 @@ export class Coordinator {
     }
     let outcome = localOutcome(answer, record.to_wallet);
     if (!outcome) {
-      const cancelled = await this.untilAcknowledged('abort', record.tx_id, () => this.shards.cancel(record.shard, record.tx_id));
+      const cancelled = await this.untilAcknowledged<CancelResult>('settle', record.tx_id, () => this.shards.cancel(record.shard, record.tx_id));
       if (!cancelled) return this.left(record.tx_id, 'shard did not acknowledge the cancel');
       outcome = afterCancel(cancelled, record.to_wallet);
     }
@@ -279,7 +280,7 @@ export class Coordinator {
 
   /** Retries a phase-2 call a few times; null hands the transaction over to the recovery sweep. */
   private async untilAcknowledged<T extends ConfirmResult | CancelResult>(
-    decision: 'commit' | 'abort',
+    decision: DecisionKind | 'settle',
     txId: string,
     call: () => Promise<Answer<T>>,
   ): Promise<T | null> {

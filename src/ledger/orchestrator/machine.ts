@@ -171,9 +171,15 @@ export function afterCancel(answer: CancelResult, receiver: string): Outcome {
   return LIMIT;
 }
 
-/** Phase 2 is acknowledged by the answer the decision expects; anything else is retried. */
-export function acknowledged(decision: DecisionKind, answer: Answer<ConfirmResult> | Answer<CancelResult>): 'ack' | 'retry' | 'anomaly' {
+/**
+ * Phase 2 is acknowledged by the answer the decision expects; no answer is retried. `settle` is
+ * the cancel of a one-step operation (deposit, same-shard transfer) that went unanswered: no
+ * decision was recorded, so whichever reached the shard first, the operation or the cancel,
+ * is the outcome, and `confirmed` (the operation was first) is as good an answer as `cancelled`.
+ */
+export function acknowledged(decision: DecisionKind | 'settle', answer: Answer<ConfirmResult> | Answer<CancelResult>): 'ack' | 'retry' | 'anomaly' {
   if (answer.result === 'timeout' || answer.result === 'error' || answer.result === 'unreachable') return 'retry';
+  if (decision === 'settle') return answer.result === 'cancelled' || answer.result === 'confirmed' ? 'ack' : 'anomaly';
   if (decision === 'commit') return answer.result === 'confirmed' ? 'ack' : 'anomaly';
   return answer.result === 'cancelled' ? 'ack' : 'anomaly';
 }
