@@ -149,7 +149,9 @@ test('a same-shard transfer the shard applies late is SUCCESSFUL at once, not le
     const probe = postgres(ledger.shardDbs[0]?.url ?? '', { max: 1, onnotice: () => undefined });
     try {
       for (let i = 0; ; i++) {
-        const waiting = Number((await probe.unsafe(`select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`))[0]?.n);
+        const waiting = Number(
+          (await probe.unsafe(`select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()`))[0]?.n,
+        );
         if (waiting >= 1) break;
         assert.ok(i < 400, 'the transfer never waited on the shard');
         await new Promise((res) => setTimeout(res, 25));
