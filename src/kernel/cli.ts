@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, type ConfigOf, type Setting, type SettingSpecs } from './config.js';
-import { runUntilSignalled, type Running } from './lifecycle.js';
+import { onStopSignals, runUntilSignalled, type Running } from './lifecycle.js';
 import { createLogger, resolveLogFormat, type Logger } from './logger.js';
 import type { LoggingConfig } from './settings.js';
 import { isConnectionFault } from './db/unavailable.js';
@@ -56,8 +56,7 @@ export async function runServiceCli<S extends SettingSpecs & { [K in keyof Loggi
     logger.info({ signal }, 'stopped before start-up finished');
     logger.flush(() => process.exit(0));
   };
-  process.on('SIGINT', stopWhileStarting);
-  process.on('SIGTERM', stopWhileStarting);
+  onStopSignals(stopWhileStarting);
   let running: Running;
   try {
     running = await start(config, logger);
@@ -66,7 +65,5 @@ export async function runServiceCli<S extends SettingSpecs & { [K in keyof Loggi
     await new Promise((resolve) => logger.flush(() => resolve(undefined)));
     refuseToStart(program.name, `cannot start: ${describeStartupFailure(err)}`);
   }
-  process.off('SIGINT', stopWhileStarting);
-  process.off('SIGTERM', stopWhileStarting);
   runUntilSignalled(logger, running);
 }

@@ -6,6 +6,20 @@ export interface Running {
 }
 
 /**
+ * Makes `handler` the one listener for SIGINT and SIGTERM, replacing whatever was there (the
+ * start-up handler, the bin shim's stop-while-loading). It is added before the others go:
+ * Node stops watching a signal when its last listener goes, and a signal already received but
+ * not yet dispatched is then lost — the process would go on running after a SIGTERM.
+ */
+export function onStopSignals(handler: (signal: NodeJS.Signals) => void): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    const before = process.listeners(signal);
+    process.on(signal, handler);
+    for (const listener of before) process.off(signal, listener);
+  }
+}
+
+/**
  * Keeps a started service running until SIGINT/SIGTERM, then stops it within `graceMs` and
  * exits 0. A second signal, or a stop that overruns, exits at once (still 0: the process was
  * asked to end).
@@ -32,8 +46,7 @@ export function runUntilSignalled(logger: Logger, running: Running, graceMs = 10
         logger.flush(() => process.exit(0));
       });
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  onStopSignals(onSignal);
 }
 
 /** Sleeps `ms`, waking early (resolving) when the signal aborts. */

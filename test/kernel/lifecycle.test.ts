@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { Wakeup } from '../../src/kernel/lifecycle.js';
 
@@ -29,4 +30,21 @@ test('Wakeup: an aborted signal ends the wait, and an already aborted one skips 
   setTimeout(() => stop.abort(), 20);
   assert.ok((await elapsed(() => w.wait(5_000, stop.signal))) < 1_000);
   assert.ok((await elapsed(() => w.wait(5_000, stop.signal))) < 50);
+});
+
+test('onStopSignals: a SIGTERM received but not yet dispatched when the handler changes reaches the new handler', () => {
+  // The hand-over from the start-up handler to the running one. The signal is sent to the
+  // process itself and the handler replaced in the same turn, before Node dispatches it: with
+  // the old handler removed first, Node stopped watching SIGTERM and the signal was lost.
+  const script = `
+    import { onStopSignals } from './src/kernel/lifecycle.ts';
+    onStopSignals(() => process.exit(3));
+    setTimeout(() => {
+      process.kill(process.pid, 'SIGTERM');
+      onStopSignals(() => process.exit(0));
+      setTimeout(() => process.exit(4), 2_000);
+    }, 20);
+  `;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(run.status, 0, `exit ${run.status} (3: the old handler got it, 4: lost) ${run.stderr}`);
 });
