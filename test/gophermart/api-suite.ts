@@ -109,6 +109,18 @@ export function gophermartApiSuite(open: () => Promise<GophermartTarget>): void 
       assert.equal((await call(t.url, 'POST', '/api/user/login', { body: { login: uniqueLogin(), password: 'right-password' } })).status, 401);
     });
 
+    test('a lone surrogate never stands for U+FFFD: refused in a new password, matching nobody at sign-in', async () => {
+      const login = uniqueLogin();
+      const refused = await call(t.url, 'POST', '/api/user/register', { body: { login, password: 'password\ud800' } });
+      assert.equal(refused.status, 400, refused.text);
+      assertJson(refused);
+      // stored as written, U+FFFD and all; a lone surrogate would reach the hash as that same U+FFFD
+      await signUp(t.url, login, 'password\ufffd');
+      assert.equal((await call(t.url, 'POST', '/api/user/login', { body: { login, password: 'password\ufffd' } })).status, 200);
+      for (const guess of ['password\ud800', 'password\udbff'])
+        assert.equal((await call(t.url, 'POST', '/api/user/login', { body: { login, password: guess } })).status, 401, JSON.stringify(guess));
+    });
+
     test('400 for malformed credentials', async () => {
       const bodies: Array<string | object> = [
         '{"login":',
@@ -125,6 +137,7 @@ export function gophermartApiSuite(open: () => Promise<GophermartTarget>): void 
         { login: 'a', password: 7 },
         { login: 'x'.repeat(10_000), password: 'x' },
         { login: 'a\u0000b', password: 'x' },
+        { login: 'a\ud800b', password: 'right-password' },
       ];
       for (const body of bodies) {
         for (const path of ['/api/user/register', '/api/user/login']) {

@@ -1,3 +1,4 @@
+import { hasLoneSurrogate } from './credentials.js';
 import { hashPassword, verifyPassword } from './password.js';
 
 /** What a service's store offers for users; every service with accounts has these two. */
@@ -17,10 +18,14 @@ export class PasswordAccounts {
     return this.users.createUser(login, await hashPassword(password));
   }
 
-  /** The user's id when the pair matches, else null. */
+  /**
+   * The user's id when the pair matches, else null. A password with a lone surrogate matches
+   * nobody (registration refuses them; hashed, it would equal the same text with U+FFFD), and
+   * it still costs a hash, as every wrong pair does.
+   */
   async authenticate(login: string, password: string): Promise<number | null> {
     const user = await this.users.findUserByLogin(login);
-    const ok = await verifyPassword(user?.password_hash, password);
+    const ok = (await verifyPassword(user?.password_hash, password)) && !hasLoneSurrogate(password);
     return ok && user ? user.id : null;
   }
 }
