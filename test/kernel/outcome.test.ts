@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -86,9 +87,10 @@ test('an outcome becomes its status and {"error"}; the document shows the securi
   // only the schemes some route uses; shardToken is not among them
   assert.deepEqual(Object.keys(doc.components.securitySchemes ?? {}).sort(), ['adminToken', 'bearer', 'cookie']);
   // a POST that expects no body still parses one a client sends: its failures are documented
-  // (and every route documents the slow-client and oversized-header answers Node gives)
-  assert.deepEqual(Object.keys(doc.paths['/refuse']?.post?.responses ?? {}).sort(), ['200', '400', '408', '409', '413', '415', '431']);
-  assert.deepEqual(Object.keys(doc.paths['/healthz']?.get?.responses ?? {}).sort(), ['200', '408', '431']);
+  // (and every route documents the slow-client and oversized-header answers Node gives, and the
+  // 503 of a request that comes while the service stops)
+  assert.deepEqual(Object.keys(doc.paths['/refuse']?.post?.responses ?? {}).sort(), ['200', '400', '408', '409', '413', '415', '431', '503']);
+  assert.deepEqual(Object.keys(doc.paths['/healthz']?.get?.responses ?? {}).sort(), ['200', '408', '431', '503']);
   const junk = await call(url, 'POST', '/refuse', { body: '{"a":', headers: { 'content-type': 'application/json' } });
   assert.equal(junk.status, 400);
   // encoding names are case-insensitive, and identity means none
@@ -96,4 +98,53 @@ test('an outcome becomes its status and {"error"}; the document shows the securi
   assert.deepEqual([shouting.status, shouting.text], [400, '{"error":"request body is not valid JSON"}'], 'decoded as gzip, then refused as bad JSON');
   const identity = await call(url, 'POST', '/refuse', { body: '{"a":', headers: { 'content-type': 'application/json', 'content-encoding': 'identity' } });
   assert.deepEqual([identity.status, identity.text], [400, '{"error":"request body is not valid JSON"}'], 'read as it is');
+});
+
+test('a request that comes on an open connection after the stop began: 503 `shutting down` in the {"error"} shape, connection closed', async () => {
+  const closingApp = await createHttpServer({
+    logger: createLogger('test', 'silent'),
+    title: 't',
+    description: 'd',
+    metrics: new Registry(),
+    readiness: async () => {},
+  });
+  let release = (): void => undefined;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  let started = (): void => undefined;
+  const running = new Promise<void>((r) => {
+    started = r;
+  });
+  closingApp.get('/slow', { schema: { response: { 200: Type.Object({ ok: Type.Boolean() }) } } }, async () => {
+    started();
+    await gate;
+    return { ok: true };
+  });
+  const address = new URL(await closingApp.listen({ host: '127.0.0.1', port: 0 }));
+  const socket = connect(Number(address.port), address.hostname);
+  let received = '';
+  socket.on('data', (d) => {
+    received += d.toString('latin1');
+  });
+  const ended = new Promise<void>((r) => socket.on('close', () => r()));
+  let requests = 0;
+  const secondArrived = new Promise<void>((r) => closingApp.server.on('request', () => ++requests === 2 && r()));
+  socket.write('GET /slow HTTP/1.1\r\nhost: x\r\n\r\n');
+  await running;
+  // the stop begins while the first request runs (its busy connection stays open); a second
+  // request then comes on that connection
+  const closed = closingApp.close();
+  await new Promise((r) => setImmediate(r));
+  socket.write('GET /slow HTTP/1.1\r\nhost: x\r\n\r\n');
+  await secondArrived;
+  release();
+  await closed;
+  await ended;
+  const answers = received.split(/(?=HTTP\/1\.1 )/);
+  assert.equal(answers.length, 2, received);
+  assert.match(answers[0] ?? '', /^HTTP\/1\.1 200 /);
+  assert.match(answers[1] ?? '', /^HTTP\/1\.1 503 /);
+  assert.match(answers[1] ?? '', /\r\nconnection: close\r\n/i);
+  assert.ok(answers[1]?.endsWith('{"error":"shutting down"}'), answers[1]);
 });

@@ -34,6 +34,7 @@ export const kernelOutcomes = outcomes({
   not_found: { status: 404, message: 'not found' },
   internal: { status: 500, message: 'internal server error' },
   database_unavailable: { status: 503, message: 'database unavailable' },
+  shutting_down: { status: 503, message: 'shutting down' },
 });
 
 /** An `{"error": …}` response in a route's schema, with what it means for the OpenAPI document. */

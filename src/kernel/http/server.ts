@@ -100,7 +100,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // request lines carry the request id explicitly instead.
     childLoggerFactory: (logger) => logger,
     bodyLimit,
-    return503OnClosing: true,
+    // answered by the onRequest hook below instead, in the platform's `{"error"}` shape
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
@@ -139,6 +140,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const response = route.schema.response as Record<string, unknown>;
     // any request may be too slow or carry too much header (answered by Node, see limits.ts)
     response[408] ??= errorResponse('request timeout: headers or body too slow');
+    // any request that comes on an open connection after the stop began (see `closing`)
+    const unavailable = (response[503] as { description?: string } | undefined)?.description;
+    const stopping = `\`${kernelOutcomes.shutting_down.message}\`: the service is stopping`;
+    response[503] = errorResponse(unavailable ? `${unavailable} · ${stopping}` : stopping);
     response[431] ??= errorResponse('request headers too large');
     // a path parameter may not be valid percent-encoding
     if (route.url.includes(':')) response[400] ??= errorResponse(kernelOutcomes.url_malformed.message);
@@ -193,7 +198,18 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   registerBodyParsers(app, bodyLimit);
-  app.addHook('onRequest', (request, _reply, done) => {
+  // From the stop on, a request that still arrives on an open connection (keep-alive, pipelined)
+  // is refused and its connection closed, while the requests already running finish.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (closing) {
+      reply.header('connection', 'close').code(503).send({ error: kernelOutcomes.shutting_down.message });
+      return;
+    }
     // A client that pipelines requests and reads no answer makes the server hold every answer
     // it has not taken (a few bytes of request, kilobytes of response each: a 2.7 GB process
     // in a probe). Past MAX_PIPELINED unanswered requests on one connection it is cut off.
