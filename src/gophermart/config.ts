@@ -85,7 +85,7 @@ export const gophermartSettings = {
     env: 'READ_CACHE_TTL',
     flag: '--read-cache-ttl <duration>',
     description:
-      "balance and orders kept in memory per user between writes (PostgreSQL only; every write, here or in another instance, drops its user's copy at once): the longest a copy is kept if a notification went missing (0 turns the cache off)",
+      "balance and orders kept in memory per user between writes (PostgreSQL only; a write here drops its user's copy before it is answered, one in another instance within the notification delay, a few milliseconds): the longest a copy is kept if a notification went missing (0 turns the cache off)",
     default: 1000,
     defaultLabel: '1s',
     parse: parsers.durationMs('READ_CACHE_TTL'),
