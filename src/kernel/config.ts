@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { parse as parseYaml } from 'yaml';
+import { parseListenAddress } from './address.js';
 
 /**
  * One setting of a service. Precedence (SPEC): environment > command-line flag > config file
@@ -103,6 +104,17 @@ const MAX_DURATION_MS = 2_147_483_647;
 
 export const parsers = {
   string: (raw: string): string => raw,
+  /** Checked with the other settings, so a bad one is refused by name before anything starts. */
+  listenAddress:
+    (name: string) =>
+    (raw: string): string => {
+      try {
+        parseListenAddress(raw);
+      } catch (err) {
+        throw new ConfigError(`${name}: ${(err as Error).message}`);
+      }
+      return raw;
+    },
   nonNegativeInt:
     (name: string) =>
     (raw: string): number => {

@@ -43,7 +43,7 @@ export function commonSettings(service: string, defaultAddress: string) {
       flag: '-a, --address <address>',
       description: 'listen address: host:port, :port or URL',
       default: defaultAddress,
-      parse: parsers.string,
+      parse: parsers.listenAddress('RUN_ADDRESS (-a)'),
     } satisfies Setting<string>,
     databaseUri: secretSetting('DATABASE_URI', '-d, --database-uri <uri>', 'PostgreSQL URL; without it the embedded database (PGlite) is used', 'embedded'),
     dataDir: {

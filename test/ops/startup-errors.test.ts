@@ -94,6 +94,10 @@ for (const [name, extra] of Object.entries(needs)) {
 
   test(`bin/${name} with a bad setting: exit 2, one line naming it`, async () => {
     assertRefused(await runBin(name, { ...extra, DATABASE_URI: db.url, LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of/);
+    // refused with the settings, before the database is opened (a missing one would be named instead)
+    const nowhere = new URL(db.url);
+    nowhere.pathname = '/no_such_database_here';
+    assertRefused(await runBin(name, { ...extra, DATABASE_URI: nowhere.toString(), RUN_ADDRESS: '127.0.0.1:99999' }), /RUN_ADDRESS \(-a\): invalid port/);
   });
 }
 
