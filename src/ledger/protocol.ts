@@ -25,8 +25,16 @@ export type HoldKind = Static<typeof HoldKind>;
 export const ShardTxState = Type.Union([Type.Literal('reserved'), Type.Literal('confirmed'), Type.Literal('cancelled')]);
 export type ShardTxState = Static<typeof ShardTxState>;
 
-/** Why a shard transaction ended cancelled. */
-export const CancelReason = Type.Union([Type.Literal('insufficient_funds'), Type.Literal('unknown_wallet'), Type.Literal('cancelled')]);
+/**
+ * Why a shard transaction ended cancelled. `balance_limit`: the credit would have taken the
+ * receiving wallet (its balance plus its open pending credits) above MAX_BALANCE_HUNDREDTHS.
+ */
+export const CancelReason = Type.Union([
+  Type.Literal('insufficient_funds'),
+  Type.Literal('unknown_wallet'),
+  Type.Literal('balance_limit'),
+  Type.Literal('cancelled'),
+]);
 export type CancelReason = Static<typeof CancelReason>;
 
 export const CreateWalletResult = Type.Union([code('created'), code('exists')]);
@@ -41,6 +49,8 @@ export const OperationResult = Type.Union([
   code('cancelled'),
   code('insufficient_funds'),
   code('unknown_wallet', { wallet_id: Type.String() }),
+  /** The receiving wallet would pass its maximum balance (a deposit, a local transfer, a pending credit). */
+  code('balance_limit'),
   /** The tx id is already used by a different operation (other kind, wallet or amount). */
   code('conflict'),
 ]);

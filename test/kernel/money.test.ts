@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { divideRoundHalfUp, formatHundredths, hundredthsToNumber, parsePositiveAmount, roundToHundredths } from '../../src/kernel/money.js';
+import {
+  MAX_BALANCE_HUNDREDTHS,
+  divideRoundHalfUp,
+  formatHundredths,
+  hundredthsToNumber,
+  parsePositiveAmount,
+  roundToHundredths,
+} from '../../src/kernel/money.js';
 
 test('parsePositiveAmount accepts at most two decimals, exactly', () => {
   assert.deepEqual(parsePositiveAmount(751), { ok: true, hundredths: 75100 });
@@ -67,4 +74,20 @@ test('every two-decimal amount survives a JSON round trip exactly', () => {
     if (h === 0) continue;
     assert.deepEqual(back, { ok: true, hundredths: h }, text);
   }
+});
+
+test('every balance up to the maximum balance prints exactly as a JSON number', () => {
+  // the JSON text must be the two-decimal amount itself ("…98.01", not the neighbouring "…98.02")
+  const exact = (h: number) => formatHundredths(h).replace(/\.?0+$/, '');
+  const samples = [MAX_BALANCE_HUNDREDTHS, MAX_BALANCE_HUNDREDTHS - 1, MAX_BALANCE_HUNDREDTHS - 99, 899_999_999_999_801, 123_456_789_012_345];
+  let seed = 42;
+  for (let i = 0; i < 100_000; i++) {
+    seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+    samples.push(Math.floor((seed / 2 ** 32) * MAX_BALANCE_HUNDREDTHS));
+  }
+  for (const h of samples) assert.equal(JSON.stringify(hundredthsToNumber(h)), exact(h), String(h));
+  assert.equal(JSON.stringify(hundredthsToNumber(MAX_BALANCE_HUNDREDTHS)), '10000000000000');
+  assert.equal(JSON.stringify(hundredthsToNumber(MAX_BALANCE_HUNDREDTHS - 1)), '9999999999999.99');
+  // what the maximum prevents: far above it, two hundredths share one double
+  assert.notEqual(JSON.stringify(hundredthsToNumber(8_999_999_999_999_801)), '89999999999998.01');
 });

@@ -62,6 +62,18 @@ test('one-step operations: answer decides, silence means cancel first', () => {
   assert.equal(afterCancel({ result: 'cancelled', reason: 'unknown_wallet', wallet_id: '2' }, '2').note, NOTES.unknownReceiver);
 });
 
+test("a credit past the receiver's maximum balance is INVALID with its note, at every step", () => {
+  const full = { status: 'INVALID', note: NOTES.balanceLimit };
+  assert.equal(NOTES.balanceLimit, 'the receiving wallet would exceed its maximum balance');
+  assert.deepEqual(decide({ result: 'reserved' }, { result: 'balance_limit' }), { decision: 'abort', ...full });
+  // the sender's refusal is the more telling reason, as for an unknown receiver
+  assert.equal(decide({ result: 'insufficient_funds' }, { result: 'balance_limit' }).note, NOTES.insufficientFunds);
+  assert.deepEqual(localOutcome({ result: 'balance_limit' }, '2'), full);
+  assert.deepEqual(afterCancel({ result: 'cancelled', reason: 'balance_limit' }, '2'), full);
+  const limit = { status: 'FAILED' as const, note: NOTES.limitExceeded };
+  assert.deepEqual(abortOutcome(limit, { result: 'cancelled', reason: 'cancelled' }, { result: 'cancelled', reason: 'balance_limit' }), full);
+});
+
 test('phase 2 acknowledgements', () => {
   assert.equal(acknowledged('commit', { result: 'confirmed' }), 'ack');
   assert.equal(acknowledged('commit', { result: 'timeout' }), 'retry');

@@ -31,20 +31,23 @@ export function balancesFromLog(log: readonly LoggedTransaction[], wallets: read
 }
 
 /**
- * The shards agree with the log: no balance negative, nothing left reserved or held, each
- * wallet's balance is what its SUCCESSFUL transactions make it, a shard applied exactly the
- * transactions the log calls SUCCESSFUL, and the balances add up to the deposits. Returns the
- * deposits' total.
+ * The shards agree with the log: no balance negative, nothing left reserved, held or counted
+ * as incoming, each wallet's balance is what its SUCCESSFUL transactions make it, a shard
+ * applied exactly the transactions the log calls SUCCESSFUL, and the balances add up to the
+ * deposits. Returns the deposits' total.
  */
 export async function assertShardsMatchLog(shards: readonly Sql[], log: readonly LoggedTransaction[], wallets: readonly string[]): Promise<bigint> {
   const { expected, deposits } = balancesFromLog(log, wallets);
   const status = new Map(log.map((t) => [t.tx_id, t.status]));
   let total = 0n;
   for (const s of shards) {
-    const rows = await s.unsafe<Array<{ id: string; balance: string; reserved: string }>>('select id, balance::text, reserved::text from shard.wallets');
+    const rows = await s.unsafe<Array<{ id: string; balance: string; reserved: string; incoming: string }>>(
+      'select id, balance::text, reserved::text, incoming::text from shard.wallets',
+    );
     for (const w of rows) {
       assert.ok(BigInt(w.balance) >= 0n, `wallet ${w.id} negative`);
       assert.equal(w.reserved, '0', `wallet ${w.id} still has money reserved`);
+      assert.equal(w.incoming, '0', `wallet ${w.id} still counts a pending credit`);
       assert.equal(BigInt(w.balance), expected.get(w.id), `wallet ${w.id}: balance differs from its SUCCESSFUL transactions`);
       total += BigInt(w.balance);
     }

@@ -1,6 +1,10 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { outcomes } from '../../kernel/http/outcome.js';
+import { MAX_AMOUNT_HUNDREDTHS, MAX_BALANCE_HUNDREDTHS } from '../../kernel/money.js';
 import { WALLET_ID_MAX } from '../ids.js';
+
+/** Whole units of an amount (a maximum) as a message shows them: 1000000000000. */
+const formatUnits = (hundredths: number): string => String(hundredths / 100);
 
 /**
  * The orchestrator's HTTP contract: every request and answer shape (TypeBox schemas with their
@@ -14,7 +18,9 @@ export { Credentials, Session } from '../../kernel/http/auth-contract.js';
 export const WalletIdValue = Type.String({
   description: `wallet id: a string of decimal digits, at most ${WALLET_ID_MAX} (a JSON number is refused: parsed, it is a float)`,
 });
-export const AmountValue = Type.Union([Type.String(), Type.Number()], { description: 'positive amount, at most 2 decimals: "50", "50.25" or 50.25' });
+export const AmountValue = Type.Union([Type.String(), Type.Number()], {
+  description: `positive amount, at most 2 decimals and at most ${formatUnits(MAX_AMOUNT_HUNDREDTHS)}: "50", "50.25" or 50.25`,
+});
 
 export const CreateWalletRequest = Type.Object({ wallet_id: WalletIdValue });
 export type CreateWalletRequest = Static<typeof CreateWalletRequest>;
@@ -48,7 +54,7 @@ export type HistoryEntry = Static<typeof HistoryEntry>;
 
 export const WalletBalance = Type.Object({
   wallet_id: Type.String(),
-  balance: Type.Number({ description: 'includes reserved' }),
+  balance: Type.Number({ description: `includes reserved; at most ${formatUnits(MAX_BALANCE_HUNDREDTHS)} (a credit that would pass it is INVALID)` }),
   reserved: Type.Number({ description: 'held by transfers in progress; what can be sent is balance − reserved' }),
 });
 export type WalletBalance = Static<typeof WalletBalance>;
@@ -90,6 +96,7 @@ export const NOTES = {
   insufficientFunds: 'not enough funds in the wallet',
   unknownReceiver: 'receiving wallet does not exist',
   unknownSender: 'sending wallet does not exist',
+  balanceLimit: 'the receiving wallet would exceed its maximum balance',
   limitExceeded: 'transaction confirmation limit exceeded',
   conflict: 'transaction id already used by another operation',
 } as const;
@@ -98,6 +105,7 @@ export const orchestratorOutcomes = outcomes({
   /** The message names the field (from_id, to_id, wallet_id). */
   wallet_id_invalid: { status: 400, message: 'wallet id must be a string of decimal digits' },
   amount_invalid: { status: 400, message: 'amount must be a positive decimal with at most 2 fraction digits' },
+  amount_too_large: { status: 400, message: `amount must be at most ${formatUnits(MAX_AMOUNT_HUNDREDTHS)}` },
   same_wallet: { status: 400, message: 'from_id and to_id must be different wallets' },
   wallet_taken: { status: 409, message: 'wallet id is already taken' },
   not_your_sender: { status: 403, message: 'from_id is not one of your wallets' },

@@ -33,6 +33,8 @@ export interface Decision extends Outcome {
 }
 
 export const SUCCESS: Outcome = { status: 'SUCCESSFUL', note: NOTES.successful };
+/** The receiving wallet's shard refused the credit: it would have passed the wallet's maximum balance. */
+const BALANCE_LIMIT: Outcome = { status: 'INVALID', note: NOTES.balanceLimit };
 const LIMIT: Outcome = { status: 'FAILED', note: NOTES.limitExceeded };
 /** The decision recovery records for a transaction whose phase 1 outcome is unknown. */
 export const RECOVERY_ABORT: Decision = { decision: 'abort', ...LIMIT };
@@ -118,6 +120,7 @@ function refusal(answer: Answer<OperationResult> | Answer<CancelResult>, side: '
   const code = answer.result === 'cancelled' && 'reason' in answer ? answer.reason : answer.result;
   if (code === 'insufficient_funds') return { status: 'INVALID', note: NOTES.insufficientFunds };
   if (code === 'unknown_wallet') return { status: 'INVALID', note: side === 'sender' ? NOTES.unknownSender : NOTES.unknownReceiver };
+  if (code === 'balance_limit') return BALANCE_LIMIT;
   return null;
 }
 
@@ -151,6 +154,8 @@ export function localOutcome(answer: Answer<OperationResult>, receiver: string):
       return { status: 'INVALID', note: NOTES.insufficientFunds };
     case 'unknown_wallet':
       return { status: 'INVALID', note: answer.wallet_id === receiver ? NOTES.unknownReceiver : NOTES.unknownSender };
+    case 'balance_limit':
+      return BALANCE_LIMIT;
     case 'cancelled':
       return LIMIT;
     case 'conflict':
@@ -168,6 +173,7 @@ export function afterCancel(answer: CancelResult, receiver: string): Outcome {
   if (answer.result === 'confirmed') return SUCCESS;
   if (answer.reason === 'insufficient_funds') return { status: 'INVALID', note: NOTES.insufficientFunds };
   if (answer.reason === 'unknown_wallet') return { status: 'INVALID', note: answer.wallet_id === receiver ? NOTES.unknownReceiver : NOTES.unknownSender };
+  if (answer.reason === 'balance_limit') return BALANCE_LIMIT;
   return LIMIT;
 }
 

@@ -1,4 +1,5 @@
 import type { Database } from '../../kernel/db/database.js';
+import { MAX_BALANCE_HUNDREDTHS } from '../../kernel/money.js';
 
 /**
  * The shard's operations as PL/pgSQL functions, in their current form: applied with
@@ -7,9 +8,15 @@ import type { Database } from '../../kernel/db/database.js';
  * migrations keep only tables. Each operation is one function: one statement, hence one
  * round trip and one implicit transaction, with row locks held only while it runs. 'repeat'
  * means the transaction id was already known: the store answers from the recorded row.
+ *
+ * Every credit — deposit, local transfer, pending credit — is refused (`balance_limit`) when
+ * it would take the receiving wallet's balance plus its open pending credits (`incoming`)
+ * above MAX_BALANCE_HUNDREDTHS. A pending credit counts in `incoming` from its reserve until
+ * its confirm or cancel, so a confirm always fits: it never fails after a commit decision.
  */
 export function shardFunctions(schema: string): string {
   const s = schema;
+  const max = String(MAX_BALANCE_HUNDREDTHS);
   return `
     create or replace function ${s}.refuse(p_tx text, p_reason text, p_wallet text) returns void language sql as $fn$
       update ${s}.transactions
@@ -32,8 +39,14 @@ export function shardFunctions(schema: string): string {
           o_result := 'insufficient_funds'; return;
         end if;
       else
-        perform 1 from ${s}.wallets where id = p_wallet;
+        -- counted in incoming under the row lock: concurrent pending credits cannot pass the maximum
+        update ${s}.wallets set incoming = incoming + p_amount where id = p_wallet and balance + incoming + p_amount <= ${max};
         if found then o_result := 'reserved'; return; end if;
+        perform 1 from ${s}.wallets where id = p_wallet;
+        if found then
+          perform ${s}.refuse(p_tx, 'balance_limit', p_wallet);
+          o_result := 'balance_limit'; return;
+        end if;
       end if;
       perform ${s}.refuse(p_tx, 'unknown_wallet', p_wallet);
       o_result := 'unknown_wallet'; o_wallet := p_wallet;
@@ -43,6 +56,7 @@ export function shardFunctions(schema: string): string {
     create or replace function ${s}.transfer(p_tx text, p_from text, p_to text, p_amount bigint, out o_result text, out o_wallet text) language plpgsql as $fn$
     declare
       v_available bigint;
+      v_receiving bigint;
     begin
       insert into ${s}.transactions (tx_id, kind, wallet_id, counterparty, amount, state) values (p_tx, 'transfer', p_from, p_to, p_amount, 'confirmed')
       on conflict (tx_id) do nothing;
@@ -52,7 +66,7 @@ export function shardFunctions(schema: string): string {
       select balance - reserved into v_available from ${s}.wallets where id = p_from;
       if not found then o_wallet := p_from;
       else
-        perform 1 from ${s}.wallets where id = p_to;
+        select balance + incoming into v_receiving from ${s}.wallets where id = p_to;
         if not found then o_wallet := p_to; end if;
       end if;
       if o_wallet is not null then
@@ -62,6 +76,10 @@ export function shardFunctions(schema: string): string {
       if v_available < p_amount then
         perform ${s}.refuse(p_tx, 'insufficient_funds', p_from);
         o_result := 'insufficient_funds'; return;
+      end if;
+      if v_receiving + p_amount > ${max} then
+        perform ${s}.refuse(p_tx, 'balance_limit', p_to);
+        o_result := 'balance_limit'; return;
       end if;
       update ${s}.wallets set balance = balance + case when id = p_to then p_amount else -p_amount end where id in (p_from, p_to);
       o_result := 'confirmed';
@@ -73,8 +91,13 @@ export function shardFunctions(schema: string): string {
       insert into ${s}.transactions (tx_id, kind, wallet_id, amount, state) values (p_tx, 'deposit', p_wallet, p_amount, 'confirmed')
       on conflict (tx_id) do nothing;
       if not found then o_result := 'repeat'; return; end if;
-      update ${s}.wallets set balance = balance + p_amount where id = p_wallet;
+      update ${s}.wallets set balance = balance + p_amount where id = p_wallet and balance + incoming + p_amount <= ${max};
       if found then o_result := 'confirmed'; return; end if;
+      perform 1 from ${s}.wallets where id = p_wallet;
+      if found then
+        perform ${s}.refuse(p_tx, 'balance_limit', p_wallet);
+        o_result := 'balance_limit'; return;
+      end if;
       perform ${s}.refuse(p_tx, 'unknown_wallet', p_wallet);
       o_result := 'unknown_wallet'; o_wallet := p_wallet;
     end
@@ -90,7 +113,8 @@ export function shardFunctions(schema: string): string {
           update ${s}.transactions set state = 'confirmed', updated_at = now() where tx_id = p_tx and state = 'reserved' returning kind, wallet_id, amount)
         update ${s}.wallets w
         set balance = w.balance + case when t.kind = 'debit-hold' then -t.amount else t.amount end,
-            reserved = w.reserved - case when t.kind = 'debit-hold' then t.amount else 0 end
+            reserved = w.reserved - case when t.kind = 'debit-hold' then t.amount else 0 end,
+            incoming = w.incoming - case when t.kind = 'pending-credit' then t.amount else 0 end
         from t where w.id = t.wallet_id;
         if found then o_result := 'confirmed'; return; end if;
         select state into v_state from ${s}.transactions where tx_id = p_tx;
@@ -135,6 +159,8 @@ export function shardFunctions(schema: string): string {
       end if;
       if r.kind = 'debit-hold' then
         update ${s}.wallets set reserved = reserved - r.amount where id = r.wallet_id;
+      elsif r.kind = 'pending-credit' then
+        update ${s}.wallets set incoming = incoming - r.amount where id = r.wallet_id;
       end if;
       update ${s}.transactions set state = 'cancelled', reason = 'cancelled', updated_at = now() where tx_id = p_tx;
       o_result := 'cancelled'; o_reason := 'cancelled';

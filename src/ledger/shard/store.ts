@@ -37,7 +37,7 @@ interface Op {
 
 /** What `<schema>.apply_op` answers (functions.ts); `r_*` describe the transaction of a repeat. */
 interface FnRow {
-  o_result: 'repeat' | 'reserved' | 'confirmed' | 'cancelled' | 'insufficient_funds' | 'unknown_wallet' | 'not_found';
+  o_result: 'repeat' | 'reserved' | 'confirmed' | 'cancelled' | 'insufficient_funds' | 'unknown_wallet' | 'balance_limit' | 'not_found';
   o_reason?: CancelReason | null;
   o_wallet: string | null;
   r_kind: Kind | null;
@@ -60,6 +60,8 @@ function operation(row: FnRow): OperationResult {
       return { result: 'insufficient_funds' };
     case 'unknown_wallet':
       return { result: 'unknown_wallet', wallet_id: row.o_wallet ?? '' };
+    case 'balance_limit':
+      return { result: 'balance_limit' };
     default:
       throw new Error(`unexpected operation result ${row.o_result}`);
   }
@@ -91,6 +93,7 @@ function repeat(row: FnRow, expected: Expected): OperationResult {
   if (row.r_state === 'confirmed') return { result: 'confirmed' };
   if (row.r_reason === 'insufficient_funds') return { result: 'insufficient_funds' };
   if (row.r_reason === 'unknown_wallet') return { result: 'unknown_wallet', wallet_id: row.r_missing ?? expected.walletId };
+  if (row.r_reason === 'balance_limit') return { result: 'balance_limit' };
   return { result: 'cancelled' };
 }
 
@@ -149,7 +152,8 @@ export class ShardStore {
   /**
    * Phase 1. A debit hold raises `reserved` only while `balance − reserved` covers it (one
    * conditional update under the wallet's row lock, so concurrent holds cannot overdraw); a
-   * pending credit only checks that the wallet exists. A refused reserve is recorded as
+   * pending credit raises `incoming` likewise only while balance + incoming + amount stays
+   * within MAX_BALANCE_HUNDREDTHS (else `balance_limit`). A refused reserve is recorded as
    * cancelled, so a repeat is refused the same way. One call of `<schema>.reserve` (see the
    * migrations): one round trip, one implicit transaction.
    */

@@ -37,6 +37,7 @@ export const operatorRoutes: FastifyPluginAsyncTypebox<OrchestratorRouteOptions>
           ...outcomeResponses(
             o.wallet_id_invalid,
             o.amount_invalid,
+            o.amount_too_large,
             o.operator_token_required,
             o.deposits_disabled,
             o.wrong_operator_token,

@@ -28,10 +28,10 @@ export function walletIdFrom(value: unknown, field: string): string {
   return value;
 }
 
-/** A positive amount with at most 2 decimals (string or number) as integer hundredths. */
+/** A positive amount with at most 2 decimals and at most MAX_AMOUNT_HUNDREDTHS (string or number) as integer hundredths. */
 export function amountFrom(value: unknown): number {
   const parsed = parsePositiveAmount(value, true);
-  if (!parsed.ok) fail(orchestratorOutcomes.amount_invalid);
+  if (!parsed.ok) fail(parsed.reason === 'too_large' ? orchestratorOutcomes.amount_too_large : orchestratorOutcomes.amount_invalid);
   return parsed.hundredths;
 }
 

@@ -33,6 +33,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<OrchestratorRouteOptio
           ...outcomeResponses(
             o.wallet_id_invalid,
             o.amount_invalid,
+            o.amount_too_large,
             o.same_wallet,
             k.unauthorized,
             o.not_your_sender,
