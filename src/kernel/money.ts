@@ -1,6 +1,7 @@
 /**
  * Money and points are integer hundredths everywhere inside the platform. These helpers are
- * the only place that converts between JSON numbers / decimal strings and hundredths.
+ * the only place that converts between JSON numbers (their literal text) / decimal strings and
+ * hundredths.
  */
 
 import { decimalFromNumber, parseDecimal, type Decimal } from './decimal.js';
@@ -36,13 +37,31 @@ function toHundredths(d: Decimal, rounding: 'exact' | 'half-up'): bigint | null 
   return divideRoundHalfUp(scaled, divisor);
 }
 
+/** A JSON number literal (RFC 8259 grammar), sign included. */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+function decimalFromLiteral(literal: string): Decimal | AmountParse {
+  if (!JSON_NUMBER.test(literal)) return { ok: false, reason: 'not_a_number' };
+  // past the largest double no client can have meant an amount (JSON.parse reads Infinity)
+  if (!Number.isFinite(Number(literal))) return { ok: false, reason: 'not_a_number' };
+  if (literal.startsWith('-')) return { ok: false, reason: 'not_positive' };
+  return parseDecimal(literal) ?? { ok: false, reason: 'not_a_number' };
+}
+
 /**
  * Parses a strictly positive amount with at most two fraction digits. Accepts a JSON number,
- * or — when `allowString` — a decimal string such as "50" or "50.25".
+ * or — when `allowString` — a decimal string such as "50" or "50.25". For a number, pass its
+ * `literal` as the body wrote it (`numberLiteral` in http/body.ts): the decision is made on that
+ * text, since the double nearest to `1.100000000000000000001` is the one nearest to `1.1`.
+ * Without it the number's shortest round-trip text stands in.
  */
-export function parsePositiveAmount(value: unknown, allowString = false): AmountParse {
+export function parsePositiveAmount(value: unknown, allowString = false, literal?: string): AmountParse {
   let d: Decimal | null;
-  if (typeof value === 'number') {
+  if (typeof value === 'number' && literal !== undefined) {
+    const parsed = decimalFromLiteral(literal);
+    if ('ok' in parsed) return parsed;
+    d = parsed;
+  } else if (typeof value === 'number') {
     if (!Number.isFinite(value)) return { ok: false, reason: 'not_a_number' };
     if (value <= 0) return { ok: false, reason: 'not_positive' };
     d = decimalFromNumber(value);

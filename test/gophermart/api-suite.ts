@@ -368,6 +368,60 @@ export function gophermartApiSuite(open: () => Promise<GophermartTarget>): void 
       assert.equal((await call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: { order: orderNumber(), sum: 10 } })).status, 200);
       assert.deepEqual((await call(t.url, 'GET', '/api/user/balance', { token })).json, { current: 0, withdrawn: 10 });
     });
+
+    test('withdraw: a sum is judged as written, not as the double it parses to; nothing changes', async () => {
+      const token = await fundedUser(100000);
+      const json = { 'content-type': 'application/json' };
+      const invalid = { error: 'sum must be a positive amount with at most 2 decimals' };
+      const withdraw = (sum: string) => `{"order":"${orderNumber()}","sum":${sum}}`;
+      // each literal's nearest double is a two-decimal amount (1.1, 2, …) or Infinity
+      for (const sum of ['1.100000000000000000001', '2.0000000000000001', '123456789012345.678', '1e400', '-1e400', '1.001', '0.1e-1000']) {
+        const r = await call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: withdraw(sum), headers: json });
+        assert.deepEqual([r.status, r.json], [422, invalid], sum);
+      }
+      const gzipped = await raw(
+        `${t.url}/api/user/balance/withdraw`,
+        'POST',
+        { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        gzipSync(withdraw('1.100000000000000000001')),
+      );
+      assert.deepEqual([gzipped.status, JSON.parse(gzipped.body.toString())], [422, invalid]);
+      // a repeated member: the last one is the sum, as JSON.parse has it
+      const repeated = `{"order":"${orderNumber()}","sum":1.10,"sum":1.001}`;
+      assert.equal((await call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: repeated, headers: json })).status, 422);
+      assert.deepEqual((await call(t.url, 'GET', '/api/user/balance', { token })).json, { current: 1000, withdrawn: 0 });
+      assert.equal((await call(t.url, 'GET', '/api/user/withdrawals', { token })).status, 204);
+
+      // sums of at most two decimals stay accepted in every spelling, and are charged as written
+      const accepted: Array<[string, number]> = [
+        ['1.10', 1.1],
+        ['1.1', 1.1],
+        ['1e2', 100],
+        ['1.5e1', 15],
+        ['100', 100],
+        ['2.50e0', 2.5],
+      ];
+      for (const [sum, charged] of accepted) {
+        const r = await call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: withdraw(sum), headers: json });
+        assert.equal(r.status, 200, `${sum} → ${r.text}`);
+        assert.equal((r.json as { sum: number }).sum, charged, sum);
+      }
+      const zipped = await raw(
+        `${t.url}/api/user/balance/withdraw`,
+        'POST',
+        { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        gzipSync(withdraw('0.25')),
+      );
+      assert.equal(zipped.status, 200, zipped.body.toString());
+      const last = await call(t.url, 'POST', '/api/user/balance/withdraw', {
+        token,
+        body: `{"order":"${orderNumber()}","sum":1.001,"sum":0.05}`,
+        headers: json,
+      });
+      assert.equal(last.status, 200, last.text);
+      // 1.1 + 1.1 + 100 + 15 + 100 + 2.5 + 0.25 + 0.05
+      assert.deepEqual((await call(t.url, 'GET', '/api/user/balance', { token })).json, { current: 780, withdrawn: 220 });
+    });
   });
 
   describe('HTTP conventions', () => {

@@ -41,6 +41,35 @@ test('parsePositiveAmount with strings when allowed', () => {
   assert.deepEqual(parsePositiveAmount('0.00', true), { ok: false, reason: 'not_positive' });
 });
 
+test('parsePositiveAmount judges a JSON number on its literal when given', () => {
+  // each of these is the double of a two-decimal amount; the text says otherwise
+  assert.deepEqual(parsePositiveAmount(1.1, false, '1.100000000000000000001'), { ok: false, reason: 'too_many_decimals' });
+  assert.deepEqual(parsePositiveAmount(2, false, '2.0000000000000001'), { ok: false, reason: 'too_many_decimals' });
+  assert.deepEqual(parsePositiveAmount(0.3, true, '0.29999999999999999'), { ok: false, reason: 'too_many_decimals' });
+  assert.deepEqual(parsePositiveAmount(123456789012345.67, false, '123456789012345.678'), { ok: false, reason: 'too_many_decimals' });
+  assert.deepEqual(parsePositiveAmount(Number.MAX_VALUE, false, '1e400'), { ok: false, reason: 'not_a_number' });
+  assert.deepEqual(parsePositiveAmount(1e308, false, '1e308'), { ok: false, reason: 'too_large' });
+  assert.deepEqual(parsePositiveAmount(0, false, '1e-400'), { ok: false, reason: 'too_many_decimals' });
+  assert.deepEqual(parsePositiveAmount(-0, false, '-0'), { ok: false, reason: 'not_positive' });
+  assert.deepEqual(parsePositiveAmount(-5, false, '-5'), { ok: false, reason: 'not_positive' });
+  assert.deepEqual(parsePositiveAmount(0, false, '0.00'), { ok: false, reason: 'not_positive' });
+  assert.deepEqual(parsePositiveAmount(5, false, '+5'), { ok: false, reason: 'not_a_number' });
+  for (const [literal, hundredths] of [
+    ['1.10', 110],
+    ['1.1', 110],
+    ['1e2', 10000],
+    ['1.5e1', 1500],
+    ['100', 10000],
+    ['1.2500e0', 125],
+    ['125E-2', 125],
+    ['0.010', 1],
+  ] as const) {
+    assert.deepEqual(parsePositiveAmount(Number(literal), false, literal), { ok: true, hundredths }, literal);
+  }
+  // a string is read as itself, whatever literal is passed
+  assert.deepEqual(parsePositiveAmount('1.5', true, '1.005'), { ok: true, hundredths: 150 });
+});
+
 test('roundToHundredths rounds half-up once', () => {
   assert.equal(roundToHundredths(27.25), 2725);
   assert.equal(roundToHundredths(0.005), 1);

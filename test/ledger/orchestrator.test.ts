@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { call, signUp, uniqueLogin } from '../support/http.js';
 import { assertObservedStatusesDocumented, documentedOperations, servedOperations } from '../support/openapi.js';
 import { ADMIN_TOKEN, deposit, recordEvents, startLedger, waitAllFinal, waitFinal, type LedgerUnderTest, type LogItem } from '../support/ledger.js';
@@ -141,6 +142,62 @@ test('do_transaction: 400 for bad ids, amounts, same wallet; 403 for a wallet no
   assert.equal((await send(bob, '100', '201', 1)).status, 403);
   assert.equal((await send(alice, '55555', '201', 1)).status, 403);
   assert.equal((await balance(alice, '100')).balance, 1000.5);
+});
+
+test('amounts are judged as written: a number literal with more than 2 decimals is 400 whatever double it parses to; nothing moves', async () => {
+  const json = { 'content-type': 'application/json' };
+  const gzipped = { ...json, 'content-encoding': 'gzip' };
+  const bad = { error: 'amount must be a positive decimal with at most 2 fraction digits' };
+  const logs = async () => Promise.all(['100', '101'].map(async (id) => (await call(url, 'GET', `/api/user/transactions/${id}`, { token: alice })).text));
+  const before = { balances: [await balance(alice, '100'), await balance(alice, '101')], logs: await logs() };
+  // each literal's nearest double is a two-decimal amount (0.3, 1, 1.1, …) or Infinity
+  const literals = ['0.29999999999999999', '1.0000000000000001', '1.100000000000000000001', '123456789012345.678', '1e400', '1.001'];
+  for (const amount of literals) {
+    const transfer = `{"from_id":"100","to_id":"101","amount":${amount}}`;
+    for (const [body, headers] of [
+      [transfer, json],
+      [gzipSync(transfer), gzipped],
+    ] as const) {
+      const r = await call(url, 'POST', '/api/user/do_transaction', { token: alice, body, headers });
+      assert.deepEqual([r.status, r.json], [400, bad], transfer);
+    }
+    const r = await call(url, 'POST', '/api/admin/deposit', { token: ADMIN_TOKEN, body: `{"wallet_id":"101","amount":${amount}}`, headers: json });
+    assert.deepEqual([r.status, r.json], [400, bad], `deposit ${amount}`);
+  }
+  // a repeated member: the last one is the amount, as JSON.parse has it
+  const repeated = await call(url, 'POST', '/api/user/do_transaction', {
+    token: alice,
+    body: '{"from_id":"100","to_id":"101","amount":1,"amount":1.001}',
+    headers: json,
+  });
+  assert.deepEqual([repeated.status, repeated.json], [400, bad]);
+  assert.deepEqual({ balances: [await balance(alice, '100'), await balance(alice, '101')], logs: await logs() }, before);
+
+  // amounts of at most two decimals stay accepted in every spelling
+  await wallet(alice, '8100'); // shard 0
+  await wallet(alice, '8101'); // shard 1
+  const deposits: Array<[string | Buffer, Record<string, string>]> = [
+    ...['1.10', '1.1', '1e2', '1.5e1', '100', '"2.50"'].map((a): [string, Record<string, string>] => [`{"wallet_id":"8100","amount":${a}}`, json]),
+    [gzipSync('{"wallet_id":"8100","amount":2.50}'), gzipped],
+    ['{"wallet_id":"8100","amount":1.001,"amount":0.25}', json],
+  ];
+  const txIds: string[] = [];
+  for (const [body, headers] of deposits) {
+    const r = await call(url, 'POST', '/api/admin/deposit', { token: ADMIN_TOKEN, body, headers });
+    assert.equal(r.status, 202, `${String(body)} → ${r.text}`);
+    txIds.push((r.json as { tx_id: string }).tx_id);
+  }
+  const sent = await call(url, 'POST', '/api/user/do_transaction', { token: alice, body: '{"from_id":"8100","to_id":"8101","amount":1.5e1}', headers: json });
+  assert.equal(sent.status, 202, sent.text);
+  txIds.push((sent.json as { tx_id: string }).tx_id);
+  const final = await waitAllFinal(url, alice, '8100', txIds);
+  assert.ok(
+    final.every((e) => e.status === 'SUCCESSFUL'),
+    JSON.stringify(final),
+  );
+  // 1.10 + 1.1 + 100 + 15 + 100 + 2.50 + 2.50 + 0.25 = 222.45 in, 15 out
+  assert.equal((await balance(alice, '8100')).balance, 207.45);
+  assert.equal((await balance(alice, '8101')).balance, 15);
 });
 
 test('same-shard and cross-shard transfers succeed; log shows both sides oldest first', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { numberLiteral } from '../../kernel/http/body.js';
 import { sendList } from '../../kernel/http/lists.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
 import { hundredthsToNumber, parsePositiveAmount } from '../../kernel/money.js';
@@ -16,6 +17,7 @@ export const withdrawalRoutes: FastifyPluginAsyncTypebox<GophermartRouteOptions>
     '/api/user/balance/withdraw',
     {
       onRequest: signedIn,
+      config: { moneyFields: ['sum'] },
       schema: {
         tags: ['balance'],
         summary: 'Spend points on an order',
@@ -43,7 +45,7 @@ export const withdrawalRoutes: FastifyPluginAsyncTypebox<GophermartRouteOptions>
       const problem = checkOrderNumber(order);
       if (problem === 'empty') fail(o.withdrawal_order_missing);
       if (problem) fail(orderNumberOutcome[problem]);
-      const amount = parsePositiveAmount(request.body.sum);
+      const amount = parsePositiveAmount(request.body.sum, false, numberLiteral(request, 'sum'));
       // a well-formed sum above the platform's largest amount is more than any balance holds
       if (!amount.ok) fail(amount.reason === 'too_large' ? o.insufficient_points : o.sum_invalid);
       const result = await service.withdraw(request.userId, order, amount.hundredths);

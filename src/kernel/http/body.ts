@@ -1,10 +1,45 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { topLevelNumberLiteral } from '../json-literal.js';
 import { fail, kernelOutcomes } from './outcome.js';
 
+const NUMBER_LITERALS = Symbol('numberLiterals');
+
 declare module 'fastify' {
+  interface FastifyRequest {
+    [NUMBER_LITERALS]?: Map<string, string>;
+  }
   interface FastifyContextConfig {
     /** The route reads its body as text (e.g. a plain order number), whatever the content type. */
     textBody?: boolean;
+    /**
+     * Members of the JSON body object that hold money. A number there keeps its text as written
+     * (read it with `numberLiteral`): the double JSON.parse makes of it has lost digits.
+     */
+    moneyFields?: readonly string[];
+  }
+}
+
+/** The text of the JSON number in money field `field` of the request's body, as the client wrote it. */
+export function numberLiteral(request: FastifyRequest, field: string): string | undefined {
+  return request[NUMBER_LITERALS]?.get(field);
+}
+
+/**
+ * JSON.parse stays the parser of every body (its speed, its errors, its last-wins repeated
+ * members); the literal is looked up afterwards, and only for a money field that is a number.
+ */
+function keepNumberLiterals(request: FastifyRequest, text: string, body: Record<string, unknown>, fields: readonly string[]): void {
+  for (const field of fields) {
+    const value = body[field];
+    if (typeof value !== 'number') continue;
+    const literal = topLevelNumberLiteral(text, field);
+    if (literal === undefined) continue;
+    const literals = request[NUMBER_LITERALS] ?? new Map<string, string>();
+    request[NUMBER_LITERALS] = literals;
+    literals.set(field, literal);
+    // `1e400` is a JSON number, but the schema's validator refuses the Infinity JSON.parse makes
+    // of it (a schema 400): a finite stand-in lets the route judge the literal like any amount
+    if (!Number.isFinite(value)) body[field] = value > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
   }
 }
 
@@ -32,12 +67,19 @@ export function parseJsonText(text: string): unknown {
  * odd content type are served instead of refused; anything that does not parse is a 400.
  */
 export function registerBodyParsers(app: FastifyInstance, bodyLimit: number): void {
+  // declared up front (undefined) so every request keeps one shape, as Fastify advises
+  app.decorateRequest(NUMBER_LITERALS, undefined);
   app.removeAllContentTypeParsers();
   const parse = (request: FastifyRequest, body: Buffer): unknown => {
     if (body.length === 0) return undefined;
     const text = decodeUtf8(body);
-    if (request.routeOptions.config.textBody) return text;
-    return parseJsonText(text);
+    const config = request.routeOptions.config;
+    if (config.textBody) return text;
+    const value = parseJsonText(text);
+    if (config.moneyFields && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      keepNumberLiterals(request, text, value as Record<string, unknown>, config.moneyFields);
+    }
+    return value;
   };
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
     try {

@@ -26,6 +26,7 @@ export const operatorRoutes: FastifyPluginAsyncTypebox<OrchestratorRouteOptions>
     '/api/admin/deposit',
     {
       onRequest: operator,
+      config: { moneyFields: ['amount'] },
       schema: {
         tags: ['operator'],
         summary: 'Put money into a wallet (operator only)',
@@ -51,7 +52,7 @@ export const operatorRoutes: FastifyPluginAsyncTypebox<OrchestratorRouteOptions>
     },
     async (request, reply) => {
       const walletId = walletIdFrom(request.body.wallet_id, 'wallet_id');
-      const amount = amountFrom(request.body.amount);
+      const amount = amountFrom(request, request.body.amount);
       const result = await service.deposit(walletId, amount, idempotencyKey(request, { operatorToken: operatorToken(request) }));
       if (!result.ok) fail(o[result.reason]);
       return reply.code(202).send({ tx_id: result.txId });

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { SharedSecret } from '../../../kernel/auth/shared-secret.js';
+import { numberLiteral } from '../../../kernel/http/body.js';
 import { fail } from '../../../kernel/http/outcome.js';
 import { isDigits } from '../../../kernel/luhn.js';
 import { parsePositiveAmount } from '../../../kernel/money.js';
@@ -28,9 +29,13 @@ export function walletIdFrom(value: unknown, field: string): string {
   return value;
 }
 
-/** A positive amount with at most 2 decimals and at most MAX_AMOUNT_HUNDREDTHS (string or number) as integer hundredths. */
-export function amountFrom(value: unknown): number {
-  const parsed = parsePositiveAmount(value, true);
+/**
+ * Member `amount` of the body (the route lists it in `config.moneyFields`): a positive amount
+ * with at most 2 decimals and at most MAX_AMOUNT_HUNDREDTHS, string or number — a number judged
+ * on its literal — as hundredths.
+ */
+export function amountFrom(request: FastifyRequest, value: unknown): number {
+  const parsed = parsePositiveAmount(value, true, numberLiteral(request, 'amount'));
   if (!parsed.ok) fail(parsed.reason === 'too_large' ? orchestratorOutcomes.amount_too_large : orchestratorOutcomes.amount_invalid);
   return parsed.hundredths;
 }

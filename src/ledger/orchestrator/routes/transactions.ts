@@ -21,6 +21,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<OrchestratorRouteOptio
     '/api/user/do_transaction',
     {
       onRequest: signedIn,
+      config: { moneyFields: ['amount'] },
       schema: {
         tags: ['transactions'],
         summary: "Transfer from one of the caller's wallets to any wallet",
@@ -47,7 +48,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<OrchestratorRouteOptio
     async (request, reply) => {
       const from = walletIdFrom(request.body.from_id, 'from_id');
       const to = walletIdFrom(request.body.to_id, 'to_id');
-      const amount = amountFrom(request.body.amount);
+      const amount = amountFrom(request, request.body.amount);
       if (from === to) fail(o.same_wallet);
       const user = request.userId;
       const result = await service.transfer(user, from, to, amount, idempotencyKey(request, { user }));
