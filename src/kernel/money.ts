@@ -42,9 +42,9 @@ const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 function decimalFromLiteral(literal: string): Decimal | AmountParse {
   if (!JSON_NUMBER.test(literal)) return { ok: false, reason: 'not_a_number' };
-  // past the largest double no client can have meant an amount (JSON.parse reads Infinity)
-  if (!Number.isFinite(Number(literal))) return { ok: false, reason: 'not_a_number' };
   if (literal.startsWith('-')) return { ok: false, reason: 'not_positive' };
+  // past the largest double (JSON.parse reads Infinity): a number, only too large, like 1e308
+  if (!Number.isFinite(Number(literal))) return { ok: false, reason: 'too_large' };
   return parseDecimal(literal) ?? { ok: false, reason: 'not_a_number' };
 }
 

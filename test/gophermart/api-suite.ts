@@ -374,11 +374,13 @@ export function gophermartApiSuite(open: () => Promise<GophermartTarget>): void 
       const json = { 'content-type': 'application/json' };
       const invalid = { error: 'sum must be a positive amount with at most 2 decimals' };
       const withdraw = (sum: string) => `{"order":"${orderNumber()}","sum":${sum}}`;
-      // each literal's nearest double is a two-decimal amount (1.1, 2, …) or Infinity
-      for (const sum of ['1.100000000000000000001', '2.0000000000000001', '123456789012345.678', '1e400', '-1e400', '1.001', '0.1e-1000']) {
+      // each literal's nearest double is a two-decimal amount (1.1, 2, …) or -Infinity
+      for (const sum of ['1.100000000000000000001', '2.0000000000000001', '123456789012345.678', '-1e400', '1.001', '0.1e-1000']) {
         const r = await call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: withdraw(sum), headers: json });
         assert.deepEqual([r.status, r.json], [422, invalid], sum);
       }
+      // past the largest double is a number too, more than any balance holds (as 1e308 is)
+      assert.equal((await call(t.url, 'POST', '/api/user/balance/withdraw', { token, body: withdraw('1e400'), headers: json })).status, 402);
       const gzipped = await raw(
         `${t.url}/api/user/balance/withdraw`,
         'POST',

@@ -80,8 +80,8 @@ function authedProbes(): Probe[] {
     { method: 'POST', path: withdraw, body: deep, headers: json, status: 400 },
     // a well-formed sum beyond the largest amount is more than any balance: 402, and nothing changes
     { method: 'POST', path: withdraw, body: JSON.stringify({ order: '79927398713', sum: 1e308 }), headers: json, status: 402 },
-    // a JSON number past the largest double: no amount anyone meant, refused like a malformed sum
-    { method: 'POST', path: withdraw, body: '{"order":"79927398713","sum":1e999}', headers: json, status: 422 },
+    // a JSON number past the largest double is as much more than any balance
+    { method: 'POST', path: withdraw, body: '{"order":"79927398713","sum":1e999}', headers: json, status: 402 },
     { method: 'POST', path: withdraw, body: JSON.stringify({ order: '79927398713', sum: 0.001 }), headers: json, status: 422 },
     { method: 'POST', path: withdraw, body: JSON.stringify({ order: '79927398713', sum: null }), headers: json, status: 400 },
     { method: 'POST', path: withdraw, body: JSON.stringify({ order: '79927398713', sum: true }), headers: json, status: 400 },
