@@ -98,7 +98,13 @@ test('balance and transactions: owner only (403), unknown (404), empty log (204)
   assert.equal((await call(url, 'GET', '/api/user/balance/%20100', { token: alice })).status, 404);
   assert.equal((await call(url, 'GET', '/api/user/transactions/999999', { token: alice })).status, 404);
   // SPEC lists 403/404 for these paths: an id that is not digits names no wallet
-  for (const path of ['/api/user/balance/abc', '/api/user/transactions/abc', '/api/user/balance/-1', `/api/user/balance/${'9'.repeat(1000)}`]) {
+  for (const path of [
+    '/api/user/balance/abc',
+    '/api/user/transactions/abc',
+    '/api/user/balance/-1',
+    `/api/user/balance/${'9'.repeat(1000)}`,
+    `/api/user/transactions/${'9'.repeat(5000)}`,
+  ]) {
     const r = await call(url, 'GET', path, { token: alice });
     assert.deepEqual([r.status, r.text], [404, '{"error":"wallet not found"}'], path);
   }
