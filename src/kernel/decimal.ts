@@ -16,8 +16,10 @@ const DECIMAL_TEXT = /^(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 export function parseDecimal(text: string): Decimal | null {
   const m = DECIMAL_TEXT.exec(text);
   if (!m) return null;
-  const whole = m[1] ?? '0';
-  const fraction = m[2] ?? '';
+  // zeros that change nothing are cut as text: dividing a long BigInt by ten once per zero
+  // (normalise) grew with the square of the length, a second of CPU for one 64 KiB amount
+  const whole = withoutLeadingZeros(m[1] ?? '0');
+  const fraction = withoutTrailingZeros(m[2] ?? '');
   const exponent = m[3] === undefined ? 0 : Number(m[3]);
   // JSON doubles need at most ~330 digits of scale; anything beyond is not a real amount
   if (!Number.isSafeInteger(exponent) || Math.abs(exponent) > 400) return null;
@@ -28,6 +30,18 @@ export function parseDecimal(text: string): Decimal | null {
     scale = 0;
   }
   return normalise({ digits: BigInt(digitText), scale });
+}
+
+function withoutLeadingZeros(digits: string): string {
+  let start = 0;
+  while (start < digits.length - 1 && digits.charCodeAt(start) === 0x30) start++;
+  return digits.slice(start);
+}
+
+function withoutTrailingZeros(digits: string): string {
+  let end = digits.length;
+  while (end > 0 && digits.charCodeAt(end - 1) === 0x30) end--;
+  return digits.slice(0, end);
 }
 
 /**

@@ -14,7 +14,7 @@ export const MAX_AMOUNT_HUNDREDTHS = 1_000_000_000_000_00; // one trillion units
  * amount up to it has at most 15 significant digits, which a double holds exactly and prints
  * back exactly (IEEE 754 binary64 keeps any 15-digit decimal), so `hundredthsToNumber` shows
  * every such balance to the hundredth; and it stays far inside Number.MAX_SAFE_INTEGER
- * hundredths, which the database driver's int8 parser requires. Past about 2^45 units two
+ * hundredths, which the database driver's int8 parser requires. Past about 2^46 units two
  * neighbouring hundredths share one double. The shard refuses a credit that would take a
  * wallet above it; its CHECK (shard migration 2) holds the same number, so changing it needs
  * a migration.
@@ -94,7 +94,7 @@ export function roundToHundredths(value: number): number | null {
 /**
  * Hundredths → JSON number (42 for 4200, 500.5 for 50050). Exact — the number prints back as
  * the same two-decimal amount — up to 15 significant digits, so for every amount up to
- * MAX_BALANCE_HUNDREDTHS; above about 2^45 units it can be a hundredth off.
+ * MAX_BALANCE_HUNDREDTHS; above about 2^46 units it can be a hundredth off.
  */
 export function hundredthsToNumber(hundredths: number): number {
   return hundredths / 100;

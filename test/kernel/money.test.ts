@@ -120,3 +120,16 @@ test('every balance up to the maximum balance prints exactly as a JSON number', 
   // what the maximum prevents: far above it, two hundredths share one double
   assert.notEqual(JSON.stringify(hundredthsToNumber(8_999_999_999_999_801)), '89999999999998.01');
 });
+
+test('a 64 KiB amount costs milliseconds: zeros are cut as text, not one BigInt division each', () => {
+  // one withdrawal of `1.000…0` filling the body limit took a second of CPU before
+  for (const [literal, expected] of [
+    [`1.${'0'.repeat(65_000)}`, { ok: true, hundredths: 100 }],
+    [`1.${'0'.repeat(64_990)}1`, { ok: false, reason: 'too_many_decimals' }],
+  ] as const) {
+    const started = performance.now();
+    assert.deepEqual(parsePositiveAmount(1, true, literal), expected);
+    assert.deepEqual(parsePositiveAmount(literal, true), expected);
+    assert.ok(performance.now() - started < 300, `${performance.now() - started} ms`);
+  }
+});
