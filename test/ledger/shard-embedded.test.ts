@@ -183,3 +183,25 @@ test('migration 4 on a shard made before it: counts the open pending credits, wh
   assert.deepEqual(await old.wallet('8'), { result: 'ok', wallet_id: '8', balance: 1_240, reserved: 0 });
   assert.equal(await incoming(schema, '8'), 0);
 });
+
+test('migration 4 on a shard holding a wallet past the maximum: refused with the wallet named, nothing changed', async () => {
+  const schema = 'shard_full';
+  const all = shardMigrations(schema);
+  await migrate(
+    db,
+    schema,
+    all.filter((m) => m.version === 1),
+  );
+  await db.exec(`insert into ${schema}.schema_migrations (version, name) values (2, 'functions'), (3, 'functions')`);
+  // under the maximum by itself, over it with the pending credit it has accepted
+  await db.exec(`
+    insert into ${schema}.wallets (id, balance) values ('5', ${MAX_BALANCE_HUNDREDTHS - 100}), ('6', 0);
+    insert into ${schema}.transactions (tx_id, kind, wallet_id, amount, state) values ('over', 'pending-credit', '5', 200, 'reserved');
+  `);
+  await assert.rejects(migrate(db, schema, all), /wallets above the maximum balance .*: 5; with the previous version still running/);
+  const columns = await db.query<{ n: number }>(
+    `select count(*)::int as n from information_schema.columns where table_schema = $1 and table_name = 'wallets' and column_name = 'incoming'`,
+    [schema],
+  );
+  assert.equal(columns[0]?.n, 0, 'the migration ran in part');
+});

@@ -71,6 +71,18 @@ export function shardMigrations(schema: string): Migration[] {
         from (select wallet_id, sum(amount)::bigint as total from ${s}.transactions
               where kind = 'pending-credit' and state = 'reserved' group by wallet_id) p
         where w.id = p.wallet_id;
+        -- a wallet already past the maximum (with its open pending credits) cannot take the CHECKs
+        -- below: say which, and what to do, instead of the bare constraint error
+        do $over$
+        declare v_over text;
+        begin
+          select string_agg(id, ', ' order by id) into v_over
+          from (select id from ${s}.wallets where balance + incoming > ${MAX_BALANCE_V4} order by id limit 10) w;
+          if v_over is not null then
+            raise exception 'wallets above the maximum balance of ${MAX_BALANCE_V4} hundredths (balance plus open pending credits): %; with the previous version still running, move the excess out and let open transfers finish, then start this one', v_over;
+          end if;
+        end
+        $over$;
         -- last line of defence behind the functions' conditional updates: no balance above the
         -- maximum, and every open pending credit fits under it, so a confirm cannot fail
         alter table ${s}.wallets
