@@ -91,6 +91,11 @@ test('an outcome becomes its status and {"error"}; the document shows the securi
   // 503 of a request that comes while the service stops)
   assert.deepEqual(Object.keys(doc.paths['/refuse']?.post?.responses ?? {}).sort(), ['200', '400', '408', '409', '413', '415', '431', '503']);
   assert.deepEqual(Object.keys(doc.paths['/healthz']?.get?.responses ?? {}).sort(), ['200', '408', '431', '503']);
+  // described once, though a GET and its HEAD twin share the entry the kernel fills in
+  assert.equal(
+    (doc.paths['/healthz']?.get?.responses as Record<string, { description?: string }> | undefined)?.['503']?.description,
+    '`shutting down`: the service is stopping',
+  );
   const junk = await call(url, 'POST', '/refuse', { body: '{"a":', headers: { 'content-type': 'application/json' } });
   assert.equal(junk.status, 400);
   // encoding names are case-insensitive, and identity means none

@@ -81,6 +81,9 @@ const answerFrameworkError: NonNullable<FastifyServerOptions['frameworkErrors']>
     .send({ error: error.code === 'FST_ERR_BAD_URL' ? kernelOutcomes.url_malformed.message : 'malformed request' });
 };
 
+/** How every route's 503 documents the answer a request gets while the service stops. */
+const STOPPING = `\`${kernelOutcomes.shutting_down.message}\`: the service is stopping`;
+
 /** Routes polled by health checkers and Prometheus; their request lines are logged at debug. */
 const SCRAPE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -142,10 +145,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const response = route.schema.response as Record<string, unknown>;
     // any request may be too slow or carry too much header (answered by Node, see limits.ts)
     response[408] ??= errorResponse('request timeout: headers or body too slow');
-    // any request that comes on an open connection after the stop began (see `closing`)
+    // any request that comes on an open connection after the stop began (see `closing`); a GET
+    // and its HEAD twin share one response object, so the hook meets it twice
     const unavailable = (response[503] as { description?: string } | undefined)?.description;
-    const stopping = `\`${kernelOutcomes.shutting_down.message}\`: the service is stopping`;
-    response[503] = errorResponse(unavailable ? `${unavailable} · ${stopping}` : stopping);
+    if (!unavailable?.includes(STOPPING)) response[503] = errorResponse(unavailable ? `${unavailable} · ${STOPPING}` : STOPPING);
     response[431] ??= errorResponse('request headers too large');
     // a path parameter may not be valid percent-encoding
     if (route.url.includes(':')) response[400] ??= errorResponse(kernelOutcomes.url_malformed.message);
