@@ -16,7 +16,7 @@ export const MAX_AMOUNT_HUNDREDTHS = 1_000_000_000_000_00; // one trillion units
  * every such balance to the hundredth; and it stays far inside Number.MAX_SAFE_INTEGER
  * hundredths, which the database driver's int8 parser requires. Past about 2^46 units two
  * neighbouring hundredths share one double. The shard refuses a credit that would take a
- * wallet above it; its CHECK (shard migration 2) holds the same number, so changing it needs
+ * wallet above it; its CHECK (shard migration 4) holds the same number, so changing it needs
  * a migration.
  */
 export const MAX_BALANCE_HUNDREDTHS = 1_000_000_000_000_000;
