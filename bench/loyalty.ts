@@ -127,7 +127,7 @@ async function main(): Promise<void> {
 }
 
 async function measure(pgbench: Pgbench): Promise<void> {
-  const ceiling = { selectOnly: pgbench.run('-S'), simpleUpdate: pgbench.run('-N') };
+  const ceiling = pgbench.ceiling();
   pinLoadGenerator();
   const url = await createDatabase(DB);
   const env = { DATABASE_URI: url, DATABASE_POOL_SIZE: '16', ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:9' };

@@ -97,6 +97,8 @@ export async function load(scenario: string, options: autocannon.Options): Promi
 export interface Pgbench {
   /** tps of one 10-second run: `-S` select-only, `-N` simple update. */
   run(mode: '-S' | '-N'): number;
+  /** The day's ceiling: one `-S` run, then one `-N`. */
+  ceiling(): { selectOnly: number; simpleUpdate: number };
   drop(): void;
 }
 
@@ -117,6 +119,9 @@ export function openPgbench(): Pgbench {
       if (!(tps > 0)) throw new Error(`pgbench ${mode} measured nothing (exit ${run.status}): ${run.stderr.trim().split('\n').at(-1) ?? ''}`);
       return tps;
     },
+    ceiling() {
+      return { selectOnly: this.run('-S'), simpleUpdate: this.run('-N') };
+    },
     drop() {
       spawnSync('psql', [...common, '-qc', `drop database if exists ${db}`], { stdio: 'ignore' });
     },
@@ -127,7 +132,7 @@ export function openPgbench(): Pgbench {
 export function pgbenchCeiling(): { selectOnly: number; simpleUpdate: number } {
   const pgbench = openPgbench();
   try {
-    return { selectOnly: pgbench.run('-S'), simpleUpdate: pgbench.run('-N') };
+    return pgbench.ceiling();
   } finally {
     pgbench.drop();
   }
