@@ -5,6 +5,10 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
+import { migrate } from '../../src/kernel/db/migrate.js';
+import { openPostgres } from '../../src/kernel/db/postgres.js';
+import { SCHEMA, migrations } from '../../src/ledger/orchestrator/migrations.js';
+import { checkShardLayout } from '../../src/ledger/orchestrator/shard-layout.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 import { ROOT } from '../support/process.js';
 
@@ -123,4 +127,23 @@ test('bin/stack on a port in use, and on a data directory another process holds:
     SHARD_PORTS: '0,0',
   });
   assertRefused(locked, new RegExp(`^stack: cannot start: embedded database directory .* is in use by process ${process.pid}`));
+});
+
+test('bin/orchestrator with fewer shards than the ledger database places its wallets on: exit 2, one line', async () => {
+  const ledger = await freshDatabase('startup_layout');
+  try {
+    const d = await openPostgres({ url: ledger.url, poolSize: 1 });
+    await migrate(d, SCHEMA, migrations);
+    await checkShardLayout(d, 2);
+    const [user] = await d.query<{ id: number }>(`insert into ledger.users (login, password_hash) values ('layout', 'x') returning id`);
+    await d.query(`insert into ledger.wallets (id, owner_id, shard) values ('11', $1, 1)`, [user?.id]);
+    await d.close();
+    const env = { DATABASE_URI: ledger.url, RUN_ADDRESS: '127.0.0.1:0', SHARD_TOKEN: 'startup-test-shard-token', SHARD_ADDRESS_1: '127.0.0.1:1' };
+    assertRefused(
+      await runBin('orchestrator', env),
+      /^orchestrator: cannot start: SHARD_ADDRESS_\* names 1 shard, but this ledger database's wallets are placed on 2 shards/,
+    );
+  } finally {
+    await ledger.drop();
+  }
 });

@@ -9,6 +9,7 @@ import { Coordinator } from './coordinator.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { MeteredOrchestratorStore, MeteredShardClient, createOrchestratorMetrics } from './metrics.js';
 import { SCHEMA, migrations } from './migrations.js';
+import { checkShardLayout } from './shard-layout.js';
 import { Recovery } from './recovery.js';
 import { OrchestratorService } from './service.js';
 import type { OrchestratorStore } from './store.js';
@@ -26,6 +27,7 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
     schema: SCHEMA,
     migrations,
     async build({ db, metrics, app, logger }) {
+      await checkShardLayout(db, config.shards.length);
       const ledgerMetrics = createOrchestratorMetrics(metrics);
       // a fresh id per start: a restarted instance takes its old leases over like any other once they run out
       const instanceId = randomUUID();
