@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
 import { getOrder, orderNumber, postOrder, postRule, waitFinal } from '../support/accrual.js';
@@ -207,6 +208,43 @@ test('gzip-compressed request bodies are accepted', async () => {
   const r = await call(base, 'POST', '/api/orders', { body, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
   assert.equal(r.status, 202, r.text);
   assert.deepEqual(await waitFinal(base, number), { order: number, status: 'PROCESSED', accrual: 2 });
+});
+
+/** One request over node:http, which (unlike fetch) sends any header, `Expect` included. */
+function rawRequest(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(base + path, { method, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('an Expect other than 100-continue is ignored (RFC 9110 §10.1.1), not answered 417 outside the contract', async () => {
+  const match = `Expect-${Date.now()}`;
+  const body = JSON.stringify({ match, reward: 5, reward_type: '%' });
+  const r = await rawRequest('POST', '/api/goods', { 'content-type': 'application/json', expect: 'something-else' }, body);
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(JSON.parse(r.text), { match, reward: 5, reward_type: '%' });
+});
+
+test('HEAD of a 204 carries no Content-Length (RFC 9110 §8.6), and the JSON type like its GET', async () => {
+  const unknown = orderNumber();
+  for (const method of ['HEAD', 'GET']) {
+    const r = await rawRequest(method, `/api/orders/${unknown}`, {});
+    assert.equal(r.status, 204, method);
+    assert.equal(r.headers['content-length'], undefined, `${method}: ${JSON.stringify(r.headers)}`);
+    assert.match(r.headers['content-type'] ?? '', /^application\/json/, method);
+  }
 });
 
 test('OpenAPI lists every endpoint with its status codes', async () => {

@@ -28,6 +28,9 @@ interface Probe {
 function probes(): Probe[] {
   const json = { 'content-type': 'application/json' };
   const list: Probe[] = [];
+  // a path that is not valid percent-encoding, on the web app's catch-all, a path parameter and
+  // the /docs files: 400, and the document lists it (call() checks every answer against it)
+  for (const path of ['/%ZZ', '/api/user/orders/%ZZ', '/docs/%ZZ']) list.push({ method: 'GET', path, status: 400 });
   for (const path of ['/api/user/register', '/api/user/login']) {
     list.push(
       { method: 'POST', path, body: invalidUtf8, headers: json, status: 400 },

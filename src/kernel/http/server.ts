@@ -118,6 +118,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);
+  // An Expect other than 100-continue is answered by Node itself, 417 with an empty body, outside
+  // the platform's `{"error"}` shape and the documents; RFC 9110 §10.1.1 lets a server ignore the
+  // expectation instead, which is what a client sending one can still use.
+  app.server.on('checkExpectation', (req, res) => app.server.emit('request', req, res));
   decorateUserId(app);
   const routes: RegisteredRoute[] = [];
   routesByApp.set(app, routes);
@@ -151,7 +155,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (!unavailable?.includes(STOPPING)) response[503] = errorResponse(unavailable ? `${unavailable} · ${STOPPING}` : STOPPING);
     response[431] ??= errorResponse('request headers too large');
     // a path parameter may not be valid percent-encoding
-    if (route.url.includes(':')) response[400] ??= errorResponse(kernelOutcomes.url_malformed.message);
+    if (route.url.includes(':') || route.url.includes('*')) response[400] ??= errorResponse(kernelOutcomes.url_malformed.message);
     if (!readsBody) return;
     response[400] ??= errorResponse('malformed request: not valid UTF-8 / JSON, or fails the schema');
     response[413] ??= errorResponse('request body too large');
