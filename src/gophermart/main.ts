@@ -40,7 +40,7 @@ export function startGophermart(config: GophermartConfig, deps: GophermartDeps):
       });
       const accrualUrl = parseServiceUrl(config.accrualAddress);
       const accrual = new AccrualClient(accrualUrl, { timeoutMs: config.accrualTimeoutMs, connections: Math.max(1, config.pollConcurrency) });
-      const poller = new AccrualPoller(config, { store, client: accrual, logger, metrics });
+      const poller = new AccrualPoller(config, { store, client: accrual, logger, metrics, session: db.session });
       const cache = startReadModel(config, db, store, logger);
       readModel = cache?.readModel;
       registerGophermartRoutes(

@@ -126,4 +126,13 @@ export const migrations: Migration[] = [
     // upload's own `where exists` (GophermartStore.insertOrder) is the whole check that is needed.
     sql: 'alter table gophermart.orders drop constraint if exists orders_user_id_fkey;',
   },
+  {
+    version: 8,
+    name: 'who holds a claim',
+    // The process that claimed an order (its pool's application_name, or its poller's id on the
+    // embedded database): once that process is gone its claims are taken over at once instead of
+    // when their lease runs out (GophermartStore.releaseClaimsOfGone). Not indexed: the sweep
+    // looks only at unfinished orders, which the lanes' partial indexes already cover.
+    sql: 'alter table gophermart.orders add column if not exists claimed_by text;',
+  },
 ];

@@ -63,7 +63,16 @@ export interface PollerDeps {
   /** Milliseconds since the epoch; the lease arithmetic and the default rate gate read it. */
   clock?: () => number;
   observer?: PollerObserver;
+  /**
+   * The database pool's session name (Database.session) on PostgreSQL: claims carry it, and
+   * another process takes them over once no connection of that name is left. Absent on the
+   * embedded database, where claims carry the poller's own id.
+   */
+  session?: string;
 }
+
+/** Claimers of the pollers running in this process: their claims are never taken for a dead process's. */
+const runningClaimers = new Map<string, number>();
 
 /** Pause between the quick retries after a 5xx / timeout / connection error: 100 ms, 200 ms, 400 ms … */
 export function quickRetryDelay(retry: number): number {
@@ -111,6 +120,10 @@ export class AccrualPoller {
   /** When the last probe was claimed while the accrual service is down. */
   private probedAt = Number.NEGATIVE_INFINITY;
   private readonly instanceId = randomUUID();
+  /** What this poller's claims carry: see PollerDeps.session. */
+  private readonly claimer: string;
+  /** The last heartbeat met an outage: the next one does not yet take claims over (see heartbeat). */
+  private beatFailed = false;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   /** The heartbeat in flight: a stop waits for it, or it would mark a stopped poller alive again. */
   private beating: Promise<void> = Promise.resolve();
@@ -123,6 +136,7 @@ export class AccrualPoller {
       throw new Error(`POLL_LEASE (${options.pollLeaseMs} ms) must exceed ACCRUAL_TIMEOUT (${options.accrualTimeoutMs} ms) by at least ${LEASE_MARGIN_MS} ms`);
     }
     this.now = deps.clock ?? Date.now;
+    this.claimer = deps.session ?? this.instanceId;
     this.gate = deps.gate ?? new RateGate(this.now);
     const limits = { floorMs: options.pollBackoffBaseMs, capMs: options.pollBackoffMaxMs };
     this.outage = new OutageBackoff(limits);
@@ -145,6 +159,7 @@ export class AccrualPoller {
 
   start(): void {
     if (this.options.pollConcurrency === 0 || this.loop) return;
+    runningClaimers.set(this.claimer, (runningClaimers.get(this.claimer) ?? 0) + 1);
     this.loop = this.run();
     this.statsTimer = setInterval(() => void this.logSummary(), this.options.summaryEveryMs ?? 60_000);
     this.statsTimer.unref();
@@ -172,9 +187,22 @@ export class AccrualPoller {
       const share = 1 / Math.max(1, live);
       this.gate.setShare(share);
       this.reaskPacer?.setShare(share);
+      // Right after an outage another process may not have reconnected yet and would look gone:
+      // claims are taken over only from the second heartbeat on the database's return.
+      if (!this.beatFailed) await this.takeOverClaimsOfGone();
+      this.beatFailed = false;
     } catch {
       // the database is away: the last share stands (an outage is logged by the database layer)
+      this.beatFailed = true;
     }
+  }
+
+  /** Orders claimed by a process that is gone (killed, crashed) are due again now, not when their lease ends. */
+  private async takeOverClaimsOfGone(): Promise<void> {
+    const released = await this.deps.store.releaseClaimsOfGone([...runningClaimers.keys()], this.deps.session !== undefined);
+    if (released === 0) return;
+    this.deps.logger.info({ orders: released }, 'accrual poller: orders claimed by a process that is gone are asked about again');
+    this.wake();
   }
 
   /** An order was uploaded (or a slot freed): look for due orders now instead of at the next tick. */
@@ -189,6 +217,11 @@ export class AccrualPoller {
     clearInterval(this.heartbeatTimer);
     await this.loop;
     await Promise.allSettled([...this.active]);
+    if (this.loop) {
+      const left = (runningClaimers.get(this.claimer) ?? 1) - 1;
+      if (left > 0) runningClaimers.set(this.claimer, left);
+      else runningClaimers.delete(this.claimer);
+    }
     // the others take this poller's share at their next heartbeat instead of after it lapses
     // (bounded: a database that stopped answering must not hold the shutdown up)
     if (this.loop) {
@@ -247,7 +280,7 @@ export class AccrualPoller {
           continue;
         }
         const claimedAt = this.now();
-        const claimed = await this.deps.store.claimDueOrders(free, leaseMs);
+        const claimed = await this.deps.store.claimDueOrders(free, leaseMs, this.claimer);
         for (const order of claimed) this.spawn(order, claimedAt + leaseMs);
         this.deps.observer?.round?.({ claimed: claimed.length, pausedForMs: 0 });
         if (claimed.length < free) await this.wakeup.wait(intervalMs, this.abort.signal);
@@ -278,7 +311,7 @@ export class AccrualPoller {
       return;
     }
     this.probedAt = this.now();
-    const claimed = await this.deps.store.claimDueOrders(1, leaseMs);
+    const claimed = await this.deps.store.claimDueOrders(1, leaseMs, this.claimer);
     for (const order of claimed) this.spawn(order, this.probedAt + leaseMs);
     this.deps.observer?.round?.({ claimed: claimed.length, pausedForMs: 0 });
     // nothing due: look again as an idle poller would (an upload wakes it), never in a tight loop

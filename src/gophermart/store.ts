@@ -224,7 +224,7 @@ export class GophermartStore {
    * `FOR UPDATE SKIP LOCKED` last only for its duration; the lease column is what keeps other
    * processes away while the accrual service is asked, outside any transaction.
    */
-  async claimDueOrders(limit: number, leaseMs: number): Promise<ClaimedOrder[]> {
+  async claimDueOrders(limit: number, leaseMs: number, claimer: string): Promise<ClaimedOrder[]> {
     const rows = await this.db.query<ClaimedOrder & Record<string, unknown>>(
       `with fresh as (
          select number, 0 as lane, next_poll_at from gophermart.orders
@@ -240,10 +240,10 @@ export class GophermartStore {
          select number, lane, next_poll_at from (select * from fresh union all select * from retry) lanes
          order by lane, next_poll_at limit $1
        )
-       update gophermart.orders o set claimed_until = now() + $2::int * interval '1 millisecond'
+       update gophermart.orders o set claimed_until = now() + $2::int * interval '1 millisecond', claimed_by = $3
        from pick where o.number = pick.number
        returning o.number, o.status, o.poll_attempts, pick.lane, pick.next_poll_at`,
-      [limit, leaseMs],
+      [limit, leaseMs, claimer],
     );
     return rows.sort((a, b) => a.lane - b.lane || a.next_poll_at.getTime() - b.next_poll_at.getTime());
   }
@@ -263,6 +263,32 @@ export class GophermartStore {
     );
     // NEW → PROCESSING is visible to the user (a repeat PROCESSING costs one more snapshot load)
     if (toProcessing) this.changed(rows[0]?.user_id);
+  }
+
+  /**
+   * Ends the claims of processes that are gone, so their orders are asked about again now
+   * rather than when the lease runs out (a `kill -9`, a crash). `alive` are the claimers known to
+   * be running (this process's own). With `sessions`, a claimer is also alive while a connection
+   * of that `application_name` is open (Database.session: other processes on PostgreSQL); without
+   * (the embedded database, one process alone) every other claimer is gone. Returns how many.
+   */
+  async releaseClaimsOfGone(alive: readonly string[], sessions: boolean): Promise<number> {
+    // one select per lane, so each reads its own partial index (the unfinished orders), not the table
+    const gone = `o.status in ('NEW', 'PROCESSING') and o.claimed_until > now() and o.claimed_by <> all($1::text[])${
+      sessions ? ' and o.claimed_by not in (select application_name from pg_stat_activity where application_name is not null)' : ''
+    }`;
+    const rows = await this.db.query<{ number: string }>(
+      `with held as (
+         select number from gophermart.orders o where poll_attempts = 0 and ${gone}
+         union all
+         select number from gophermart.orders o where poll_attempts > 0 and ${gone}
+       )
+       update gophermart.orders o set claimed_until = null, claimed_by = null
+       from held where o.number = held.number and ${gone}
+       returning o.number`,
+      [alive],
+    );
+    return rows.length;
   }
 
   /** Gives a claimed order back untouched (shutdown, 429): it is due again at once. */

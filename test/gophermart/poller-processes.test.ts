@@ -104,4 +104,26 @@ describe('accrual poller: several processes, crashes', () => {
     t.diagnostic(`${unfinished.size} orders unfinished at the kill, ${inFlight.length} of them in flight`);
     await second.stop();
   });
+
+  test('SIGKILL, restart: the orders the dead process had claimed are asked again at once, not when the lease ends', async () => {
+    // a lease far longer than the test may wait: only the takeover can finish the orders in time
+    const longLease = { ...env(), POLL_LEASE: '5m', ACCRUAL_TIMEOUT: '1m', POLL_CONCURRENCY: '8' };
+    const first = await startBin('gophermart', longLease);
+    procs.push(first);
+    const user = await newUser(first.url);
+    const numbers = Array.from({ length: 8 }, () => orderNumber());
+    // the first questions are never answered: every order is in flight when the process dies
+    for (const n of numbers) fake.script(n, 'hang', processed(n, 10));
+    for (const n of numbers) await upload(first.url, user.token, n);
+    await eventually('every order asked', async () => (numbers.every((n) => fake.seen(n).length > 0) ? true : undefined), 10_000);
+    await first.stop('SIGKILL');
+    const killedAt = Date.now();
+    const second = await startBin('gophermart', longLease);
+    procs.push(second);
+    for (const n of numbers) await eventually(`${n} PROCESSED`, () => look.statusIs(n, 'PROCESSED'), 15_000);
+    const tookMs = Date.now() - killedAt;
+    assert.ok(tookMs < 20_000, `finished ${tookMs} ms after the kill (the lease is 5 min)`);
+    assert.equal(await look.balance(user.login), numbers.length * 1000);
+    await second.stop();
+  });
 });

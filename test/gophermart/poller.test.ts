@@ -48,7 +48,7 @@ describe('accrual poller (bin/gophermart + fake accrual service)', () => {
     await rig?.close();
   });
 
-  test('PROCESSED: status and credit, asked within a second of the upload', async () => {
+  test('PROCESSED: status and credit, asked within two seconds of the upload', async () => {
     const n = orderNumber();
     fake.script(n, processed(n, 729.98));
     const before = await look.balance(user.login);
@@ -56,7 +56,9 @@ describe('accrual poller (bin/gophermart + fake accrual service)', () => {
     await upload(gm.url, user.token, n);
     await eventually('PROCESSED', () => look.statusIs(n, 'PROCESSED'));
     const first = fake.seen(n)[0];
-    assert.ok(first && first.at - t0 < 1000, `first question after ${first ? first.at - t0 : '∞'} ms`);
+    // the upload wakes the poller: a few ms on a quiet machine; the bound leaves room for a loaded
+    // one (1.2 s seen with three test files and two other sessions' load at once)
+    assert.ok(first && first.at - t0 < 2000, `first question after ${first ? first.at - t0 : '∞'} ms`);
     assert.equal(await look.balance(user.login), before + 72998);
     const list = await call(gm.url, 'GET', '/api/user/orders', { token: user.token });
     const mine = (list.json as { number: string; status: string; accrual?: number }[]).find((o) => o.number === n);

@@ -14,6 +14,12 @@ export interface Queryable {
  */
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'embedded';
+  /**
+   * The `application_name` every connection of this pool carries, unique to the pool: another
+   * process sees this one alive while a session of that name is in `pg_stat_activity`. Absent
+   * for the embedded database, which one process alone can open.
+   */
+  readonly session?: string;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -78,6 +78,7 @@ export function meteredDatabase(db: Database, registry: Registry, poolSize: numb
 
   return {
     kind: db.kind,
+    session: db.session,
     query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<R[]> {
       return measured('query', () => db.query<R>(sql, params));
     },

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import postgres from 'postgres';
 import type { Logger } from '../logger.js';
@@ -86,11 +87,13 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
   const poolSize = Math.max(2, options.poolSize ?? 10);
   const transactionConnections = Math.max(1, Math.ceil(poolSize / 4));
   const laneCount = Math.max(1, poolSize - transactionConnections);
+  // unique per pool, so other processes can tell whether this one is still connected (Database.session)
+  const session = `${options.applicationName ?? 'gophermart'} ${randomUUID()}`;
   const client = (max: number): Sql =>
     postgres(options.url, {
       max,
       onnotice: () => undefined,
-      connection: { application_name: options.applicationName ?? 'gophermart' },
+      connection: { application_name: session },
       types: {
         int8: { to: 20, from: [20], serialize: (v: number) => String(v), parse: parseInt8 },
       },
@@ -142,6 +145,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Database> 
 
   return {
     kind: 'postgres',
+    session,
     async query<R extends Row>(text: string, params: readonly unknown[] = []): Promise<R[]> {
       // the read path: the guard's bookkeeping inline (no closure per statement), and the same
       // await as before the guard (answering in a bare `then` changed how the lanes' statements
