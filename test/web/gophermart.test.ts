@@ -408,6 +408,18 @@ if (missing) {
     await pb.getByLabel('Password').fill('wrong-pass');
     await pb.locator('form').getByRole('button', { name: 'Sign in' }).click();
     await waitForText(pb.getByTestId('signin-message'), /Wrong login or password/);
+    // an old message goes as soon as the inputs change
+    await pb.getByLabel('Password').fill('wrong-pass-2');
+    await waitForText(pb.getByTestId('signin-message'), /^$/);
+    // spaces around the login are not part of it: the account signs in by the name it shows
+    const c = await chrome.context();
+    const pc = await c.newPage();
+    await pc.goto(`${svc.url}/signin`);
+    await pc.getByLabel('Login').fill(`  ${alice} `);
+    await pc.getByLabel('Password').fill('alice-pass');
+    await pc.locator('form').getByRole('button', { name: 'Sign in' }).click();
+    await waitForText(pc.locator('#orders'), /./);
+    await c.close();
 
     await signUpInBrowser(pb, svc.url, uniqueLogin('bob'), 'bob-pass-1');
     await waitForText(pb.locator('#orders'), /No orders yet/);

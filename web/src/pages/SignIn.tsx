@@ -27,7 +27,10 @@ export function SignIn(props: { onSignedIn: (login: string) => void }) {
 
   async function submit(e: Event): Promise<void> {
     e.preventDefault();
-    if (login.trim() === '' || password === '') {
+    // spaces around a login are never meant: kept, they would make an account that the name it
+    // shows does not sign in to
+    const name = login.trim();
+    if (name === '' || password === '') {
       setNotice({ tone: 'bad', text: 'Enter both a login and a password.' });
       return;
     }
@@ -38,15 +41,15 @@ export function SignIn(props: { onSignedIn: (login: string) => void }) {
     }
     setBusy(true);
     setNotice(null);
-    const r = mode === 'signup' ? await loyalty.register(login, password) : await loyalty.login(login, password);
+    const r = mode === 'signup' ? await loyalty.register(name, password) : await loyalty.login(name, password);
     if (r.status === 200 && r.data) {
-      await connectLedger(mode, login, password).catch(() => undefined);
+      await connectLedger(mode, name, password).catch(() => undefined);
       setBusy(false);
       props.onSignedIn(r.data.login);
       return;
     }
     setBusy(false);
-    if (r.status === 409) setNotice({ tone: 'bad', text: `The login “${login}” is already taken. Choose another one, or sign in if it is yours.` });
+    if (r.status === 409) setNotice({ tone: 'bad', text: `The login “${name}” is already taken. Choose another one, or sign in if it is yours.` });
     else if (r.status === 401) setNotice({ tone: 'bad', text: 'Wrong login or password.' });
     else if (r.status === 429) setNotice({ tone: 'bad', text: 'Too many failed sign-ins from here. Wait a few minutes, then try again.' });
     else if (r.status === 400) setNotice({ tone: 'bad', text: `Check the form: ${r.error ?? 'bad request'}.` });
@@ -84,14 +87,28 @@ export function SignIn(props: { onSignedIn: (login: string) => void }) {
         </button>
       </div>
       <form class="card" onSubmit={submit} aria-label={signup ? 'Create account' : 'Sign in'}>
-        <Field id="login" label="Login" autocomplete="username" value={login} onInput={(e) => setLogin(e.currentTarget.value)} required maxLength={256} />
+        <Field
+          id="login"
+          label="Login"
+          autocomplete="username"
+          value={login}
+          onInput={(e) => {
+            setLogin(e.currentTarget.value);
+            setNotice(null);
+          }}
+          required
+          maxLength={256}
+        />
         <Field
           id="password"
           label="Password"
           type="password"
           autocomplete={signup ? 'new-password' : 'current-password'}
           value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
+          onInput={(e) => {
+            setPassword(e.currentTarget.value);
+            setNotice(null);
+          }}
           required
           minLength={signup ? PASSWORD_MIN : undefined}
           maxLength={PASSWORD_MAX}

@@ -440,11 +440,15 @@ function WalletCard(props: { wallet: Wallet; txs: WalletTx[] | undefined }) {
                     <time dateTime={t.initiated_at}>{when(t.initiated_at)}</time>
                   </td>
                   <td data-label="What" class={t.counterparty ? 'mono-ish' : undefined}>
-                    {describeTx(t)}
-                    {t.note && !moved ? <span class="status-why">{t.note}</span> : null}
+                    {/* one block beside the label on a phone, where each cell lays its children out in a row */}
+                    <div>
+                      {describeTx(t)}
+                      {t.note && !moved ? <span class="status-why">{t.note}</span> : null}
+                    </div>
                   </td>
-                  <td data-label="Amount" class={`num ${moved ? (outgoing(t) ? 'out' : 'in') : 'void'}`}>
-                    {money(t.amount, true)}
+                  <td data-label="Amount" class={`num ${moved ? (outgoing(t) ? 'out' : 'in') : ''}`}>
+                    {/* struck through is the amount alone, not the label a phone shows beside it */}
+                    <span class={moved ? undefined : 'void'}>{money(t.amount, true)}</span>
                   </td>
                   <td data-label="Status">
                     <Badge label={words.label} tone={words.tone} code={t.status} />
