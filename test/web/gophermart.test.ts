@@ -277,6 +277,32 @@ if (missing) {
     await page.unroute('**/api/user/orders');
     await waitForText(page.locator('#orders'), /No orders yet/, 15_000);
     assert.equal(await page.getByTestId('data-problem').count(), 0, 'the problem goes once the API answers again');
+
+    // opened while the service is away: it says so, then opens by itself when the service is back
+    await page.route('**/api/user/session', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"database unavailable"}' }),
+    );
+    await page.reload();
+    await waitForText(page.getByRole('alert'), /briefly unavailable/);
+    assert.equal(await page.title(), 'Unavailable · Gophermart');
+    await page.unroute('**/api/user/session');
+    await waitForText(page.locator('#orders'), /No orders yet/, 15_000);
+    await ctx.close();
+  });
+
+  test('a signed-out member sent to sign in from a page lands on that page once signed in', { timeout: 30_000 }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    const login = uniqueLogin('back');
+    await signUpInBrowser(page, svc.url, login, 'back-pass-1');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.goto(`${svc.url}/balance`);
+    await page.waitForURL(/\/signin$/);
+    await page.getByLabel('Login').fill(login);
+    await page.getByLabel('Password').fill('back-pass-1');
+    await page.locator('form').getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/balance$/);
+    assert.match(await page.title(), /^Balance · Gophermart$/);
     await ctx.close();
   });
 

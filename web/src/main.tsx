@@ -88,6 +88,9 @@ function Member(props: { login: string; path: string; onSignOut: () => void; onE
   );
 }
 
+/** How often the app asks again for the session while the service is unavailable. */
+const SESSION_RETRY_MS = 3000;
+
 type SessionView = { state: 'checking' } | { state: 'failed'; problem: string } | { state: 'out' } | { state: 'in'; login: string };
 
 function App() {
@@ -97,8 +100,9 @@ function App() {
   const page = pageOf(path);
   useFocusOnNavigate(path);
 
-  async function check(): Promise<void> {
-    setSession({ state: 'checking' });
+  /** `quiet`: asked again by itself, so the page does not flash "Loading…" each time. */
+  async function check(quiet = false): Promise<void> {
+    if (!quiet) setSession({ state: 'checking' });
     const r = await loyalty.session();
     if (r.status === 200 && r.data) setSession(r.data.signed_in && r.data.login ? { state: 'in', login: r.data.login } : { state: 'out' });
     else setSession({ state: 'failed', problem: failure(r, 'open your account') });
@@ -106,10 +110,25 @@ function App() {
   useEffect(() => {
     void check();
   }, []);
-
+  // a service briefly away when the app opened: it opens by itself once the service answers again
   useEffect(() => {
-    if (session.state === 'out' && page !== undefined && page !== '/signin') navigate('/signin', { replace: true });
-    if (session.state === 'in' && (page === '/signin' || page === '/')) navigate('/orders', { replace: true });
+    if (session.state !== 'failed') return;
+    document.title = 'Unavailable · Gophermart';
+    const timer = setTimeout(() => void check(true), SESSION_RETRY_MS);
+    return () => clearTimeout(timer);
+  }, [session]);
+
+  // the page a signed-out member asked for, opened once they have signed in
+  const wanted = useRef<string | null>(null);
+  useEffect(() => {
+    if (session.state === 'out' && page !== undefined && page !== '/signin') {
+      if (page !== '/') wanted.current = page;
+      navigate('/signin', { replace: true });
+    }
+    if (session.state === 'in' && (page === '/signin' || page === '/')) {
+      navigate(wanted.current ?? '/orders', { replace: true });
+      wanted.current = null;
+    }
     if (session.state === 'out' && page === undefined) document.title = 'Page not found · Gophermart';
     if (session.state === 'out' && page === '/signin') document.title = 'Sign in · Gophermart';
   }, [session, page]);

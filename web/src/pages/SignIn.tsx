@@ -16,6 +16,8 @@ async function connectLedger(mode: 'signin' | 'signup', login: string, password:
   await ledger.forget();
   const first = mode === 'signup' ? await ledger.register(login, password) : await ledger.login(login, password);
   if (mode === 'signup' && first.status === 409) await ledger.login(login, password);
+  // a member whose loyalty account was made elsewhere (the API, another app) has no ledger one yet
+  if (mode === 'signin' && first.status === 401) await ledger.register(login, password);
 }
 
 export function SignIn(props: { onSignedIn: (login: string) => void }) {
