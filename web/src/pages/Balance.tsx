@@ -29,7 +29,8 @@ export function BalancePage(props: { data: MemberData }) {
         {orders && withdrawals ? <BalanceChart steps={balanceSteps(orders, withdrawals)} /> : <p class="muted">Loading…</p>}
       </Card>
       <p>
-        {balance && balance.current > 0 ? (
+        {/* nothing until the balance is known, so the button does not change under the pointer */}
+        {!balance ? null : balance.current > 0 ? (
           <Link href="/withdraw" class="button">
             Spend points
           </Link>

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ledger, loyalty } from '../api';
 import { Field, Message, type Notice } from '../components/ui';
 import { failure } from '../problems';
@@ -59,6 +59,9 @@ export function SignIn(props: { onSignedIn: (login: string) => void }) {
   }
 
   const signup = mode === 'signup';
+  useEffect(() => {
+    document.title = `${signup ? 'Create account' : 'Sign in'} · Gophermart`;
+  }, [signup]);
   return (
     <div class="signin">
       <h1 tabIndex={-1}>{signup ? 'Create your account' : 'Sign in'}</h1>

@@ -103,7 +103,7 @@ export function Wallets(props: { member: string }) {
             ))}
           </Card>
           <div class="grid2">
-            <Transfer wallets={wallets} onSettled={() => void load()} onUnauthorized={() => setConnected(false)} />
+            <Transfer wallets={wallets} loaded={state.wallets !== null} onSettled={() => void load()} onUnauthorized={() => setConnected(false)} />
             <CreateWallet wallets={wallets} onCreated={() => void load()} onUnauthorized={() => setConnected(false)} />
           </div>
         </>
@@ -262,7 +262,7 @@ function outcome(t: WalletTx, to: string): Notice {
   return { tone: 'bad', text: `Failed: ${t.note || 'the transfer could not be completed'}. Nothing was moved; you can send it again.` };
 }
 
-function Transfer(props: { wallets: Wallet[]; onSettled: () => void; onUnauthorized: () => void }) {
+function Transfer(props: { wallets: Wallet[]; loaded: boolean; onSettled: () => void; onUnauthorized: () => void }) {
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [amount, setAmount] = useState('');
@@ -362,9 +362,11 @@ function Transfer(props: { wallets: Wallet[]; onSettled: () => void; onUnauthori
             ))}
           </select>
           <p id="transfer-from-note" class="note">
-            {usable.length === 0
-              ? 'Create a wallet first; money arrives in it by deposit or transfer.'
-              : `${money(available / 100)} available to send${held > 0 ? ` (${money(held / 100)} is held for transfers in progress)` : ''}.`}
+            {!props.loaded
+              ? 'Your wallets show here once the ledger has answered.'
+              : usable.length === 0
+                ? 'Create a wallet first; money arrives in it by deposit or transfer.'
+                : `${money(available / 100)} available to send${held > 0 ? ` (${money(held / 100)} is held for transfers in progress)` : ''}.`}
           </p>
         </div>
         <Field
