@@ -69,7 +69,8 @@ export const gophermartSettings = {
   pollLeaseMs: {
     env: 'POLL_LEASE',
     flag: '--poll-lease <duration>',
-    description: 'accrual poller: how long a claimed order is reserved for this process; claims of a process that is gone are taken over within a heartbeat (5s), the lease bounds it if that fails',
+    description:
+      'accrual poller: how long a claimed order is reserved for this process; claims of a process that is gone are taken over within a heartbeat (5s), the lease bounds it if that fails',
     default: 30_000,
     defaultLabel: '30s',
     parse: parsers.durationMs('POLL_LEASE'),
