@@ -17,8 +17,9 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('embedded database: every endpoint, then a restart keeps rules and orders', { timeout: 60_000 }, async () => {
-  svc = await startBin('accrual', { DATA_DIR: dataDir, PROCESSING_DELAY: '0', RATE_LIMIT: '100' });
+test('embedded database: every endpoint, then a restart keeps rules and orders', { timeout: 240_000 }, async () => {
+  // the embedded database can take half a minute to start on a loaded machine
+  svc = await startBin('accrual', { DATA_DIR: dataDir, PROCESSING_DELAY: '0', RATE_LIMIT: '100' }, [], 90_000);
   const base = svc.url;
   assert.equal((await postRule(base, 'Pringles', 10, '%')).status, 200);
   assert.equal((await postRule(base, 'Coca-Cola', 12.5, 'pt')).status, 200);
@@ -45,7 +46,7 @@ test('embedded database: every endpoint, then a restart keeps rules and orders',
   assert.equal(await svc.stop('SIGTERM'), 0);
   assert.ok(Date.now() - t0 < 5000, `stop took ${Date.now() - t0} ms`);
 
-  svc = await startBin('accrual', { DATA_DIR: dataDir, PROCESSING_DELAY: '0' });
+  svc = await startBin('accrual', { DATA_DIR: dataDir, PROCESSING_DELAY: '0' }, [], 90_000);
   assert.deepEqual((await getOrder(svc.url, number)).body, { order: number, status: 'PROCESSED', accrual: 27.25 });
   assert.equal((await postRule(svc.url, 'Pringles', 1, 'pt')).status, 409);
   assert.equal(await svc.stop('SIGTERM'), 0);

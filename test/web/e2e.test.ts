@@ -338,3 +338,47 @@ test('wallet pages: an over-drawing transfer ends with the refusal in words; a d
   await waitForText(walletBalance(page, from), /^13\.75$/, 10_000);
   await ctx.close();
 });
+
+test('wallet pages: a member made through the API gets a ledger account at sign-in; the connect form checks a new password first', {
+  skip: noLedgerFlow ?? false,
+  timeout: 60_000,
+}, async (t) => {
+  if (noWalletFlow()) return t.skip(String(noWalletFlow()));
+  assert.ok(gophermart && orchestrator && chrome);
+  const signInAs = async (login: string, password: string): Promise<Page> => {
+    const page = await (await chrome?.context())?.newPage();
+    assert.ok(page && gophermart);
+    await page.goto(`${gophermart.url}/signin`);
+    await page.getByLabel('Login').fill(login);
+    await page.getByLabel('Password').fill(password);
+    await page.locator('form').getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Wallets' }).click();
+    await page.waitForURL(/\/wallets$/);
+    return page;
+  };
+
+  // registered with the loyalty API only: signing in in the browser opens the ledger account too
+  const fresh = uniqueLogin('api-made');
+  await signUp(gophermart.url, fresh, 'api-made-pass');
+  const first = await signInAs(fresh, 'api-made-pass');
+  await first.getByRole('button', { name: 'Create wallet' }).waitFor();
+  assert.equal(await first.getByText('Connect to the wallet ledger').count(), 0);
+  await first.context().close();
+
+  // the ledger name is someone else's: the connect form, which checks a new password before sending
+  const taken = uniqueLogin('taken');
+  await signUp(orchestrator.url, taken, 'someone-elses-pass', '/auth/register');
+  await signUp(gophermart.url, taken, 'my-loyalty-pass');
+  const second = await signInAs(taken, 'my-loyalty-pass');
+  await second.getByText('Connect to the wallet ledger').waitFor();
+  let sent = 0;
+  second.on('request', (r) => {
+    if (r.url().includes('/ledger/auth/')) sent++;
+  });
+  await second.getByLabel('Ledger login').fill(`${taken}-2`);
+  await second.getByLabel('Ledger password').fill('short');
+  await second.getByRole('button', { name: 'Create a ledger account' }).click();
+  await waitForText(second.getByTestId('connect-message'), /Choose a ledger password of 8 to 1024 characters/);
+  assert.equal(sent, 0, 'a password the ledger would refuse is not sent');
+  await second.context().close();
+});

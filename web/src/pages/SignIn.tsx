@@ -1,12 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ledger, loyalty } from '../api';
 import { Field, Message, type Notice } from '../components/ui';
+import { PASSWORD_MAX, PASSWORD_MIN, PASSWORD_RULE, newPasswordFits } from '../password';
 import { failure } from '../problems';
-
-/** The services' rule for a new password, checked here too so the form says so before sending. */
-const PASSWORD_MIN = 8;
-const PASSWORD_MAX = 1024;
-const PASSWORD_RULE = `${PASSWORD_MIN} to ${PASSWORD_MAX} characters.`;
 
 /**
  * Best effort: the wallet ledger keeps its own accounts; signing in there with the same pair
@@ -36,8 +32,7 @@ export function SignIn(props: { onSignedIn: (login: string) => void }) {
       setNotice({ tone: 'bad', text: 'Enter both a login and a password.' });
       return;
     }
-    const length = [...password].length;
-    if (mode === 'signup' && (length < PASSWORD_MIN || length > PASSWORD_MAX)) {
+    if (mode === 'signup' && !newPasswordFits(password)) {
       setNotice({ tone: 'bad', text: `Choose a password of ${PASSWORD_RULE}` });
       return;
     }

@@ -4,6 +4,7 @@ import { Badge, Card, Field, Message, type Notice } from '../components/ui';
 import { POLL_MS, RETRY_MS } from '../data';
 import { hundredths, money, parseAmount, when } from '../format';
 import { useIdempotencyKey } from '../idempotency';
+import { PASSWORD_RULE, newPasswordFits } from '../password';
 import { failure } from '../problems';
 import { txStatus } from '../statuses';
 
@@ -118,14 +119,19 @@ function Connect(props: { member: string; onConnected: () => void }) {
   const [notice, setNotice] = useState<Notice | null>(null);
 
   async function go(mode: 'signin' | 'signup'): Promise<void> {
-    if (login.trim() === '' || password === '') {
+    const name = login.trim();
+    if (name === '' || password === '') {
       setNotice({ tone: 'bad', text: 'Enter both a login and a password.' });
       return;
     }
-    const r = mode === 'signup' ? await ledger.register(login, password) : await ledger.login(login, password);
+    if (mode === 'signup' && !newPasswordFits(password)) {
+      setNotice({ tone: 'bad', text: `Choose a ledger password of ${PASSWORD_RULE}` });
+      return;
+    }
+    const r = mode === 'signup' ? await ledger.register(name, password) : await ledger.login(name, password);
     if (r.status === 200) return props.onConnected();
     if (r.status === 401) setNotice({ tone: 'bad', text: 'Wrong ledger login or password.' });
-    else if (r.status === 409) setNotice({ tone: 'bad', text: `The ledger login “${login}” is already taken. Sign in instead if it is yours.` });
+    else if (r.status === 409) setNotice({ tone: 'bad', text: `The ledger login “${name}” is already taken. Sign in instead if it is yours.` });
     else if (r.status === 400) setNotice({ tone: 'bad', text: `Check the form: ${r.error ?? 'bad request'}.` });
     else setNotice({ tone: 'bad', text: ledgerProblem(r, 'connect you to the ledger') });
   }
@@ -154,6 +160,7 @@ function Connect(props: { member: string; onConnected: () => void }) {
           label="Ledger password"
           type="password"
           autocomplete="current-password"
+          hint={`A new ledger account needs ${PASSWORD_RULE}`}
           value={password}
           onInput={(e) => {
             setPassword(e.currentTarget.value);
