@@ -39,8 +39,13 @@ export function configurationMarkdown(): string {
     'keys = the setting name, env name or flag name in any case), then the **default**. An empty',
     'environment variable counts as unset. Durations take `ms`, `s`, `m`, `h` suffixes (a plain number',
     'is milliseconds). Secrets (`DATABASE_URI`, `JWT_SECRET`, `SHARD_TOKEN`, `ADMIN_TOKEN`) are never',
-    'logged. Bad values stop the program with exit code 2 and a message naming the setting.',
-    '`bin/<name> --help` lists the same settings.',
+    'logged. Bad values stop the program with exit code 2 and a message naming the setting, before',
+    'anything starts: a config file key that names no setting (a typo would leave the default in',
+    'place), a duration of 0 where 0 would spin a loop or wait for ever (only `READ_CACHE_TTL` and',
+    '`PROCESSING_DELAY` take 0), a peer address that is not `host:port`, `:port` or an http(s) URL (a',
+    'shard address also without a path), a port above 65535. `bin/<name> --help` lists the same',
+    'settings. `bin/stack` with `DATA_DIR=memory://` keeps its generated tokens in a new private',
+    'temporary directory, which the banner names.',
   ];
   for (const s of services) {
     out.push('', `## ${s.title}: \`bin/${s.bin}\``, '', settingsTable(s.specs));

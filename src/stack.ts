@@ -1,8 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startAccrual } from './accrual/main.js';
 import { accrualSettings } from './accrual/config.js';
 import { ConfigError, configWith, parsers, secretSetting, type ConfigOf, type Setting } from './kernel/config.js';
 import type { Database } from './kernel/db/database.js';
-import { openDatabase } from './kernel/db/open.js';
+import { IN_MEMORY, openDatabase } from './kernel/db/open.js';
 import type { Running } from './kernel/lifecycle.js';
 import { loggingSettings } from './kernel/settings.js';
 import { createLogger, resolveLogFormat, type LogFormat, type Logger } from './kernel/logger.js';
@@ -19,7 +22,7 @@ const port = (name: string, fallback: number): Setting<number> => ({
   flag: `--${name.toLowerCase().replace(/_/g, '-')} <port>`,
   description: `port of the ${name.split('_')[0]!.toLowerCase()} service`,
   default: fallback,
-  parse: parsers.nonNegativeInt(name),
+  parse: parsers.port(name),
 });
 
 export const stackSettings = {
@@ -115,8 +118,10 @@ export async function startStack(config: StackConfig): Promise<RunningStack> {
   const common = { logLevel: level, logFormat: format };
   const at = (p: number) => `${config.host}:${p}`;
   try {
-    const admin = keptSecret(config.adminToken, config.dataDir, 'admin-token');
-    const shard = keptSecret(config.shardToken, config.dataDir, 'shard-token');
+    // an in-memory run has no data directory: its secrets go to a private directory of their own
+    const secretsDir = config.dataDir === IN_MEMORY ? mkdtempSync(join(tmpdir(), 'gophermart-stack-')) : config.dataDir;
+    const admin = keptSecret(config.adminToken, secretsDir, 'admin-token');
+    const shard = keptSecret(config.shardToken, secretsDir, 'shard-token');
 
     const accrual = await startAccrual(
       configWith(accrualSettings, { ...common, address: at(config.accrualPort), processingDelayMs: config.processingDelayMs }),

@@ -8,7 +8,7 @@ export const gophermartSettings = {
     flag: '-r, --accrual-address <address>',
     description: 'accrual service address: host:port, :port or URL',
     default: 'http://localhost:8081',
-    parse: parsers.string,
+    parse: parsers.serviceAddress('ACCRUAL_SYSTEM_ADDRESS (-r)'),
   } satisfies Setting<string>,
   ...tokenSettings(),
   pollConcurrency: {
@@ -24,7 +24,7 @@ export const gophermartSettings = {
     description: 'accrual poller: how often an idle poller looks for due orders (uploads in this process wake it at once)',
     default: 250,
     defaultLabel: '250ms',
-    parse: parsers.durationMs('POLL_INTERVAL'),
+    parse: parsers.positiveDurationMs('POLL_INTERVAL'),
   } satisfies Setting<number>,
   pollBackoffBaseMs: {
     env: 'POLL_BACKOFF_BASE',
@@ -33,7 +33,7 @@ export const gophermartSettings = {
       'accrual poller: shortest delay before asking again about an order that is not final (used while the request budget allows); also the spacing of the one-order probes while the accrual service is down',
     default: 1000,
     defaultLabel: '1s',
-    parse: parsers.durationMs('POLL_BACKOFF_BASE'),
+    parse: parsers.positiveDurationMs('POLL_BACKOFF_BASE'),
   } satisfies Setting<number>,
   pollBackoffMaxMs: {
     env: 'POLL_BACKOFF_MAX',
@@ -41,7 +41,7 @@ export const gophermartSettings = {
     description: 'accrual poller: longest delay between two questions about one order, however scarce the request budget',
     default: 60_000,
     defaultLabel: '1m',
-    parse: parsers.durationMs('POLL_BACKOFF_MAX'),
+    parse: parsers.positiveDurationMs('POLL_BACKOFF_MAX'),
   } satisfies Setting<number>,
   pollAssumedLimit: {
     env: 'POLL_ASSUMED_LIMIT',
@@ -57,7 +57,7 @@ export const gophermartSettings = {
     description: 'accrual poller: whole-request timeout of one accrual request',
     default: 5000,
     defaultLabel: '5s',
-    parse: parsers.durationMs('ACCRUAL_TIMEOUT'),
+    parse: parsers.positiveDurationMs('ACCRUAL_TIMEOUT'),
   } satisfies Setting<number>,
   accrualRetries: {
     env: 'ACCRUAL_RETRIES',
@@ -73,14 +73,14 @@ export const gophermartSettings = {
       'accrual poller: how long a claimed order is reserved for this process; claims of a process that is gone are taken over within a heartbeat (5s), the lease bounds it if that fails',
     default: 30_000,
     defaultLabel: '30s',
-    parse: parsers.durationMs('POLL_LEASE'),
+    parse: parsers.positiveDurationMs('POLL_LEASE'),
   } satisfies Setting<number>,
   orchestratorAddress: {
     env: 'ORCHESTRATOR_ADDRESS',
     flag: '--orchestrator-address <address>',
     description: 'wallet ledger orchestrator the web app reaches through /ledger/*: host:port, :port or URL',
     default: 'http://localhost:8088',
-    parse: parsers.string,
+    parse: parsers.serviceAddress('ORCHESTRATOR_ADDRESS'),
   } satisfies Setting<string>,
   readCacheTtlMs: {
     env: 'READ_CACHE_TTL',

@@ -35,6 +35,7 @@ export function parseServiceUrl(value: string): string {
   const text = value.trim();
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     const url = new URL(text);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`address "${value}" is not an http:// or https:// URL`);
     return url.toString().replace(/\/+$/, '');
   }
   const { host, port } = parseListenAddress(text);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { parseListenAddress } from './address.js';
+import { parseListenAddress, parseServiceUrl } from './address.js';
 
 /**
  * One setting of a service. Precedence (SPEC): environment > command-line flag > config file
@@ -115,6 +115,24 @@ export const parsers = {
       }
       return raw;
     },
+  /** A peer's address (host:port, :port or an http(s) URL), checked before anything starts. */
+  serviceAddress:
+    (name: string) =>
+    (raw: string): string => {
+      try {
+        parseServiceUrl(raw);
+      } catch {
+        throw new ConfigError(`${name}: address "${raw}" is not host:port, :port or an http(s) URL`);
+      }
+      return raw;
+    },
+  port:
+    (name: string) =>
+    (raw: string): number => {
+      const n = Number(raw.trim());
+      if (!/^\d+$/.test(raw.trim()) || n > 65_535) throw new ConfigError(`${name} must be a port from 0 to 65535, got "${raw}"`);
+      return n;
+    },
   nonNegativeInt:
     (name: string) =>
     (raw: string): number => {
@@ -146,6 +164,14 @@ export const parsers = {
       const ms = Math.round(Number(m[1]) * factor);
       // timers and the SQL intervals built from these are 32-bit milliseconds (≈ 24.8 days)
       if (ms > MAX_DURATION_MS) throw new ConfigError(`${name} must be at most 24 days, got "${raw}"`);
+      return ms;
+    },
+  /** A duration 0 would break: a timer of 0 spins, a timeout of 0 means "wait for ever" to Node. */
+  positiveDurationMs:
+    (name: string) =>
+    (raw: string): number => {
+      const ms = parsers.durationMs(name)(raw);
+      if (ms < 1) throw new ConfigError(`${name} must be longer than 0, got "${raw}"`);
       return ms;
     },
 };
@@ -189,11 +215,30 @@ function readConfigFile(path: string): Record<string, unknown> {
   return data as Record<string, unknown>;
 }
 
+/** A config file key as compared: any case, `-` and `_` ignored. */
+const fileKey = (name: string): string => name.toLowerCase().replace(/[-_]/g, '');
+
+/** The names a setting goes by in a config file: its key, env name and flag name. */
+function fileNames(key: string, setting: Setting<unknown>): string[] {
+  return [key, setting.env, longName(setting.flag), camel(longName(setting.flag))].map(fileKey);
+}
+
+/** A misspelt key would silently leave its setting at the default: refused, naming it. */
+function refuseUnknownKeys(path: string, file: Record<string, unknown>, specs: SettingSpecs): void {
+  const known = new Set(Object.entries(specs).flatMap(([key, s]) => fileNames(key, s)));
+  const unknown = Object.keys(file).filter((k) => !known.has(fileKey(k)));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `config file ${path}: unknown setting${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `"${k}"`).join(', ')} (--help lists the settings)`,
+    );
+  }
+}
+
 /** Finds a setting in a config file under its key, env name or flag name, in any case. */
 function fileValue(file: Record<string, unknown>, key: string, setting: Setting<unknown>): string | undefined {
-  const wanted = new Set([key, setting.env, longName(setting.flag), camel(longName(setting.flag))].map((n) => n.toLowerCase().replace(/[-_]/g, '')));
+  const wanted = new Set(fileNames(key, setting));
   for (const [k, v] of Object.entries(file)) {
-    if (!wanted.has(k.toLowerCase().replace(/[-_]/g, ''))) continue;
+    if (!wanted.has(fileKey(k))) continue;
     if (v === null || v === undefined) return undefined;
     if (typeof v === 'object') throw new ConfigError(`config file key "${k}" must be a plain value`);
     return String(v);
@@ -239,6 +284,7 @@ export function loadConfig<S extends SettingSpecs>(
   const flags = cmd.opts<Record<string, string | undefined>>();
   const configPath = env.CONFIG || flags.config;
   const file = configPath ? readConfigFile(configPath) : {};
+  if (configPath) refuseUnknownKeys(configPath, file, specs);
 
   const config: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(specs)) {

@@ -65,16 +65,6 @@ export function commonSettings(service: string, defaultAddress: string) {
   };
 }
 
-/** A timeout that cannot be switched off by accident: 0 would mean "wait for ever" to Node. */
-function positiveDuration(name: string): (raw: string) => number {
-  const parse = parsers.durationMs(name);
-  return (raw) => {
-    const ms = parse(raw);
-    if (ms < 1) throw new ConfigError(`${name} must be longer than 0, got "${raw}"`);
-    return ms;
-  };
-}
-
 /** How long the HTTP server waits for a client, and whose forwarded address it believes. */
 export function httpSettings() {
   return {
@@ -84,7 +74,7 @@ export function httpSettings() {
       description: 'a request whose headers have not all arrived this long after it began is answered 408 and its connection closed',
       default: 10_000,
       defaultLabel: '10s',
-      parse: positiveDuration('HTTP_HEADERS_TIMEOUT'),
+      parse: parsers.positiveDurationMs('HTTP_HEADERS_TIMEOUT'),
     } satisfies Setting<number>,
     requestTimeoutMs: {
       env: 'HTTP_REQUEST_TIMEOUT',
@@ -92,7 +82,7 @@ export function httpSettings() {
       description: 'a request (headers and body) not received whole this long after it began is answered 408 and its connection closed',
       default: 30_000,
       defaultLabel: '30s',
-      parse: positiveDuration('HTTP_REQUEST_TIMEOUT'),
+      parse: parsers.positiveDurationMs('HTTP_REQUEST_TIMEOUT'),
     } satisfies Setting<number>,
     keepAliveTimeoutMs: {
       env: 'HTTP_KEEP_ALIVE_TIMEOUT',
@@ -100,7 +90,7 @@ export function httpSettings() {
       description: 'an idle keep-alive connection is closed after this long without a new request',
       default: 5_000,
       defaultLabel: '5s',
-      parse: positiveDuration('HTTP_KEEP_ALIVE_TIMEOUT'),
+      parse: parsers.positiveDurationMs('HTTP_KEEP_ALIVE_TIMEOUT'),
     } satisfies Setting<number>,
     trustProxy: {
       env: 'TRUST_PROXY',
@@ -129,7 +119,7 @@ export function tokenSettings() {
       description: 'token lifetime (ms, or with unit: 30m, 24h)',
       default: 24 * 3_600_000,
       defaultLabel: '24h',
-      parse: parsers.durationMs('TOKEN_TTL'),
+      parse: parsers.positiveDurationMs('TOKEN_TTL'),
     } satisfies Setting<number>,
     ...loginThrottleSettings(),
   };
@@ -158,7 +148,7 @@ export function loginThrottleSettings() {
       description: 'the sliding window failed logins are counted over',
       default: DEFAULT_LOGIN_LIMITS.windowMs,
       defaultLabel: '15m',
-      parse: positiveDuration('LOGIN_FAILURE_WINDOW'),
+      parse: parsers.positiveDurationMs('LOGIN_FAILURE_WINDOW'),
     } satisfies Setting<number>,
   };
 }

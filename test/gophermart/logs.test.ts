@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { call, uniqueLogin } from '../support/http.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
@@ -83,4 +84,41 @@ test('logs: LOG_FORMAT=pretty gives readable lines (time, level, service: messag
   assert.match(out, /^\[\d\d:\d\d:\d\d\] INFO: gophermart: gophermart listening\n {4}url: "http:/m);
   assert.match(out, /^\[\d\d:\d\d:\d\d\] INFO: gophermart: request GET \/api\/user\/balance 401 \([\d.]+ ms\)$/m);
   assert.doesNotMatch(out, /^\{/m, 'no JSON line');
+});
+
+test('logs and metrics: answers given before any route runs (a malformed path, a 408, a 431) get their line and their count', async () => {
+  const svc = await startBin('gophermart', {
+    DATABASE_URI: db.url,
+    LOG_LEVEL: 'info',
+    HTTP_HEADERS_TIMEOUT: '1s',
+    ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:9',
+  });
+  const { hostname, port } = new URL(svc.url);
+  /** Writes `text` on a fresh connection and returns the status line the server answers. */
+  const raw = (text: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.write(text));
+      let got = '';
+      socket.on('data', (d: Buffer) => (got += d.toString()));
+      socket.on('close', () => resolve(got.split('\r\n')[0] ?? ''));
+      socket.on('error', reject);
+    });
+  assert.equal((await call(svc.url, 'GET', '/api/user/orders/%ZZ')).status, 400);
+  assert.match(await raw('GET /api/user/balance HTTP/1.1\r\nHost: x\r\n'), /^HTTP\/1\.1 408/); // headers never finished
+  assert.match(await raw(`GET /api/user/balance HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`), /^HTTP\/1\.1 431/);
+  const metrics = (await call(svc.url, 'GET', '/metrics')).text;
+  for (const status of ['400', '408', '431']) {
+    assert.match(metrics, new RegExp(`http_requests_total\\{[^}]*route="unmatched"[^}]*status="${status}"[^}]*\\} 1`), `no count for the ${status}`);
+  }
+  assert.equal(await svc.stop('SIGTERM'), 0);
+  const unrouted = svc
+    .output()
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((e) => e.msg === 'request' && e.route === 'unmatched');
+  assert.deepEqual(
+    unrouted.map((e) => `${e.method} ${e.path} ${e.status}`),
+    ['GET /api/user/orders/%ZZ 400', '- - 408', '- - 431'],
+  );
 });

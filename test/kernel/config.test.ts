@@ -54,3 +54,43 @@ test('--help returns text listing every env name; bad input is a ConfigError', (
   assert.throws(() => load([], { TOKEN_TTL: 'soon' }), ConfigError);
   assert.throws(() => load(['-c', '/nonexistent/file.yaml']), ConfigError);
 });
+
+test('a config file key that names no setting is refused, naming it (a typo must not leave a default in place)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const yaml = join(dir, 'typo.yaml');
+  writeFileSync(yaml, 'RUN_ADDRESS: localhost:1\naccrual_adress: http://x:2\n');
+  assert.throws(
+    () => load(['-c', yaml]),
+    (err: unknown) => err instanceof ConfigError && /unknown setting "accrual_adress"/.test(err.message),
+  );
+  const json = join(dir, 'typo.json');
+  writeFileSync(json, JSON.stringify({ run_address: 'localhost:1', 'poll-interval': '1s', bogus: 1, other: 2 }));
+  assert.throws(
+    () => load([], { CONFIG: json }),
+    (err: unknown) => err instanceof ConfigError && /unknown settings "bogus", "other"/.test(err.message),
+  );
+});
+
+test('durations that 0 would break are refused at 0; peer addresses are checked with the other settings', () => {
+  for (const name of ['TOKEN_TTL', 'POLL_INTERVAL', 'POLL_BACKOFF_BASE', 'POLL_BACKOFF_MAX', 'ACCRUAL_TIMEOUT', 'POLL_LEASE']) {
+    assert.throws(
+      () => load([], { [name]: '0' }),
+      (err: unknown) => err instanceof ConfigError && err.message.startsWith(`${name} must be longer than 0`),
+      name,
+    );
+  }
+  assert.equal(load([], { READ_CACHE_TTL: '0' }).readCacheTtlMs, 0, 'READ_CACHE_TTL=0 turns the read model off');
+  for (const bad of ['http://localhost:notaport', 'http://x:99999', 'ftp://x:1', 'nohost']) {
+    assert.throws(
+      () => load(['-r', bad]),
+      (err: unknown) => err instanceof ConfigError && /^ACCRUAL_SYSTEM_ADDRESS \(-r\): address/.test(err.message),
+      bad,
+    );
+  }
+  assert.throws(
+    () => load([], { ORCHESTRATOR_ADDRESS: 'x:y' }),
+    (err: unknown) => err instanceof ConfigError && /^ORCHESTRATOR_ADDRESS: address/.test(err.message),
+  );
+  for (const good of ['localhost:8081', ':8081', 'http://127.0.0.1:8081/', 'https://accrual.example:443/base'])
+    assert.equal(load(['-r', good]).accrualAddress, good);
+});

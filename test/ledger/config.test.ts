@@ -44,3 +44,22 @@ test('SHARD_TOKEN has no built-in value: unset or blank is a configuration error
   const r = loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, ['--shard-token', 'from-the-flag'], { SHARD_ADDRESS_1: 'a:1' });
   assert.equal(r.kind === 'config' && r.config.shardToken, 'from-the-flag');
 });
+
+test('a shard address with a path, or not http(s), is refused with the settings; RECOVERY_INTERVAL and LEASE_DURATION of 0 too', () => {
+  assert.deepEqual(resolve([], { SHARD_ADDRESS_1: 'http://127.0.0.1:9001/' }), ['http://127.0.0.1:9001/']);
+  assert.throws(
+    () => resolve([], { SHARD_ADDRESS_1: 'http://127.0.0.1:9001/ledger/' }),
+    (err: unknown) => err instanceof ConfigError && /must not have a path/.test(err.message),
+  );
+  assert.throws(
+    () => resolve([], { SHARD_ADDRESS_1: 'ftp://127.0.0.1:9001' }),
+    (err: unknown) => err instanceof ConfigError && /not host:port/.test(err.message),
+  );
+  for (const name of ['RECOVERY_INTERVAL', 'LEASE_DURATION', 'CONFIRMATION_LIMIT']) {
+    assert.throws(
+      () => resolve([], { SHARD_ADDRESS_1: ':9001', [name]: '0' }),
+      (err: unknown) => err instanceof ConfigError && err.message.startsWith(`${name} must be longer than 0`),
+      name,
+    );
+  }
+});

@@ -13,6 +13,9 @@ export interface DatabaseSettings {
   logger?: Pick<Logger, 'warn' | 'info'>;
 }
 
+/** An embedded data directory of `memory://` keeps the embedded database in memory only. */
+export const IN_MEMORY = 'memory://';
+
 export async function openDatabase(settings: DatabaseSettings): Promise<Database> {
   if (settings.url) {
     return openPostgres({ url: settings.url, poolSize: settings.poolSize, applicationName: settings.applicationName, logger: settings.logger });

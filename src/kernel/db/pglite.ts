@@ -4,8 +4,9 @@ import { PGlite, types } from '@electric-sql/pglite';
 import { StartupError } from '../startup.js';
 import { parseInt8, type Database, type Queryable, type Row } from './database.js';
 
-/** `memory://` keeps the embedded database in memory only (tests). */
-export const IN_MEMORY = 'memory://';
+import { IN_MEMORY } from './open.js';
+
+export { IN_MEMORY };
 
 function isAlive(pid: number): boolean {
   try {

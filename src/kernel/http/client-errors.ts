@@ -12,16 +12,17 @@ function answerFor(code: string | undefined): { status: number; error: string } 
  * Node's `clientError`: a request that timed out (headers or whole request too slow) or could
  * not be parsed. Answered in the platform's `{"error": …}` shape where the socket still takes
  * it, then the connection is closed — a client that was too slow gets no second chance on it.
+ * Returns the status answered (none when the connection was already gone or mid-answer).
  */
-export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): number | undefined {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return undefined;
   // An answer to this request is already being written (the client is still sending a body the
   // server answered without reading): a second response would break the connection's framing,
   // so, as in Node's own handler, the connection just ends. (A refusal that finished before its
   // body arrived closes the connection itself: see the error handler in server.ts.)
   if ((socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
     socket.destroy();
-    return;
+    return undefined;
   }
   const { status, error } = answerFor(err.code);
   const body = JSON.stringify({ error });
@@ -31,4 +32,5 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
     );
   }
   socket.destroy();
+  return status;
 }

@@ -73,13 +73,16 @@ function clientMessage(err: FastifyError): string {
   return err.message;
 }
 
-/** Refusals Fastify makes before routing (a path that is not valid percent-encoding). */
-const answerFrameworkError: NonNullable<FastifyServerOptions['frameworkErrors']> = (error, _request, reply) => {
-  // the option's reply type is generic over every route's schema; this answer is in none of them
-  void (reply as unknown as FastifyReply)
-    .code(400)
-    .send({ error: error.code === 'FST_ERR_BAD_URL' ? kernelOutcomes.url_malformed.message : 'malformed request' });
-};
+/** Refusals Fastify makes before routing (a path that is not valid percent-encoding); `answered` logs and counts them. */
+const answerFrameworkError =
+  (answered: (method: string, path: string, status: number) => void): NonNullable<FastifyServerOptions['frameworkErrors']> =>
+  (error, request, reply) => {
+    // the option's reply type is generic over every route's schema; this answer is in none of them
+    void (reply as unknown as FastifyReply)
+      .code(400)
+      .send({ error: error.code === 'FST_ERR_BAD_URL' ? kernelOutcomes.url_malformed.message : 'malformed request' });
+    answered(request.method, request.url.split('?')[0] ?? '', 400);
+  };
 
 /** How every route's 503 documents the answer a request gets while the service stops. */
 const STOPPING = `\`${kernelOutcomes.shutting_down.message}\`: the service is stopping`;
@@ -95,6 +98,10 @@ const SCRAPE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/met
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpApp> {
   const bodyLimit = options.bodyLimit ?? 64 * 1024;
+  // Answers given before any route runs (Fastify's refusals, Node's 408/431/400) get no
+  // onResponse hook: they are logged and counted through this, set once metrics and logger are.
+  let answeredUnrouted = (_method: string, _path: string, _status: number): void => undefined;
+  const limits = limitOptions(options.limits ?? DEFAULT_HTTP_LIMITS);
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     // one line per request is written by the onResponse hook below, not by Fastify's pair
@@ -110,11 +117,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // a path parameter as long as the request line allows reaches its route, which knows what a
     // too-long one means there (no such order: 204, no such wallet: 404) better than a router 400
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
-    ...limitOptions(options.limits ?? DEFAULT_HTTP_LIMITS),
+    ...limits,
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => {
+      const status = limits.clientErrorHandler(err, socket);
+      // the request never finished arriving: its method and path may be unknown
+      if (status !== undefined) answeredUnrouted('-', '-', status);
+    },
     trustProxy: options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     // refusals Fastify makes before any route runs (a path that is not valid percent-encoding):
     // the platform's `{"error"}` shape instead of Fastify's own body with its internal code
-    frameworkErrors: answerFrameworkError,
+    frameworkErrors: answerFrameworkError((method, path, status) => answeredUnrouted(method, path, status)),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);
@@ -184,6 +196,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const logRequests = options.logger.isLevelEnabled('info');
   const logScrapes = options.logger.isLevelEnabled('debug');
   const requestLines = requestLogger(options.logger);
+  answeredUnrouted = (method, path, status) => {
+    httpMetrics.observe(method, 'unmatched', status, 0);
+    if (logRequests) requestLines.info({ method, path, route: 'unmatched', status, ms: 0 }, 'request');
+  };
   app.addHook('onResponse', async (request, reply) => {
     const socket = request.raw.socket as (Socket & { [UNANSWERED]?: number }) | null;
     if (socket?.[UNANSWERED]) socket[UNANSWERED]--;

@@ -4,11 +4,14 @@ import { commonSettings, tokenSettings } from '../../kernel/settings.js';
 import { shardTokenSetting } from '../protocol.js';
 
 function shardAddress(address: string): string {
+  let url: string;
   try {
-    parseServiceUrl(address);
+    url = parseServiceUrl(address);
   } catch {
-    throw new ConfigError(`shard address "${address}" is not host:port, :port or a URL`);
+    throw new ConfigError(`shard address "${address}" is not host:port, :port or an http(s) URL`);
   }
+  // the shard client speaks to an origin: a path would be dropped, or refused after start-up
+  if (new URL(url).pathname !== '/') throw new ConfigError(`shard address "${address}" must not have a path (host:port or scheme://host:port)`);
   return address;
 }
 
@@ -36,7 +39,7 @@ export const orchestratorSettings = {
     description: 'how long a shard may take to answer a reserve or local transfer before the transaction is aborted (FAILED)',
     default: 5_000,
     defaultLabel: '5s',
-    parse: parsers.durationMs('CONFIRMATION_LIMIT'),
+    parse: parsers.positiveDurationMs('CONFIRMATION_LIMIT'),
   } satisfies Setting<number>,
   recoveryIntervalMs: {
     env: 'RECOVERY_INTERVAL',
@@ -44,7 +47,7 @@ export const orchestratorSettings = {
     description: 'how often unfinished transactions and wallet creations are looked for and resolved',
     default: 5_000,
     defaultLabel: '5s',
-    parse: parsers.durationMs('RECOVERY_INTERVAL'),
+    parse: parsers.positiveDurationMs('RECOVERY_INTERVAL'),
   } satisfies Setting<number>,
   leaseMs: {
     env: 'LEASE_DURATION',
@@ -53,7 +56,7 @@ export const orchestratorSettings = {
       'how long an unfinished transaction stays leased to the instance driving it without a renewal (renewed every third of it); after that another instance on the same ledger database takes it over',
     default: 10_000,
     defaultLabel: '10s',
-    parse: parsers.durationMs('LEASE_DURATION'),
+    parse: parsers.positiveDurationMs('LEASE_DURATION'),
   } satisfies Setting<number>,
   coordinatorConcurrency: {
     env: 'COORDINATOR_CONCURRENCY',
