@@ -298,11 +298,21 @@ if (missing) {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.goto(`${svc.url}/balance`);
     await page.waitForURL(/\/signin$/);
+    let notFoundSeen = false;
+    await page.exposeFunction('reportTitle', (title: string) => {
+      if (title.startsWith('Page not found')) notFoundSeen = true;
+    });
+    await inPage(
+      page,
+      `new MutationObserver(() => window.reportTitle(document.title)).observe(document.querySelector('title') ?? document.head, { childList: true, subtree: true, characterData: true })`,
+    );
     await page.getByLabel('Login').fill(login);
     await page.getByLabel('Password').fill('back-pass-1');
     await page.locator('form').getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/balance$/);
-    assert.match(await page.title(), /^Balance · Gophermart$/);
+    await page.waitForFunction(`document.title === 'Balance · Gophermart'`);
+    // on the way no "page not found" was ever shown for the sign-in path
+    assert.equal(notFoundSeen, false, 'the sign-in path flashed as a page that does not exist');
     await ctx.close();
   });
 

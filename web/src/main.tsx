@@ -161,6 +161,9 @@ function App() {
         {page === undefined ? <NotFound signedIn={false} /> : <SignIn onSignedIn={(login) => setSession({ state: 'in', login })} />}
       </main>
     );
+  // just signed in on /signin (or at /): the effect above moves on to the page; nothing is shown
+  // for that one render, or the sign-in path would flash as a page that does not exist
+  if (page === '/signin' || page === '/') return <p class="loading">Loading…</p>;
   return <Member login={session.login} path={path} onSignOut={() => void signOut()} onExpired={() => setSession({ state: 'out' })} />;
 }
 
