@@ -261,6 +261,14 @@ if (missing) {
     // an error message goes as soon as the member edits the form
     await page.getByLabel('Order number to pay for').fill(spendOn);
     await waitForText(page.locator('#withdraw-order-note'), /already paid 100\.25 points towards this order/);
+    // the last payment's "Done" is its own, not the next one's
+    await waitForText(page.getByTestId('withdraw-message'), /^$/);
+    // another amount for an order already paid is refused before it is sent
+    await page.getByLabel('Points to spend').fill('5');
+    await waitForText(page.locator('#withdraw-sum-note'), /already paid with 100\.25 points; another amount for it would be refused/);
+    assert.equal(await pay.isDisabled(), true);
+    await page.getByLabel('Points to spend').fill('   ');
+    await waitForText(page.locator('#withdraw-sum-note'), /A positive amount with at most two decimals/);
     await ctx.close();
   });
 

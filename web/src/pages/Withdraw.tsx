@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { loyalty } from '../api';
 import { Card, Field, Message, type Notice } from '../components/ui';
 import type { MemberData } from '../data';
-import { checkOrderNumber, money, parseAmount, when } from '../format';
+import { checkOrderNumber, hundredths, money, parseAmount, when } from '../format';
 import { failure } from '../problems';
 import { Link } from '../router';
 
@@ -35,13 +35,17 @@ export function WithdrawPage(props: { data: MemberData }) {
   const amount = parseAmount(sum);
   const available = balance?.current;
   const overBalance = amount !== null && available !== undefined && amount > available;
+  // a repeat of an earlier payment charges nothing; another amount for its order is refused
+  const otherAmount = paidBefore !== undefined && amount !== null && hundredths(amount) !== hundredths(paidBefore.sum);
   const sumProblem =
-    sum.trim() !== '' && amount === null
+    sum !== '' && amount === null
       ? 'A positive amount with at most two decimals, e.g. 25 or 12.50.'
-      : overBalance
-        ? `That is more than your balance of ${money(available)} points.`
-        : undefined;
-  const ready = luhn.ok && !earning && amount !== null && !overBalance && available !== undefined;
+      : otherAmount
+        ? `Order ${number} was already paid with ${money(paidBefore?.sum ?? 0)} points; another amount for it would be refused.`
+        : overBalance
+          ? `That is more than your balance of ${money(available)} points.`
+          : undefined;
+  const ready = luhn.ok && !earning && amount !== null && !overBalance && !otherAmount && available !== undefined;
 
   useEffect(() => {
     if (confirming) confirmButton.current?.focus();
@@ -50,7 +54,8 @@ export function WithdrawPage(props: { data: MemberData }) {
   function edit(set: (v: string) => void, value: string): void {
     set(value);
     setConfirming(null);
-    if (notice?.tone === 'bad') setNotice(null);
+    // what the last payment said belongs to it, not to the one being typed
+    setNotice(null);
   }
 
   function review(e: Event): void {
