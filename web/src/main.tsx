@@ -130,7 +130,6 @@ function App() {
       wanted.current = null;
     }
     if (session.state === 'out' && page === undefined) document.title = 'Page not found · Gophermart';
-    if (session.state === 'out' && page === '/signin') document.title = 'Sign in · Gophermart';
   }, [session, page]);
 
   async function signOut(): Promise<void> {

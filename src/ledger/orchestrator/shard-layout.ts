@@ -1,5 +1,6 @@
 import type { Queryable } from '../../kernel/db/database.js';
 import { StartupError } from '../../kernel/startup.js';
+import { shardOf } from './machine.js';
 
 /** Wallets read back at start-up to see that they sit where `id % N` puts them. */
 const PLACEMENT_SAMPLE = 100;
@@ -20,11 +21,11 @@ export async function checkShardLayout(db: Queryable, shardCount: number): Promi
     if (wallets.length > 0) throw mismatch(shardCount, `this ledger database's wallets are placed on ${recorded?.value ?? 'another number of'} shards`);
     await db.query(`update ledger.settings set value = $1 where key = 'shard_count'`, [String(shardCount)]);
   }
-  const misplaced = wallets.find((w) => BigInt(w.id) % BigInt(shardCount) !== BigInt(w.shard));
+  const misplaced = wallets.find((w) => shardOf(w.id, shardCount) !== w.shard);
   if (misplaced)
     throw mismatch(
       shardCount,
-      `wallet ${misplaced.id} is registered on shard ${misplaced.shard} in this ledger database, not on ${misplaced.id} % ${shardCount} = ${BigInt(misplaced.id) % BigInt(shardCount)}`,
+      `wallet ${misplaced.id} is registered on shard ${misplaced.shard} in this ledger database, not on ${misplaced.id} % ${shardCount} = ${shardOf(misplaced.id, shardCount)}`,
     );
 }
 
