@@ -107,7 +107,7 @@ test('every response says what it means', () => {
   }
 });
 
-test('the upload documents its text/plain body and the JSON alternatives; register and login their token headers', () => {
+test('the upload documents its text/plain body and the JSON alternatives; register and login their token headers, logout its cookie', () => {
   const upload = docs.gophermart.paths['/api/user/orders']?.post;
   assert.deepEqual(Object.keys(upload?.requestBody?.content ?? {}).sort(), ['application/json', 'text/plain']);
   for (const [service, prefix] of [
@@ -119,6 +119,7 @@ test('the upload documents its text/plain body and the JSON alternatives; regist
       assert.deepEqual(Object.keys(headers).sort(), ['Authorization', 'Set-Cookie'], `${service}: ${path}`);
     }
   }
+  assert.deepEqual(Object.keys(docs.gophermart.paths['/api/user/logout']?.post?.responses['200']?.headers ?? {}), ['Set-Cookie']);
 });
 
 test('the loyalty document describes the /ledger/* proxy to the orchestrator', () => {

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { TOKEN_COOKIE, requestUserId } from '../../kernel/http/auth.js';
 import { registerAuthRoutes } from '../../kernel/http/auth-routes.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
@@ -59,7 +60,14 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<GophermartRouteOptions> = 
         tags: ['auth'],
         summary: 'Sign out: clear the token cookie',
         description: 'Always 200, with or without a valid token. Tokens are stateless JWTs: a copy of the token kept elsewhere stays valid until it expires.',
-        response: { 200: { ...LoggedOut, description: 'signed out: the cookie is cleared' }, ...outcomeResponses(kernelOutcomes.internal) },
+        response: {
+          200: {
+            ...LoggedOut,
+            description: 'signed out: the cookie is cleared',
+            headers: { 'Set-Cookie': Type.String({ description: 'clears the cookie `token`: empty value, Path=/, an Expires in the past' }) },
+          },
+          ...outcomeResponses(kernelOutcomes.internal),
+        },
       },
     },
     async (_request, reply) => {

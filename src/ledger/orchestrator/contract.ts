@@ -31,7 +31,12 @@ export const TransferRequest = Type.Object({ from_id: WalletIdValue, to_id: Wall
 export type TransferRequest = Static<typeof TransferRequest>;
 export const DepositRequest = Type.Object({ wallet_id: WalletIdValue, amount: AmountValue });
 export type DepositRequest = Static<typeof DepositRequest>;
-export const TxAccepted = Type.Object({ tx_id: Type.String() }, { description: 'accepted and logged; follow it in the wallet’s history' });
+export const TxAccepted = Type.Object(
+  { tx_id: Type.String() },
+  {
+    description: 'accepted and logged (PENDING); a repeat under the same Idempotency-Key carries the same tx_id; follow it in the wallet’s history',
+  },
+);
 export type TxAccepted = Static<typeof TxAccepted>;
 
 export const TxStatus = Type.Union(

@@ -34,7 +34,7 @@ export const operatorRoutes: FastifyPluginAsyncTypebox<OrchestratorRouteOptions>
         headers: IdempotencyHeaders,
         body: DepositRequest,
         response: {
-          202: { ...TxAccepted, description: 'accepted and logged (PENDING); a repeat under the same Idempotency-Key carries the same tx_id' },
+          202: TxAccepted,
           ...outcomeResponses(
             o.wallet_id_invalid,
             o.amount_invalid,

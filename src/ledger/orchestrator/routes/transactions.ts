@@ -30,7 +30,7 @@ export const transactionRoutes: FastifyPluginAsyncTypebox<OrchestratorRouteOptio
         headers: IdempotencyHeaders,
         body: TransferRequest,
         response: {
-          202: { ...TxAccepted, description: 'accepted and logged (PENDING); a repeat under the same Idempotency-Key carries the same tx_id' },
+          202: TxAccepted,
           ...outcomeResponses(
             o.wallet_id_invalid,
             o.amount_invalid,
