@@ -339,6 +339,43 @@ test('a shard that is gone (refuses connections): FAILED at once, same-shard, cr
   assert.deepEqual(await balance(alice, '903'), { wallet_id: '903', balance: 0, reserved: 0 });
 });
 
+test('a transfer or deposit to a wallet a gone shard never acknowledged: FAILED once the confirmation limit has passed, not PENDING for good', async () => {
+  const erin = await signUp(url, uniqueLogin('erin'), 'erin-password', '/auth/register');
+  await wallet(erin, '850'); // shard 0
+  await waitFinal(url, erin, '850', await deposit(url, '850', 20));
+  await ledger.stopShard(1);
+  const sent: Array<[string, string]> = [];
+  let accepted = 0;
+  try {
+    await wallet(erin, '851'); // shard 1, gone: CREATING
+    accepted = Date.now(); // before the request: its initiated_at is no earlier
+    const transfer = await send(erin, '850', '851', 5);
+    assert.equal(transfer.status, 202, transfer.text);
+    sent.push(['850', (transfer.json as { tx_id: string }).tx_id]);
+    const dep = await call(url, 'POST', '/api/admin/deposit', { token: ADMIN_TOKEN, body: { wallet_id: '851', amount: 5 } });
+    assert.equal(dep.status, 202, dep.text);
+    sent.push(['851', (dep.json as { tx_id: string }).tx_id]);
+    for (const [walletId, txId] of sent) {
+      const item = await waitFinal(url, erin, walletId, txId, 10_000);
+      assert.deepEqual([item.status, item.note], ['FAILED', 'transaction confirmation limit exceeded'], `${walletId} ${txId}`);
+    }
+    // not before the limit (2 s here): a shard back within it would have let them through
+    assert.ok(Date.now() - accepted >= 2_000, `FAILED after ${Date.now() - accepted} ms`);
+    assert.deepEqual(await balance(erin, '850'), { wallet_id: '850', balance: 20, reserved: 0 });
+  } finally {
+    if (!ledger.shards[1]) await ledger.startShardAt(1);
+  }
+  // the wallet itself is still created once its shard is back, and holds nothing of them
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const list = (await call(url, 'GET', '/api/user/wallets', { token: erin })).json as Array<{ wallet_id: string; status: string }>;
+    if (list.every((w) => w.status === 'ACTIVE')) break;
+    assert.ok(Date.now() < deadline, 'creation not finished by recovery');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  assert.deepEqual(await balance(erin, '851'), { wallet_id: '851', balance: 0, reserved: 0 });
+});
+
 test("GET /api/user/wallets: 401, 204 none, the caller's wallets oldest first with balances", async () => {
   assert.equal((await call(url, 'GET', '/api/user/wallets')).status, 401);
   const nobody = await signUp(url, uniqueLogin('nobody'), 'nobody-password', '/auth/register');

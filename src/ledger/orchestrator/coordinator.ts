@@ -50,6 +50,8 @@ export interface CoordinatorOptions {
   maxQueue?: number;
   /** Phase-2 attempts before the slot is given back and the recovery sweep takes over. */
   phase2Attempts?: number;
+  /** How long a transaction may wait for its wallets' creation on their shards before it is FAILED (CONFIRMATION_LIMIT). */
+  confirmationLimitMs?: number;
 }
 
 /**
@@ -67,6 +69,7 @@ export class Coordinator {
   private drained: (() => void) | null = null;
   private readonly maxQueue: number;
   private readonly phase2Attempts: number;
+  private readonly confirmationLimitMs: number;
   private readonly listeners = new Set<(event: CoordinatorEvent) => void>();
 
   constructor(
@@ -77,6 +80,7 @@ export class Coordinator {
   ) {
     this.maxQueue = options.maxQueue ?? 20_000;
     this.phase2Attempts = options.phase2Attempts ?? 4;
+    this.confirmationLimitMs = options.confirmationLimitMs ?? 5_000;
   }
 
   /** Calls `listener` with every event until the returned function is called. */
@@ -135,7 +139,7 @@ export class Coordinator {
   private async run(job: Job): Promise<void> {
     const { record } = job;
     try {
-      if (!(await this.createWallets(job.create))) return this.left(record.tx_id, 'a wallet is not created on its shard yet'); // the sweep retries
+      if (!(await this.createWallets(job.create))) return await this.uncreated(record.tx_id);
       await this.drive(record, job.fresh);
     } catch (err) {
       // a database fault: the log still says where the transaction stands; the sweep resumes it
@@ -207,6 +211,18 @@ export class Coordinator {
 
   private left(txId: string, reason: string): void {
     this.emit({ type: 'left', txId, reason });
+  }
+
+  /**
+   * A wallet of the transaction is not acknowledged by its shard yet, so no shard call of the
+   * transaction was ever sent: each run creates the wallets first. Once the confirmation limit
+   * has passed since it was accepted it is FAILED like any transaction a shard could not
+   * confirm in time (a shard down for good would otherwise keep it PENDING); until then the
+   * sweep tries again.
+   */
+  private async uncreated(txId: string): Promise<void> {
+    if (await this.store.failUncreated(txId, this.confirmationLimitMs)) this.emit({ type: 'finished', txId, outcome: UNREACHABLE });
+    else this.left(txId, 'a wallet is not created on its shard yet');
   }
 
   /** Wallet creations not yet acknowledged by their shard are finished before money moves. */

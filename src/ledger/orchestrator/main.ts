@@ -43,7 +43,10 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
         { connections: Math.min(64, Math.max(8, config.coordinatorConcurrency)) },
         ledgerMetrics,
       );
-      const coordinator = new Coordinator(store, shards, logger, { concurrency: config.coordinatorConcurrency });
+      const coordinator = new Coordinator(store, shards, logger, {
+        concurrency: config.coordinatorConcurrency,
+        confirmationLimitMs: config.confirmationLimitMs,
+      });
       const recovery = new Recovery(store, coordinator, logger, config.recoveryIntervalMs, () => leases.mayTakeOver());
       registerOrchestratorRoutes(
         app,

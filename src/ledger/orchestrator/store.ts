@@ -263,6 +263,23 @@ export class OrchestratorStore {
   }
 
   /**
+   * FAILED (confirmation limit exceeded) for a transaction still PENDING under this instance's
+   * lease and accepted at least `olderThanMs` ago, by the database's clock, which also wrote
+   * `initiated_at`. For a transaction none of whose shard calls was sent (Coordinator.uncreated).
+   * True when this call wrote it.
+   */
+  async failUncreated(txId: string, olderThanMs: number): Promise<boolean> {
+    const written = await this.db.query<{ tx_id: string }>(
+      `update ledger.transactions
+       set status = 'FAILED', note = $2, finished_at = now(), decision = 'abort', outcome_status = 'FAILED', outcome_note = $2, decided_at = now()
+       where tx_id = $1 and status = 'PENDING' and lease_owner = $3 and initiated_at <= now() - $4 * interval '1 millisecond'
+       returning tx_id`,
+      [txId, NOTES.limitExceeded, this.lease.owner, olderThanMs],
+    );
+    return written.length > 0;
+  }
+
+  /**
    * The wallet's log in (initiated_at, seq) order — initiated_at is what the entry shows, so
    * order and time never disagree; seq breaks ties in acceptance order. Transfers it sent
    * (any status) and deposits into it; transfers it received only once SUCCESSFUL (a refused
