@@ -176,6 +176,9 @@ export function gophermartApiSuite(open: () => Promise<GophermartTarget>): void 
       assert.equal(bare.status, 200, 'a bare JWT without the Bearer scheme is accepted');
       const basic = await call(t.url, 'GET', '/api/user/balance', { headers: { authorization: 'Basic YTpi' } });
       assert.equal(basic.status, 401);
+      // another scheme is for a proxy in front (its basic authentication): the cookie decides
+      const basicBeside = await call(t.url, 'GET', '/api/user/balance', { headers: { authorization: 'Basic YTpi', cookie: `token=${token}` } });
+      assert.equal(basicBeside.status, 200, 'a Basic header beside a good cookie');
       // a header that is there decides alone: a client that keeps cookies still sees its bad header refused
       for (const bad of [expired, tampered, 'garbage']) {
         const beside = await call(t.url, 'GET', '/api/user/balance', { headers: { authorization: `Bearer ${bad}`, cookie: `token=${token}` } });

@@ -339,6 +339,26 @@ test('a shard that is gone (refuses connections): FAILED at once, same-shard, cr
   assert.deepEqual(await balance(alice, '903'), { wallet_id: '903', balance: 0, reserved: 0 });
 });
 
+test('a shard whose database is away answers 503: the transfer is sent again within the confirmation limit, not settled FAILED', async () => {
+  const fay = await signUp(url, uniqueLogin('fay'), 'fay-password', '/auth/register');
+  for (const id of ['860', '862', '861']) await wallet(fay, id); // shard 0, 0, 1
+  await waitFinal(url, fay, '860', await deposit(url, '860', 30));
+  for (const [from, to] of [
+    ['860', '862'], // same shard
+    ['860', '861'], // cross-shard: the sender's reserve meets the 503
+  ] as const) {
+    const blip = await ledger.blipShardDatabase(0);
+    const r = await send(fay, from, to, 5);
+    assert.equal(r.status, 202, r.text);
+    await blip.back;
+    const item = await waitFinal(url, fay, from, (r.json as { tx_id: string }).tx_id);
+    assert.deepEqual([item.status, item.note], ['SUCCESSFUL', 'transaction completed'], `${from} → ${to}`);
+  }
+  assert.deepEqual(await balance(fay, '860'), { wallet_id: '860', balance: 20, reserved: 0 });
+  assert.deepEqual(await balance(fay, '862'), { wallet_id: '862', balance: 5, reserved: 0 });
+  assert.deepEqual(await balance(fay, '861'), { wallet_id: '861', balance: 5, reserved: 0 });
+});
+
 test('a transfer or deposit to a wallet a gone shard never acknowledged: FAILED once the confirmation limit has passed, not PENDING for good', async () => {
   const erin = await signUp(url, uniqueLogin('erin'), 'erin-password', '/auth/register');
   await wallet(erin, '850'); // shard 0

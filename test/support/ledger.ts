@@ -6,6 +6,7 @@ import type { Coordinator, CoordinatorEvent } from '../../src/ledger/orchestrato
 import { startOrchestrator, type OrchestratorRunning } from '../../src/ledger/orchestrator/main.js';
 import { shardSettings } from '../../src/ledger/shard/config.js';
 import { startShard, type ShardRunning } from '../../src/ledger/shard/main.js';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { call } from './http.js';
 import { freshDatabase, type FreshDatabase } from './postgres.js';
@@ -31,6 +32,12 @@ export interface LedgerUnderTest {
    * nothing, so the orchestrator cannot know whether a call reached it. startShardAt ends it.
    */
   freezeShard(i: number): Promise<void>;
+  /**
+   * The shard's database away for one request: the next request to the shard is answered the
+   * 503 `database unavailable` a shard gives then, and the shard is back right after. Resolves
+   * once the 503 has been sent and the shard serves again.
+   */
+  blipShardDatabase(i: number): Promise<{ back: Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -106,6 +113,24 @@ export async function startLedger(n: number, over: Partial<OrchestratorConfig> =
     async stopShard(i) {
       await shards[i]?.stop();
       shards[i] = null;
+    },
+    async blipShardDatabase(i) {
+      await shards[i]?.stop();
+      shards[i] = null;
+      let answered: () => void = () => undefined;
+      const once = new Promise<void>((resolve) => (answered = resolve));
+      const server = createHttpServer((_request, reply) => {
+        reply.writeHead(503, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+        reply.end(JSON.stringify({ error: 'database unavailable' }));
+        answered();
+      });
+      await new Promise<void>((resolve) => server.listen(shardPorts[i], '127.0.0.1', () => resolve()));
+      const back = once.then(async () => {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await startShardAt(i);
+      });
+      return { back };
     },
     async freezeShard(i) {
       await shards[i]?.stop();

@@ -30,16 +30,21 @@ export function decorateUserId(app: { decorateRequest(name: string | symbol, val
   });
 }
 
+/** An `Authorization` header of another scheme (`Basic …`, `Digest …`): meant for a proxy in front, not for us. */
+const OTHER_SCHEME = /^(?!bearer\s)[a-z][\w!#$%&'*+.^`|~-]*\s+\S/i;
+
 /**
  * The token a request authenticates with: the `Authorization` header's when the request has
  * one (`Bearer …`; a bare JWT without the scheme is tolerated, as some clients send it), else
- * the HttpOnly cookie's. A header that is there decides alone: a malformed, tampered or expired
- * one is a 401 even beside a good cookie (SPEC), so a client that keeps cookies still sees its
- * bad header refused. `undefined`: no usable token.
+ * the HttpOnly cookie's. Such a header decides alone: a malformed, tampered or expired one is a
+ * 401 even beside a good cookie (SPEC), so a client that keeps cookies still sees its bad header
+ * refused. A header of another scheme carries no token of ours (a browser behind a proxy's
+ * basic authentication sends one with every request), so the cookie decides then.
+ * `undefined`: no usable token.
  */
 export function requestToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (header !== undefined) return /^(?:Bearer\s+)?([\w-]+\.[\w-]+\.[\w-]+)\s*$/i.exec(header.trim())?.[1];
+  const header = request.headers.authorization?.trim();
+  if (header !== undefined && !OTHER_SCHEME.test(header)) return /^(?:Bearer\s+)?([\w-]+\.[\w-]+\.[\w-]+)$/i.exec(header)?.[1];
   return request.cookies?.[TOKEN_COOKIE] || undefined;
 }
 

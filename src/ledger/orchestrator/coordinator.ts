@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { isDatabaseUnavailable } from '../../kernel/db/unavailable.js';
 import { sleep } from '../../kernel/lifecycle.js';
 import type { Logger } from '../../kernel/logger.js';
@@ -81,6 +82,8 @@ export class Coordinator {
     this.maxQueue = options.maxQueue ?? 20_000;
     this.phase2Attempts = options.phase2Attempts ?? 4;
     this.confirmationLimitMs = options.confirmationLimitMs ?? 5_000;
+    // every transaction waiting out a retry pause listens for the stop: as many as run at once
+    setMaxListeners(0, this.stopSignal.signal);
   }
 
   /** Calls `listener` with every event until the returned function is called. */
@@ -174,8 +177,8 @@ export class Coordinator {
             break;
           }
           const [debit, credit] = await Promise.all([
-            this.shards.reserve(cross.from_shard, cross.tx_id, cross.from_wallet, 'debit-hold', cross.amount),
-            this.shards.reserve(cross.to_shard, cross.tx_id, cross.to_wallet, 'pending-credit', cross.amount),
+            this.answered(() => this.shards.reserve(cross.from_shard, cross.tx_id, cross.from_wallet, 'debit-hold', cross.amount)),
+            this.answered(() => this.shards.reserve(cross.to_shard, cross.tx_id, cross.to_wallet, 'pending-credit', cross.amount)),
           ]);
           const refused = new Set<number>();
           if (debit.result === 'unreachable') refused.add(cross.from_shard);
@@ -251,10 +254,11 @@ export class Coordinator {
    * may have reached the shard.
    */
   private async oneStep(record: DepositTx | LocalTransferTx, fresh: boolean): Promise<void> {
-    const answer =
+    const answer = await this.answered(() =>
       record.type === 'deposit'
-        ? await this.shards.deposit(record.shard, record.tx_id, record.to_wallet, record.amount)
-        : await this.shards.transfer(record.shard, record.tx_id, record.from_wallet, record.to_wallet, record.amount);
+        ? this.shards.deposit(record.shard, record.tx_id, record.to_wallet, record.amount)
+        : this.shards.transfer(record.shard, record.tx_id, record.from_wallet, record.to_wallet, record.amount),
+    );
     if (answer.result === 'unreachable' && fresh) {
       if (!(await this.finish(record.tx_id, UNREACHABLE, true))) this.left(record.tx_id, 'lease taken over before the shard answered');
       return;
@@ -292,6 +296,29 @@ export class Coordinator {
     );
     if (acks.some((a) => a === null)) return this.left(record.tx_id, 'a shard did not acknowledge the cancel');
     await this.finish(record.tx_id, abortOutcome(decision, acks[0] ?? null, acks[1] ?? null));
+  }
+
+  /**
+   * A phase-1 or one-step call (idempotent per transaction), sent again while the shard answers
+   * with an error — its database away (503), a connection dropped mid-request — until
+   * CONFIRMATION_LIMIT has passed since the first try; then its last answer stands and the
+   * transaction is settled as one the shard could not confirm in time. An outage of the
+   * shard's database is waited out like the orchestrator's own, not taken as a refusal. A
+   * timeout took the whole limit already; a refused connection says the shard is gone — unless
+   * an earlier try reached it (it may have applied the call before its database went away), so
+   * after an error a refused connection counts as one more error, and is tried again too.
+   */
+  private async answered<T extends { result: string }>(call: () => Promise<Answer<T>>): Promise<Answer<T>> {
+    const until = performance.now() + this.confirmationLimitMs;
+    let reached = false;
+    for (let attempt = 0; ; attempt++) {
+      let answer = await call();
+      if (answer.result === 'error') reached = true;
+      else if (answer.result === 'unreachable' && reached) answer = { result: 'error' };
+      const pause = backoffMs(attempt);
+      if (answer.result !== 'error' || this.stopping || performance.now() + pause >= until) return answer;
+      await sleep(pause, this.stopSignal.signal);
+    }
   }
 
   /** Retries a phase-2 call a few times; null hands the transaction over to the recovery sweep. */
