@@ -359,6 +359,29 @@ test('a shard whose database is away answers 503: the transfer is sent again wit
   assert.deepEqual(await balance(fay, '861'), { wallet_id: '861', balance: 5, reserved: 0 });
 });
 
+test('many transfers waiting out a shard database outage at once: all SUCCESSFUL, and no listener warning', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  try {
+    const gus = await signUp(url, uniqueLogin('gus'), 'gus-password', '/auth/register');
+    for (const id of ['870', '872']) await wallet(gus, id); // shard 0
+    await waitFinal(url, gus, '870', await deposit(url, '870', 30));
+    const blip = await ledger.blipShardDatabase(0, 400);
+    const sent = await Promise.all(Array.from({ length: 15 }, () => send(gus, '870', '872', 1)));
+    await blip.back;
+    for (const r of sent) {
+      assert.equal(r.status, 202, r.text);
+      const item = await waitFinal(url, gus, '870', (r.json as { tx_id: string }).tx_id);
+      assert.equal(item.status, 'SUCCESSFUL');
+    }
+    assert.deepEqual(await balance(gus, '872'), { wallet_id: '872', balance: 15, reserved: 0 });
+  } finally {
+    process.off('warning', onWarning);
+  }
+  assert.deepEqual(warnings, []);
+});
+
 test('a transfer or deposit to a wallet a gone shard never acknowledged: FAILED once the confirmation limit has passed, not PENDING for good', async () => {
   const erin = await signUp(url, uniqueLogin('erin'), 'erin-password', '/auth/register');
   await wallet(erin, '850'); // shard 0

@@ -33,11 +33,11 @@ export interface LedgerUnderTest {
    */
   freezeShard(i: number): Promise<void>;
   /**
-   * The shard's database away for one request: the next request to the shard is answered the
-   * 503 `database unavailable` a shard gives then, and the shard is back right after. Resolves
-   * once the 503 has been sent and the shard serves again.
+   * The shard's database away for a moment: from the next request to the shard on, for `forMs`
+   * (0: that request alone), every request is answered the 503 `database unavailable` a shard
+   * gives then, and the shard is back right after. `back` resolves once it serves again.
    */
-  blipShardDatabase(i: number): Promise<{ back: Promise<void> }>;
+  blipShardDatabase(i: number, forMs?: number): Promise<{ back: Promise<void> }>;
   stop(): Promise<void>;
 }
 
@@ -114,18 +114,20 @@ export async function startLedger(n: number, over: Partial<OrchestratorConfig> =
       await shards[i]?.stop();
       shards[i] = null;
     },
-    async blipShardDatabase(i) {
+    async blipShardDatabase(i, forMs = 0) {
       await shards[i]?.stop();
       shards[i] = null;
       let answered: () => void = () => undefined;
-      const once = new Promise<void>((resolve) => (answered = resolve));
+      const over = new Promise<void>((resolve) => (answered = resolve));
+      let first = true;
       const server = createHttpServer((_request, reply) => {
         reply.writeHead(503, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
         reply.end(JSON.stringify({ error: 'database unavailable' }));
-        answered();
+        if (first) setTimeout(answered, forMs);
+        first = false;
       });
       await new Promise<void>((resolve) => server.listen(shardPorts[i], '127.0.0.1', () => resolve()));
-      const back = once.then(async () => {
+      const back = over.then(async () => {
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await startShardAt(i);
