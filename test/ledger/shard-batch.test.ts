@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { pino } from 'pino';
 import { configWith } from '../../src/kernel/config.js';
 import { createLogger } from '../../src/kernel/logger.js';
 import { ShardClient } from '../../src/ledger/orchestrator/shard-client.js';
@@ -369,6 +370,50 @@ test('ShardClient never throws: refusals and malformed answers are errors for ea
   } finally {
     await client.close();
     await odd.close();
+  }
+});
+
+test('ShardClient tells the operator once when a shard stops serving and once when it serves again', async () => {
+  const lines: Array<{ level: number; msg: string; shard?: number; reason?: string }> = [];
+  const capture = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const client = new ShardClient([new URL(shard.url).host, '127.0.0.1:1'], TOKEN, 2_000, capture);
+  try {
+    for (let i = 0; i < 3; i++) assert.deepEqual(await client.cancel(1, `h-gone-${i}`), { result: 'unreachable' });
+    assert.deepEqual(await client.cancel(0, 'h-here'), { result: 'cancelled', reason: 'cancelled' });
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.msg, l.shard]),
+      [[40, 'shard not serving: its transactions wait for it', 1]],
+    );
+    assert.match(lines[0]?.reason ?? '', /ECONNREFUSED/);
+  } finally {
+    await client.close();
+  }
+  // a shard that answers 503 (its database away), then serves again: one warning, then one line that it is back
+  lines.length = 0;
+  let healthy = false;
+  const flaky = await new Promise<Server>((resolve) => {
+    const s = createServer((_q, r) => {
+      if (!healthy) return void r.writeHead(503).end();
+      r.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ results: [{ result: 'not_found' }] }));
+    }).listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const back = new ShardClient([`127.0.0.1:${(flaky.address() as AddressInfo).port}`], TOKEN, 2_000, capture);
+  try {
+    assert.deepEqual(await back.confirm(0, 'h-503'), { result: 'error' });
+    assert.deepEqual(await back.confirm(0, 'h-503-again'), { result: 'error' });
+    healthy = true;
+    assert.deepEqual(await back.confirm(0, 'h-fine'), { result: 'not_found' });
+    assert.deepEqual(await back.confirm(0, 'h-fine-again'), { result: 'not_found' });
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.msg, l.reason]),
+      [
+        [40, 'shard not serving: its transactions wait for it', 'status 503'],
+        [30, 'shard serving again', undefined],
+      ],
+    );
+  } finally {
+    await back.close();
+    flaky.close();
   }
 });
 

@@ -45,6 +45,8 @@ interface Lane {
   queue: Queued[];
   inFlight: number;
   scheduled: boolean;
+  /** Its last request failed (no answer, or not 200): logged once, when it starts and when it ends. */
+  failing: boolean;
 }
 
 /**
@@ -92,6 +94,7 @@ export class ShardClient {
       queue: [],
       inFlight: 0,
       scheduled: false,
+      failing: false,
     }));
   }
 
@@ -128,18 +131,33 @@ export class ShardClient {
       if (res.statusCode !== 200) {
         // 503: the shard's database is away, which the shard logs itself, once
         this.logger[res.statusCode === 503 ? 'debug' : 'warn']({ shard, path, status: res.statusCode }, 'shard refused a request');
+        this.health(shard, `status ${res.statusCode}`);
         if (relayOutage && res.statusCode === 503 && text === SHARD_DATABASE_UNAVAILABLE) throw new DatabaseUnavailable();
         return { result: 'error' };
       }
+      this.health(shard);
       return JSON.parse(text) as T;
     } catch (err) {
       if (err instanceof DatabaseUnavailable) throw err;
       const timedOut = deadline.signal.aborted;
       this.logger.debug({ shard, path, err: (err as Error).message }, timedOut ? 'shard timed out' : 'shard unreachable');
+      this.health(shard, timedOut ? 'timed out' : (err as Error).message);
       return { result: timedOut ? 'timeout' : 'error' };
     } finally {
       deadline.cancel();
     }
+  }
+
+  /**
+   * Tells the operator when a shard stops serving and when it serves again, once each: the
+   * transactions it holds up wait (or end FAILED by CONFIRMATION_LIMIT) meanwhile. `failure`:
+   * why the request just made got no answer; none: it was answered.
+   */
+  private health(shard: number, failure?: string): void {
+    const lane = this.lane(shard);
+    if (failure !== undefined && !lane.failing) this.logger.warn({ shard, reason: failure }, 'shard not serving: its transactions wait for it');
+    else if (failure === undefined && lane.failing) this.logger.info({ shard }, 'shard serving again');
+    lane.failing = failure !== undefined;
   }
 
   /** An abort signal that fires `ms` from now on the client's clock. */
@@ -210,14 +228,17 @@ export class ShardClient {
       if (!Array.isArray(results) || results.length !== calls.length) {
         this.logger[res.statusCode === 503 ? 'debug' : 'warn']({ shard, path, status: res.statusCode, ops: calls.length }, 'shard refused a batch');
         answers = calls.map(() => ({ result: 'error' }));
+        this.health(shard, `status ${res.statusCode}`);
       } else {
         answers = results as Array<Answer<BatchResult>>;
+        this.health(shard);
       }
     } catch (err) {
       const timedOut = deadline.signal.aborted;
       this.logger.debug({ shard, path, ops: calls.length, err: (err as Error).message }, timedOut ? 'shard timed out' : 'shard unreachable');
       const result = timedOut ? 'timeout' : neverSent(err) ? 'unreachable' : 'error';
       answers = calls.map(() => ({ result }));
+      this.health(shard, timedOut ? 'timed out' : (err as Error).message);
     } finally {
       deadline.cancel();
     }
