@@ -26,6 +26,17 @@ async function balance(token: string, id: string) {
   return r.json as { wallet_id: string; balance: number; reserved: number };
 }
 
+/** Waits until the recovery sweep has created every wallet of the member on its shard. */
+async function allActive(token: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const list = (await call(url, 'GET', '/api/user/wallets', { token })).json as Array<{ wallet_id: string; status: string }>;
+    if (list.every((w) => w.status === 'ACTIVE')) return;
+    assert.ok(Date.now() < deadline, 'creation not finished by recovery');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
 before(async () => {
   ledger = await startLedger(2, { confirmationLimitMs: 2_000, recoveryIntervalMs: 200 });
   url = ledger.url;
@@ -409,13 +420,7 @@ test('a transfer or deposit to a wallet a gone shard never acknowledged: FAILED 
     if (!ledger.shards[1]) await ledger.startShardAt(1);
   }
   // the wallet itself is still created once its shard is back, and holds nothing of them
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const list = (await call(url, 'GET', '/api/user/wallets', { token: erin })).json as Array<{ wallet_id: string; status: string }>;
-    if (list.every((w) => w.status === 'ACTIVE')) break;
-    assert.ok(Date.now() < deadline, 'creation not finished by recovery');
-    await new Promise((res) => setTimeout(res, 50));
-  }
+  await allActive(erin);
   assert.deepEqual(await balance(erin, '851'), { wallet_id: '851', balance: 0, reserved: 0 });
 });
 
@@ -460,13 +465,7 @@ test('GET /api/user/wallets lists a wallet its shard has not acknowledged yet as
   } finally {
     await ledger.startShardAt(1);
   }
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const list = (await call(url, 'GET', '/api/user/wallets', { token: dave })).json as Array<{ wallet_id: string; status: string }>;
-    if (list.every((w) => w.status === 'ACTIVE')) break;
-    assert.ok(Date.now() < deadline, 'creation not finished by recovery');
-    await new Promise((res) => setTimeout(res, 50));
-  }
+  await allActive(dave);
 });
 
 test('history: kind and counterparty; the receiver sees only SUCCESSFUL incoming transfers; initiated_at order', async () => {

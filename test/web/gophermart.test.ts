@@ -9,7 +9,7 @@ import { uniqueLogin } from '../support/http.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 import { startBin, type ServiceProcess } from '../support/process.js';
 import { browserMissing, launchHeadless, type Headless } from './browser.js';
-import { inPage, screenshot, signUpInBrowser, unlabelledControls, waitForText } from './pages.js';
+import { inPage, screenshot, signUpInBrowser, unlabelledControls, untilInPage, waitForText } from './pages.js';
 
 // The loyalty pages against bin/gophermart on real PostgreSQL. Accruals are seeded through the
 // store (as the accrual poller would apply them), so this runs without the accrual service;
@@ -245,7 +245,7 @@ if (missing) {
     await pay.click();
     await waitForText(page.getByTestId('withdraw-confirm'), /Pay 100\.25 points for order .*Your balance will be 400\.25 points/);
     // focus moves to the confirmation (set after the panel renders, so wait for it)
-    await page.waitForFunction(`document.activeElement?.textContent === 'Confirm payment'`, undefined, { timeout: 5000 });
+    await untilInPage(page, `document.activeElement?.textContent === 'Confirm payment'`);
     await page.getByRole('button', { name: 'Cancel' }).click();
     assert.equal(await page.getByTestId('withdraw-confirm').count(), 0);
     await waitForText(page.getByTestId('header-balance'), /500\.50/);
@@ -318,7 +318,7 @@ if (missing) {
     await page.getByLabel('Password').fill('back-pass-1');
     await page.locator('form').getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/balance$/);
-    await page.waitForFunction(`document.title === 'Balance · Gophermart'`);
+    await untilInPage(page, `document.title === 'Balance · Gophermart'`);
     // on the way no "page not found" was ever shown for the sign-in path
     assert.equal(notFoundSeen, false, 'the sign-in path flashed as a page that does not exist');
     await ctx.close();

@@ -45,6 +45,19 @@ export async function inPage<T>(page: Page, expression: string): Promise<T> {
   return (await page.evaluate(expression)) as T;
 }
 
+/**
+ * Waits until `expression` is true in the page. Not page.waitForFunction: given a string, that
+ * polls with eval inside the page, which the app's Content-Security-Policy refuses whenever the
+ * first check is not already true; page.evaluate is not bound by it.
+ */
+export async function untilInPage(page: Page, expression: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await inPage<boolean>(page, expression))) {
+    if (Date.now() > deadline) throw new Error(`not true in the page within ${timeoutMs} ms: ${expression}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** Every form control is named by a label a screen reader announces. */
 export function unlabelledControls(page: Page): Promise<string[]> {
   return inPage(
