@@ -311,20 +311,38 @@ export class AccrualPoller {
       return;
     }
     this.probedAt = this.now();
-    const claimed = await this.deps.store.claimDueOrders(1, leaseMs, this.claimer);
-    for (const order of claimed) this.spawn(order, this.probedAt + leaseMs);
-    this.deps.observer?.round?.({ claimed: claimed.length, pausedForMs: 0 });
-    // nothing due: look again as an idle poller would (an upload wakes it), never in a tight loop
-    if (claimed.length === 0) await this.wakeup.wait(Math.max(this.options.pollIntervalMs, this.options.pollBackoffBaseMs), this.abort.signal);
+    // the order that comes due first, due or not: while all wait out their backoff, the
+    // service's return would otherwise go unnoticed until the first came due
+    const order = await this.deps.store.claimProbeOrder(leaseMs, this.claimer);
+    if (order) this.spawn(order, this.probedAt + leaseMs);
+    this.deps.observer?.round?.({ claimed: order ? 1 : 0, pausedForMs: 0 });
+    // nothing unfinished: look again as an idle poller would (an upload wakes it), never in a tight loop
+    if (!order) await this.wakeup.wait(Math.max(this.options.pollIntervalMs, this.options.pollBackoffBaseMs), this.abort.signal);
   }
 
-  /** Applies `change` to the outage count and says so when the service is taken for down, or back. */
-  private noteOutage(change: (outage: OutageBackoff) => void, reason?: string): void {
+  /**
+   * The service answers again: the orders its outage put off are asked on the schedule's own
+   * terms at once, not at the end of their backoff.
+   */
+  private async afterOutage(): Promise<void> {
+    try {
+      if ((await this.deps.store.pullForward(await this.reaskIn())) > 0) this.wake();
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) this.deps.logger.error({ err }, 'accrual poller: bringing forward the orders the outage put off failed');
+    }
+  }
+
+  /**
+   * Applies `change` to the outage count and says so when the service is taken for down, or
+   * back; true when it is back (the caller then brings the put-off orders forward: afterOutage).
+   */
+  private noteOutage(change: (outage: OutageBackoff) => void, reason?: string): boolean {
     const wasDown = this.outage.down;
     change(this.outage);
-    if (this.outage.down === wasDown) return;
+    if (this.outage.down === wasDown) return false;
     if (wasDown) this.deps.logger.info('accrual service answers again: asking about every due order');
     else this.deps.logger.warn({ reason }, 'accrual service is down: asking about one order at a time until it answers');
+    return wasDown;
   }
 
   private spawn(order: ClaimedOrder, leaseEnd: number): void {
@@ -374,7 +392,7 @@ export class AccrualPoller {
       this.stats.requests[outcome] = (this.stats.requests[outcome] ?? 0) + 1;
       if (answer.kind === 'rate_limited') {
         // an answer: the service is there, if busy (the pause, not the outage count, holds it off)
-        this.noteOutage((outage) => outage.heard());
+        if (this.noteOutage((outage) => outage.heard())) await this.afterOutage();
         this.gate.pause(answer.retryAfterMs);
         if (answer.limitPerMinute !== undefined) this.gate.setLimitPerMinute(answer.limitPerMinute);
         logger.warn({ retryAfterMs: answer.retryAfterMs, limitPerMinute: answer.limitPerMinute }, 'accrual service rate limit: pausing all requests');
@@ -412,7 +430,7 @@ export class AccrualPoller {
     const { store, logger } = this.deps;
     const outcome = outcomeLabel(answer);
     if (answer.kind === 'transient') this.noteOutage((outage) => outage.failed(outcome === 'malformed'), answer.reason);
-    else this.noteOutage((outage) => outage.answered());
+    else if (this.noteOutage((outage) => outage.answered())) await this.afterOutage();
     switch (answer.kind) {
       case 'processed': {
         const credited = await store.applyAccrualResult(order.number, 'PROCESSED', answer.accrual);

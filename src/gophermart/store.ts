@@ -291,6 +291,48 @@ export class GophermartStore {
     return rows.length;
   }
 
+  /**
+   * Claims the one unfinished order that comes due first, due yet or not: the probe of an accrual
+   * service taken for down. While every order waits out its outage backoff none is due, and
+   * the poller would not learn of the service's return before the first of them came due (up to
+   * POLL_BACKOFF_MAX).
+   */
+  async claimProbeOrder(leaseMs: number, claimer: string): Promise<ClaimedOrder | undefined> {
+    const rows = await this.db.query<ClaimedOrder & Record<string, unknown>>(
+      `with fresh as (
+         select number, 0 as lane, next_poll_at from gophermart.orders
+         where status in ('NEW', 'PROCESSING') and poll_attempts = 0 and (claimed_until is null or claimed_until < now())
+         order by next_poll_at limit 1 for update skip locked
+       ), retry as (
+         select number, 1 as lane, next_poll_at from gophermart.orders
+         where status in ('NEW', 'PROCESSING') and poll_attempts > 0 and (claimed_until is null or claimed_until < now())
+         order by next_poll_at limit 1 for update skip locked
+       ), pick as (
+         select number, lane, next_poll_at from (select * from fresh union all select * from retry) lanes order by next_poll_at limit 1
+       )
+       update gophermart.orders o set claimed_until = now() + $1::int * interval '1 millisecond', claimed_by = $2
+       from pick where o.number = pick.number
+       returning o.number, o.status, o.poll_attempts, pick.lane, pick.next_poll_at`,
+      [leaseMs, claimer],
+    );
+    return rows[0];
+  }
+
+  /**
+   * The accrual service answers again after an outage: unfinished orders its backoff put off
+   * further than `delayMs` (the re-ask schedule's own delay) are due within `delayMs` instead,
+   * so they are not kept waiting up to POLL_BACKOFF_MAX for a service that is back. Returns how many.
+   */
+  async pullForward(delayMs: number): Promise<number> {
+    const rows = await this.db.query(
+      `update gophermart.orders set next_poll_at = now() + $1::int * interval '1 millisecond'
+       where status in ('NEW', 'PROCESSING') and poll_attempts > 0 and next_poll_at > now() + $1::int * interval '1 millisecond'
+       returning 1`,
+      [Math.round(delayMs)],
+    );
+    return rows.length;
+  }
+
   /** Gives a claimed order back untouched (shutdown, 429): it is due again at once. */
   async releaseClaim(number: string): Promise<void> {
     await this.db.query(`update gophermart.orders set claimed_until = null where number = $1 and status in ('NEW', 'PROCESSING')`, [number]);

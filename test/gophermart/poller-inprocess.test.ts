@@ -166,6 +166,41 @@ describe('accrual poller in-process, on an injected clock', () => {
     for (const n of numbers) await db.query(`update gophermart.orders set status = 'INVALID' where number = $1`, [n]);
   });
 
+  test('back after a long outage: every order is credited at once, not at the end of its backoff', async () => {
+    const reports = new Reports();
+    // the backoff doubles from 100 ms to 20 s: a few failed probes put every order seconds away
+    const backing: PollerOptions = { ...options, pollBackoffBaseMs: 100, pollBackoffMaxMs: 20_000 };
+    const p = new AccrualPoller(backing, { store, client, logger: createLogger('gophermart', 'silent'), metrics: new Registry(), observer: reports });
+    const numbers = [orderNumber(), orderNumber(), orderNumber(), orderNumber()];
+    fake.intercept = (): FakeReply => 'reset';
+    for (const n of numbers) await store.insertOrder(userId, n);
+    const [before] = await db.query<{ balance: number }>('select balance::int as balance from gophermart.users where id = $1', [userId]);
+    const soonest = async (): Promise<number> => {
+      const [row] = await db.query<{ ms: number }>(
+        `select extract(epoch from min(next_poll_at) - now()) * 1000 as ms from gophermart.orders where number = any($1::text[])`,
+        [numbers],
+      );
+      return Number(row?.ms);
+    };
+    p.start();
+    try {
+      p.wake();
+      // down, and probed until even the soonest order waits 4 s or more
+      await reports.until('every order put off by 4 s', () => reports.settledOrders.filter((o) => o.outcome === 'connection_error').length >= 8, 30_000);
+      while ((await soonest()) < 4_000) await new Promise((r) => setTimeout(r, 50));
+      const back = Date.now();
+      const deadline = back + (await soonest()) - 500;
+      fake.intercept = (n): FakeReply => processed(n, 2);
+      await reports.until('all four processed', () => numbers.every((n) => reports.of(n).some((o) => o.outcome === 'processed')), 20_000);
+      assert.ok(Date.now() < deadline, `credited ${Date.now() - back} ms after the return, the soonest backoff ended ${deadline + 500 - back} ms after it`);
+      const [after] = await db.query<{ balance: number }>('select balance::int as balance from gophermart.users where id = $1', [userId]);
+      assert.equal((after?.balance ?? 0) - (before?.balance ?? 0), 4 * 200);
+    } finally {
+      fake.intercept = undefined;
+      await p.stop();
+    }
+  });
+
   test('a poller waiting to probe a dead accrual service stops at once', async () => {
     const reports = new Reports();
     // every failed order is rescheduled ≥ 10 s later, so the down poller's probe finds nothing
