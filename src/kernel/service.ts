@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Database } from './db/database.js';
 import { meteredDatabase } from './db/metered.js';
@@ -71,6 +72,35 @@ const START_RETRY_MS = 500;
  * only after its database work had seconds to end.
  */
 const STOP_DRAIN_MS = 3000;
+
+/** How long a stop goes on taking the requests already waiting (see takeWaitingRequests) at most. */
+const STOP_TAKE_MS = 250;
+
+/**
+ * Lets the event loop accept the connections waiting in the listen backlog and read the
+ * requests already sent on them, before the server closes: closing the listening socket resets
+ * a connection the kernel accepted but the process did not yet, and Node closes a connection
+ * whose request it has not read as idle. Either way a client that sent its request before the
+ * stop (while the process was busy) would get a reset instead of an answer. Node takes one
+ * waiting connection per turn of the event loop and reads its request in the next, so the
+ * turns go on while they bring connections or requests, for STOP_TAKE_MS at most.
+ */
+async function takeWaitingRequests(server: Server): Promise<void> {
+  let arrivals = 0;
+  const arrived = (): void => {
+    arrivals += 1;
+  };
+  server.on('connection', arrived).on('request', arrived);
+  try {
+    const until = performance.now() + STOP_TAKE_MS;
+    for (let before = -1; before !== arrivals && performance.now() < until; ) {
+      before = arrivals;
+      for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    server.off('connection', arrived).off('request', arrived);
+  }
+}
 
 /** The slow-client limits of a service's settings. */
 function httpLimits(config: BaseServiceConfig): HttpLimits {
@@ -171,6 +201,7 @@ export async function startService<E extends object>(config: BaseServiceConfig, 
       url,
       app: server,
       async stop() {
+        await takeWaitingRequests(server.server);
         const cutOff = setTimeout(() => server.server.closeAllConnections(), STOP_DRAIN_MS);
         await server.close();
         clearTimeout(cutOff);
