@@ -370,6 +370,52 @@ test('a shard whose database is away answers 503: the transfer is sent again wit
   assert.deepEqual(await balance(fay, '861'), { wallet_id: '861', balance: 5, reserved: 0 });
 });
 
+test('a shard database outage just shorter than the confirmation limit: the last try comes at the limit, and the transfer succeeds', {
+  timeout: 30_000,
+}, async () => {
+  // an instance with a 5 s limit: the backoff's pauses (50 ms … 1.6 s) reach 3.15 s, and the
+  // next one (2 s) would pass the limit
+  const patient = await ledger.addOrchestrator({ confirmationLimitMs: 5_000 });
+  const hal = await signUp(patient.url, uniqueLogin('hal'), 'hal-password', '/auth/register');
+  for (const id of ['880', '882']) {
+    const r = await call(patient.url, 'POST', '/api/user/create_wallet', { token: hal, body: { wallet_id: id } });
+    assert.equal(r.status, 202, r.text);
+  }
+  await waitFinal(patient.url, hal, '880', await deposit(patient.url, '880', 10));
+  const blip = await ledger.blipShardDatabase(0, 3_400);
+  const r = await call(patient.url, 'POST', '/api/user/do_transaction', { token: hal, body: { from_id: '880', to_id: '882', amount: 4 } });
+  assert.equal(r.status, 202, r.text);
+  await blip.back;
+  const item = await waitFinal(patient.url, hal, '880', (r.json as { tx_id: string }).tx_id);
+  assert.deepEqual([item.status, item.note], ['SUCCESSFUL', 'transaction completed']);
+});
+
+test('more wallets waiting for their shard than one recovery page: a transfer to the last of them is not refused as unknown', { timeout: 60_000 }, async () => {
+  // a long limit, so the transfer waits for its wallet however long the 501 creations take
+  const patient = await ledger.addOrchestrator({ confirmationLimitMs: 30_000 });
+  const ivy = await signUp(patient.url, uniqueLogin('ivy'), 'ivy-password', '/auth/register');
+  const create = async (id: string) => {
+    const r = await call(patient.url, 'POST', '/api/user/create_wallet', { token: ivy, body: { wallet_id: id } });
+    assert.equal(r.status, 202, r.text);
+  };
+  await create('890'); // shard 0
+  await waitFinal(patient.url, ivy, '890', await deposit(patient.url, '890', 10));
+  await ledger.stopShard(1);
+  let txId = '';
+  try {
+    // 500 wallets on the gone shard, then the receiver: the last one registered
+    for (let i = 0; i < 500; i++) await create(String(100_001 + 2 * i));
+    await create('99999999999');
+    const r = await call(patient.url, 'POST', '/api/user/do_transaction', { token: ivy, body: { from_id: '890', to_id: '99999999999', amount: 3 } });
+    assert.equal(r.status, 202, r.text);
+    txId = (r.json as { tx_id: string }).tx_id;
+  } finally {
+    await ledger.startShardAt(1);
+  }
+  const item = await waitFinal(patient.url, ivy, '890', txId, 45_000);
+  assert.deepEqual([item.status, item.note], ['SUCCESSFUL', 'transaction completed']);
+});
+
 test('many transfers waiting out a shard database outage at once: all SUCCESSFUL, and no listener warning', async () => {
   const warnings: string[] = [];
   const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);

@@ -315,9 +315,10 @@ export class Coordinator {
       let answer = await call();
       if (answer.result === 'error') reached = true;
       else if (answer.result === 'unreachable' && reached) answer = { result: 'error' };
-      const pause = backoffMs(attempt);
-      if (answer.result !== 'error' || this.stopping || performance.now() + pause >= until) return answer;
-      await sleep(pause, this.stopSignal.signal);
+      const left = until - performance.now();
+      if (answer.result !== 'error' || this.stopping || left <= 0) return answer;
+      // the last pause is cut to what is left, so the last try comes at the limit, not before it
+      await sleep(Math.min(backoffMs(attempt), left), this.stopSignal.signal);
     }
   }
 

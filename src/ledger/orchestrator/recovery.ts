@@ -52,11 +52,8 @@ export class Recovery {
 
   /** One pass; returns how many transactions it handed over. */
   async sweep(): Promise<number> {
-    const stillCreating = new Map<string, WalletToCreate>();
-    for (const w of await this.store.walletsBeingCreated(BATCH)) {
-      if (this.stopSignal.signal.aborted) return 0;
-      if (!(await this.coordinator.finishCreation(w))) stillCreating.set(w.id, { id: w.id, shard: w.shard });
-    }
+    const stillCreating = await this.finishCreations();
+    if (stillCreating === undefined) return 0;
     let submitted = 0;
     // first what this instance owns but does not run (handed back, or beyond its backlog), then
     // what instances that are gone left behind; not right after this instance's own lease lapsed,
@@ -81,6 +78,29 @@ export class Recovery {
     if (submitted > 0) this.logger.info({ submitted }, 'recovery resumed unfinished transactions');
     await this.sweepKeys();
     return submitted;
+  }
+
+  /**
+   * Finishes the wallet creations the shards have not acknowledged, all of them, page by page;
+   * returns those still unacknowledged (a transaction involving one must create it first), or
+   * undefined when stopped. A shard that failed one creation is not asked for the rest in this
+   * pass: a silent one would otherwise hold the sweep for CONFIRMATION_LIMIT per wallet.
+   */
+  private async finishCreations(): Promise<Map<string, WalletToCreate> | undefined> {
+    const stillCreating = new Map<string, WalletToCreate>();
+    const failing = new Set<number>();
+    for (let afterId = ''; ; ) {
+      const page = await this.store.walletsBeingCreated(BATCH, afterId);
+      for (const w of page) {
+        if (this.stopSignal.signal.aborted) return undefined;
+        if (failing.has(w.shard) || !(await this.coordinator.finishCreation(w))) {
+          failing.add(w.shard);
+          stillCreating.set(w.id, { id: w.id, shard: w.shard });
+        }
+      }
+      if (page.length < BATCH) return stillCreating;
+      afterId = page[page.length - 1]?.id ?? afterId;
+    }
   }
 
   private async sweepKeys(): Promise<void> {

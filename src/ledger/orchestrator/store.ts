@@ -142,8 +142,12 @@ export class OrchestratorStore {
     await this.db.query(`update ledger.wallets set state = 'active' where id = $1 and state = 'creating'`, [id]);
   }
 
-  async walletsBeingCreated(limit: number): Promise<WalletRow[]> {
-    return this.db.query<WalletRow>(`select id, owner_id, shard, state from ledger.wallets where state = 'creating' order by created_at limit $1`, [limit]);
+  /** Up to `limit` wallets their shard has not acknowledged yet, by id after `afterId` (a page of them). */
+  async walletsBeingCreated(limit: number, afterId = ''): Promise<WalletRow[]> {
+    return this.db.query<WalletRow>(`select id, owner_id, shard, state from ledger.wallets where state = 'creating' and id > $2 order by id limit $1`, [
+      limit,
+      afterId,
+    ]);
   }
 
   /**
