@@ -101,6 +101,19 @@ describe('accrual poller in-process, on an injected clock', () => {
     return new AccrualPoller(options, { store, client, logger: createLogger('gophermart', 'silent'), metrics: new Registry(), clock, observer: reports, gate });
   }
 
+  /** Four fresh orders, and an accrual service that cuts every connection. */
+  async function ordersOfADeadService(): Promise<string[]> {
+    const numbers = [orderNumber(), orderNumber(), orderNumber(), orderNumber()];
+    fake.intercept = (): FakeReply => 'reset';
+    for (const n of numbers) await store.insertOrder(userId, n);
+    return numbers;
+  }
+
+  /** A poller on the real clock with other timings. */
+  function pollerWith(timings: PollerOptions, reports: Reports, metrics = new Registry()): AccrualPoller {
+    return new AccrualPoller(timings, { store, client, logger: createLogger('gophermart', 'silent'), metrics, observer: reports });
+  }
+
   test('a 30 s Retry-After holds every request until the clock has passed it, then the orders are credited', async () => {
     let now = Date.parse('2031-06-01T12:00:00Z');
     const reports = new Reports();
@@ -146,7 +159,7 @@ describe('accrual poller in-process, on an injected clock', () => {
     const registry = new Registry();
     const reports = new Reports();
     const quick: PollerOptions = { ...options, pollBackoffBaseMs: 100, pollBackoffMaxMs: 200 };
-    const p = new AccrualPoller(quick, { store, client, logger: createLogger('gophermart', 'silent'), metrics: registry, observer: reports });
+    const p = pollerWith(quick, reports, registry);
     const down = async (): Promise<string> => (await registry.getSingleMetricAsString('gophermart_accrual_down')).split('\n').at(-1) ?? '';
     const numbers = [orderNumber(), orderNumber(), orderNumber()];
     fake.intercept = (): FakeReply => 'reset';
@@ -170,10 +183,8 @@ describe('accrual poller in-process, on an injected clock', () => {
     const reports = new Reports();
     // the backoff doubles from 100 ms to 20 s: a few failed probes put every order seconds away
     const backing: PollerOptions = { ...options, pollBackoffBaseMs: 100, pollBackoffMaxMs: 20_000 };
-    const p = new AccrualPoller(backing, { store, client, logger: createLogger('gophermart', 'silent'), metrics: new Registry(), observer: reports });
-    const numbers = [orderNumber(), orderNumber(), orderNumber(), orderNumber()];
-    fake.intercept = (): FakeReply => 'reset';
-    for (const n of numbers) await store.insertOrder(userId, n);
+    const p = pollerWith(backing, reports);
+    const numbers = await ordersOfADeadService();
     const [before] = await db.query<{ balance: number }>('select balance::int as balance from gophermart.users where id = $1', [userId]);
     const soonest = async (): Promise<number> => {
       const [row] = await db.query<{ ms: number }>(
@@ -203,13 +214,11 @@ describe('accrual poller in-process, on an injected clock', () => {
 
   test('a poller waiting to probe a dead accrual service stops at once', async () => {
     const reports = new Reports();
-    // every failed order is rescheduled ≥ 10 s later, so the down poller's probe finds nothing
-    // due and waits: its waits, like every other, end with the stop
+    // a down poller probes at most once per POLL_BACKOFF_BASE (10 s here), so after the four
+    // failures it waits: its waits, like every other, end with the stop
     const patient: PollerOptions = { ...options, pollBackoffBaseMs: 10_000, pollBackoffMaxMs: 10_000 };
-    const p = new AccrualPoller(patient, { store, client, logger: createLogger('gophermart', 'silent'), metrics: new Registry(), observer: reports });
-    const numbers = [orderNumber(), orderNumber(), orderNumber(), orderNumber()];
-    fake.intercept = (): FakeReply => 'reset';
-    for (const n of numbers) await store.insertOrder(userId, n);
+    const p = pollerWith(patient, reports);
+    const numbers = await ordersOfADeadService();
     p.start();
     try {
       p.wake();
