@@ -1,21 +1,13 @@
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
 import { StartupError } from '../startup.js';
+import { acquireDirLock, LOCK_PREFIX } from './dir-lock.js';
 import { parseInt8, type Database, type Queryable, type Row } from './database.js';
 
 import { IN_MEMORY } from './open.js';
 
 export { IN_MEMORY };
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * PGlite unpacks its initial cluster with every file `rw-rw-rw-` (pg_hba.conf and
@@ -31,30 +23,31 @@ export function restrictToOwner(path: string): void {
 }
 
 /**
- * PGlite lets two processes open one data directory and silently diverge; a pid lock file
- * turns that into a clear start-up error. A lock left by a dead process is taken over.
+ * What a data directory may hold before a database is made in it: nothing but the lock. A
+ * directory with other files and no `PG_VERSION` is not a database of ours, or a damaged one:
+ * PGlite would make a fresh, empty database over it (every user, order and wallet gone, yet a
+ * normal start), and restrictToOwner would take the group's and others' access to every file
+ * in it. Refused, with nothing changed.
  */
-function acquireDirLock(dir: string): () => void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const lockPath = join(dir, 'gophermart.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lockPath, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(lockPath, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(readFileSync(lockPath, 'utf8').trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-        throw new StartupError(
-          `embedded database directory ${dir} is in use by process ${owner} (another instance running? stop it or choose another DATA_DIR)`,
-        );
-      }
-      rmSync(lockPath, { force: true });
-    }
-  }
-  throw new StartupError(`cannot lock embedded database directory ${dir}`);
+function checkDataDir(dir: string): void {
+  const names = readdirSync(dir).filter((name) => !name.startsWith(LOCK_PREFIX));
+  if (names.length === 0 || names.includes('PG_VERSION')) return;
+  throw new StartupError(
+    `${dir} holds files but no embedded database (no PG_VERSION): not a data directory of this platform, or a damaged one; nothing was changed (choose an empty or new DATA_DIR, or restore the directory)`,
+  );
+}
+
+/**
+ * PGlite's own failures on a damaged directory say `Aborted()` or `PGlite failed to initialize
+ * properly`: the operator is told which directory, and what to do. Errors with a system code
+ * (no permission, a read-only disk) and ours keep their words.
+ */
+function openFailure(err: unknown, dataDir: string): unknown {
+  if (err instanceof StartupError || (typeof err === 'object' && err !== null && 'code' in err)) return err;
+  const reason = err instanceof Error ? err.message : String(err);
+  return new StartupError(
+    `embedded database in ${dataDir} cannot be opened (${reason}): a damaged data directory? restore it from a copy, or choose another DATA_DIR`,
+  );
 }
 
 function wrap(pg: Pick<PGlite, 'query' | 'exec'>): Queryable {
@@ -77,12 +70,13 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
   const release = dataDir === IN_MEMORY ? () => undefined : acquireDirLock(dataDir);
   let pg: PGlite;
   try {
+    if (dataDir !== IN_MEMORY) checkDataDir(dataDir);
     pg = await PGlite.create(dataDir === IN_MEMORY ? undefined : dataDir, {
       parsers: { [types.INT8]: (v: string) => parseInt8(v) },
     });
   } catch (err) {
     release();
-    throw err;
+    throw openFailure(err, dataDir);
   }
   if (dataDir !== IN_MEMORY) {
     try {
