@@ -95,7 +95,7 @@ function sleeper(): { pid: number; started: string; stop(): void } {
 
 const boot = (): string => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 
-test('the lock: a live holder refuses; a dead one, or a pid now used by another process, is taken over', () => {
+test('the lock: a live holder refuses; a dead one (or a zombie), or a pid now used by another process, is taken over', async () => {
   const dir = join(root, 'locks');
   mkdirSync(dir);
   const lock = join(dir, 'gophermart.lock');
@@ -120,6 +120,21 @@ test('the lock: a live holder refuses; a dead one, or a pid now used by another 
   // a pid nobody runs any more
   writeFileSync(lock, '2147483646 1 x');
   acquireDirLock(dir)();
+  // killed, and not yet reaped by its parent (a zombie keeps its pid and start time)
+  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const zombie = await new Promise<number>((res) => parent.stdout.once('data', (d) => res(Number(String(d).trim()))));
+    let stat = '';
+    for (let i = 0; i < 100 && !/\) Z /.test(stat); i++) {
+      stat = readFileSync(`/proc/${zombie}/stat`, 'utf8');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.match(stat, /\) Z /, 'a zombie to lock with');
+    writeFileSync(lock, `${zombie} ${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]} ${boot()}`);
+    acquireDirLock(dir)();
+  } finally {
+    parent.kill('SIGKILL');
+  }
 });
 
 test('the lock: of many starts that find one stale lock at once, exactly one takes it', { timeout: 60_000 }, async () => {

@@ -28,11 +28,17 @@ function readOrUndefined(path: string): string | undefined {
   }
 }
 
-/** The start time of process `pid` from /proc (Linux), or undefined where there is none. */
-function startTimeOf(pid: number): string | undefined {
+/** Process `pid`'s state and start time from /proc (Linux), or undefined where there is none. */
+function statOf(pid: number): { state: string; started: string } | undefined {
   const stat = readOrUndefined(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
   // the command name in parentheses may hold spaces: the fields count from its closing one
-  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: fields[0] ?? '', started: fields[19] ?? '' };
+}
+
+function startTimeOf(pid: number): string | undefined {
+  return statOf(pid)?.started;
 }
 
 function bootId(): string | undefined {
@@ -60,12 +66,14 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Whether the process that wrote the lock still runs: its pid is alive and, where known, is the same process (same boot, same start). */
+/** Whether the process that wrote the lock still runs: its pid is alive (not a zombie) and, where known, is the same process (same boot, same start). */
 function holds(holder: Holder): boolean {
   if (holder.pid === process.pid || !isAlive(holder.pid)) return false;
   if (holder.boot !== undefined && bootId() !== undefined && holder.boot !== bootId()) return false;
-  const started = startTimeOf(holder.pid);
-  return holder.started === undefined || started === undefined || holder.started === started;
+  const stat = statOf(holder.pid);
+  // killed but not yet reaped by its parent: it holds nothing any more
+  if (stat?.state === 'Z' || stat?.state === 'X') return false;
+  return holder.started === undefined || stat === undefined || holder.started === stat.started;
 }
 
 /**
