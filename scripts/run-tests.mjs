@@ -28,16 +28,54 @@ if (files.length === 0) {
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? 3);
 const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
 
+// A file that runs past this is killed with everything it started, and fails: a fixture that
+// leaked a service (a set-up that failed half way) would otherwise keep its process, and the
+// whole run, alive for ever. The longest file takes about a minute and a half.
+const fileDeadlineMs = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 10 * 60_000);
+/** The process groups of the files running now (each file runs in a group of its own). */
+const running = new Set();
+
+/** Ends a file's process and everything it started (its services, their helpers). */
+function killGroup(child) {
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const child of running) killGroup(child);
+    process.exit(130);
+  });
+}
+
 /** Runs one file; resolves with its exit code, counts and output (printed whole, never interleaved). */
 function runFile(file) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--import', 'tsx', '--test-reporter=spec', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--test', '--import', 'tsx', '--test-reporter=spec', file], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    running.add(child);
     let output = '';
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      killGroup(child);
+    }, fileDeadlineMs);
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     child.on('close', (code) => {
+      clearTimeout(deadline);
+      running.delete(child);
+      // whatever it started and left behind goes with it
+      killGroup(child);
+      if (timedOut) output += `\n✖ ${file} ran past ${fileDeadlineMs / 1000} s: killed, with every process it started\n`;
       const count = (label) => Number(new RegExp(`^ℹ ${label} (\\d+)$`, 'm').exec(output)?.[1] ?? 0);
-      resolve({ file, code: code ?? 1, output, pass: count('pass'), fail: count('fail'), skipped: count('skipped') });
+      resolve({ file, code: timedOut ? 1 : (code ?? 1), output, pass: count('pass'), fail: count('fail'), skipped: count('skipped') });
     });
   });
 }

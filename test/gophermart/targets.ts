@@ -29,7 +29,15 @@ export async function postgresTarget(env: Record<string, string> = {}): Promise<
     JWT_SECRET: TEST_JWT_SECRET,
     ...env,
   });
-  const db: Database = await openDatabase({ url: fresh.url, embeddedDir: 'unused', poolSize: 4 });
+  let db: Database;
+  try {
+    db = await openDatabase({ url: fresh.url, embeddedDir: 'unused', poolSize: 4 });
+  } catch (err) {
+    // nobody else can stop the service once this throws: a set-up that fails must not leave it running
+    await proc.stop();
+    await fresh.drop();
+    throw err;
+  }
   return {
     name: 'postgres',
     url: proc.url,
