@@ -334,15 +334,18 @@ export class AccrualPoller {
 
   /**
    * Applies `change` to the outage count and says so when the service is taken for down, or
-   * back; true when it is back (the caller then brings the put-off orders forward: afterOutage).
+   * back; back, the orders the outage put off are brought forward (afterOutage).
    */
-  private noteOutage(change: (outage: OutageBackoff) => void, reason?: string): boolean {
+  private async noteOutage(change: (outage: OutageBackoff) => void, reason?: string): Promise<void> {
     const wasDown = this.outage.down;
     change(this.outage);
-    if (this.outage.down === wasDown) return false;
-    if (wasDown) this.deps.logger.info('accrual service answers again: asking about every due order');
-    else this.deps.logger.warn({ reason }, 'accrual service is down: asking about one order at a time until it answers');
-    return wasDown;
+    if (this.outage.down === wasDown) return;
+    if (!wasDown) {
+      this.deps.logger.warn({ reason }, 'accrual service is down: asking about one order at a time until it answers');
+      return;
+    }
+    this.deps.logger.info('accrual service answers again: asking about every due order');
+    await this.afterOutage();
   }
 
   private spawn(order: ClaimedOrder, leaseEnd: number): void {
@@ -392,7 +395,7 @@ export class AccrualPoller {
       this.stats.requests[outcome] = (this.stats.requests[outcome] ?? 0) + 1;
       if (answer.kind === 'rate_limited') {
         // an answer: the service is there, if busy (the pause, not the outage count, holds it off)
-        if (this.noteOutage((outage) => outage.heard())) await this.afterOutage();
+        await this.noteOutage((outage) => outage.heard());
         this.gate.pause(answer.retryAfterMs);
         if (answer.limitPerMinute !== undefined) this.gate.setLimitPerMinute(answer.limitPerMinute);
         logger.warn({ retryAfterMs: answer.retryAfterMs, limitPerMinute: answer.limitPerMinute }, 'accrual service rate limit: pausing all requests');
@@ -429,8 +432,8 @@ export class AccrualPoller {
   private async apply(order: ClaimedOrder, answer: AccrualAnswer): Promise<void> {
     const { store, logger } = this.deps;
     const outcome = outcomeLabel(answer);
-    if (answer.kind === 'transient') this.noteOutage((outage) => outage.failed(outcome === 'malformed'), answer.reason);
-    else if (this.noteOutage((outage) => outage.answered())) await this.afterOutage();
+    if (answer.kind === 'transient') await this.noteOutage((outage) => outage.failed(outcome === 'malformed'), answer.reason);
+    else await this.noteOutage((outage) => outage.answered());
     switch (answer.kind) {
       case 'processed': {
         const credited = await store.applyAccrualResult(order.number, 'PROCESSED', answer.accrual);

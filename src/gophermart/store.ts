@@ -225,27 +225,46 @@ export class GophermartStore {
    * processes away while the accrual service is asked, outside any transaction.
    */
   async claimDueOrders(limit: number, leaseMs: number, claimer: string): Promise<ClaimedOrder[]> {
-    const rows = await this.db.query<ClaimedOrder & Record<string, unknown>>(
+    const rows = await this.claimOrders(limit, leaseMs, claimer, 'due');
+    return rows.sort((a, b) => a.lane - b.lane || a.next_poll_at.getTime() - b.next_poll_at.getTime());
+  }
+
+  /**
+   * Claims the one unfinished order that comes due first, due yet or not: the probe of an accrual
+   * service taken for down. While every order waits out its outage backoff none is due, and
+   * the poller would not learn of the service's return before the first of them came due (up to
+   * POLL_BACKOFF_MAX).
+   */
+  async claimProbeOrder(leaseMs: number, claimer: string): Promise<ClaimedOrder | undefined> {
+    return (await this.claimOrders(1, leaseMs, claimer, 'soonest'))[0];
+  }
+
+  /**
+   * The claim both of the above make, one partial index scan per lane: `due`, orders due now,
+   * fresh ones first; `soonest`, whichever unfinished orders come due first, due yet or not.
+   */
+  private claimOrders(limit: number, leaseMs: number, claimer: string, which: 'due' | 'soonest'): Promise<ClaimedOrder[]> {
+    const due = which === 'due' ? 'and next_poll_at <= now()' : '';
+    return this.db.query<ClaimedOrder & Record<string, unknown>>(
       `with fresh as (
          select number, 0 as lane, next_poll_at from gophermart.orders
-         where status in ('NEW', 'PROCESSING') and poll_attempts = 0 and next_poll_at <= now()
+         where status in ('NEW', 'PROCESSING') and poll_attempts = 0 ${due}
            and (claimed_until is null or claimed_until < now())
          order by next_poll_at limit $1 for update skip locked
        ), retry as (
          select number, 1 as lane, next_poll_at from gophermart.orders
-         where status in ('NEW', 'PROCESSING') and poll_attempts > 0 and next_poll_at <= now()
+         where status in ('NEW', 'PROCESSING') and poll_attempts > 0 ${due}
            and (claimed_until is null or claimed_until < now())
          order by next_poll_at limit $1 for update skip locked
        ), pick as (
          select number, lane, next_poll_at from (select * from fresh union all select * from retry) lanes
-         order by lane, next_poll_at limit $1
+         order by ${which === 'due' ? 'lane, ' : ''}next_poll_at limit $1
        )
        update gophermart.orders o set claimed_until = now() + $2::int * interval '1 millisecond', claimed_by = $3
        from pick where o.number = pick.number
        returning o.number, o.status, o.poll_attempts, pick.lane, pick.next_poll_at`,
       [limit, leaseMs, claimer],
     );
-    return rows.sort((a, b) => a.lane - b.lane || a.next_poll_at.getTime() - b.next_poll_at.getTime());
   }
 
   /**
@@ -289,33 +308,6 @@ export class GophermartStore {
       [alive],
     );
     return rows.length;
-  }
-
-  /**
-   * Claims the one unfinished order that comes due first, due yet or not: the probe of an accrual
-   * service taken for down. While every order waits out its outage backoff none is due, and
-   * the poller would not learn of the service's return before the first of them came due (up to
-   * POLL_BACKOFF_MAX).
-   */
-  async claimProbeOrder(leaseMs: number, claimer: string): Promise<ClaimedOrder | undefined> {
-    const rows = await this.db.query<ClaimedOrder & Record<string, unknown>>(
-      `with fresh as (
-         select number, 0 as lane, next_poll_at from gophermart.orders
-         where status in ('NEW', 'PROCESSING') and poll_attempts = 0 and (claimed_until is null or claimed_until < now())
-         order by next_poll_at limit 1 for update skip locked
-       ), retry as (
-         select number, 1 as lane, next_poll_at from gophermart.orders
-         where status in ('NEW', 'PROCESSING') and poll_attempts > 0 and (claimed_until is null or claimed_until < now())
-         order by next_poll_at limit 1 for update skip locked
-       ), pick as (
-         select number, lane, next_poll_at from (select * from fresh union all select * from retry) lanes order by next_poll_at limit 1
-       )
-       update gophermart.orders o set claimed_until = now() + $1::int * interval '1 millisecond', claimed_by = $2
-       from pick where o.number = pick.number
-       returning o.number, o.status, o.poll_attempts, pick.lane, pick.next_poll_at`,
-      [leaseMs, claimer],
-    );
-    return rows[0];
   }
 
   /**

@@ -11,13 +11,14 @@ let url: string;
 let alice: string;
 let bob: string;
 
-async function wallet(token: string, id: string): Promise<void> {
-  const r = await call(url, 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } });
+/** `at`: another orchestrator instance on the same ledger database. */
+async function wallet(token: string, id: string, at = url): Promise<void> {
+  const r = await call(at, 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } });
   assert.equal(r.status, 202, r.text);
 }
 
-async function send(token: string, from: string, to: string, amount: unknown) {
-  return call(url, 'POST', '/api/user/do_transaction', { token, body: { from_id: from, to_id: to, amount } });
+async function send(token: string, from: string, to: string, amount: unknown, at = url) {
+  return call(at, 'POST', '/api/user/do_transaction', { token, body: { from_id: from, to_id: to, amount } });
 }
 
 async function balance(token: string, id: string) {
@@ -377,13 +378,10 @@ test('a shard database outage just shorter than the confirmation limit: the last
   // next one (2 s) would pass the limit
   const patient = await ledger.addOrchestrator({ confirmationLimitMs: 5_000 });
   const hal = await signUp(patient.url, uniqueLogin('hal'), 'hal-password', '/auth/register');
-  for (const id of ['880', '882']) {
-    const r = await call(patient.url, 'POST', '/api/user/create_wallet', { token: hal, body: { wallet_id: id } });
-    assert.equal(r.status, 202, r.text);
-  }
+  for (const id of ['880', '882']) await wallet(hal, id, patient.url);
   await waitFinal(patient.url, hal, '880', await deposit(patient.url, '880', 10));
   const blip = await ledger.blipShardDatabase(0, 3_400);
-  const r = await call(patient.url, 'POST', '/api/user/do_transaction', { token: hal, body: { from_id: '880', to_id: '882', amount: 4 } });
+  const r = await send(hal, '880', '882', 4, patient.url);
   assert.equal(r.status, 202, r.text);
   await blip.back;
   const item = await waitFinal(patient.url, hal, '880', (r.json as { tx_id: string }).tx_id);
@@ -394,10 +392,7 @@ test('more wallets waiting for their shard than one recovery page: a transfer to
   // a long limit, so the transfer waits for its wallet however long the 501 creations take
   const patient = await ledger.addOrchestrator({ confirmationLimitMs: 30_000 });
   const ivy = await signUp(patient.url, uniqueLogin('ivy'), 'ivy-password', '/auth/register');
-  const create = async (id: string) => {
-    const r = await call(patient.url, 'POST', '/api/user/create_wallet', { token: ivy, body: { wallet_id: id } });
-    assert.equal(r.status, 202, r.text);
-  };
+  const create = (id: string) => wallet(ivy, id, patient.url);
   await create('890'); // shard 0
   await waitFinal(patient.url, ivy, '890', await deposit(patient.url, '890', 10));
   await ledger.stopShard(1);
@@ -406,7 +401,7 @@ test('more wallets waiting for their shard than one recovery page: a transfer to
     // 500 wallets on the gone shard, then the receiver: the last one registered
     for (let i = 0; i < 500; i++) await create(String(100_001 + 2 * i));
     await create('99999999999');
-    const r = await call(patient.url, 'POST', '/api/user/do_transaction', { token: ivy, body: { from_id: '890', to_id: '99999999999', amount: 3 } });
+    const r = await send(ivy, '890', '99999999999', 3, patient.url);
     assert.equal(r.status, 202, r.text);
     txId = (r.json as { tx_id: string }).tx_id;
   } finally {

@@ -37,16 +37,12 @@ function statOf(pid: number): { state: string; started: string } | undefined {
   return { state: fields[0] ?? '', started: fields[19] ?? '' };
 }
 
-function startTimeOf(pid: number): string | undefined {
-  return statOf(pid)?.started;
-}
-
 function bootId(): string | undefined {
   return readOrUndefined('/proc/sys/kernel/random/boot_id');
 }
 
 function me(): Holder {
-  return { pid: process.pid, started: startTimeOf(process.pid), boot: bootId() };
+  return { pid: process.pid, started: statOf(process.pid)?.started, boot: bootId() };
 }
 
 /** `pid started boot`, or a bare pid (what earlier versions wrote). */

@@ -224,8 +224,9 @@ export class Coordinator {
    * sweep tries again.
    */
   private async uncreated(txId: string): Promise<void> {
-    if (await this.store.failUncreated(txId, this.confirmationLimitMs)) this.emit({ type: 'finished', txId, outcome: UNREACHABLE });
-    else this.left(txId, 'a wallet is not created on its shard yet');
+    // written only while this instance still holds its lease, like any outcome true only if nobody else drove it
+    if ((await this.store.acceptedAtLeast(txId, this.confirmationLimitMs)) && (await this.finish(txId, UNREACHABLE, true))) return;
+    this.left(txId, 'a wallet is not created on its shard yet');
   }
 
   /** Wallet creations not yet acknowledged by their shard are finished before money moves. */

@@ -266,21 +266,13 @@ export class OrchestratorStore {
     return items.map((i) => ids.has(i.txId));
   }
 
-  /**
-   * FAILED (confirmation limit exceeded) for a transaction still PENDING under this instance's
-   * lease and accepted at least `olderThanMs` ago, by the database's clock, which also wrote
-   * `initiated_at`. For a transaction none of whose shard calls was sent (Coordinator.uncreated).
-   * True when this call wrote it.
-   */
-  async failUncreated(txId: string, olderThanMs: number): Promise<boolean> {
-    const written = await this.db.query<{ tx_id: string }>(
-      `update ledger.transactions
-       set status = 'FAILED', note = $2, finished_at = now(), decision = 'abort', outcome_status = 'FAILED', outcome_note = $2, decided_at = now()
-       where tx_id = $1 and status = 'PENDING' and lease_owner = $3 and initiated_at <= now() - $4 * interval '1 millisecond'
-       returning tx_id`,
-      [txId, NOTES.limitExceeded, this.lease.owner, olderThanMs],
+  /** Whether the transaction was accepted at least `ms` ago, by the database's clock (which wrote `initiated_at`). */
+  async acceptedAtLeast(txId: string, ms: number): Promise<boolean> {
+    const rows = await this.db.query<{ tx_id: string }>(
+      `select tx_id from ledger.transactions where tx_id = $1 and initiated_at <= now() - $2 * interval '1 millisecond'`,
+      [txId, ms],
     );
-    return written.length > 0;
+    return rows.length > 0;
   }
 
   /**
