@@ -89,7 +89,7 @@ if (missing) {
     assert.equal(lost?.status(), 404);
     await waitForText(page.getByTestId('not-found'), /Page not found.*no-such-page/s);
     assert.equal(page.url(), `${svc.url}/no-such-page`, 'not silently redirected');
-    assert.equal(await page.title(), 'Page not found · Gophermart');
+    await untilInPage(page, `document.title === 'Page not found · Gophermart'`);
     await page.getByRole('link', { name: 'Sign in' }).click();
     await page.waitForURL(/\/signin$/);
     await ctx.close();
@@ -292,7 +292,8 @@ if (missing) {
     );
     await page.reload();
     await waitForText(page.getByRole('alert'), /briefly unavailable/);
-    assert.equal(await page.title(), 'Unavailable · Gophermart');
+    // the title is set by an effect after the alert is painted: wait for it rather than read it once
+    await untilInPage(page, `document.title === 'Unavailable · Gophermart'`);
     await page.unroute('**/api/user/session');
     await waitForText(page.locator('#orders'), /No orders yet/, 15_000);
     await ctx.close();
