@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { after, before, test } from 'node:test';
 import { ledgerRequestCookies, ledgerResponseCookie } from '../../src/gophermart/web.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
@@ -12,6 +12,7 @@ interface Seen {
   url: string;
   cookie: string | undefined;
   forwardedFor: string | undefined;
+  headers: IncomingHttpHeaders;
   body: string;
 }
 let upstream: Server;
@@ -34,6 +35,7 @@ before(async () => {
       url: req.url ?? '',
       cookie: req.headers.cookie,
       forwardedFor: req.headers['x-forwarded-for']?.toString(),
+      headers: req.headers,
       body: await readBody(req),
     });
     if (req.url === '/auth/login') {
@@ -94,6 +96,31 @@ test('the proxy renames the ledger token both ways, never forwards the loyalty t
   assert.equal(balance.status, 200);
   assert.equal(seen.at(-1)?.url, '/api/user/balance/7');
   assert.equal(seen.at(-1)?.cookie, 'token=ledger-jwt');
+});
+
+test("the proxy passes no header of the client's own connection on: Expect, Keep-Alive, Upgrade and those Connection names reach nobody", async () => {
+  const cases: Array<Record<string, string>> = [
+    { expect: '100-continue' },
+    { 'keep-alive': 'timeout=5' },
+    { connection: 'Upgrade, X-Hop', upgrade: 'h2c', 'x-hop': 'mine' },
+  ];
+  for (const headers of cases) {
+    const body = JSON.stringify({ login: 'a', password: 'b' });
+    const reply = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpRequest(`${svc.url}/ledger/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    assert.equal(reply.status, 200, `${JSON.stringify(headers)}: ${reply.text}`);
+    assert.deepEqual(JSON.parse(reply.text), { login: 'a' });
+    assert.equal(seen.at(-1)?.headers['x-hop'], undefined, 'a header named in Connection stays on its hop');
+    assert.equal(seen.at(-1)?.headers.expect, undefined);
+    assert.equal(seen.at(-1)?.headers.upgrade, undefined);
+  }
 });
 
 test('ledger session endpoints are served locally: presence of the cookie, and sign-out clears it at Path=/ledger', async () => {

@@ -31,11 +31,36 @@ export function innerApp(): FastifyInstance {
   return app;
 }
 
+/**
+ * Headers of the outer request that belong to its own connection (RFC 9110 §7.6.1) or to its
+ * body's framing. The body travels already read and decoded, and the inner app may pass the
+ * request on over a connection of its own (the /ledger proxy): undici refuses to send `Expect`,
+ * `Keep-Alive` or `Upgrade`, so a client's harmless `Expect: 100-continue` became a 502.
+ */
+const OUTER_ONLY_HEADERS: ReadonlySet<string> = new Set([
+  'content-length',
+  'transfer-encoding',
+  'content-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'expect',
+  'upgrade',
+  'te',
+  'trailer',
+]);
+
 function forwardedHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  // and any header the client's Connection names as its connection's own
+  const named = new Set(
+    String(headers.connection ?? '')
+      .split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+  );
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    // the body travels already read (and decoded): its framing is the inner request's own
-    if (value === undefined || name === 'content-length' || name === 'transfer-encoding' || name === 'content-encoding') continue;
+    if (value === undefined || OUTER_ONLY_HEADERS.has(name) || named.has(name)) continue;
     out[name] = value;
   }
   return out;
