@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { answeredEarly } from './linger.js';
 
 /** What to tell a client whose request Node refused before any route saw it. */
 function answerFor(code: string | undefined): { status: number; error: string } {
@@ -16,6 +17,12 @@ function answerFor(code: string | undefined): { status: number; error: string } 
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): number | undefined {
   if (err.code === 'ECONNRESET' || socket.destroyed) return undefined;
+  // this connection's request was answered already, before its body had arrived (linger.ts): a
+  // second answer (a 408 as the rest of the body trickles in) would be read as the next one's
+  if (answeredEarly(socket)) {
+    socket.destroy();
+    return undefined;
+  }
   // An answer to this request is already being written (the client is still sending a body the
   // server answered without reading): a second response would break the connection's framing,
   // so, as in Node's own handler, the connection just ends. (A refusal that finished before its

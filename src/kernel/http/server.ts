@@ -23,6 +23,7 @@ import { registerDocs } from './docs.js';
 import { registerBodyParsers } from './body.js';
 import { HttpError } from './errors.js';
 import { DEFAULT_HTTP_LIMITS, limitOptions, type HttpLimits } from './limits.js';
+import { lingerAfterAnswer } from './linger.js';
 import { errorResponse, kernelOutcomes } from './outcome.js';
 import { SECURITY_SCHEMES, routeSecurity, withUsedSecuritySchemes } from './security.js';
 
@@ -174,10 +175,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     response[415] ??= errorResponse('unsupported Content-Encoding');
   });
 
+  // Any answer given before its request's body has all arrived (a guard's 401, a size limit's
+  // 413, a GET that carries a body) ends the connection, lingering (see linger.ts).
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (!request.raw.complete) {
+      reply.header('connection', 'close');
+      lingerAfterAnswer(request.raw);
+    }
+    done(null, payload);
+  });
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    // refused before its body arrived (a guard, a size limit): the rest of the body would keep
-    // the connection busy until the request timeout, which then answers a second time
-    if (!request.raw.complete) reply.header('connection', 'close');
     // an outage, not a fault: logged once per outage by the database layer, not per request
     if (isDatabaseUnavailable(err)) return reply.code(503).send({ error: kernelOutcomes.database_unavailable.message });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;

@@ -1,0 +1,44 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** How long a connection answered before its request finished arriving keeps reading, at most. */
+export const LINGER_MS = 2_000;
+
+const ANSWERED_EARLY = Symbol('answered before the request arrived');
+
+type MarkedSocket = Socket & { [ANSWERED_EARLY]?: true };
+
+/**
+ * Called as an answer starts for a request whose body has not all arrived (refused by a guard
+ * or a size limit, or a GET answered without reading the body it carries). The answer then
+ * closes the connection (the caller sets `Connection: close`): the rest of the body would
+ * otherwise be read as the next request, or keep the connection until the request timeout,
+ * which would answer the same request a second time.
+ *
+ * Closing a socket with unread bytes makes the kernel reset the connection, and a client still
+ * sending (most do not read before they have sent everything) then loses the answer it was
+ * sent: EPIPE instead of the 413. So the close lingers, as HTTP servers do: once the answer is
+ * written the write side ends, and the rest of the body is read and dropped until the client
+ * closes its side or LINGER_MS has passed.
+ */
+export function lingerAfterAnswer(request: IncomingMessage): void {
+  const socket = request.socket as MarkedSocket | null;
+  if (!socket || socket[ANSWERED_EARLY]) return;
+  socket[ANSWERED_EARLY] = true;
+  // the body is nobody's now: read on, so that its bytes never pause the socket
+  request.resume();
+  // Node ends a connection whose last answer says "close" with destroySoon: end, then destroy
+  socket.destroySoon = function lingeringClose(this: Socket) {
+    if (this.writable) this.end();
+    this.resume();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once('end', () => this.destroy());
+    this.once('close', () => clearTimeout(timer));
+  };
+}
+
+/** Whether this connection's request was answered before it arrived (no other answer may follow). */
+export function answeredEarly(socket: Socket): boolean {
+  return (socket as MarkedSocket)[ANSWERED_EARLY] === true;
+}
