@@ -103,6 +103,22 @@ test('an outcome becomes its status and {"error"}; the document shows the securi
   assert.deepEqual([shouting.status, shouting.text], [400, '{"error":"request body is not valid JSON"}'], 'decoded as gzip, then refused as bad JSON');
   const identity = await call(url, 'POST', '/refuse', { body: '{"a":', headers: { 'content-type': 'application/json', 'content-encoding': 'identity' } });
   assert.deepEqual([identity.status, identity.text], [400, '{"error":"request body is not valid JSON"}'], 'read as it is');
+  // x-gzip is gzip's old name (RFC 9110 §8.4.1.3)
+  const oldName = await call(url, 'POST', '/refuse', {
+    body: gzipSync('{"a":'),
+    headers: { 'content-type': 'application/json', 'content-encoding': 'x-gzip' },
+  });
+  assert.deepEqual([oldName.status, oldName.text], [400, '{"error":"request body is not valid JSON"}'], 'decoded as gzip, not refused as an unknown encoding');
+});
+
+test('a route that does not exist is answered 404 in the {"error"} shape, gzipped like every other answer when the client accepts it', async () => {
+  const missing = await call(url, 'GET', '/no-such-route', { headers: { 'accept-encoding': 'gzip' } });
+  assert.deepEqual([missing.status, missing.json], [404, { error: 'not found' }]);
+  assert.equal(missing.headers.get('content-encoding'), 'gzip');
+  const plain = await call(url, 'GET', '/no-such-route', { headers: { 'accept-encoding': 'gzip;q=0, identity' } });
+  assert.deepEqual([plain.status, plain.json, plain.headers.get('content-encoding')], [404, { error: 'not found' }, null], 'gzip refused: sent as it is');
+  const undecodable = await call(url, 'GET', '/who%zz', { headers: { 'accept-encoding': 'gzip' } });
+  assert.deepEqual([undecodable.status, undecodable.headers.get('content-encoding')], [400, 'gzip']);
 });
 
 test('a request that comes on an open connection after the stop began: 503 `shutting down` in the {"error"} shape, connection closed', async () => {

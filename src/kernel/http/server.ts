@@ -26,6 +26,7 @@ import { DEFAULT_HTTP_LIMITS, limitOptions, type HttpLimits } from './limits.js'
 import { lingerAfterAnswer } from './linger.js';
 import { errorResponse, kernelOutcomes } from './outcome.js';
 import { SECURITY_SCHEMES, routeSecurity, withUsedSecuritySchemes } from './security.js';
+import { sendUnroutedError } from './unrouted-answer.js';
 
 /** Requests on one connection that may wait for their answers at once (pipelining). */
 const MAX_PIPELINED = 16;
@@ -79,9 +80,12 @@ const answerFrameworkError =
   (answered: (method: string, path: string, status: number) => void): NonNullable<FastifyServerOptions['frameworkErrors']> =>
   (error, request, reply) => {
     // the option's reply type is generic over every route's schema; this answer is in none of them
-    void (reply as unknown as FastifyReply)
-      .code(400)
-      .send({ error: error.code === 'FST_ERR_BAD_URL' ? kernelOutcomes.url_malformed.message : 'malformed request' });
+    sendUnroutedError(
+      request,
+      reply as unknown as FastifyReply,
+      400,
+      error.code === 'FST_ERR_BAD_URL' ? kernelOutcomes.url_malformed.message : 'malformed request',
+    );
     answered(request.method, request.url.split('?')[0] ?? '', 400);
   };
 
@@ -196,7 +200,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     }
     return reply.code(status).send({ error: clientMessage(err) });
   });
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: kernelOutcomes.not_found.message }));
+  app.setNotFoundHandler((request, reply) => sendUnroutedError(request, reply, 404, kernelOutcomes.not_found.message));
 
   const httpMetrics = createHttpMetrics(options.metrics);
   // the level is fixed for the process's life: decided once instead of building a line to drop
@@ -258,7 +262,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (encoding !== undefined) {
       const normal = encoding.trim().toLowerCase();
       if (normal === 'identity' || normal === '') delete request.headers['content-encoding'];
-      else request.headers['content-encoding'] = normal;
+      // `x-gzip` is gzip's old name, to be read as gzip (RFC 9110 §8.4.1.3)
+      else request.headers['content-encoding'] = normal === 'x-gzip' ? 'gzip' : normal;
     }
     done();
   });
