@@ -42,3 +42,16 @@ export function lingerAfterAnswer(request: IncomingMessage): void {
 export function answeredEarly(socket: Socket): boolean {
   return (socket as MarkedSocket)[ANSWERED_EARLY] === true;
 }
+
+/**
+ * Reads nothing more from this connection, for good: the requests already read keep their
+ * answers, and the one that ends the connection goes out after them. Node resumes a paused
+ * connection itself (once a write drains, or when it drops an answered request's unread body),
+ * which would let a client that is being cut off go on feeding requests in.
+ */
+export function stopReading(socket: Socket): void {
+  socket.pause();
+  socket.resume = function stayPaused(this: Socket) {
+    return this;
+  };
+}

@@ -6,6 +6,7 @@ import Fastify, {
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
   type FastifyServerOptions,
   type RawServerDefault,
 } from 'fastify';
@@ -23,7 +24,7 @@ import { registerDocs } from './docs.js';
 import { registerBodyParsers } from './body.js';
 import { HttpError } from './errors.js';
 import { DEFAULT_HTTP_LIMITS, limitOptions, type HttpLimits } from './limits.js';
-import { lingerAfterAnswer } from './linger.js';
+import { lingerAfterAnswer, stopReading } from './linger.js';
 import { errorResponse, kernelOutcomes } from './outcome.js';
 import { SECURITY_SCHEMES, routeSecurity, withUsedSecuritySchemes } from './security.js';
 import { sendUnroutedError } from './unrouted-answer.js';
@@ -31,6 +32,9 @@ import { sendUnroutedError } from './unrouted-answer.js';
 /** Requests on one connection that may wait for their answers at once (pipelining). */
 const MAX_PIPELINED = 16;
 const UNANSWERED = Symbol('unanswered requests');
+const CUT_OFF = Symbol('refused its pipelined requests');
+
+type CountedSocket = Socket & { [UNANSWERED]?: number; [CUT_OFF]?: true };
 
 /** Methods whose requests Fastify parses a body for, whether or not the route declares one. */
 const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -88,6 +92,19 @@ const answerFrameworkError =
     );
     answered(request.method, request.url.split('?')[0] ?? '', 400);
   };
+
+/** Requests refused for what their connection did, not for anything their route decides. */
+const refusedForConnection = new WeakSet<IncomingMessage>();
+
+/**
+ * 400 with the connection's last answer, for a request refused before its route runs because of
+ * its connection (too many pipelined requests, no Host). Logged and counted as `unmatched`, like
+ * Node's own refusals of unparsable requests: no route's document lists it.
+ */
+function refuseConnection(request: FastifyRequest, reply: FastifyReply, message: string): void {
+  refusedForConnection.add(request.raw);
+  reply.header('connection', 'close').code(400).send({ error: message });
+}
 
 /** How every route's 503 documents the answer a request gets while the service stops. */
 const STOPPING = `\`${kernelOutcomes.shutting_down.message}\`: the service is stopping`;
@@ -212,9 +229,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (logRequests) requestLines.info({ method, path, route: 'unmatched', status, ms: 0 }, 'request');
   };
   app.addHook('onResponse', async (request, reply) => {
-    const socket = request.raw.socket as (Socket & { [UNANSWERED]?: number }) | null;
+    const socket = request.raw.socket as CountedSocket | null;
     if (socket?.[UNANSWERED]) socket[UNANSWERED]--;
-    const route = request.routeOptions.url ?? 'unmatched';
+    const route = refusedForConnection.has(request.raw) ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
     const seconds = reply.elapsedTime / 1000;
     httpMetrics.observe(request.method, route, reply.statusCode, seconds);
     // probes and scrapes come every few seconds from machines: a line each only at debug
@@ -242,19 +259,25 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     done();
   });
   app.addHook('onRequest', (request, reply, done) => {
+    const socket = request.raw.socket as CountedSocket;
+    // read after the connection's refusal (below), which is its last answer: never run, never answered
+    if (socket[CUT_OFF]) return void reply.hijack();
     if (closing) {
       reply.header('connection', 'close').code(503).send({ error: kernelOutcomes.shutting_down.message });
       return;
     }
     // A client that pipelines requests and reads no answer makes the server hold every answer
     // it has not taken (a few bytes of request, kilobytes of response each: a 2.7 GB process
-    // in a probe). Past MAX_PIPELINED unanswered requests on one connection it is cut off.
-    const socket = request.raw.socket as Socket & { [UNANSWERED]?: number };
+    // in a probe). Past MAX_PIPELINED unanswered requests on one connection nothing more is
+    // read from it, and the request over the limit is refused with the connection's last
+    // answer, queued behind those of the requests before it: they may have changed state, so
+    // their answers must still arrive (destroying the socket lost them).
     const unanswered = (socket[UNANSWERED] ?? 0) + 1;
     socket[UNANSWERED] = unanswered;
     if (unanswered > MAX_PIPELINED) {
-      socket.destroy();
-      return done(new HttpError(400, 'too many pipelined requests'));
+      socket[CUT_OFF] = true;
+      stopReading(socket);
+      return void refuseConnection(request, reply, 'too many pipelined requests');
     }
     // Content-Encoding names are case-insensitive and `identity` means none (RFC 9110 §8.4);
     // the compression plugin compares them as written

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, test } from 'node:test';
+import { Type } from '@sinclair/typebox';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { createHttpServer, type HttpApp } from '../../src/kernel/http/server.js';
+
+// Clients no HTTP library would be, byte for byte over loopback, against one in-process server
+// with short limits: what each gets back, in what order, and what the log says about it.
+
+/** Every line the server logged, parsed. */
+const logLines: Array<Record<string, unknown>> = [];
+let app: HttpApp;
+let port: number;
+/** POSTs /bump applied so far. */
+let bumps = 0;
+/** Resolves the /bump handlers waiting for it (see `holdBumps`). */
+let bumpGate: Promise<void> = Promise.resolve();
+
+before(async () => {
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
+  app = await createHttpServer({
+    logger,
+    title: 't',
+    description: 'd',
+    metrics: new Registry(),
+    readiness: async () => {},
+    limits: { headersTimeoutMs: 400, requestTimeoutMs: 600, keepAliveTimeoutMs: 5_000 },
+  });
+  app.post('/bump', { schema: { response: { 200: Type.Object({ bump: Type.Number() }) } } }, async () => {
+    const bump = ++bumps;
+    await bumpGate;
+    return { bump };
+  });
+  port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
+});
+after(async () => {
+  await app?.close();
+});
+
+/** Holds every /bump handler until the server has seen `count` requests (so they are all pending at once). */
+function holdBumps(count: number): void {
+  let seen = 0;
+  bumpGate = new Promise<void>((release) => {
+    const onRequest = (): void => {
+      if (++seen < count) return;
+      app.server.off('request', onRequest);
+      release();
+    };
+    app.server.on('request', onRequest);
+  });
+}
+
+/** Writes `bytes` in one write on a fresh connection; resolves with all the server sent once it closed the connection. */
+function exchange(bytes: string, withinMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    let data = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      data += chunk;
+    });
+    // a reset once the server is done is an ending like any other here
+    socket.on('error', () => undefined);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`connection still open after ${withinMs} ms; got ${JSON.stringify(data)}`));
+    }, withinMs);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(data);
+    });
+  });
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Splits what came back into its answers, each framed by its Content-Length (anything else fails the test). */
+function answers(data: string): Answer[] {
+  const out: Answer[] = [];
+  let rest = data;
+  while (rest.length > 0) {
+    const end = rest.indexOf('\r\n\r\n');
+    assert.ok(end > 0, `not an answer: ${JSON.stringify(rest)}`);
+    const [statusLine = '', ...fields] = rest.slice(0, end).split('\r\n');
+    const status = /^HTTP\/1\.1 (\d{3}) /.exec(statusLine)?.[1];
+    assert.ok(status, `not a status line: ${JSON.stringify(statusLine)}`);
+    const headers = Object.fromEntries(fields.map((f) => [f.slice(0, f.indexOf(':')).toLowerCase(), f.slice(f.indexOf(':') + 1).trim()]));
+    const length = Number(headers['content-length']);
+    assert.ok(Number.isInteger(length), `answer without a Content-Length: ${JSON.stringify(rest.slice(0, end))}`);
+    out.push({ status: Number(status), headers, body: rest.slice(end + 4, end + 4 + length) });
+    rest = rest.slice(end + 4 + length);
+  }
+  return out;
+}
+
+const bump = 'POST /bump HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}';
+
+test('past 16 pipelined requests the next is answered 400 after the answers of the 16 before it, and the connection ends', async () => {
+  bumps = 0;
+  logLines.length = 0;
+  holdBumps(17);
+  const got = answers(await exchange(bump.repeat(20)));
+  // every request that was applied gets its answer, in order
+  assert.deepEqual(
+    got.slice(0, 16).map((a) => [a.status, a.body]),
+    Array.from({ length: 16 }, (_, i) => [200, JSON.stringify({ bump: i + 1 })]),
+  );
+  assert.equal(got.length, 17, 'nothing after the refusal');
+  assert.deepEqual([got[16]?.status, got[16]?.body], [400, '{"error":"too many pipelined requests"}']);
+  assert.equal(got[16]?.headers.connection, 'close');
+  // the requests read after the refusal never ran
+  assert.equal(bumps, 16);
+  // refused for its connection, not by its route: logged as the other refusals made before routing
+  const refusals = logLines.filter((l) => l.msg === 'request' && l.status === 400);
+  assert.deepEqual(
+    refusals.map((l) => [l.method, l.path, l.route]),
+    [['POST', '/bump', 'unmatched']],
+  );
+});
