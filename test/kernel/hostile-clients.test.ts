@@ -123,3 +123,29 @@ test('past 16 pipelined requests the next is answered 400 after the answers of t
     [['POST', '/bump', 'unmatched']],
   );
 });
+
+test('a request followed by bytes that are no request: its answer comes first, then the 400, and the connection ends', async () => {
+  const healthz = 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n';
+  const junk = '\x01\x02 not HTTP\r\n\r\n';
+  const one = answers(await exchange(`${healthz}${junk}`));
+  assert.deepEqual(
+    one.map((a) => [a.status, a.body]),
+    [
+      [200, '{"status":"ok"}'],
+      [400, '{"error":"bad request"}'],
+    ],
+  );
+  assert.equal(one[1]?.headers.connection, 'close');
+  // two answers due (the first still running when the junk is read), the refusal after both
+  bumps = 0;
+  holdBumps(2);
+  const two = answers(await exchange(`${bump}${healthz}${junk}`));
+  assert.deepEqual(
+    two.map((a) => [a.status, a.body]),
+    [
+      [200, '{"bump":1}'],
+      [200, '{"status":"ok"}'],
+      [400, '{"error":"bad request"}'],
+    ],
+  );
+});

@@ -1,6 +1,20 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { answeredEarly } from './linger.js';
+import { answeredEarly, stopReading } from './linger.js';
+
+/**
+ * How long the answers already due on a connection may take to go out before the refusal of a
+ * request after them follows them (a client that reads none of them is not waited for longer).
+ */
+export const PENDING_ANSWERS_MS = 5_000;
+
+/** Called once a refusal has been written: what was answered, for the log line and the count. */
+export type ClientErrorAnswered = (status: number) => void;
+
+const HANDLED = Symbol('client error handled');
+
+/** What Node keeps on a server connection and its types leave out: the answer it writes now. */
+type ServerSocket = Socket & { _httpMessage?: ServerResponse | null; [HANDLED]?: true };
 
 /** What to tell a client whose request Node refused before any route saw it. */
 function answerFor(code: string | undefined): { status: number; error: string } {
@@ -9,35 +23,72 @@ function answerFor(code: string | undefined): { status: number; error: string } 
   return { status: 400, error: 'bad request' };
 }
 
+function rawAnswer(status: number, error: string): string {
+  const body = JSON.stringify({ error });
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/**
+ * The answer that must go out before the refusal, if any: one for an earlier request (complete,
+ * pipelined before the one that failed), or the failing request's own answer, already started
+ * before its body had arrived. A failing request's answer not started yet is the refusal's to give.
+ */
+function answerFirst(socket: ServerSocket): ServerResponse | undefined {
+  const current = socket._httpMessage;
+  if (!current || current.writableFinished) return undefined;
+  return current.req.complete || current.headersSent ? current : undefined;
+}
+
+/** Calls `next` once `response` went out or its connection closed, or at `deadline` at the latest. */
+function afterAnswer(response: ServerResponse, deadline: number, next: () => void): void {
+  const done = (): void => {
+    clearTimeout(timer);
+    response.off('finish', done);
+    response.off('close', done);
+    next();
+  };
+  const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+  response.once('finish', done);
+  response.once('close', done);
+}
+
+/**
+ * Writes the refusal once every answer due before it has gone out (Node answers pipelined
+ * requests in order, each once the one before it finished), then closes the connection. No
+ * refusal follows an answer the failing request already got, nor a connection that is already
+ * ending; past the deadline the connection is closed as it is.
+ */
+function refuseInTurn(socket: ServerSocket, refusal: { status: number; error: string } | undefined, deadline: number, answered: ClientErrorAnswered): void {
+  if (socket.destroyed) return;
+  const first = answerFirst(socket);
+  if (first && Date.now() < deadline) {
+    const own = !first.req.complete;
+    afterAnswer(first, deadline, () => refuseInTurn(socket, own ? undefined : refusal, deadline, answered));
+    return;
+  }
+  // answeredEarly: the failing request was answered before its body had arrived (linger.ts); a
+  // second answer (a 408 as the rest of the body trickles in) would be read as the next one's
+  if (!first && refusal && socket.writable && !answeredEarly(socket)) {
+    socket.write(rawAnswer(refusal.status, refusal.error));
+    answered(refusal.status);
+  }
+  socket.destroy();
+}
+
 /**
  * Node's `clientError`: a request that timed out (headers or whole request too slow) or could
  * not be parsed. Answered in the platform's `{"error": …}` shape where the socket still takes
  * it, then the connection is closed — a client that was too slow gets no second chance on it.
- * Returns the status answered (none when the connection was already gone or mid-answer).
+ * A refusal is the connection's last answer, after those of the requests pipelined before the
+ * one that failed: written at once, it would be read as the first of them. `answered` hears of
+ * each refusal written.
  */
-export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): number | undefined {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return undefined;
-  // this connection's request was answered already, before its body had arrived (linger.ts): a
-  // second answer (a 408 as the rest of the body trickles in) would be read as the next one's
-  if (answeredEarly(socket)) {
-    socket.destroy();
-    return undefined;
-  }
-  // An answer to this request is already being written (the client is still sending a body the
-  // server answered without reading): a second response would break the connection's framing,
-  // so, as in Node's own handler, the connection just ends. (A refusal that finished before its
-  // body arrived closes the connection itself: see the error handler in server.ts.)
-  if ((socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
-    socket.destroy();
-    return undefined;
-  }
-  const { status, error } = answerFor(err.code);
-  const body = JSON.stringify({ error });
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy();
-  return status;
+export function answerClientError(err: NodeJS.ErrnoException, socket: Socket, answered: ClientErrorAnswered = () => undefined): void {
+  const s = socket as ServerSocket;
+  // Node reports a connection again while it waits for its earlier answers (each read the parser fails on)
+  if (err.code === 'ECONNRESET' || socket.destroyed || s[HANDLED]) return;
+  s[HANDLED] = true;
+  // nothing more is read while earlier answers go out: a request completing now would be answered after the refusal
+  stopReading(socket);
+  refuseInTurn(s, answerFor(err.code), Date.now() + PENDING_ANSWERS_MS, answered);
 }

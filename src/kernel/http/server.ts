@@ -140,11 +140,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // too-long one means there (no such order: 204, no such wallet: 404) better than a router 400
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
     ...limits,
-    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => {
-      const status = limits.clientErrorHandler(err, socket);
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) =>
       // the request never finished arriving: its method and path may be unknown
-      if (status !== undefined) answeredUnrouted('-', '-', status);
-    },
+      limits.clientErrorHandler(err, socket, (status) => answeredUnrouted('-', '-', status)),
     trustProxy: options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     // refusals Fastify makes before any route runs (a path that is not valid percent-encoding):
     // the platform's `{"error"}` shape instead of Fastify's own body with its internal code
