@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createHttpServer, type HttpApp } from '../../src/kernel/http/server.js';
+import { startStandbyServer } from '../../src/kernel/http/standby-server.js';
 
 // Clients no HTTP library would be, byte for byte over loopback, against one in-process server
 // with short limits: what each gets back, in what order, and what the log says about it.
@@ -53,9 +54,9 @@ function holdBumps(count: number): void {
 }
 
 /** Writes `bytes` in one write on a fresh connection; resolves with all the server sent once it closed the connection. */
-function exchange(bytes: string, withinMs = 10_000): Promise<string> {
+function exchange(bytes: string, withinMs = 10_000, to = port): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    const socket = connect(to, '127.0.0.1', () => socket.write(bytes));
     let data = '';
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => {
@@ -148,4 +149,53 @@ test('a request followed by bytes that are no request: its answer comes first, t
       [400, '{"error":"bad request"}'],
     ],
   );
+});
+
+test('an HTTP/1.1 request without Host is refused 400 in the {"error"} shape and its connection closed; HTTP/1.0 needs none', async () => {
+  logLines.length = 0;
+  const [refused, ...more] = answers(await exchange('GET /healthz HTTP/1.1\r\n\r\n'));
+  assert.equal(more.length, 0);
+  assert.deepEqual([refused?.status, refused?.body], [400, '{"error":"Host header required"}']);
+  assert.match(refused?.headers['content-type'] ?? '', /^application\/json/);
+  assert.equal(refused?.headers.connection, 'close');
+  // a connection-level refusal, as Node's own were: logged with the refusals made before routing
+  assert.deepEqual(
+    logLines.filter((l) => l.msg === 'request').map((l) => [l.method, l.path, l.route, l.status]),
+    [['GET', '/healthz', 'unmatched', 400]],
+  );
+  const old = answers(await exchange('GET /healthz HTTP/1.0\r\n\r\n'));
+  assert.deepEqual(
+    old.map((a) => [a.status, a.body]),
+    [[200, '{"status":"ok"}']],
+  );
+});
+
+/** A loopback port nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as { port: number };
+      probe.close(() => resolve(free));
+    });
+    probe.on('error', reject);
+  });
+}
+
+test('the stand-in that answers while the database is away at start-up refuses a request without Host the same way', async () => {
+  const standbyPort = await freePort();
+  const standby = await startStandbyServer(`127.0.0.1:${standbyPort}`, { headersTimeoutMs: 400, requestTimeoutMs: 600, keepAliveTimeoutMs: 5_000 });
+  try {
+    const refused = answers(await exchange('GET /healthz HTTP/1.1\r\n\r\n', 10_000, standbyPort));
+    assert.deepEqual(
+      refused.map((a) => [a.status, a.body]),
+      [[400, '{"error":"Host header required"}']],
+    );
+    const old = answers(await exchange('GET /healthz HTTP/1.0\r\n\r\n', 10_000, standbyPort));
+    assert.deepEqual(
+      old.map((a) => [a.status, a.body]),
+      [[200, '{"status":"ok"}']],
+    );
+  } finally {
+    await standby.close();
+  }
 });

@@ -24,7 +24,9 @@ export function limitOptions(limits: HttpLimits) {
   return {
     requestTimeout,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    http: { requestTimeout, headersTimeout, connectionsCheckingInterval },
+    // an HTTP/1.1 request without Host is refused by the server's own hook, in the `{"error"}`
+    // shape; Node's refusal is a bare 400 with no body
+    http: { requestTimeout, headersTimeout, connectionsCheckingInterval, requireHostHeader: false },
     clientErrorHandler: answerClientError,
   };
 }

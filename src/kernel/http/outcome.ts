@@ -30,6 +30,8 @@ export const kernelOutcomes = outcomes({
   body_not_utf8: { status: 400, message: 'request body is not valid UTF-8' },
   body_not_json: { status: 400, message: 'request body is not valid JSON' },
   url_malformed: { status: 400, message: 'malformed request: the path is not valid percent-encoding' },
+  host_missing: { status: 400, message: 'Host header required' },
+  too_many_pipelined: { status: 400, message: 'too many pipelined requests' },
   unauthorized: { status: 401, message: 'missing, invalid or expired token' },
   not_found: { status: 404, message: 'not found' },
   internal: { status: 500, message: 'internal server error' },

@@ -275,7 +275,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (unanswered > MAX_PIPELINED) {
       socket[CUT_OFF] = true;
       stopReading(socket);
-      return void refuseConnection(request, reply, 'too many pipelined requests');
+      return void refuseConnection(request, reply, kernelOutcomes.too_many_pipelined.message);
+    }
+    // RFC 9112 §3.2: a server must refuse an HTTP/1.1 request without Host (1.0 has none to send)
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      return void refuseConnection(request, reply, kernelOutcomes.host_missing.message);
     }
     // Content-Encoding names are case-insensitive and `identity` means none (RFC 9110 §8.4);
     // the compression plugin compares them as written

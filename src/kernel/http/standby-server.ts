@@ -10,6 +10,7 @@ export interface StandbyServer {
 
 const UNAVAILABLE = JSON.stringify({ error: kernelOutcomes.database_unavailable.message });
 const ALIVE = JSON.stringify({ status: 'ok' });
+const NO_HOST = JSON.stringify({ error: kernelOutcomes.host_missing.message });
 
 /**
  * What a service answers while it waits for an unreachable PostgreSQL at start-up, on its own
@@ -22,9 +23,11 @@ export async function startStandbyServer(address: string, limits: HttpLimits): P
   // the service's own limits, checked as often, and slow clients answered as the service does
   const options = limitOptions(limits);
   const server: Server = createServer({ ...options.http, keepAliveTimeout: options.keepAliveTimeout }, (request, response) => {
+    // refused as the running service refuses it (server.ts)
+    const hostless = request.httpVersion === '1.1' && request.headers.host === undefined;
     const alive = request.url?.split('?')[0] === '/healthz';
-    const body = alive ? ALIVE : UNAVAILABLE;
-    response.writeHead(alive ? 200 : 503, {
+    const body = hostless ? NO_HOST : alive ? ALIVE : UNAVAILABLE;
+    response.writeHead(hostless ? 400 : alive ? 200 : 503, {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(body),
       connection: 'close',
