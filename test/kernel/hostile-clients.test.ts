@@ -181,7 +181,7 @@ function freePort(): Promise<number> {
   });
 }
 
-test('the stand-in that answers while the database is away at start-up refuses a request without Host the same way', async () => {
+test('the stand-in that answers while the database is away at start-up refuses a request without Host and a CONNECT the same way', async () => {
   const standbyPort = await freePort();
   const standby = await startStandbyServer(`127.0.0.1:${standbyPort}`, { headersTimeoutMs: 400, requestTimeoutMs: 600, keepAliveTimeoutMs: 5_000 });
   try {
@@ -195,7 +195,37 @@ test('the stand-in that answers while the database is away at start-up refuses a
       old.map((a) => [a.status, a.body]),
       [[200, '{"status":"ok"}']],
     );
+    const connected = answers(await exchange('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 10_000, standbyPort));
+    assert.deepEqual(
+      connected.map((a) => [a.status, a.body]),
+      [[404, '{"error":"not found"}']],
+    );
   } finally {
     await standby.close();
   }
+});
+
+test('CONNECT is answered as any method no route serves, 404 in the {"error"} shape, and its connection closed', async () => {
+  logLines.length = 0;
+  // a client that starts its TLS handshake at once, not waiting for the answer
+  const got = answers(await exchange('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n\x16\x03\x01\x00\x05hello'));
+  assert.deepEqual(
+    got.map((a) => [a.status, a.body]),
+    [[404, '{"error":"not found"}']],
+  );
+  assert.match(got[0]?.headers['content-type'] ?? '', /^application\/json/);
+  assert.equal(got[0]?.headers.connection, 'close');
+  // the same answer as for a method the router knows and no route serves
+  const propfind = answers(await exchange('PROPFIND /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+  assert.deepEqual(
+    propfind.map((a) => [a.status, a.body]),
+    [[404, '{"error":"not found"}']],
+  );
+  assert.deepEqual(
+    logLines.filter((l) => l.msg === 'request').map((l) => [l.method, l.path, l.route, l.status]),
+    [
+      ['CONNECT', 'example.com:443', 'unmatched', 404],
+      ['PROPFIND', '/healthz', 'unmatched', 404],
+    ],
+  );
 });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -27,7 +28,7 @@ import { DEFAULT_HTTP_LIMITS, limitOptions, type HttpLimits } from './limits.js'
 import { lingerAfterAnswer, stopReading } from './linger.js';
 import { errorResponse, kernelOutcomes } from './outcome.js';
 import { SECURITY_SCHEMES, routeSecurity, withUsedSecuritySchemes } from './security.js';
-import { sendUnroutedError } from './unrouted-answer.js';
+import { answerConnect, sendUnroutedError } from './unrouted-answer.js';
 
 /** Requests on one connection that may wait for their answers at once (pipelining). */
 const MAX_PIPELINED = 16;
@@ -154,6 +155,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   // the platform's `{"error"}` shape and the documents; RFC 9110 §10.1.1 lets a server ignore the
   // expectation instead, which is what a client sending one can still use.
   app.server.on('checkExpectation', (req, res) => app.server.emit('request', req, res));
+  // no route serves CONNECT, and Node never hands it to Fastify (see answerConnect)
+  app.server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    answerConnect(socket);
+    answeredUnrouted('CONNECT', req.url ?? '-', 404);
+  });
   decorateUserId(app);
   const routes: RegisteredRoute[] = [];
   routesByApp.set(app, routes);

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { parseListenAddress } from '../address.js';
 import { limitOptions, type HttpLimits } from './limits.js';
 import { kernelOutcomes } from './outcome.js';
+import { answerConnect } from './unrouted-answer.js';
 
 /** A listening stand-in for a service that cannot start yet; `close` frees the address for it. */
 export interface StandbyServer {
@@ -35,6 +36,7 @@ export async function startStandbyServer(address: string, limits: HttpLimits): P
     response.end(request.method === 'HEAD' ? undefined : body);
   });
   server.on('clientError', options.clientErrorHandler);
+  server.on('connect', (_request, socket) => answerConnect(socket));
   const { host, port } = parseListenAddress(address);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,6 +1,9 @@
+import type { Duplex } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import negotiate from '@fastify/accept-negotiator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LINGER_MS } from './linger.js';
+import { kernelOutcomes } from './outcome.js';
 
 /**
  * Sends `{"error": message}` for an answer no route gives (the 404, a URL Fastify cannot
@@ -15,4 +18,25 @@ export function sendUnroutedError(request: FastifyRequest, reply: FastifyReply, 
     return reply.header('content-encoding', 'gzip').send(gzipSync(body));
   }
   return reply.send(body);
+}
+
+const NOT_FOUND = JSON.stringify({ error: kernelOutcomes.not_found.message });
+const CONNECT_ANSWER = `HTTP/1.1 404 Not Found\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(NOT_FOUND)}\r\nconnection: close\r\n\r\n${NOT_FOUND}`;
+
+/**
+ * A CONNECT request (a client taking the service for a proxy): Node hands its connection over
+ * raw, outside Fastify, and closed it without a word while nobody listened. It is answered as
+ * any method no route serves (404 `{"error":"not found"}`), then closed, lingering as the
+ * kernel's other early answers do (linger.ts): what the client sent after its request (a TLS
+ * handshake begun at once) is read and dropped, so that the close does not reset the answer.
+ */
+export function answerConnect(socket: Duplex): void {
+  // no longer the HTTP server's: without a listener a reset would be thrown as an uncaught error
+  socket.on('error', () => undefined);
+  socket.end(CONNECT_ANSWER);
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('end', () => socket.destroy());
+  socket.once('close', () => clearTimeout(timer));
 }
