@@ -229,3 +229,26 @@ test('CONNECT is answered as any method no route serves, 404 in the {"error"} sh
     ],
   );
 });
+
+test('a 408 is logged with the method and path of a request whose headers arrived, and with - where they never did', async () => {
+  logLines.length = 0;
+  // headers complete, the body stalls past the 600 ms request limit
+  const stalled = answers(await exchange('POST /bump?x=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{'));
+  assert.deepEqual(
+    stalled.map((a) => [a.status, a.body]),
+    [[408, '{"error":"request timeout"}']],
+  );
+  // headers never finished
+  const unfinished = answers(await exchange('GET /healthz HTTP/1.1\r\nHost: x\r\n'));
+  assert.deepEqual(
+    unfinished.map((a) => a.status),
+    [408],
+  );
+  assert.deepEqual(
+    logLines.filter((l) => l.msg === 'request').map((l) => [l.method, l.path, l.route, l.status]),
+    [
+      ['POST', '/bump', 'unmatched', 408],
+      ['-', '-', 'unmatched', 408],
+    ],
+  );
+});

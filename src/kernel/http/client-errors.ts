@@ -1,4 +1,4 @@
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { answeredEarly, stopReading } from './linger.js';
 
@@ -6,15 +6,41 @@ import { answeredEarly, stopReading } from './linger.js';
  * How long the answers already due on a connection may take to go out before the refusal of a
  * request after them follows them (a client that reads none of them is not waited for longer).
  */
-export const PENDING_ANSWERS_MS = 5_000;
+const PENDING_ANSWERS_MS = 5_000;
 
-/** Called once a refusal has been written: what was answered, for the log line and the count. */
-export type ClientErrorAnswered = (status: number) => void;
+/**
+ * Called once a refusal has been written, for the log line and the count: its status, and the
+ * method and path of the request refused (`-` where its headers never arrived).
+ */
+export type ClientErrorAnswered = (status: number, method: string, path: string) => void;
 
 const HANDLED = Symbol('client error handled');
 
-/** What Node keeps on a server connection and its types leave out: the answer it writes now. */
-type ServerSocket = Socket & { _httpMessage?: ServerResponse | null; [HANDLED]?: true };
+/**
+ * What Node keeps on a server connection and its types leave out: the answer it writes now,
+ * and its parser, whose `incoming` is the request whose headers it read last.
+ */
+type ServerSocket = Socket & {
+  _httpMessage?: ServerResponse | null;
+  parser?: { incoming?: IncomingMessage | null } | null;
+  [HANDLED]?: true;
+};
+
+/** Method and path of the request a client error is about, when its headers had arrived (its body had not). */
+function failingRequest(socket: ServerSocket): { method: string; path: string } {
+  const incoming = socket.parser?.incoming;
+  // a complete one is an earlier request: the failing one never got as far as its headers
+  if (!incoming || incoming.complete) return { method: '-', path: '-' };
+  return { method: incoming.method ?? '-', path: incoming.url?.split('?')[0] ?? '-' };
+}
+
+/** A refusal to write, and the request it refuses. */
+interface Refusal {
+  status: number;
+  error: string;
+  method: string;
+  path: string;
+}
 
 /** What to tell a client whose request Node refused before any route saw it. */
 function answerFor(code: string | undefined): { status: number; error: string } {
@@ -58,7 +84,7 @@ function afterAnswer(response: ServerResponse, deadline: number, next: () => voi
  * refusal follows an answer the failing request already got, nor a connection that is already
  * ending; past the deadline the connection is closed as it is.
  */
-function refuseInTurn(socket: ServerSocket, refusal: { status: number; error: string } | undefined, deadline: number, answered: ClientErrorAnswered): void {
+function refuseInTurn(socket: ServerSocket, refusal: Refusal | undefined, deadline: number, answered: ClientErrorAnswered): void {
   if (socket.destroyed) return;
   const first = answerFirst(socket);
   if (first && Date.now() < deadline) {
@@ -70,7 +96,7 @@ function refuseInTurn(socket: ServerSocket, refusal: { status: number; error: st
   // second answer (a 408 as the rest of the body trickles in) would be read as the next one's
   if (!first && refusal && socket.writable && !answeredEarly(socket)) {
     socket.write(rawAnswer(refusal.status, refusal.error));
-    answered(refusal.status);
+    answered(refusal.status, refusal.method, refusal.path);
   }
   socket.destroy();
 }
@@ -88,7 +114,9 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket, an
   // Node reports a connection again while it waits for its earlier answers (each read the parser fails on)
   if (err.code === 'ECONNRESET' || socket.destroyed || s[HANDLED]) return;
   s[HANDLED] = true;
+  // read now: the parser lets go of its request once the connection closes
+  const refusal = { ...answerFor(err.code), ...failingRequest(s) };
   // nothing more is read while earlier answers go out: a request completing now would be answered after the refusal
   stopReading(socket);
-  refuseInTurn(s, answerFor(err.code), Date.now() + PENDING_ANSWERS_MS, answered);
+  refuseInTurn(s, refusal, Date.now() + PENDING_ANSWERS_MS, answered);
 }

@@ -142,8 +142,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
     ...limits,
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) =>
-      // the request never finished arriving: its method and path may be unknown
-      limits.clientErrorHandler(err, socket, (status) => answeredUnrouted('-', '-', status)),
+      limits.clientErrorHandler(err, socket, (status, method, path) => answeredUnrouted(method, path, status)),
     trustProxy: options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     // refusals Fastify makes before any route runs (a path that is not valid percent-encoding):
     // the platform's `{"error"}` shape instead of Fastify's own body with its internal code
