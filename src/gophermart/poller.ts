@@ -382,10 +382,11 @@ export class AccrualPoller {
   }
 
   private async handle(order: ClaimedOrder, leaseEnd: number): Promise<void> {
-    const { client, logger, store } = this.deps;
+    const { client, logger } = this.deps;
     let answer: AccrualAnswer | undefined;
     for (let retry = 0; ; retry++) {
       if (!(await this.takeTurn(leaseEnd, order.lane === 1))) return this.handBack(order);
+      const sentUnder = this.gate.limitVersion;
       const stopTimer = this.m.latency.startTimer();
       answer = await client.ask(order.number, this.abort.signal);
       stopTimer();
@@ -393,16 +394,7 @@ export class AccrualPoller {
       const outcome = outcomeLabel(answer);
       this.m.requests.inc({ outcome });
       this.stats.requests[outcome] = (this.stats.requests[outcome] ?? 0) + 1;
-      if (answer.kind === 'rate_limited') {
-        // an answer: the service is there, if busy (the pause, not the outage count, holds it off)
-        await this.noteOutage((outage) => outage.heard());
-        this.gate.pause(answer.retryAfterMs);
-        if (answer.limitPerMinute !== undefined) this.gate.setLimitPerMinute(answer.limitPerMinute);
-        logger.warn({ retryAfterMs: answer.retryAfterMs, limitPerMinute: answer.limitPerMinute }, 'accrual service rate limit: pausing all requests');
-        // Not the order's fault: no attempt counted, due again as soon as the pause ends.
-        await store.releaseClaim(order.number);
-        return this.deps.observer?.settled?.({ number: order.number, outcome: 'rate_limited' });
-      }
+      if (answer.kind === 'rate_limited') return this.rateLimited(order, answer, sentUnder);
       if (answer.kind !== 'transient') break;
       if (answer.reason.startsWith('malformed')) {
         logger.warn({ order: order.number, reason: answer.reason }, 'accrual service sent an invalid answer; will ask again later');
@@ -415,6 +407,22 @@ export class AccrualPoller {
       await sleep(quickRetryDelay(retry), this.abort.signal);
     }
     await this.apply(order, answer);
+  }
+
+  /**
+   * A 429: every request of the process pauses, the rate adapts (RateGate.limited), and the order
+   * goes back untouched — not its fault: no attempt counted, due again as soon as the pause ends.
+   */
+  private async rateLimited(order: ClaimedOrder, answer: Extract<AccrualAnswer, { kind: 'rate_limited' }>, sentUnder: number): Promise<void> {
+    // an answer: the service is there, if busy (the pause, not the outage count, holds it off)
+    await this.noteOutage((outage) => outage.heard());
+    const { pauseMs, limitPerMinute } = this.gate.limited(answer.retryAfterMs, answer.limitPerMinute, sentUnder, this.options.pollAssumedLimit);
+    this.deps.logger.warn(
+      { retryAfterMs: answer.retryAfterMs, announcedLimitPerMinute: answer.limitPerMinute, pauseMs, limitPerMinute },
+      'accrual service rate limit: pausing all requests',
+    );
+    await this.deps.store.releaseClaim(order.number);
+    this.deps.observer?.settled?.({ number: order.number, outcome: 'rate_limited' });
   }
 
   /** Gives the claim back untouched (shutdown, a 429 pause, a lease too short to ask in). */
