@@ -79,6 +79,14 @@ export function quickRetryDelay(retry: number): number {
   return Math.min(2000, 100 * 2 ** retry);
 }
 
+/**
+ * Pause before trying again a write that carries an accrual answer while the database is away:
+ * 250 ms, 500 ms, then every second, so the answer lands within about a second of its return.
+ */
+export function heldWriteDelay(attempt: number): number {
+  return Math.min(1000, 250 * 2 ** attempt);
+}
+
 /** A lease shorter than one request plus this margin could expire while we still hold the answer. */
 const LEASE_MARGIN_MS = 1000;
 
@@ -421,13 +429,31 @@ export class AccrualPoller {
       { retryAfterMs: answer.retryAfterMs, announcedLimitPerMinute: answer.limitPerMinute, pauseMs, limitPerMinute },
       'accrual service rate limit: pausing all requests',
     );
-    await this.deps.store.releaseClaim(order.number);
+    await this.persist(() => this.deps.store.releaseClaim(order.number));
     this.deps.observer?.settled?.({ number: order.number, outcome: 'rate_limited' });
+  }
+
+  /**
+   * Runs a write that settles a claimed order until it goes through. Given up at the first
+   * outage, the answer held would be lost and the order left claimed until its lease ran out
+   * (POLL_LEASE, 30 s): credited that long after the database's return instead of within a
+   * second. Stopping abandons it (the error is rethrown): the lease expires and the order is
+   * asked again, which credits once, since applyAccrualResult changes only orders not final.
+   */
+  private async persist<T>(write: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || this.abort.signal.aborted) throw err;
+      }
+      await sleep(heldWriteDelay(attempt), this.abort.signal);
+    }
   }
 
   /** Gives the claim back untouched (shutdown, a 429 pause, a lease too short to ask in). */
   private async handBack(order: ClaimedOrder): Promise<void> {
-    await this.deps.store.releaseClaim(order.number);
+    await this.persist(() => this.deps.store.releaseClaim(order.number));
     this.deps.observer?.settled?.({ number: order.number, outcome: 'handed_back' });
   }
 
@@ -444,7 +470,7 @@ export class AccrualPoller {
     else await this.noteOutage((outage) => outage.answered());
     switch (answer.kind) {
       case 'processed': {
-        const credited = await store.applyAccrualResult(order.number, 'PROCESSED', answer.accrual);
+        const credited = await this.persist(() => store.applyAccrualResult(order.number, 'PROCESSED', answer.accrual));
         if (credited) {
           this.m.credits.inc();
           this.m.credited.inc(answer.accrual / 100);
@@ -455,18 +481,18 @@ export class AccrualPoller {
         break;
       }
       case 'invalid':
-        await store.applyAccrualResult(order.number, 'INVALID');
+        await this.persist(() => store.applyAccrualResult(order.number, 'INVALID'));
         break;
       case 'in_progress':
       case 'unknown':
       case 'transient': {
         const delay = Math.max(await this.reaskIn(), answer.kind === 'transient' ? this.outage.delayMs() : 0);
-        await store.rescheduleOrder(order.number, delay, answer.kind === 'in_progress');
+        await this.persist(() => store.rescheduleOrder(order.number, delay, answer.kind === 'in_progress'));
         this.deps.observer?.settled?.({ number: order.number, outcome, nextAskInMs: delay });
         return;
       }
       case 'rate_limited':
-        await store.releaseClaim(order.number);
+        await this.persist(() => store.releaseClaim(order.number));
         break;
     }
     this.deps.observer?.settled?.({ number: order.number, outcome });

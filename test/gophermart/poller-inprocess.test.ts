@@ -13,54 +13,13 @@ import { openDatabase } from '../../src/kernel/db/open.js';
 import { createLogger } from '../../src/kernel/logger.js';
 import { AccrualClient } from '../../src/gophermart/accrual-client.js';
 import { migrations, SCHEMA } from '../../src/gophermart/migrations.js';
-import { AccrualPoller, type PollerObserver, type PollerOptions, type SettledOrder } from '../../src/gophermart/poller.js';
+import { AccrualPoller, type PollerOptions } from '../../src/gophermart/poller.js';
 import { RATE_HEADROOM, RateGate } from '../../src/gophermart/rate-gate.js';
 import { REASK_SHARE } from '../../src/gophermart/schedule.js';
 import { GophermartStore } from '../../src/gophermart/store.js';
 import { FakeAccrual, type FakeReply, orderNumber, processed, tooMany, unknown } from '../support/fake-accrual.js';
+import { Reports } from '../support/poller.js';
 import { type FreshDatabase, freshDatabase } from '../support/postgres.js';
-
-type Round = Parameters<NonNullable<PollerObserver['round']>>[0];
-
-/** Collects the poller's reports and lets a test wait for one that matches. */
-class Reports implements PollerObserver {
-  readonly rounds: Round[] = [];
-  readonly settledOrders: SettledOrder[] = [];
-  private waiters: { check: () => boolean; resolve: () => void }[] = [];
-
-  round(r: Round): void {
-    this.rounds.push(r);
-    this.notify();
-  }
-  settled(o: SettledOrder): void {
-    this.settledOrders.push(o);
-    this.notify();
-  }
-  of(number: string): SettledOrder[] {
-    return this.settledOrders.filter((o) => o.number === number);
-  }
-  /** Resolves once `check` holds after some report; fails after `timeoutMs`. */
-  until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-    if (check()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-      this.waiters.push({
-        check,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      });
-    });
-  }
-  private notify(): void {
-    for (const w of [...this.waiters]) {
-      if (!w.check()) continue;
-      this.waiters = this.waiters.filter((x) => x !== w);
-      w.resolve();
-    }
-  }
-}
 
 const options: PollerOptions = {
   pollConcurrency: 8,
