@@ -103,8 +103,9 @@ function outcomeLabel(answer: AccrualAnswer): Outcome {
 /**
  * The accrual worker (SPEC §1.1). All its state lives in the orders table: a loop claims due
  * orders with a lease, asks the accrual service about each with bounded concurrency and no
- * transaction open, then applies the answer or reschedules the order with backoff. Only the
- * rate gate is in memory, and it is re-learnt from the next 429 after a restart.
+ * transaction open, then applies the answer or reschedules the order with backoff. The rate
+ * gate is in memory, for speed; a 429's pause and the limit in force are also written to the
+ * database, which every instance (and this one after a restart) adopts at its heartbeat.
  */
 export class AccrualPoller {
   private readonly gate: RateGate;
@@ -184,9 +185,10 @@ export class AccrualPoller {
   }
 
   /**
-   * The rate gate is one per process, and every instance on the database learns the same limit
-   * from its own 429: together they would send several times it. Each live poller takes an
-   * equal share (the schedule of re-asks already plans for all of them together).
+   * The rate gate is one per process, and every instance on the database keeps under the same
+   * limit: together they would send several times it. Each live poller takes an equal share (the
+   * schedule of re-asks already plans for all of them together). The limit itself, and any pause,
+   * come from the database (adoptAnnouncedPause).
    */
   private async heartbeat(): Promise<void> {
     try {
@@ -195,6 +197,7 @@ export class AccrualPoller {
       const share = 1 / Math.max(1, live);
       this.gate.setShare(share);
       this.reaskPacer?.setShare(share);
+      await this.adoptAnnouncedPause();
       // Right after an outage another process may not have reconnected yet and would look gone:
       // claims are taken over only from the second heartbeat on the database's return.
       if (!this.beatFailed) await this.takeOverClaimsOfGone();
@@ -203,6 +206,17 @@ export class AccrualPoller {
       // the database is away: the last share stands (an outage is logged by the database layer)
       this.beatFailed = true;
     }
+  }
+
+  /**
+   * Takes in the pause and limit another instance's 429 announced (or this process's own, before
+   * a restart). Claims already stop for the pause in the database; this also holds the orders
+   * this process claimed before it and makes its own pause reports say so.
+   */
+  private async adoptAnnouncedPause(): Promise<void> {
+    const { pausedForMs, limitPerMinute } = await this.deps.store.accrualPause();
+    if (pausedForMs > 0) this.gate.pause(pausedForMs);
+    if (limitPerMinute !== undefined) this.gate.setLimitPerMinute(limitPerMinute);
   }
 
   /** Orders claimed by a process that is gone (killed, crashed) are due again now, not when their lease ends. */
@@ -429,6 +443,8 @@ export class AccrualPoller {
       { retryAfterMs: answer.retryAfterMs, announcedLimitPerMinute: answer.limitPerMinute, pauseMs, limitPerMinute },
       'accrual service rate limit: pausing all requests',
     );
+    // before the order is claimable again, so no other instance claims it inside the pause
+    await this.announcePause(pauseMs, limitPerMinute);
     await this.persist(() => this.deps.store.releaseClaim(order.number));
     this.deps.observer?.settled?.({ number: order.number, outcome: 'rate_limited' });
   }
@@ -448,6 +464,19 @@ export class AccrualPoller {
         if (!isDatabaseUnavailable(err) || this.abort.signal.aborted) throw err;
       }
       await sleep(heldWriteDelay(attempt), this.abort.signal);
+    }
+  }
+
+  /**
+   * Writes a 429's pause and the limit now in force where every instance (and this one after a
+   * restart) sees them. Best effort: with the database away this process's gate still holds it,
+   * and the pause will likely be over before anyone could read it.
+   */
+  private async announcePause(pauseMs: number, limitPerMinute: number): Promise<void> {
+    try {
+      await this.deps.store.announceAccrualPause(pauseMs, limitPerMinute);
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) this.deps.logger.error({ err }, 'accrual poller: announcing a rate-limit pause failed');
     }
   }
 

@@ -245,15 +245,17 @@ export class GophermartStore {
    */
   private claimOrders(limit: number, leaseMs: number, claimer: string, which: 'due' | 'soonest'): Promise<ClaimedOrder[]> {
     const due = which === 'due' ? 'and next_poll_at <= now()' : '';
+    // while a 429's pause is in force (any instance's, by the database's clock) nothing is claimed
+    const unpaused = 'and not exists (select 1 from gophermart.accrual_pause where paused_until > now())';
     return this.db.query<ClaimedOrder & Record<string, unknown>>(
       `with fresh as (
          select number, 0 as lane, next_poll_at from gophermart.orders
-         where status in ('NEW', 'PROCESSING') and poll_attempts = 0 ${due}
+         where status in ('NEW', 'PROCESSING') and poll_attempts = 0 ${due} ${unpaused}
            and (claimed_until is null or claimed_until < now())
          order by next_poll_at limit $1 for update skip locked
        ), retry as (
          select number, 1 as lane, next_poll_at from gophermart.orders
-         where status in ('NEW', 'PROCESSING') and poll_attempts > 0 ${due}
+         where status in ('NEW', 'PROCESSING') and poll_attempts > 0 ${due} ${unpaused}
            and (claimed_until is null or claimed_until < now())
          order by next_poll_at limit $1 for update skip locked
        ), pick as (
@@ -323,6 +325,34 @@ export class GophermartStore {
       [Math.round(delayMs)],
     );
     return rows.length;
+  }
+
+  /**
+   * Announces a 429 to every poller on the database: no claims for `pauseMs` from the database's
+   * now() (extending, never shortening, a pause in force), and `limitPerMinute`, the limit the
+   * poller now keeps under.
+   */
+  async announceAccrualPause(pauseMs: number, limitPerMinute: number): Promise<void> {
+    await this.db.query(
+      `insert into gophermart.accrual_pause (singleton, paused_until, limit_per_minute)
+       values (true, now() + make_interval(secs => $1::float8 / 1000), $2::int)
+       on conflict (singleton) do update
+       set paused_until = greatest(gophermart.accrual_pause.paused_until, excluded.paused_until), limit_per_minute = excluded.limit_per_minute`,
+      [pauseMs, limitPerMinute],
+    );
+  }
+
+  /**
+   * The pause announced on the database — milliseconds left by the database's clock, so the
+   * clocks of the processes do not matter — and the limit announced with it (undefined: none yet).
+   */
+  async accrualPause(): Promise<{ pausedForMs: number; limitPerMinute: number | undefined }> {
+    const rows = await this.db.query<{ paused_for_ms: number | null; limit_per_minute: number | null }>(
+      `select greatest(0, extract(epoch from paused_until - now()) * 1000)::float8 as paused_for_ms, limit_per_minute
+       from gophermart.accrual_pause`,
+    );
+    const row = rows[0];
+    return { pausedForMs: Number(row?.paused_for_ms ?? 0), limitPerMinute: row?.limit_per_minute ?? undefined };
   }
 
   /** Gives a claimed order back untouched (shutdown, 429): it is due again at once. */
