@@ -36,7 +36,8 @@ export interface AccrualAsker {
 /** What became of one claimed order; `nextAskInMs` is set when it was rescheduled. */
 export interface SettledOrder {
   number: string;
-  outcome: Outcome | 'handed_back';
+  /** `over_balance_cap`: a PROCESSED answer whose credit would pass the largest balance, rescheduled. */
+  outcome: Outcome | 'handed_back' | 'over_balance_cap';
   nextAskInMs?: number;
 }
 
@@ -480,6 +481,21 @@ export class AccrualPoller {
     }
   }
 
+  /**
+   * The credit would take the owner's balance past MAX_BALANCE_HUNDREDTHS, where balances stop
+   * being exact (and past 2^53 hundredths unreadable). The order is not made final without its
+   * credit: it is asked again after the longest backoff, by when a withdrawal may have made room.
+   */
+  private async overBalanceCap(order: ClaimedOrder, accrual: number): Promise<void> {
+    const delay = this.options.pollBackoffMaxMs;
+    this.deps.logger.error(
+      { order: order.number, accrual: accrual / 100, nextAskInMs: delay },
+      "accrual poller: the credit would take the owner's balance past the largest balance; the order is asked again later",
+    );
+    await this.persist(() => this.deps.store.rescheduleOrder(order.number, delay, true));
+    this.deps.observer?.settled?.({ number: order.number, outcome: 'over_balance_cap', nextAskInMs: delay });
+  }
+
   /** Gives the claim back untouched (shutdown, a 429 pause, a lease too short to ask in). */
   private async handBack(order: ClaimedOrder): Promise<void> {
     await this.persist(() => this.deps.store.releaseClaim(order.number));
@@ -499,8 +515,9 @@ export class AccrualPoller {
     else await this.noteOutage((outage) => outage.answered());
     switch (answer.kind) {
       case 'processed': {
-        const credited = await this.persist(() => store.applyAccrualResult(order.number, 'PROCESSED', answer.accrual));
-        if (credited) {
+        const applied = await this.persist(() => store.applyAccrualResult(order.number, 'PROCESSED', answer.accrual));
+        if (applied === 'over_balance_cap') return this.overBalanceCap(order, answer.accrual);
+        if (applied === 'applied') {
           this.m.credits.inc();
           this.m.credited.inc(answer.accrual / 100);
           this.stats.credits += 1;

@@ -29,9 +29,9 @@ class WatchedStore extends GophermartStore {
 
   override async applyAccrualResult(...args: Parameters<GophermartStore['applyAccrualResult']>): ReturnType<GophermartStore['applyAccrualResult']> {
     try {
-      const changed = await super.applyAccrualResult(...args);
-      if (changed) this.changes += 1;
-      return changed;
+      const applied = await super.applyAccrualResult(...args);
+      if (applied === 'applied') this.changes += 1;
+      return applied;
     } catch (err) {
       this.failures.push(err);
       for (const wake of this.waiters) wake();
