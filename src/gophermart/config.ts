@@ -47,7 +47,7 @@ export const gophermartSettings = {
     env: 'POLL_ASSUMED_LIMIT',
     flag: '--poll-assumed-limit <n>',
     description:
-      'accrual poller: requests per minute the accrual service is assumed to allow until a 429 announces its limit; re-asks are spread over it (0 = assume no limit)',
+      'accrual poller: requests per minute the accrual service is assumed to allow until a 429 announces its limit; re-asks are spread over it, and a 429 that names no limit adopts it (0 = assume no limit; such a 429 then adopts 1000)',
     default: 1000,
     parse: parsers.nonNegativeInt('POLL_ASSUMED_LIMIT'),
   } satisfies Setting<number>,

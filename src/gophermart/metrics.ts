@@ -54,7 +54,7 @@ export function createPollerMetrics(registry: Registry, store: GophermartStore, 
     }),
     rate: new Gauge({
       name: 'gophermart_accrual_rate_limit_per_second',
-      help: 'Request rate learnt from the last 429 (-1 = no limit known)',
+      help: 'Request rate learnt or adopted from the 429s seen (-1 = no limit known)',
       registers: [registry],
       collect() {
         const r = gate().limitPerSecond;

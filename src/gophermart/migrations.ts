@@ -1,5 +1,15 @@
 import type { Migration } from '../kernel/db/migrate.js';
 import { loginFailuresMigrationSql } from '../kernel/auth/login-throttle.js';
+import { MAX_BALANCE_HUNDREDTHS } from '../kernel/money.js';
+
+/**
+ * The largest balance as migration 10 wrote it into its CHECK. A migration is history and must
+ * not change with the constant: should MAX_BALANCE_HUNDREDTHS change, a new migration moves the
+ * CHECK to it (the service refuses to start while the two disagree).
+ */
+const MAX_BALANCE_V10 = 1_000_000_000_000_000;
+if (MAX_BALANCE_HUNDREDTHS !== MAX_BALANCE_V10)
+  throw new Error('MAX_BALANCE_HUNDREDTHS changed: add a gophermart migration that moves the users balance CHECK to it');
 
 /** The channel of user-change notifications; the payload is user ids, comma-separated. */
 export const USER_CHANGED_CHANNEL = 'gophermart_user_changed';
@@ -134,5 +144,31 @@ export const migrations: Migration[] = [
     // when their lease runs out (GophermartStore.releaseClaimsOfGone). Not indexed: the sweep
     // looks only at unfinished orders, which the lanes' partial indexes already cover.
     sql: 'alter table gophermart.orders add column if not exists claimed_by text;',
+  },
+  {
+    version: 9,
+    name: 'accrual pause shared by every instance',
+    // A 429's pause and the limit in force, for every poller on the database and past a restart
+    // (in memory alone, a restarted process or another instance hit the limit again). One row at
+    // most: the key can only be true. The claims take nothing while paused_until is ahead of the
+    // database's now(); each poller's heartbeat adopts both into its rate gate.
+    sql: `
+      create table gophermart.accrual_pause (
+        singleton boolean primary key default true check (singleton),
+        paused_until timestamptz,
+        limit_per_minute integer check (limit_per_minute > 0)
+      );
+    `,
+  },
+  {
+    version: 10,
+    name: 'largest balance',
+    // The backstop behind GophermartStore.applyAccrualResult, which credits only what keeps the
+    // balance within MAX_BALANCE_HUNDREDTHS: int8 is read as a JS number, so a balance past 2^53
+    // hundredths could no longer be read at all (every balance read of its user a 500), and one
+    // past 2^46 units no longer shows every hundredth. NOT VALID: a database that already holds
+    // such a balance (the credit was not capped before) still starts; every write from now on is
+    // checked.
+    sql: `alter table gophermart.users add constraint users_balance_within_cap check (balance <= ${MAX_BALANCE_V10}) not valid;`,
   },
 ];

@@ -36,7 +36,8 @@ export interface AccrualAsker {
 /** What became of one claimed order; `nextAskInMs` is set when it was rescheduled. */
 export interface SettledOrder {
   number: string;
-  outcome: Outcome | 'handed_back';
+  /** `over_balance_cap`: a PROCESSED answer whose credit would pass the largest balance, rescheduled. */
+  outcome: Outcome | 'handed_back' | 'over_balance_cap';
   nextAskInMs?: number;
 }
 
@@ -79,6 +80,14 @@ export function quickRetryDelay(retry: number): number {
   return Math.min(2000, 100 * 2 ** retry);
 }
 
+/**
+ * Pause before trying again a write that carries an accrual answer while the database is away:
+ * 250 ms, 500 ms, then every second, so the answer lands within about a second of its return.
+ */
+export function heldWriteDelay(attempt: number): number {
+  return Math.min(1000, 250 * 2 ** attempt);
+}
+
 /** A lease shorter than one request plus this margin could expire while we still hold the answer. */
 const LEASE_MARGIN_MS = 1000;
 
@@ -95,8 +104,9 @@ function outcomeLabel(answer: AccrualAnswer): Outcome {
 /**
  * The accrual worker (SPEC §1.1). All its state lives in the orders table: a loop claims due
  * orders with a lease, asks the accrual service about each with bounded concurrency and no
- * transaction open, then applies the answer or reschedules the order with backoff. Only the
- * rate gate is in memory, and it is re-learnt from the next 429 after a restart.
+ * transaction open, then applies the answer or reschedules the order with backoff. The rate
+ * gate is in memory, for speed; a 429's pause and the limit in force are also written to the
+ * database, which every instance (and this one after a restart) adopts at its heartbeat.
  */
 export class AccrualPoller {
   private readonly gate: RateGate;
@@ -176,9 +186,10 @@ export class AccrualPoller {
   }
 
   /**
-   * The rate gate is one per process, and every instance on the database learns the same limit
-   * from its own 429: together they would send several times it. Each live poller takes an
-   * equal share (the schedule of re-asks already plans for all of them together).
+   * The rate gate is one per process, and every instance on the database keeps under the same
+   * limit: together they would send several times it. Each live poller takes an equal share (the
+   * schedule of re-asks already plans for all of them together). The limit itself, and any pause,
+   * come from the database (adoptAnnouncedPause).
    */
   private async heartbeat(): Promise<void> {
     try {
@@ -187,6 +198,7 @@ export class AccrualPoller {
       const share = 1 / Math.max(1, live);
       this.gate.setShare(share);
       this.reaskPacer?.setShare(share);
+      await this.adoptAnnouncedPause();
       // Right after an outage another process may not have reconnected yet and would look gone:
       // claims are taken over only from the second heartbeat on the database's return.
       if (!this.beatFailed) await this.takeOverClaimsOfGone();
@@ -195,6 +207,17 @@ export class AccrualPoller {
       // the database is away: the last share stands (an outage is logged by the database layer)
       this.beatFailed = true;
     }
+  }
+
+  /**
+   * Takes in the pause and limit another instance's 429 announced (or this process's own, before
+   * a restart). Claims already stop for the pause in the database; this also holds the orders
+   * this process claimed before it and makes its own pause reports say so.
+   */
+  private async adoptAnnouncedPause(): Promise<void> {
+    const { pausedForMs, limitPerMinute } = await this.deps.store.accrualPause();
+    if (pausedForMs > 0) this.gate.pause(pausedForMs);
+    if (limitPerMinute !== undefined) this.gate.setLimitPerMinute(limitPerMinute);
   }
 
   /** Orders claimed by a process that is gone (killed, crashed) are due again now, not when their lease ends. */
@@ -382,10 +405,11 @@ export class AccrualPoller {
   }
 
   private async handle(order: ClaimedOrder, leaseEnd: number): Promise<void> {
-    const { client, logger, store } = this.deps;
+    const { client, logger } = this.deps;
     let answer: AccrualAnswer | undefined;
     for (let retry = 0; ; retry++) {
       if (!(await this.takeTurn(leaseEnd, order.lane === 1))) return this.handBack(order);
+      const sentUnder = this.gate.limitVersion;
       const stopTimer = this.m.latency.startTimer();
       answer = await client.ask(order.number, this.abort.signal);
       stopTimer();
@@ -393,16 +417,7 @@ export class AccrualPoller {
       const outcome = outcomeLabel(answer);
       this.m.requests.inc({ outcome });
       this.stats.requests[outcome] = (this.stats.requests[outcome] ?? 0) + 1;
-      if (answer.kind === 'rate_limited') {
-        // an answer: the service is there, if busy (the pause, not the outage count, holds it off)
-        await this.noteOutage((outage) => outage.heard());
-        this.gate.pause(answer.retryAfterMs);
-        if (answer.limitPerMinute !== undefined) this.gate.setLimitPerMinute(answer.limitPerMinute);
-        logger.warn({ retryAfterMs: answer.retryAfterMs, limitPerMinute: answer.limitPerMinute }, 'accrual service rate limit: pausing all requests');
-        // Not the order's fault: no attempt counted, due again as soon as the pause ends.
-        await store.releaseClaim(order.number);
-        return this.deps.observer?.settled?.({ number: order.number, outcome: 'rate_limited' });
-      }
+      if (answer.kind === 'rate_limited') return this.rateLimited(order, answer, sentUnder);
       if (answer.kind !== 'transient') break;
       if (answer.reason.startsWith('malformed')) {
         logger.warn({ order: order.number, reason: answer.reason }, 'accrual service sent an invalid answer; will ask again later');
@@ -417,9 +432,73 @@ export class AccrualPoller {
     await this.apply(order, answer);
   }
 
+  /**
+   * A 429: every request of the process pauses, the rate adapts (RateGate.limited), and the order
+   * goes back untouched — not its fault: no attempt counted, due again as soon as the pause ends.
+   */
+  private async rateLimited(order: ClaimedOrder, answer: Extract<AccrualAnswer, { kind: 'rate_limited' }>, sentUnder: number): Promise<void> {
+    // an answer: the service is there, if busy (the pause, not the outage count, holds it off)
+    await this.noteOutage((outage) => outage.heard());
+    const { pauseMs, limitPerMinute } = this.gate.limited(answer.retryAfterMs, answer.limitPerMinute, sentUnder, this.options.pollAssumedLimit);
+    this.deps.logger.warn(
+      { retryAfterMs: answer.retryAfterMs, announcedLimitPerMinute: answer.limitPerMinute, pauseMs, limitPerMinute },
+      'accrual service rate limit: pausing all requests',
+    );
+    // before the order is claimable again, so no other instance claims it inside the pause
+    await this.announcePause(pauseMs, limitPerMinute);
+    await this.persist(() => this.deps.store.releaseClaim(order.number));
+    this.deps.observer?.settled?.({ number: order.number, outcome: 'rate_limited' });
+  }
+
+  /**
+   * Runs a write that settles a claimed order until it goes through. Given up at the first
+   * outage, the answer held would be lost and the order left claimed until its lease ran out
+   * (POLL_LEASE, 30 s): credited that long after the database's return instead of within a
+   * second. Stopping abandons it (the error is rethrown): the lease expires and the order is
+   * asked again, which credits once, since applyAccrualResult changes only orders not final.
+   */
+  private async persist<T>(write: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || this.abort.signal.aborted) throw err;
+      }
+      await sleep(heldWriteDelay(attempt), this.abort.signal);
+    }
+  }
+
+  /**
+   * Writes a 429's pause and the limit now in force where every instance (and this one after a
+   * restart) sees them. Best effort: with the database away this process's gate still holds it,
+   * and the pause will likely be over before anyone could read it.
+   */
+  private async announcePause(pauseMs: number, limitPerMinute: number): Promise<void> {
+    try {
+      await this.deps.store.announceAccrualPause(pauseMs, limitPerMinute);
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) this.deps.logger.error({ err }, 'accrual poller: announcing a rate-limit pause failed');
+    }
+  }
+
+  /**
+   * The credit would take the owner's balance past MAX_BALANCE_HUNDREDTHS, where balances stop
+   * being exact (and past 2^53 hundredths unreadable). The order is not made final without its
+   * credit: it is asked again after the longest backoff, by when a withdrawal may have made room.
+   */
+  private async overBalanceCap(order: ClaimedOrder, accrual: number): Promise<void> {
+    const delay = this.options.pollBackoffMaxMs;
+    this.deps.logger.error(
+      { order: order.number, accrual: accrual / 100, nextAskInMs: delay },
+      "accrual poller: the credit would take the owner's balance past the largest balance; the order is asked again later",
+    );
+    await this.persist(() => this.deps.store.rescheduleOrder(order.number, delay, true));
+    this.deps.observer?.settled?.({ number: order.number, outcome: 'over_balance_cap', nextAskInMs: delay });
+  }
+
   /** Gives the claim back untouched (shutdown, a 429 pause, a lease too short to ask in). */
   private async handBack(order: ClaimedOrder): Promise<void> {
-    await this.deps.store.releaseClaim(order.number);
+    await this.persist(() => this.deps.store.releaseClaim(order.number));
     this.deps.observer?.settled?.({ number: order.number, outcome: 'handed_back' });
   }
 
@@ -436,8 +515,9 @@ export class AccrualPoller {
     else await this.noteOutage((outage) => outage.answered());
     switch (answer.kind) {
       case 'processed': {
-        const credited = await store.applyAccrualResult(order.number, 'PROCESSED', answer.accrual);
-        if (credited) {
+        const applied = await this.persist(() => store.applyAccrualResult(order.number, 'PROCESSED', answer.accrual));
+        if (applied === 'over_balance_cap') return this.overBalanceCap(order, answer.accrual);
+        if (applied === 'applied') {
           this.m.credits.inc();
           this.m.credited.inc(answer.accrual / 100);
           this.stats.credits += 1;
@@ -447,18 +527,18 @@ export class AccrualPoller {
         break;
       }
       case 'invalid':
-        await store.applyAccrualResult(order.number, 'INVALID');
+        await this.persist(() => store.applyAccrualResult(order.number, 'INVALID'));
         break;
       case 'in_progress':
       case 'unknown':
       case 'transient': {
         const delay = Math.max(await this.reaskIn(), answer.kind === 'transient' ? this.outage.delayMs() : 0);
-        await store.rescheduleOrder(order.number, delay, answer.kind === 'in_progress');
+        await this.persist(() => store.rescheduleOrder(order.number, delay, answer.kind === 'in_progress'));
         this.deps.observer?.settled?.({ number: order.number, outcome, nextAskInMs: delay });
         return;
       }
       case 'rate_limited':
-        await store.releaseClaim(order.number);
+        await this.persist(() => store.releaseClaim(order.number));
         break;
     }
     this.deps.observer?.settled?.({ number: order.number, outcome });

@@ -2,13 +2,37 @@
 export const RATE_HEADROOM = 0.97;
 
 /**
+ * Shortest pause after any 429, whatever its Retry-After says. `0` or an HTTP date already
+ * past would let every worker ask again at once, straight into the same full window: a loop of
+ * thousands of requests a second. One second is the least a delta-seconds Retry-After can ask for.
+ */
+export const MIN_RATE_LIMIT_PAUSE_MS = 1000;
+
+/**
+ * The limit adopted at a 429 that names none when none is known and no POLL_ASSUMED_LIMIT is
+ * set: the accrual service's own default RATE_LIMIT.
+ */
+export const FALLBACK_LIMIT_PER_MINUTE = 1000;
+
+/** Halving on 429s that name no limit stops here: the gate still lets a request through now and then. */
+export const MIN_ADAPTED_LIMIT_PER_MINUTE = 1;
+
+/**
  * The one door every accrual request of this process goes through. It holds two things:
  * a pause (set by any 429, honoured by every worker — undici's retry handler would only pause
  * the request that saw the 429), and a token bucket whose rate is learnt from the
- * `No more than N requests per minute` body, so the limit is not hit again.
+ * `No more than N requests per minute` body (or adapted when a 429 names no limit), so the
+ * limit is not hit again.
  */
 export class RateGate {
   private pausedUntil = 0;
+  /** Requests per minute the gate keeps under (announced, adopted, or shared by another instance). */
+  private limit: number | undefined;
+  /**
+   * Counts changes of the limit. A request carries the version it was let through under, so the
+   * several 429s that answer one batch sent under a limit lower it once, not once each.
+   */
+  private version = 0;
   /** The announced limit, with headroom: what every instance together may send. */
   private ratePerSecond = Infinity;
   /** This process's part of it: 1 / the pollers live on the database (AccrualPoller's heartbeat). */
@@ -35,9 +59,42 @@ export class RateGate {
     const rate = (limit / 60) * RATE_HEADROOM;
     if (rate === this.ratePerSecond) return;
     this.refill();
+    this.limit = limit;
+    this.version += 1;
     this.ratePerSecond = rate;
     this.burst = burst;
     this.resize();
+  }
+
+  /**
+   * A 429 answered a request let through under `sentUnder` (the `limitVersion` of then). Pauses
+   * every request for Retry-After, at least MIN_RATE_LIMIT_PAUSE_MS, and adapts the rate so the
+   * limit is not hit again: to the limit the body announced; when it names none, to
+   * `assumedPerMinute` (FALLBACK_LIMIT_PER_MINUTE when 0) if no limit is known, else to half the
+   * known one, which did not keep us under it. Returns the pause and the limit now in force.
+   */
+  limited(
+    retryAfterMs: number,
+    announcedPerMinute: number | undefined,
+    sentUnder: number,
+    assumedPerMinute: number,
+  ): { pauseMs: number; limitPerMinute: number } {
+    const pauseMs = Math.max(MIN_RATE_LIMIT_PAUSE_MS, retryAfterMs);
+    this.pause(pauseMs);
+    if (announcedPerMinute !== undefined) this.setLimitPerMinute(announcedPerMinute);
+    else if (this.limit === undefined) this.setLimitPerMinute(assumedPerMinute > 0 ? assumedPerMinute : FALLBACK_LIMIT_PER_MINUTE);
+    else if (sentUnder === this.version) this.setLimitPerMinute(Math.max(MIN_ADAPTED_LIMIT_PER_MINUTE, Math.floor(this.limit / 2)));
+    return { pauseMs, limitPerMinute: this.limit ?? FALLBACK_LIMIT_PER_MINUTE };
+  }
+
+  /** The limit's version now: see `limited`. */
+  get limitVersion(): number {
+    return this.version;
+  }
+
+  /** Requests per minute the gate keeps under, for every instance together (undefined: none known). */
+  get limitPerMinute(): number | undefined {
+    return this.limit;
   }
 
   /**

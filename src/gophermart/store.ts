@@ -1,4 +1,5 @@
 import { SQLSTATE, sqlState, type Database, type Queryable } from '../kernel/db/database.js';
+import { MAX_BALANCE_HUNDREDTHS } from '../kernel/money.js';
 
 export type OrderStatus = 'NEW' | 'PROCESSING' | 'INVALID' | 'PROCESSED';
 
@@ -25,6 +26,13 @@ export interface UserSnapshot {
   balance: BalanceRow;
   orders: OrderRow[] | undefined;
 }
+
+/**
+ * What applyAccrualResult did: `applied`, the order moved (and was credited); `unchanged`, it was
+ * final already or had that status; `over_balance_cap`, nothing changed because the credit would
+ * take the owner's balance past MAX_BALANCE_HUNDREDTHS.
+ */
+export type AccrualApplied = 'applied' | 'unchanged' | 'over_balance_cap';
 
 export type OrderInsert = { outcome: 'created' } | { outcome: 'exists'; ownedByCaller: boolean; status: OrderStatus };
 export type WithdrawOutcome =
@@ -193,29 +201,44 @@ export class GophermartStore {
   /**
    * Moves an order to a final or intermediate status. Crediting happens only on the transition
    * into PROCESSED from a non-final status, in the same transaction, so a result seen twice (or
-   * by two instances) credits once. Returns true when this call changed the order.
+   * by two instances) credits once. A credit that would take the balance past
+   * MAX_BALANCE_HUNDREDTHS changes nothing: the order is not made final without its credit.
    */
-  async applyAccrualResult(number: string, status: 'PROCESSING' | 'INVALID' | 'PROCESSED', accrual = 0): Promise<boolean> {
+  async applyAccrualResult(number: string, status: 'PROCESSING' | 'INVALID' | 'PROCESSED', accrual = 0): Promise<AccrualApplied> {
     // One statement (so one round trip, atomic by itself): the credit joins on the rows the status
     // update changed. A concurrent duplicate waits on the order's row lock, re-checks the WHERE
     // after the first commits, matches nothing and so credits nothing. (PostgreSQL runs a
-    // data-modifying CTE whether or not the outer query reads it.)
-    const rows = await this.db.query<{ changed: boolean; user_id: number | null }>(
-      `with changed as (
-         update gophermart.orders set status = $2, accrual = $3, claimed_until = null
-         where number = $1 and status in ('NEW', 'PROCESSING') and (status <> $2 or $2 <> 'PROCESSING')
-         returning user_id
-       ), credited as (
-         update gophermart.users u set balance = u.balance + $3
-         from changed where u.id = changed.user_id and $3 > 0
-         returning 1
-       )
-       select exists (select 1 from changed) as changed, (select user_id from changed limit 1) as user_id`,
-      [number, status, status === 'PROCESSED' ? accrual : 0],
-    );
-    const changed = rows[0]?.changed === true;
-    if (changed) this.changed(rows[0]?.user_id ?? undefined);
-    return changed;
+    // data-modifying CTE whether or not the outer query reads it.) The cap is checked on the
+    // statement's snapshot; a credit committed since is caught by the CHECK (migration 10).
+    let rows: { changed: boolean; user_id: number | null; over_cap: boolean }[];
+    try {
+      rows = await this.db.query<{ changed: boolean; user_id: number | null; over_cap: boolean }>(
+        `with changed as (
+           update gophermart.orders o set status = $2, accrual = $3, claimed_until = null
+           where o.number = $1 and o.status in ('NEW', 'PROCESSING') and (o.status <> $2 or $2 <> 'PROCESSING')
+             and ($3::bigint = 0 or exists (select 1 from gophermart.users u where u.id = o.user_id and u.balance <= $4::bigint - $3::bigint))
+           returning o.user_id
+         ), credited as (
+           update gophermart.users u set balance = u.balance + $3
+           from changed where u.id = changed.user_id and $3::bigint > 0
+           returning 1
+         )
+         select exists (select 1 from changed) as changed, (select user_id from changed limit 1) as user_id,
+                exists (select 1 from gophermart.orders o join gophermart.users u on u.id = o.user_id
+                        where o.number = $1 and o.status in ('NEW', 'PROCESSING') and $3::bigint > 0 and u.balance > $4::bigint - $3::bigint) as over_cap`,
+        [number, status, status === 'PROCESSED' ? accrual : 0, MAX_BALANCE_HUNDREDTHS],
+      );
+    } catch (err) {
+      // the CHECK refused the credit, and with it the whole statement: the order is unchanged too
+      if (sqlState(err) === SQLSTATE.checkViolation) return 'over_balance_cap';
+      throw err;
+    }
+    const row = rows[0];
+    if (row?.changed === true) {
+      this.changed(row.user_id ?? undefined);
+      return 'applied';
+    }
+    return row?.over_cap === true ? 'over_balance_cap' : 'unchanged';
   }
 
   /**
@@ -245,15 +268,17 @@ export class GophermartStore {
    */
   private claimOrders(limit: number, leaseMs: number, claimer: string, which: 'due' | 'soonest'): Promise<ClaimedOrder[]> {
     const due = which === 'due' ? 'and next_poll_at <= now()' : '';
+    // while a 429's pause is in force (any instance's, by the database's clock) nothing is claimed
+    const unpaused = 'and not exists (select 1 from gophermart.accrual_pause where paused_until > now())';
     return this.db.query<ClaimedOrder & Record<string, unknown>>(
       `with fresh as (
          select number, 0 as lane, next_poll_at from gophermart.orders
-         where status in ('NEW', 'PROCESSING') and poll_attempts = 0 ${due}
+         where status in ('NEW', 'PROCESSING') and poll_attempts = 0 ${due} ${unpaused}
            and (claimed_until is null or claimed_until < now())
          order by next_poll_at limit $1 for update skip locked
        ), retry as (
          select number, 1 as lane, next_poll_at from gophermart.orders
-         where status in ('NEW', 'PROCESSING') and poll_attempts > 0 ${due}
+         where status in ('NEW', 'PROCESSING') and poll_attempts > 0 ${due} ${unpaused}
            and (claimed_until is null or claimed_until < now())
          order by next_poll_at limit $1 for update skip locked
        ), pick as (
@@ -323,6 +348,34 @@ export class GophermartStore {
       [Math.round(delayMs)],
     );
     return rows.length;
+  }
+
+  /**
+   * Announces a 429 to every poller on the database: no claims for `pauseMs` from the database's
+   * now() (extending, never shortening, a pause in force), and `limitPerMinute`, the limit the
+   * poller now keeps under.
+   */
+  async announceAccrualPause(pauseMs: number, limitPerMinute: number): Promise<void> {
+    await this.db.query(
+      `insert into gophermart.accrual_pause (singleton, paused_until, limit_per_minute)
+       values (true, now() + make_interval(secs => $1::float8 / 1000), $2::int)
+       on conflict (singleton) do update
+       set paused_until = greatest(gophermart.accrual_pause.paused_until, excluded.paused_until), limit_per_minute = excluded.limit_per_minute`,
+      [pauseMs, limitPerMinute],
+    );
+  }
+
+  /**
+   * The pause announced on the database — milliseconds left by the database's clock, so the
+   * clocks of the processes do not matter — and the limit announced with it (undefined: none yet).
+   */
+  async accrualPause(): Promise<{ pausedForMs: number; limitPerMinute: number | undefined }> {
+    const rows = await this.db.query<{ paused_for_ms: number | null; limit_per_minute: number | null }>(
+      `select greatest(0, extract(epoch from paused_until - now()) * 1000)::float8 as paused_for_ms, limit_per_minute
+       from gophermart.accrual_pause`,
+    );
+    const row = rows[0];
+    return { pausedForMs: Number(row?.paused_for_ms ?? 0), limitPerMinute: row?.limit_per_minute ?? undefined };
   }
 
   /** Gives a claimed order back untouched (shutdown, 429): it is due again at once. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AccrualClient, DEFAULT_RETRY_AFTER_MS, interpretAnswer, parseLimitPerMinute, parseRetryAfter } from '../../src/gophermart/accrual-client.js';
 import { quickRetryDelay } from '../../src/gophermart/poller.js';
-import { RATE_HEADROOM, RateGate } from '../../src/gophermart/rate-gate.js';
+import { FALLBACK_LIMIT_PER_MINUTE, MIN_ADAPTED_LIMIT_PER_MINUTE, MIN_RATE_LIMIT_PAUSE_MS, RATE_HEADROOM, RateGate } from '../../src/gophermart/rate-gate.js';
 import { FakeAccrual, processed, status, tooMany } from '../support/fake-accrual.js';
 import { freePort } from '../support/process.js';
 
@@ -136,6 +136,33 @@ describe('RateGate', () => {
     let alone = 0;
     for (const start = now; now < start + 60_000; now++) while (gates[0]?.tryTake() === 0) alone++;
     assert.ok(alone >= 5800 && alone <= 6000, `took ${alone} in a minute alone`);
+  });
+  test('a 429 pauses at least a second, whatever Retry-After says', () => {
+    let now = 0;
+    const gate = new RateGate(() => now);
+    assert.equal(gate.limited(0, 600, gate.limitVersion, 1000).pauseMs, MIN_RATE_LIMIT_PAUSE_MS);
+    assert.equal(gate.tryTake(), MIN_RATE_LIMIT_PAUSE_MS);
+    now = MIN_RATE_LIMIT_PAUSE_MS;
+    assert.equal(gate.tryTake(), 0);
+    assert.equal(gate.limited(7000, 600, gate.limitVersion, 1000).pauseMs, 7000);
+  });
+  test('a 429 naming no limit: the assumed limit when none is known, then half of it once per batch sent under it', () => {
+    const gate = new RateGate(() => 0);
+    const before = gate.limitVersion;
+    assert.equal(gate.limited(0, undefined, before, 1000).limitPerMinute, 1000);
+    assert.equal(gate.limitPerSecond, (1000 / 60) * RATE_HEADROOM);
+    // the other requests of the batch that met the full window: no further change
+    assert.equal(gate.limited(0, undefined, before, 1000).limitPerMinute, 1000);
+    // a request sent under the adopted limit met it: the limit did not keep us under
+    assert.equal(gate.limited(0, undefined, gate.limitVersion, 1000).limitPerMinute, 500);
+    // an announced limit wins over any guess
+    assert.equal(gate.limited(0, 120, gate.limitVersion, 1000).limitPerMinute, 120);
+    let v = gate.limitVersion;
+    for (let i = 0; i < 20; i++, v = gate.limitVersion) gate.limited(0, undefined, v, 1000);
+    assert.equal(gate.limitPerMinute, MIN_ADAPTED_LIMIT_PER_MINUTE);
+    // POLL_ASSUMED_LIMIT=0 assumed none; now there is one, of unknown size
+    const unassuming = new RateGate(() => 0);
+    assert.equal(unassuming.limited(0, undefined, unassuming.limitVersion, 0).limitPerMinute, FALLBACK_LIMIT_PER_MINUTE);
   });
   test('a burst of one spaces requests evenly (the re-ask pacer)', () => {
     let now = 0;

@@ -291,7 +291,7 @@ export function gophermartApiSuite(open: () => Promise<GophermartTarget>): void 
       const token = await signUp(t.url, uniqueLogin('rich'));
       const n = orderNumber();
       assert.equal((await call(t.url, 'POST', '/api/user/orders', { token, body: n })).status, 202);
-      assert.equal(await t.store.applyAccrualResult(n, 'PROCESSED', hundredths), true);
+      assert.equal(await t.store.applyAccrualResult(n, 'PROCESSED', hundredths), 'applied');
       return token;
     }
 
@@ -303,8 +303,8 @@ export function gophermartApiSuite(open: () => Promise<GophermartTarget>): void 
       assert.deepEqual(b0.json, { current: 0, withdrawn: 0 });
       const n = orderNumber();
       await call(t.url, 'POST', '/api/user/orders', { token, body: n });
-      assert.equal(await t.store.applyAccrualResult(n, 'PROCESSED', 50050), true);
-      assert.equal(await t.store.applyAccrualResult(n, 'PROCESSED', 50050), false);
+      assert.equal(await t.store.applyAccrualResult(n, 'PROCESSED', 50050), 'applied');
+      assert.equal(await t.store.applyAccrualResult(n, 'PROCESSED', 50050), 'unchanged');
       assert.deepEqual((await call(t.url, 'GET', '/api/user/balance', { token })).json, { current: 500.5, withdrawn: 0 });
     });
 

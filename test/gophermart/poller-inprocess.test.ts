@@ -5,7 +5,7 @@
  * checked without spending that time and without guessing from sleeps.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import type { Database } from '../../src/kernel/db/database.js';
 import { migrate } from '../../src/kernel/db/migrate.js';
@@ -13,54 +13,13 @@ import { openDatabase } from '../../src/kernel/db/open.js';
 import { createLogger } from '../../src/kernel/logger.js';
 import { AccrualClient } from '../../src/gophermart/accrual-client.js';
 import { migrations, SCHEMA } from '../../src/gophermart/migrations.js';
-import { AccrualPoller, type PollerObserver, type PollerOptions, type SettledOrder } from '../../src/gophermart/poller.js';
+import { AccrualPoller, type PollerOptions } from '../../src/gophermart/poller.js';
 import { RATE_HEADROOM, RateGate } from '../../src/gophermart/rate-gate.js';
 import { REASK_SHARE } from '../../src/gophermart/schedule.js';
 import { GophermartStore } from '../../src/gophermart/store.js';
 import { FakeAccrual, type FakeReply, orderNumber, processed, tooMany, unknown } from '../support/fake-accrual.js';
+import { Reports } from '../support/poller.js';
 import { type FreshDatabase, freshDatabase } from '../support/postgres.js';
-
-type Round = Parameters<NonNullable<PollerObserver['round']>>[0];
-
-/** Collects the poller's reports and lets a test wait for one that matches. */
-class Reports implements PollerObserver {
-  readonly rounds: Round[] = [];
-  readonly settledOrders: SettledOrder[] = [];
-  private waiters: { check: () => boolean; resolve: () => void }[] = [];
-
-  round(r: Round): void {
-    this.rounds.push(r);
-    this.notify();
-  }
-  settled(o: SettledOrder): void {
-    this.settledOrders.push(o);
-    this.notify();
-  }
-  of(number: string): SettledOrder[] {
-    return this.settledOrders.filter((o) => o.number === number);
-  }
-  /** Resolves once `check` holds after some report; fails after `timeoutMs`. */
-  until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-    if (check()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-      this.waiters.push({
-        check,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-      });
-    });
-  }
-  private notify(): void {
-    for (const w of [...this.waiters]) {
-      if (!w.check()) continue;
-      this.waiters = this.waiters.filter((x) => x !== w);
-      w.resolve();
-    }
-  }
-}
 
 const options: PollerOptions = {
   pollConcurrency: 8,
@@ -97,8 +56,13 @@ describe('accrual poller in-process, on an injected clock', () => {
     await fresh?.drop();
   });
 
-  function poller(clock: () => number, reports: Reports, gate?: RateGate): AccrualPoller {
-    return new AccrualPoller(options, { store, client, logger: createLogger('gophermart', 'silent'), metrics: new Registry(), clock, observer: reports, gate });
+  // a 429 announces its pause and limit in the database, where the next test's poller would adopt them
+  beforeEach(async () => {
+    await db.query('delete from gophermart.accrual_pause');
+  });
+
+  function poller(clock: () => number, reports: Reports, gate?: RateGate, timings = options): AccrualPoller {
+    return new AccrualPoller(timings, { store, client, logger: createLogger('gophermart', 'silent'), metrics: new Registry(), clock, observer: reports, gate });
   }
 
   /** Four fresh orders, and an accrual service that cuts every connection. */
@@ -117,7 +81,9 @@ describe('accrual poller in-process, on an injected clock', () => {
   test('a 30 s Retry-After holds every request until the clock has passed it, then the orders are credited', async () => {
     let now = Date.parse('2031-06-01T12:00:00Z');
     const reports = new Reports();
-    const p = poller(() => now, reports);
+    // one heartbeat, at the start: a later one would adopt the pause the database holds, which
+    // ends by the database's clock, a few milliseconds after this clock's, and this clock stands still
+    const p = poller(() => now, reports, undefined, { ...options, peerHeartbeatMs: 3_600_000 });
     const [a, b] = [orderNumber(), orderNumber()];
     let limited = false;
     fake.intercept = (n): FakeReply => {
@@ -143,6 +109,8 @@ describe('accrual poller in-process, on an injected clock', () => {
         'asked during the pause',
       );
       assert.ok(reports.rounds.slice(seen).every((r) => r.claimed === 0));
+      // the pause is also announced in the database, by its own clock: it passes there too
+      await db.query('update gophermart.accrual_pause set paused_until = now()');
       now += 30_000;
       await reports.until('both processed', () => [a, b].every((n) => reports.of(n).some((o) => o.outcome === 'processed')));
       assert.equal(fake.seen(a).length, 2);

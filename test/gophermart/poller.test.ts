@@ -204,9 +204,9 @@ describe('accrual poller (bin/gophermart + fake accrual service)', () => {
     try {
       const store = new GophermartStore(database);
       const results = await Promise.all([1, 2, 3, 4].map(() => store.applyAccrualResult(n, 'PROCESSED', 1234)));
-      assert.equal(results.filter(Boolean).length, 1);
-      assert.equal(await store.applyAccrualResult(n, 'PROCESSED', 1234), false);
-      assert.equal(await store.applyAccrualResult(n, 'INVALID'), false);
+      assert.equal(results.filter((r) => r === 'applied').length, 1);
+      assert.equal(await store.applyAccrualResult(n, 'PROCESSED', 1234), 'unchanged');
+      assert.equal(await store.applyAccrualResult(n, 'INVALID'), 'unchanged');
     } finally {
       await database.close();
     }

@@ -235,7 +235,7 @@ describe('read model over two instances on one PostgreSQL database', () => {
       assert.equal(listed.length, i + 1);
     }
     // the poller's write goes through the same store: seen by the very next read too
-    assert.equal(await a.store.applyAccrualResult(first, 'PROCESSED', 10000), true);
+    assert.equal(await a.store.applyAccrualResult(first, 'PROCESSED', 10000), 'applied');
     assert.equal(await balanceOf(a.url, token), 100);
     const w = await call(a.url, 'POST', '/api/user/balance/withdraw', { token, body: { order: withLuhnCheckDigit('4100000000'), sum: 25 } });
     assert.equal(w.status, 200);
@@ -250,7 +250,7 @@ describe('read model over two instances on one PostgreSQL database', () => {
     assert.equal((await call(a.url, 'POST', '/api/user/orders', { token, body: number, headers: { 'content-type': 'text/plain' } })).status, 202);
     const seenMs = await eventually('upload on A listed by B', async () => (await ordersOf(b.url, token)).length === 1, 5000);
     // what A's poller does when the accrual service answers: status and credit in one statement
-    assert.equal(await a.store.applyAccrualResult(number, 'PROCESSED', 4250), true);
+    assert.equal(await a.store.applyAccrualResult(number, 'PROCESSED', 4250), 'applied');
     await eventually('credit listed by B', async () => (await ordersOf(b.url, token))[0]?.status === 'PROCESSED', 5000);
     assert.equal(await balanceOf(b.url, token), 42.5, 'balance and orders come from one snapshot');
     assert.ok(seenMs < 5000);

@@ -6,8 +6,13 @@ import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
 /**
  * One scripted answer of the fake accrual service: a status with an optional body and headers,
  * `hang` (never answer: the client's timeout must fire), or `reset` (drop the connection).
+ * `heldUntil` keeps the answer back until the promise settles, so a test can change the world
+ * (stop the database) while the poller waits for it.
  */
-export type FakeReply = { status: number; body?: string | object; headers?: Record<string, string>; delayMs?: number } | 'hang' | 'reset';
+export type FakeReply =
+  | { status: number; body?: string | object; headers?: Record<string, string>; delayMs?: number; heldUntil?: Promise<unknown> }
+  | 'hang'
+  | 'reset';
 
 export interface SeenRequest {
   number: string;
@@ -108,7 +113,8 @@ export class FakeAccrual {
       res.writeHead(r.status, { ...type, ...(r.headers ?? {}) });
       res.end(r.status === 204 ? undefined : body);
     };
-    if (r.delayMs) setTimeout(send, r.delayMs);
+    if (r.heldUntil) void r.heldUntil.then(send, send);
+    else if (r.delayMs) setTimeout(send, r.delayMs);
     else send();
   }
 

@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import type { PollerObserver, SettledOrder } from '../../src/gophermart/poller.js';
 import { FakeAccrual } from './fake-accrual.js';
 import { call, signUp, uniqueLogin } from './http.js';
 import { freshDatabase, type FreshDatabase } from './postgres.js';
@@ -82,4 +83,46 @@ export async function startPollerRig(env: Record<string, string>): Promise<Polle
       await db.drop();
     },
   };
+}
+
+type Round = Parameters<NonNullable<PollerObserver['round']>>[0];
+
+/** Collects the poller's reports and lets a test wait for one that matches. */
+export class Reports implements PollerObserver {
+  readonly rounds: Round[] = [];
+  readonly settledOrders: SettledOrder[] = [];
+  private waiters: { check: () => boolean; resolve: () => void }[] = [];
+
+  round(r: Round): void {
+    this.rounds.push(r);
+    this.notify();
+  }
+  settled(o: SettledOrder): void {
+    this.settledOrders.push(o);
+    this.notify();
+  }
+  of(number: string): SettledOrder[] {
+    return this.settledOrders.filter((o) => o.number === number);
+  }
+  /** Resolves once `check` holds after some report; fails after `timeoutMs`. */
+  until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+      this.waiters.push({
+        check,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+  private notify(): void {
+    for (const w of [...this.waiters]) {
+      if (!w.check()) continue;
+      this.waiters = this.waiters.filter((x) => x !== w);
+      w.resolve();
+    }
+  }
 }

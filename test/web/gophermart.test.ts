@@ -130,9 +130,9 @@ if (missing) {
     // PROCESSING, then PROCESSED: each in words, applied as the poller would; the page notices by itself
     const reloads: string[] = [];
     page.on('framenavigated', (f) => reloads.push(f.url()));
-    assert.equal(await store.applyAccrualResult(first, 'PROCESSING'), true);
+    assert.equal(await store.applyAccrualResult(first, 'PROCESSING'), 'applied');
     await waitForText(row, /Calculating.*added to your balance automatically/s, 8000);
-    assert.equal(await store.applyAccrualResult(first, 'PROCESSED', 50050), true);
+    assert.equal(await store.applyAccrualResult(first, 'PROCESSED', 50050), 'applied');
     await waitForText(row, /Credited.*\+500\.50/s, 8000);
     await waitForText(page.getByTestId('header-balance'), /500\.50/);
     assert.deepEqual(reloads, [], 'no navigation happened');

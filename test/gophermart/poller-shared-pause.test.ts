@@ -1,0 +1,166 @@
+/**
+ * A 429's pause and limit are the database's, not one process's: pollers in-process on one real
+ * PostgreSQL database, each asking through its own fake accrual service (so every request says
+ * which poller sent it). After one of them is answered 429, neither the other one running beside
+ * it nor one started afresh (a restart after kill -9 finds the same rows) sends anything until the
+ * pause has passed, and both adopt the announced limit.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { Registry } from 'prom-client';
+import type { Database } from '../../src/kernel/db/database.js';
+import { migrate } from '../../src/kernel/db/migrate.js';
+import { openDatabase } from '../../src/kernel/db/open.js';
+import { createLogger } from '../../src/kernel/logger.js';
+import { AccrualClient } from '../../src/gophermart/accrual-client.js';
+import { migrations, SCHEMA } from '../../src/gophermart/migrations.js';
+import { AccrualPoller, type PollerOptions } from '../../src/gophermart/poller.js';
+import { RateGate } from '../../src/gophermart/rate-gate.js';
+import { GophermartStore } from '../../src/gophermart/store.js';
+import { FakeAccrual, type FakeReply, orderNumber, processed, type SeenRequest, tooMany } from '../support/fake-accrual.js';
+import { Reports } from '../support/poller.js';
+import { type FreshDatabase, freshDatabase } from '../support/postgres.js';
+
+const RETRY_AFTER_S = 3;
+const ANNOUNCED_LIMIT = 600;
+
+const options: PollerOptions = {
+  pollConcurrency: 4,
+  pollIntervalMs: 50,
+  pollBackoffBaseMs: 200,
+  pollBackoffMaxMs: 1000,
+  pollAssumedLimit: 1000,
+  accrualTimeoutMs: 2000,
+  accrualRetries: 0,
+  pollLeaseMs: 10_000,
+  // the pause must hold through the claims alone until a heartbeat adopts it
+  peerHeartbeatMs: 1000,
+};
+
+/** One poller with its own rate gate, observer and fake accrual service. */
+interface Instance {
+  poller: AccrualPoller;
+  gate: RateGate;
+  reports: Reports;
+  fake: FakeAccrual;
+  client: AccrualClient;
+}
+
+describe('accrual poller: a 429 pause shared through the database', () => {
+  let fresh: FreshDatabase;
+  let db: Database;
+  let store: GophermartStore;
+  let userId: number;
+  const instances: Instance[] = [];
+
+  /** A poller whose fake answers the first request of all 429 Retry-After: 3, limit 600, then PROCESSED. */
+  async function instance(first: { limited: boolean }): Promise<Instance> {
+    const fake = await FakeAccrual.start();
+    fake.intercept = (n): FakeReply => {
+      if (first.limited) return processed(n, 1);
+      first.limited = true;
+      return tooMany(String(RETRY_AFTER_S), ANNOUNCED_LIMIT);
+    };
+    const client = new AccrualClient(fake.url, { timeoutMs: options.accrualTimeoutMs, connections: options.pollConcurrency });
+    const gate = new RateGate();
+    const reports = new Reports();
+    const poller = new AccrualPoller(options, {
+      store,
+      client,
+      logger: createLogger('gophermart', 'silent'),
+      metrics: new Registry(),
+      observer: reports,
+      gate,
+    });
+    const made = { poller, gate, reports, fake, client };
+    instances.push(made);
+    return made;
+  }
+
+  /** When the pause the database holds ends, by the database's clock (the same machine's as ours). */
+  async function pauseEnd(): Promise<number> {
+    const [row] = await db.query<{ ends: number }>('select (extract(epoch from paused_until) * 1000)::float8 as ends from gophermart.accrual_pause');
+    assert.ok(row, 'no pause in the database');
+    return Number(row.ends);
+  }
+
+  async function uploadOrders(count: number): Promise<string[]> {
+    const numbers = Array.from({ length: count }, () => orderNumber());
+    for (const n of numbers) await store.insertOrder(userId, n);
+    for (const i of instances) i.poller.wake();
+    return numbers;
+  }
+
+  const processedBy = (numbers: string[]) => (): boolean => numbers.every((n) => instances.some((i) => i.reports.of(n).some((o) => o.outcome === 'processed')));
+
+  /** Polls `check` (bounded): a rate gate reports nothing when its limit changes. */
+  async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+    for (const deadline = Date.now() + timeoutMs; !check(); await new Promise((r) => setTimeout(r, 20))) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+  }
+
+  before(async () => {
+    fresh = await freshDatabase('gm_poll_pause');
+    db = await openDatabase({ url: fresh.url, embeddedDir: 'unused', poolSize: 4, applicationName: 'test' });
+    await migrate(db, SCHEMA, migrations);
+    store = new GophermartStore(db);
+    userId = (await store.createUser('poller-pause', 'not-a-real-hash')) ?? -1;
+  });
+  beforeEach(async () => {
+    await stopAll();
+    await db.query('delete from gophermart.accrual_pause');
+  });
+  /** Each test ends its pollers, passed or failed: one left running would take the next test's orders. */
+  async function stopAll(): Promise<void> {
+    for (const i of instances.splice(0)) {
+      await i.poller.stop();
+      await i.client.close();
+      await i.fake.close();
+    }
+  }
+
+  after(async () => {
+    await stopAll();
+    await db?.close();
+    await fresh?.drop();
+  });
+
+  test('the instance beside the one answered 429 sends nothing until the pause has passed, and adopts the limit', { timeout: 60_000 }, async () => {
+    const first = { limited: false };
+    const pair = [await instance(first), await instance(first)];
+    for (const i of pair) i.poller.start();
+    const [refused] = await uploadOrders(1);
+    await until('the 429', () => pair.some((i) => i.reports.settledOrders.some((o) => o.outcome === 'rate_limited')));
+    const ends = await pauseEnd();
+    const numbers = await uploadOrders(6);
+    await pair[0]?.reports.until('every order credited', processedBy([refused ?? '', ...numbers]), 20_000);
+    const requests = pair.flatMap((i) => i.fake.requests);
+    const limited = requests.reduce((a, b) => (a.at <= b.at ? a : b));
+    const during = requests.filter((r) => r !== limited && r.at < ends);
+    assert.deepEqual(during, [], `requests inside the pause, which ended ${ends - limited.at} ms after the 429`);
+    await until('both gates at the announced limit', () => pair.every((i) => i.gate.limitPerMinute === ANNOUNCED_LIMIT));
+  });
+
+  test('a poller started afresh while a pause is in force sends nothing until it has passed, and adopts the limit', { timeout: 60_000 }, async () => {
+    const first = { limited: false };
+    const dying = await instance(first);
+    dying.poller.start();
+    const [refused] = await uploadOrders(1);
+    await dying.reports.until('the 429', () => dying.reports.settledOrders.some((o) => o.outcome === 'rate_limited'));
+    // what a kill -9 leaves: the pause in the database, no process that remembers it
+    await dying.poller.stop();
+    const ends = await pauseEnd();
+    const restarted = await instance(first);
+    restarted.poller.start();
+    const numbers = await uploadOrders(6);
+    await restarted.reports.until('every order credited', processedBy([refused ?? '', ...numbers]), 20_000);
+    const early: SeenRequest[] = restarted.fake.requests.filter((r) => r.at < ends);
+    assert.deepEqual(early, [], `the restarted poller asked inside the pause (${ends - (dying.fake.requests[0]?.at ?? 0)} ms long)`);
+    assert.ok(
+      restarted.reports.rounds.some((r) => r.pausedForMs > 0),
+      'the restarted poller never reported the pause',
+    );
+    assert.equal(restarted.gate.limitPerMinute, ANNOUNCED_LIMIT);
+  });
+});
