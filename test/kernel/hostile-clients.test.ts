@@ -163,6 +163,14 @@ test('an HTTP/1.1 request without Host is refused 400 in the {"error"} shape and
     logLines.filter((l) => l.msg === 'request').map((l) => [l.method, l.path, l.route, l.status]),
     [['GET', '/healthz', 'unmatched', 400]],
   );
+  // requests pipelined behind the refused one never run: no state changes without its answer
+  bumps = 0;
+  const cut = answers(await exchange(`GET /healthz HTTP/1.1\r\n\r\n${bump}${bump}`));
+  assert.deepEqual(
+    cut.map((a) => a.status),
+    [400],
+  );
+  assert.equal(bumps, 0);
   const old = answers(await exchange('GET /healthz HTTP/1.0\r\n\r\n'));
   assert.deepEqual(
     old.map((a) => [a.status, a.body]),

@@ -103,6 +103,10 @@ const refusedForConnection = new WeakSet<IncomingMessage>();
  * Node's own refusals of unparsable requests: no route's document lists it.
  */
 function refuseConnection(request: FastifyRequest, reply: FastifyReply, message: string): void {
+  // the connection's last answer: a request pipelined behind this one must not run unanswered
+  const socket = request.raw.socket as CountedSocket;
+  socket[CUT_OFF] = true;
+  stopReading(socket);
   refusedForConnection.add(request.raw);
   reply.header('connection', 'close').code(400).send({ error: message });
 }
@@ -278,8 +282,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const unanswered = (socket[UNANSWERED] ?? 0) + 1;
     socket[UNANSWERED] = unanswered;
     if (unanswered > MAX_PIPELINED) {
-      socket[CUT_OFF] = true;
-      stopReading(socket);
       return void refuseConnection(request, reply, kernelOutcomes.too_many_pipelined.message);
     }
     // RFC 9112 §3.2: a server must refuse an HTTP/1.1 request without Host (1.0 has none to send)
