@@ -148,15 +148,17 @@ export const migrations: Migration[] = [
   {
     version: 9,
     name: 'accrual pause shared by every instance',
-    // A 429's pause and the limit in force, for every poller on the database and past a restart
-    // (in memory alone, a restarted process or another instance hit the limit again). One row at
-    // most: the key can only be true. The claims take nothing while paused_until is ahead of the
-    // database's now(); each poller's heartbeat adopts both into its rate gate.
+    // A 429's pause and the limit the accrual service announced, for every poller on the database
+    // and past a restart (in memory alone, a restarted process or another instance hit the limit
+    // again). One row at most: the key can only be true. The claims take nothing while
+    // paused_until is ahead of the database's now(); each poller's heartbeat adopts the pause, and
+    // the limit while it is recent (limit_announced_at), into its rate gate.
     sql: `
       create table gophermart.accrual_pause (
         singleton boolean primary key default true check (singleton),
         paused_until timestamptz,
-        limit_per_minute integer check (limit_per_minute > 0)
+        limit_per_minute integer check (limit_per_minute > 0),
+        limit_announced_at timestamptz
       );
     `,
   },

@@ -25,6 +25,13 @@ export type PollerOptions = Pick<
   peerHeartbeatMs?: number;
 };
 
+/**
+ * How long a limit the accrual service announced is taken up by pollers that did not see it
+ * themselves (other instances, this one restarted). Not for ever: a service whose limit was
+ * raised since would never say so to pollers that keep under the old one.
+ */
+export const ANNOUNCED_LIMIT_MEMORY_MS = 60 * 60_000;
+
 /** A poller not heard from for three heartbeats is no longer counted. */
 const PEER_LIVE_HEARTBEATS = 3;
 
@@ -135,6 +142,8 @@ export class AccrualPoller {
   /** The last heartbeat met an outage: the next one does not yet take claims over (see heartbeat). */
   private beatFailed = false;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** The announced limit the last heartbeat found on the database (adoptAnnouncedPause). */
+  private adoptedLimit: number | undefined;
   /** The heartbeat in flight: a stop waits for it, or it would mark a stopped poller alive again. */
   private beating: Promise<void> = Promise.resolve();
 
@@ -170,13 +179,15 @@ export class AccrualPoller {
   start(): void {
     if (this.options.pollConcurrency === 0 || this.loop) return;
     runningClaimers.set(this.claimer, (runningClaimers.get(this.claimer) ?? 0) + 1);
-    this.loop = this.run();
     this.statsTimer = setInterval(() => void this.logSummary(), this.options.summaryEveryMs ?? 60_000);
     this.statsTimer.unref();
     const beat = (): void => {
       this.beating = this.beating.then(() => this.heartbeat());
     };
     beat();
+    // the first requests go out under the limit and share the database announced (a restart, the
+    // other instances' 429s), not at full concurrency before the first heartbeat has read them
+    this.loop = this.beating.then(() => this.run());
     this.heartbeatTimer = setInterval(beat, this.heartbeatMs);
     this.heartbeatTimer.unref();
   }
@@ -215,9 +226,11 @@ export class AccrualPoller {
    * this process claimed before it and makes its own pause reports say so.
    */
   private async adoptAnnouncedPause(): Promise<void> {
-    const { pausedForMs, limitPerMinute } = await this.deps.store.accrualPause();
+    const { pausedForMs, limitPerMinute } = await this.deps.store.accrualPause(ANNOUNCED_LIMIT_MEMORY_MS);
     if (pausedForMs > 0) this.gate.pause(pausedForMs);
-    if (limitPerMinute !== undefined) this.gate.setLimitPerMinute(limitPerMinute);
+    // taken once per announcement: a lower limit this process adapted to since stands
+    if (limitPerMinute !== undefined && limitPerMinute !== this.adoptedLimit) this.gate.setLimitPerMinute(limitPerMinute);
+    this.adoptedLimit = limitPerMinute;
   }
 
   /** Orders claimed by a process that is gone (killed, crashed) are due again now, not when their lease ends. */
@@ -445,8 +458,8 @@ export class AccrualPoller {
       'accrual service rate limit: pausing all requests',
     );
     // before the order is claimable again, so no other instance claims it inside the pause
-    await this.announcePause(pauseMs, limitPerMinute);
-    await this.persist(() => this.deps.store.releaseClaim(order.number));
+    await this.announcePause(pauseMs, answer.limitPerMinute);
+    await this.persist(() => this.deps.store.releaseClaim(order.number, this.claimer));
     this.deps.observer?.settled?.({ number: order.number, outcome: 'rate_limited' });
   }
 
@@ -469,13 +482,13 @@ export class AccrualPoller {
   }
 
   /**
-   * Writes a 429's pause and the limit now in force where every instance (and this one after a
+   * Writes a 429's pause, and the limit it announced, where every instance (and this one after a
    * restart) sees them. Best effort: with the database away this process's gate still holds it,
    * and the pause will likely be over before anyone could read it.
    */
-  private async announcePause(pauseMs: number, limitPerMinute: number): Promise<void> {
+  private async announcePause(pauseMs: number, announcedPerMinute: number | undefined): Promise<void> {
     try {
-      await this.deps.store.announceAccrualPause(pauseMs, limitPerMinute);
+      await this.deps.store.announceAccrualPause(pauseMs, announcedPerMinute);
     } catch (err) {
       if (!isDatabaseUnavailable(err)) this.deps.logger.error({ err }, 'accrual poller: announcing a rate-limit pause failed');
     }
@@ -492,13 +505,13 @@ export class AccrualPoller {
       { order: order.number, accrual: accrual / 100, nextAskInMs: delay },
       "accrual poller: the credit would take the owner's balance past the largest balance; the order is asked again later",
     );
-    await this.persist(() => this.deps.store.rescheduleOrder(order.number, delay, true));
+    await this.persist(() => this.deps.store.rescheduleOrder(order.number, delay, true, this.claimer));
     this.deps.observer?.settled?.({ number: order.number, outcome: 'over_balance_cap', nextAskInMs: delay });
   }
 
   /** Gives the claim back untouched (shutdown, a 429 pause, a lease too short to ask in). */
   private async handBack(order: ClaimedOrder): Promise<void> {
-    await this.persist(() => this.deps.store.releaseClaim(order.number));
+    await this.persist(() => this.deps.store.releaseClaim(order.number, this.claimer));
     this.deps.observer?.settled?.({ number: order.number, outcome: 'handed_back' });
   }
 
@@ -533,12 +546,12 @@ export class AccrualPoller {
       case 'unknown':
       case 'transient': {
         const delay = Math.max(await this.reaskIn(), answer.kind === 'transient' ? this.outage.delayMs() : 0);
-        await this.persist(() => store.rescheduleOrder(order.number, delay, answer.kind === 'in_progress'));
+        await this.persist(() => store.rescheduleOrder(order.number, delay, answer.kind === 'in_progress', this.claimer));
         this.deps.observer?.settled?.({ number: order.number, outcome, nextAskInMs: delay });
         return;
       }
       case 'rate_limited':
-        await this.persist(() => store.releaseClaim(order.number));
+        await this.persist(() => store.releaseClaim(order.number, this.claimer));
         break;
     }
     this.deps.observer?.settled?.({ number: order.number, outcome });

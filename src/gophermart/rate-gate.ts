@@ -14,8 +14,19 @@ export const MIN_RATE_LIMIT_PAUSE_MS = 1000;
  */
 export const FALLBACK_LIMIT_PER_MINUTE = 1000;
 
-/** Halving on 429s that name no limit stops here: the gate still lets a request through now and then. */
-export const MIN_ADAPTED_LIMIT_PER_MINUTE = 1;
+/**
+ * Longest pause a 429 can set: a Retry-After a day or a year ahead (a fault, or a proxy's) would
+ * otherwise stop crediting on every instance for that long, restarts included, since the pause
+ * is kept in the database.
+ */
+export const MAX_RATE_LIMIT_PAUSE_MS = 60 * 60_000;
+
+/**
+ * Halving on 429s that name no limit stops at this share of the limit first assumed: a burst of
+ * such 429s (a proxy in front of the service, a brief overload) must not leave the poller at a
+ * request a minute for the rest of its life.
+ */
+export const MIN_ADAPTED_SHARE = 1 / 16;
 
 /**
  * The one door every accrual request of this process goes through. It holds two things:
@@ -71,7 +82,8 @@ export class RateGate {
    * every request for Retry-After, at least MIN_RATE_LIMIT_PAUSE_MS, and adapts the rate so the
    * limit is not hit again: to the limit the body announced; when it names none, to
    * `assumedPerMinute` (FALLBACK_LIMIT_PER_MINUTE when 0) if no limit is known, else to half the
-   * known one, which did not keep us under it. Returns the pause and the limit now in force.
+   * known one, which did not keep us under it (down to MIN_ADAPTED_SHARE of the assumed one). The
+   * pause is at most MAX_RATE_LIMIT_PAUSE_MS. Returns the pause and the limit now in force.
    */
   limited(
     retryAfterMs: number,
@@ -79,12 +91,17 @@ export class RateGate {
     sentUnder: number,
     assumedPerMinute: number,
   ): { pauseMs: number; limitPerMinute: number } {
-    const pauseMs = Math.max(MIN_RATE_LIMIT_PAUSE_MS, retryAfterMs);
+    const pauseMs = Math.min(MAX_RATE_LIMIT_PAUSE_MS, Math.max(MIN_RATE_LIMIT_PAUSE_MS, retryAfterMs));
     this.pause(pauseMs);
+    const assumed = assumedPerMinute > 0 ? assumedPerMinute : FALLBACK_LIMIT_PER_MINUTE;
     if (announcedPerMinute !== undefined) this.setLimitPerMinute(announcedPerMinute);
-    else if (this.limit === undefined) this.setLimitPerMinute(assumedPerMinute > 0 ? assumedPerMinute : FALLBACK_LIMIT_PER_MINUTE);
-    else if (sentUnder === this.version) this.setLimitPerMinute(Math.max(MIN_ADAPTED_LIMIT_PER_MINUTE, Math.floor(this.limit / 2)));
-    return { pauseMs, limitPerMinute: this.limit ?? FALLBACK_LIMIT_PER_MINUTE };
+    else if (this.limit === undefined) this.setLimitPerMinute(assumed);
+    else if (sentUnder === this.version) {
+      // halved, but not under the floor — and never raised by it (an announced limit may be lower)
+      const floor = Math.max(1, Math.ceil(assumed * MIN_ADAPTED_SHARE));
+      this.setLimitPerMinute(Math.min(this.limit, Math.max(floor, Math.floor(this.limit / 2))));
+    }
+    return { pauseMs, limitPerMinute: this.limit ?? assumed };
   }
 
   /** The limit's version now: see `limited`. */

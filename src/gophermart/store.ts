@@ -1,6 +1,9 @@
 import { SQLSTATE, sqlState, type Database, type Queryable } from '../kernel/db/database.js';
 import { MAX_BALANCE_HUNDREDTHS } from '../kernel/money.js';
 
+/** The largest PostgreSQL integer: an announced limit above it is as good as none, and stored as it. */
+const INT4_MAX = 2_147_483_647;
+
 export type OrderStatus = 'NEW' | 'PROCESSING' | 'INVALID' | 'PROCESSED';
 
 export interface OrderRow {
@@ -294,16 +297,18 @@ export class GophermartStore {
 
   /**
    * Gives a claimed order back with its next question `delayMs` from now and one more attempt
-   * counted; `toProcessing` records that the accrual service knows the order.
+   * counted; `toProcessing` records that the accrual service knows the order. Only while
+   * `claimer` still holds the claim: an answer held through an outage longer than the lease may
+   * come back after another process claimed the order, and must not hand that claim back.
    */
-  async rescheduleOrder(number: string, delayMs: number, toProcessing: boolean): Promise<void> {
+  async rescheduleOrder(number: string, delayMs: number, toProcessing: boolean, claimer: string): Promise<void> {
     const rows = await this.db.query<{ user_id: number }>(
       `update gophermart.orders
        set next_poll_at = now() + $2::int * interval '1 millisecond', poll_attempts = poll_attempts + 1, claimed_until = null,
            status = case when $3::boolean then 'PROCESSING' else status end
-       where number = $1 and status in ('NEW', 'PROCESSING')
+       where number = $1 and status in ('NEW', 'PROCESSING') and claimed_by = $4
        returning user_id`,
-      [number, Math.round(delayMs), toProcessing],
+      [number, Math.round(delayMs), toProcessing, claimer],
     );
     // NEW → PROCESSING is visible to the user (a repeat PROCESSING costs one more snapshot load)
     if (toProcessing) this.changed(rows[0]?.user_id);
@@ -352,35 +357,45 @@ export class GophermartStore {
 
   /**
    * Announces a 429 to every poller on the database: no claims for `pauseMs` from the database's
-   * now() (extending, never shortening, a pause in force), and `limitPerMinute`, the limit the
-   * poller now keeps under.
+   * now() (extending, never shortening, a pause in force), and the limit the accrual service
+   * announced with it, if it named one (a limit only guessed stays in the process that guessed).
    */
-  async announceAccrualPause(pauseMs: number, limitPerMinute: number): Promise<void> {
+  async announceAccrualPause(pauseMs: number, announcedPerMinute: number | undefined): Promise<void> {
+    const limit = announcedPerMinute === undefined ? null : Math.min(announcedPerMinute, INT4_MAX);
     await this.db.query(
-      `insert into gophermart.accrual_pause (singleton, paused_until, limit_per_minute)
-       values (true, now() + make_interval(secs => $1::float8 / 1000), $2::int)
+      `insert into gophermart.accrual_pause (singleton, paused_until, limit_per_minute, limit_announced_at)
+       values (true, now() + make_interval(secs => $1::float8 / 1000), $2::int, case when $2::int is null then null else now() end)
        on conflict (singleton) do update
-       set paused_until = greatest(gophermart.accrual_pause.paused_until, excluded.paused_until), limit_per_minute = excluded.limit_per_minute`,
-      [pauseMs, limitPerMinute],
+       set paused_until = greatest(gophermart.accrual_pause.paused_until, excluded.paused_until),
+           limit_per_minute = coalesce(excluded.limit_per_minute, gophermart.accrual_pause.limit_per_minute),
+           limit_announced_at = coalesce(excluded.limit_announced_at, gophermart.accrual_pause.limit_announced_at)`,
+      [pauseMs, limit],
     );
   }
 
   /**
    * The pause announced on the database — milliseconds left by the database's clock, so the
-   * clocks of the processes do not matter — and the limit announced with it (undefined: none yet).
+   * clocks of the processes do not matter — and the limit announced within the last
+   * `limitMemoryMs` (undefined: none, or older: the service's limit may have been raised since,
+   * and a poller kept under the old one would never hear of it).
    */
-  async accrualPause(): Promise<{ pausedForMs: number; limitPerMinute: number | undefined }> {
+  async accrualPause(limitMemoryMs: number): Promise<{ pausedForMs: number; limitPerMinute: number | undefined }> {
     const rows = await this.db.query<{ paused_for_ms: number | null; limit_per_minute: number | null }>(
-      `select greatest(0, extract(epoch from paused_until - now()) * 1000)::float8 as paused_for_ms, limit_per_minute
+      `select greatest(0, extract(epoch from paused_until - now()) * 1000)::float8 as paused_for_ms,
+              case when limit_announced_at > now() - make_interval(secs => $1::float8 / 1000) then limit_per_minute end as limit_per_minute
        from gophermart.accrual_pause`,
+      [limitMemoryMs],
     );
     const row = rows[0];
     return { pausedForMs: Number(row?.paused_for_ms ?? 0), limitPerMinute: row?.limit_per_minute ?? undefined };
   }
 
-  /** Gives a claimed order back untouched (shutdown, 429): it is due again at once. */
-  async releaseClaim(number: string): Promise<void> {
-    await this.db.query(`update gophermart.orders set claimed_until = null where number = $1 and status in ('NEW', 'PROCESSING')`, [number]);
+  /** Gives a claimed order back untouched (shutdown, 429): it is due again at once; only `claimer`'s (see rescheduleOrder). */
+  async releaseClaim(number: string, claimer: string): Promise<void> {
+    await this.db.query(`update gophermart.orders set claimed_until = null where number = $1 and status in ('NEW', 'PROCESSING') and claimed_by = $2`, [
+      number,
+      claimer,
+    ]);
   }
 
   /**

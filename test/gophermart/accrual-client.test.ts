@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AccrualClient, DEFAULT_RETRY_AFTER_MS, interpretAnswer, parseLimitPerMinute, parseRetryAfter } from '../../src/gophermart/accrual-client.js';
 import { quickRetryDelay } from '../../src/gophermart/poller.js';
-import { FALLBACK_LIMIT_PER_MINUTE, MIN_ADAPTED_LIMIT_PER_MINUTE, MIN_RATE_LIMIT_PAUSE_MS, RATE_HEADROOM, RateGate } from '../../src/gophermart/rate-gate.js';
+import {
+  FALLBACK_LIMIT_PER_MINUTE,
+  MAX_RATE_LIMIT_PAUSE_MS,
+  MIN_ADAPTED_SHARE,
+  MIN_RATE_LIMIT_PAUSE_MS,
+  RATE_HEADROOM,
+  RateGate,
+} from '../../src/gophermart/rate-gate.js';
 import { FakeAccrual, processed, status, tooMany } from '../support/fake-accrual.js';
 import { freePort } from '../support/process.js';
 
@@ -145,6 +152,8 @@ describe('RateGate', () => {
     now = MIN_RATE_LIMIT_PAUSE_MS;
     assert.equal(gate.tryTake(), 0);
     assert.equal(gate.limited(7000, 600, gate.limitVersion, 1000).pauseMs, 7000);
+    // a Retry-After a day ahead pauses an hour at most
+    assert.equal(gate.limited(86_400_000, 600, gate.limitVersion, 1000).pauseMs, MAX_RATE_LIMIT_PAUSE_MS);
   });
   test('a 429 naming no limit: the assumed limit when none is known, then half of it once per batch sent under it', () => {
     const gate = new RateGate(() => 0);
@@ -155,11 +164,13 @@ describe('RateGate', () => {
     assert.equal(gate.limited(0, undefined, before, 1000).limitPerMinute, 1000);
     // a request sent under the adopted limit met it: the limit did not keep us under
     assert.equal(gate.limited(0, undefined, gate.limitVersion, 1000).limitPerMinute, 500);
-    // an announced limit wins over any guess
-    assert.equal(gate.limited(0, 120, gate.limitVersion, 1000).limitPerMinute, 120);
+    // however many 429s name no limit, the halving stops at a share of the assumed limit
     let v = gate.limitVersion;
     for (let i = 0; i < 20; i++, v = gate.limitVersion) gate.limited(0, undefined, v, 1000);
-    assert.equal(gate.limitPerMinute, MIN_ADAPTED_LIMIT_PER_MINUTE);
+    assert.equal(gate.limitPerMinute, Math.ceil(1000 * MIN_ADAPTED_SHARE));
+    // an announced limit wins over any guess, and a guess never raises it
+    assert.equal(gate.limited(0, 12, gate.limitVersion, 1000).limitPerMinute, 12);
+    assert.equal(gate.limited(0, undefined, gate.limitVersion, 1000).limitPerMinute, 12);
     // POLL_ASSUMED_LIMIT=0 assumed none; now there is one, of unknown size
     const unassuming = new RateGate(() => 0);
     assert.equal(unassuming.limited(0, undefined, unassuming.limitVersion, 0).limitPerMinute, FALLBACK_LIMIT_PER_MINUTE);

@@ -163,4 +163,34 @@ describe('accrual poller: a 429 pause shared through the database', () => {
     );
     assert.equal(restarted.gate.limitPerMinute, ANNOUNCED_LIMIT);
   });
+
+  test('a poller started afresh sends its first requests under the announced limit, not at full concurrency', { timeout: 60_000 }, async () => {
+    // 60 a minute: one request, then the next a second later (the bucket holds one)
+    await store.announceAccrualPause(1, 60);
+    const fresh = await instance({ limited: true });
+    const numbers = await uploadOrders(4);
+    fresh.poller.start();
+    await until('two requests', () => fresh.fake.requests.length >= 2);
+    const [a, b] = fresh.fake.requests;
+    assert.ok(a && b && b.at - a.at >= 800, `the second request came ${b && a ? b.at - a.at : '?'} ms after the first`);
+    await fresh.reports.until('the orders credited', processedBy(numbers.slice(0, 2)), 20_000);
+  });
+
+  test('only a limit the accrual service announced is kept in the database, and only for a while', async () => {
+    // a limit only guessed (the 429 named none) stays with the process that guessed it
+    await store.announceAccrualPause(1000, undefined);
+    assert.equal((await store.accrualPause(3_600_000)).limitPerMinute, undefined);
+    await store.announceAccrualPause(1000, 600);
+    await store.announceAccrualPause(1000, undefined);
+    assert.equal((await store.accrualPause(3_600_000)).limitPerMinute, 600, 'a later 429 naming no limit keeps the announced one');
+    // once it is older than the memory, the service may have raised it since
+    assert.equal((await store.accrualPause(0)).limitPerMinute, undefined);
+    // an announced limit past what the column holds is as good as none: stored as its largest value
+    await store.announceAccrualPause(1000, 5_000_000_000);
+    assert.equal((await store.accrualPause(3_600_000)).limitPerMinute, 2_147_483_647);
+    // the pause extends, never shortens
+    const before = (await store.accrualPause(0)).pausedForMs;
+    await store.announceAccrualPause(1, undefined);
+    assert.ok((await store.accrualPause(0)).pausedForMs > before - 500);
+  });
 });
