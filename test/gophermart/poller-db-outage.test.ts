@@ -8,17 +8,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import type { Database } from '../../src/kernel/db/database.js';
-import { migrate } from '../../src/kernel/db/migrate.js';
-import { openDatabase } from '../../src/kernel/db/open.js';
 import { isDatabaseUnavailable } from '../../src/kernel/db/unavailable.js';
 import { createLogger } from '../../src/kernel/logger.js';
 import { AccrualClient } from '../../src/gophermart/accrual-client.js';
-import { migrations, SCHEMA } from '../../src/gophermart/migrations.js';
 import { AccrualPoller, type PollerOptions } from '../../src/gophermart/poller.js';
 import { GophermartStore } from '../../src/gophermart/store.js';
 import { FakeAccrual, type FakeReply, orderNumber, processed } from '../support/fake-accrual.js';
 import { createPgCluster, type PgCluster } from '../support/pg-cluster.js';
-import { Reports } from '../support/poller.js';
+import { openPollerStore, Reports } from '../support/poller.js';
 import { RECOVER_WITHIN_MS } from '../support/outage.js';
 
 /** The store, reporting each write of an accrual answer that failed and each that changed an order. */
@@ -96,10 +93,7 @@ describe('accrual poller: the database goes away while an answer is held', () =>
     cluster = await createPgCluster();
     await cluster.start();
     const url = await cluster.createDatabase('gophermart');
-    db = await openDatabase({ url, embeddedDir: 'unused', poolSize: 4, applicationName: 'poller-outage' });
-    await migrate(db, SCHEMA, migrations);
-    store = new WatchedStore(db);
-    userId = (await store.createUser('poller-outage', 'not-a-real-hash')) ?? -1;
+    ({ db, store, userId } = await openPollerStore(url, 'poller-outage', (opened) => new WatchedStore(opened)));
     fake = await FakeAccrual.start();
     client = new AccrualClient(fake.url, { timeoutMs: options.accrualTimeoutMs, connections: options.pollConcurrency });
   });

@@ -8,17 +8,14 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import type { Database } from '../../src/kernel/db/database.js';
-import { migrate } from '../../src/kernel/db/migrate.js';
-import { openDatabase } from '../../src/kernel/db/open.js';
 import { createLogger } from '../../src/kernel/logger.js';
 import { AccrualClient } from '../../src/gophermart/accrual-client.js';
-import { migrations, SCHEMA } from '../../src/gophermart/migrations.js';
 import { AccrualPoller, type PollerOptions } from '../../src/gophermart/poller.js';
 import { RATE_HEADROOM, RateGate } from '../../src/gophermart/rate-gate.js';
 import { REASK_SHARE } from '../../src/gophermart/schedule.js';
 import { GophermartStore } from '../../src/gophermart/store.js';
 import { FakeAccrual, type FakeReply, orderNumber, processed, tooMany, unknown } from '../support/fake-accrual.js';
-import { Reports } from '../support/poller.js';
+import { openPollerStore, Reports } from '../support/poller.js';
 import { type FreshDatabase, freshDatabase } from '../support/postgres.js';
 
 const options: PollerOptions = {
@@ -42,10 +39,7 @@ describe('accrual poller in-process, on an injected clock', () => {
 
   before(async () => {
     fresh = await freshDatabase('gm_poll_clock');
-    db = await openDatabase({ url: fresh.url, embeddedDir: 'unused', poolSize: 4, applicationName: 'test' });
-    await migrate(db, SCHEMA, migrations);
-    store = new GophermartStore(db);
-    userId = (await store.createUser('poller-clock', 'not-a-real-hash')) ?? -1;
+    ({ db, store, userId } = await openPollerStore(fresh.url, 'poller-clock', (opened) => new GophermartStore(opened)));
     fake = await FakeAccrual.start();
     client = new AccrualClient(fake.url, { timeoutMs: options.accrualTimeoutMs, connections: options.pollConcurrency });
   });

@@ -9,16 +9,13 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import type { Database } from '../../src/kernel/db/database.js';
-import { migrate } from '../../src/kernel/db/migrate.js';
-import { openDatabase } from '../../src/kernel/db/open.js';
 import { createLogger } from '../../src/kernel/logger.js';
 import { AccrualClient } from '../../src/gophermart/accrual-client.js';
-import { migrations, SCHEMA } from '../../src/gophermart/migrations.js';
 import { AccrualPoller, type PollerOptions } from '../../src/gophermart/poller.js';
 import { RateGate } from '../../src/gophermart/rate-gate.js';
 import { GophermartStore } from '../../src/gophermart/store.js';
 import { FakeAccrual, type FakeReply, orderNumber, processed, type SeenRequest, tooMany } from '../support/fake-accrual.js';
-import { Reports } from '../support/poller.js';
+import { openPollerStore, Reports } from '../support/poller.js';
 import { type FreshDatabase, freshDatabase } from '../support/postgres.js';
 
 const RETRY_AFTER_S = 3;
@@ -102,10 +99,7 @@ describe('accrual poller: a 429 pause shared through the database', () => {
 
   before(async () => {
     fresh = await freshDatabase('gm_poll_pause');
-    db = await openDatabase({ url: fresh.url, embeddedDir: 'unused', poolSize: 4, applicationName: 'test' });
-    await migrate(db, SCHEMA, migrations);
-    store = new GophermartStore(db);
-    userId = (await store.createUser('poller-pause', 'not-a-real-hash')) ?? -1;
+    ({ db, store, userId } = await openPollerStore(fresh.url, 'poller-pause', (opened) => new GophermartStore(opened)));
   });
   beforeEach(async () => {
     await stopAll();

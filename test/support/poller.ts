@@ -1,5 +1,10 @@
 import postgres from 'postgres';
+import { migrations, SCHEMA } from '../../src/gophermart/migrations.js';
 import type { PollerObserver, SettledOrder } from '../../src/gophermart/poller.js';
+import type { GophermartStore } from '../../src/gophermart/store.js';
+import type { Database } from '../../src/kernel/db/database.js';
+import { migrate } from '../../src/kernel/db/migrate.js';
+import { openDatabase } from '../../src/kernel/db/open.js';
 import { FakeAccrual } from './fake-accrual.js';
 import { call, signUp, uniqueLogin } from './http.js';
 import { freshDatabase, type FreshDatabase } from './postgres.js';
@@ -55,6 +60,24 @@ export function inspect(url: string) {
     },
     close: () => sql.end({ timeout: 1 }),
   };
+}
+
+/**
+ * The gophermart schema on the database at `url`, a store over it (`makeStore`: the class, or a
+ * subclass that watches its calls) and one member who owns the orders: what a poller run
+ * in-process needs.
+ */
+export async function openPollerStore<S extends GophermartStore>(
+  url: string,
+  login: string,
+  makeStore: (db: Database) => S,
+): Promise<{ db: Database; store: S; userId: number }> {
+  const db = await openDatabase({ url, embeddedDir: 'unused', poolSize: 4, applicationName: login });
+  await migrate(db, SCHEMA, migrations);
+  const store = makeStore(db);
+  const userId = await store.createUser(login, 'not-a-real-hash');
+  if (userId === null) throw new Error(`login ${login} is taken`);
+  return { db, store, userId };
 }
 
 /** bin/gophermart on a fresh database, polling a scriptable fake accrual service. */
