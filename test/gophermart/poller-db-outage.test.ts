@@ -10,12 +10,12 @@ import { Registry } from 'prom-client';
 import type { Database } from '../../src/kernel/db/database.js';
 import { isDatabaseUnavailable } from '../../src/kernel/db/unavailable.js';
 import { createLogger } from '../../src/kernel/logger.js';
-import { AccrualClient } from '../../src/gophermart/accrual-client.js';
+import type { AccrualClient } from '../../src/gophermart/accrual-client.js';
 import { AccrualPoller, type PollerOptions } from '../../src/gophermart/poller.js';
 import { GophermartStore } from '../../src/gophermart/store.js';
-import { FakeAccrual, type FakeReply, orderNumber, processed } from '../support/fake-accrual.js';
+import { type FakeAccrual, type FakeReply, orderNumber, processed } from '../support/fake-accrual.js';
 import { createPgCluster, type PgCluster } from '../support/pg-cluster.js';
-import { openPollerStore, Reports } from '../support/poller.js';
+import { type InProcessAccrual, openPollerStore, Reports, startInProcessAccrual } from '../support/poller.js';
 import { RECOVER_WITHIN_MS } from '../support/outage.js';
 
 /** The store, reporting each write of an accrual answer that failed and each that changed an order. */
@@ -87,6 +87,7 @@ describe('accrual poller: the database goes away while an answer is held', () =>
   let store: WatchedStore;
   let fake: FakeAccrual;
   let client: AccrualClient;
+  let accrual: InProcessAccrual;
   let userId: number;
 
   before(async () => {
@@ -94,12 +95,11 @@ describe('accrual poller: the database goes away while an answer is held', () =>
     await cluster.start();
     const url = await cluster.createDatabase('gophermart');
     ({ db, store, userId } = await openPollerStore(url, 'poller-outage', (opened) => new WatchedStore(opened)));
-    fake = await FakeAccrual.start();
-    client = new AccrualClient(fake.url, { timeoutMs: options.accrualTimeoutMs, connections: options.pollConcurrency });
+    accrual = await startInProcessAccrual(options);
+    ({ fake, client } = accrual);
   });
   after(async () => {
-    await client?.close();
-    await fake?.close();
+    await accrual?.close();
     await db?.close();
     await cluster?.destroy();
   });

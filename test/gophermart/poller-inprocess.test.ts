@@ -9,13 +9,13 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { Registry } from 'prom-client';
 import type { Database } from '../../src/kernel/db/database.js';
 import { createLogger } from '../../src/kernel/logger.js';
-import { AccrualClient } from '../../src/gophermart/accrual-client.js';
+import type { AccrualClient } from '../../src/gophermart/accrual-client.js';
 import { AccrualPoller, type PollerOptions } from '../../src/gophermart/poller.js';
 import { RATE_HEADROOM, RateGate } from '../../src/gophermart/rate-gate.js';
 import { REASK_SHARE } from '../../src/gophermart/schedule.js';
 import { GophermartStore } from '../../src/gophermart/store.js';
-import { FakeAccrual, type FakeReply, orderNumber, processed, tooMany, unknown } from '../support/fake-accrual.js';
-import { openPollerStore, Reports } from '../support/poller.js';
+import { type FakeAccrual, type FakeReply, orderNumber, processed, tooMany, unknown } from '../support/fake-accrual.js';
+import { type InProcessAccrual, openPollerStore, Reports, startInProcessAccrual } from '../support/poller.js';
 import { type FreshDatabase, freshDatabase } from '../support/postgres.js';
 
 const options: PollerOptions = {
@@ -35,17 +35,17 @@ describe('accrual poller in-process, on an injected clock', () => {
   let store: GophermartStore;
   let fake: FakeAccrual;
   let client: AccrualClient;
+  let accrual: InProcessAccrual;
   let userId: number;
 
   before(async () => {
     fresh = await freshDatabase('gm_poll_clock');
     ({ db, store, userId } = await openPollerStore(fresh.url, 'poller-clock', (opened) => new GophermartStore(opened)));
-    fake = await FakeAccrual.start();
-    client = new AccrualClient(fake.url, { timeoutMs: options.accrualTimeoutMs, connections: options.pollConcurrency });
+    accrual = await startInProcessAccrual(options);
+    ({ fake, client } = accrual);
   });
   after(async () => {
-    await client?.close();
-    await fake?.close();
+    await accrual?.close();
     await db?.close();
     await fresh?.drop();
   });

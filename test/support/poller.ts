@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import { AccrualClient } from '../../src/gophermart/accrual-client.js';
 import { migrations, SCHEMA } from '../../src/gophermart/migrations.js';
 import type { PollerObserver, SettledOrder } from '../../src/gophermart/poller.js';
 import type { GophermartStore } from '../../src/gophermart/store.js';
@@ -78,6 +79,26 @@ export async function openPollerStore<S extends GophermartStore>(
   const userId = await store.createUser(login, 'not-a-real-hash');
   if (userId === null) throw new Error(`login ${login} is taken`);
   return { db, store, userId };
+}
+
+/** What a poller run in-process asks through: a fake accrual service and a client of it. */
+export interface InProcessAccrual {
+  fake: FakeAccrual;
+  client: AccrualClient;
+  close(): Promise<void>;
+}
+
+export async function startInProcessAccrual(options: { accrualTimeoutMs: number; pollConcurrency: number }): Promise<InProcessAccrual> {
+  const fake = await FakeAccrual.start();
+  const client = new AccrualClient(fake.url, { timeoutMs: options.accrualTimeoutMs, connections: options.pollConcurrency });
+  return {
+    fake,
+    client,
+    async close() {
+      await client.close();
+      await fake.close();
+    },
+  };
 }
 
 /** bin/gophermart on a fresh database, polling a scriptable fake accrual service. */
