@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { answerClientError } from './client-errors.js';
 
 /** How long the server waits for a client (all milliseconds, all > 0). */
@@ -24,9 +25,18 @@ export function limitOptions(limits: HttpLimits) {
   return {
     requestTimeout,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    // an HTTP/1.1 request without Host is refused by the server's own hook, in the `{"error"}`
-    // shape; Node's refusal is a bare 400 with no body
+    // an HTTP/1.1 request without Host is refused by the servers themselves (lacksRequiredHost)
     http: { requestTimeout, headersTimeout, connectionsCheckingInterval, requireHostHeader: false },
     clientErrorHandler: answerClientError,
   };
+}
+
+/**
+ * An HTTP/1.1 request without Host, which RFC 9112 §3.2 has a server refuse (1.0 has none to
+ * send). Node's own check is off (`requireHostHeader: false` above): its refusal is a bare 400
+ * with no body, so the service and its start-up stand-in refuse such requests themselves, in the
+ * `{"error"}` shape.
+ */
+export function lacksRequiredHost(request: IncomingMessage): boolean {
+  return request.httpVersion === '1.1' && request.headers.host === undefined;
 }

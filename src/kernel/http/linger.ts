@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /** How long a connection answered before its request finished arriving keeps reading, at most. */
 export const LINGER_MS = 2_000;
@@ -28,14 +29,23 @@ export function lingerAfterAnswer(request: IncomingMessage): void {
   // the body is nobody's now: read on, so that its bytes never pause the socket
   request.resume();
   // Node ends a connection whose last answer says "close" with destroySoon: end, then destroy
-  socket.destroySoon = function lingeringClose(this: Socket) {
-    if (this.writable) this.end();
-    this.resume();
-    const timer = setTimeout(() => this.destroy(), LINGER_MS);
-    timer.unref();
-    this.once('end', () => this.destroy());
-    this.once('close', () => clearTimeout(timer));
+  socket.destroySoon = function lingering(this: Socket) {
+    lingeringClose(this);
   };
+}
+
+/**
+ * Ends the write side of a connection whose last answer is written, then reads and drops what
+ * the client still sends until it closes its side or LINGER_MS has passed: closed with unread
+ * bytes, the kernel would reset the connection and the client could lose that answer.
+ */
+export function lingeringClose(socket: Duplex): void {
+  if (socket.writable) socket.end();
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('end', () => socket.destroy());
+  socket.once('close', () => clearTimeout(timer));
 }
 
 /** Whether this connection's request was answered before it arrived (no other answer may follow). */

@@ -24,7 +24,7 @@ import { decorateUserId } from './auth.js';
 import { registerDocs } from './docs.js';
 import { registerBodyParsers } from './body.js';
 import { HttpError } from './errors.js';
-import { DEFAULT_HTTP_LIMITS, limitOptions, type HttpLimits } from './limits.js';
+import { DEFAULT_HTTP_LIMITS, lacksRequiredHost, limitOptions, type HttpLimits } from './limits.js';
 import { lingerAfterAnswer, stopReading } from './linger.js';
 import { errorResponse, kernelOutcomes } from './outcome.js';
 import { SECURITY_SCHEMES, routeSecurity, withUsedSecuritySchemes } from './security.js';
@@ -284,8 +284,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (unanswered > MAX_PIPELINED) {
       return void refuseConnection(request, reply, kernelOutcomes.too_many_pipelined.message);
     }
-    // RFC 9112 §3.2: a server must refuse an HTTP/1.1 request without Host (1.0 has none to send)
-    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+    if (lacksRequiredHost(request.raw)) {
       return void refuseConnection(request, reply, kernelOutcomes.host_missing.message);
     }
     // Content-Encoding names are case-insensitive and `identity` means none (RFC 9110 §8.4);

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { parseListenAddress } from '../address.js';
-import { limitOptions, type HttpLimits } from './limits.js';
+import { lacksRequiredHost, limitOptions, type HttpLimits } from './limits.js';
 import { kernelOutcomes } from './outcome.js';
 import { answerConnect } from './unrouted-answer.js';
 
@@ -24,8 +24,7 @@ export async function startStandbyServer(address: string, limits: HttpLimits): P
   // the service's own limits, checked as often, and slow clients answered as the service does
   const options = limitOptions(limits);
   const server: Server = createServer({ ...options.http, keepAliveTimeout: options.keepAliveTimeout }, (request, response) => {
-    // refused as the running service refuses it (server.ts)
-    const hostless = request.httpVersion === '1.1' && request.headers.host === undefined;
+    const hostless = lacksRequiredHost(request);
     const alive = request.url?.split('?')[0] === '/healthz';
     const body = hostless ? NO_HOST : alive ? ALIVE : UNAVAILABLE;
     response.writeHead(hostless ? 400 : alive ? 200 : 503, {

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import negotiate from '@fastify/accept-negotiator';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { LINGER_MS } from './linger.js';
+import { lingeringClose } from './linger.js';
 import { kernelOutcomes } from './outcome.js';
 
 /**
@@ -33,10 +33,6 @@ const CONNECT_ANSWER = `HTTP/1.1 404 Not Found\r\ncontent-type: application/json
 export function answerConnect(socket: Duplex): void {
   // no longer the HTTP server's: without a listener a reset would be thrown as an uncaught error
   socket.on('error', () => undefined);
-  socket.end(CONNECT_ANSWER);
-  socket.resume();
-  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-  timer.unref();
-  socket.once('end', () => socket.destroy());
-  socket.once('close', () => clearTimeout(timer));
+  socket.write(CONNECT_ANSWER);
+  lingeringClose(socket);
 }
