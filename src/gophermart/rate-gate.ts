@@ -44,8 +44,6 @@ export class RateGate {
    * several 429s that answer one batch sent under a limit lower it once, not once each.
    */
   private version = 0;
-  /** The announced limit, with headroom: what every instance together may send. */
-  private ratePerSecond = Infinity;
   /** This process's part of it: 1 / the pollers live on the database (AccrualPoller's heartbeat). */
   private share = 1;
   private burst: number | undefined;
@@ -67,14 +65,18 @@ export class RateGate {
    * `burst` overrides the bucket's capacity (default: a quarter second of traffic).
    */
   setLimitPerMinute(limit: number, burst?: number): void {
-    const rate = (limit / 60) * RATE_HEADROOM;
-    if (rate === this.ratePerSecond) return;
+    if (limit === this.limit) return;
+    // tokens up to now at the old rate
     this.refill();
     this.limit = limit;
     this.version += 1;
-    this.ratePerSecond = rate;
     this.burst = burst;
     this.resize();
+  }
+
+  /** The limit per second, with headroom: what every instance together may send (Infinity: none known). */
+  private get ratePerSecond(): number {
+    return this.limit === undefined ? Infinity : (this.limit / 60) * RATE_HEADROOM;
   }
 
   /**
