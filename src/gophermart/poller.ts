@@ -521,7 +521,7 @@ export class AccrualPoller {
     return reaskDelay(await this.unfinished.get(), budget, { floorMs: this.options.pollBackoffBaseMs, capMs: this.options.pollBackoffMaxMs });
   }
 
-  private async apply(order: ClaimedOrder, answer: AccrualAnswer): Promise<void> {
+  private async apply(order: ClaimedOrder, answer: Exclude<AccrualAnswer, { kind: 'rate_limited' }>): Promise<void> {
     const { store, logger } = this.deps;
     const outcome = outcomeLabel(answer);
     if (answer.kind === 'transient') await this.noteOutage((outage) => outage.failed(outcome === 'malformed'), answer.reason);
@@ -550,9 +550,6 @@ export class AccrualPoller {
         this.deps.observer?.settled?.({ number: order.number, outcome, nextAskInMs: delay });
         return;
       }
-      case 'rate_limited':
-        await this.persist(() => store.releaseClaim(order.number, this.claimer));
-        break;
     }
     this.deps.observer?.settled?.({ number: order.number, outcome });
   }
