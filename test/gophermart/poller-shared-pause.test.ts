@@ -15,7 +15,7 @@ import { AccrualPoller, type PollerOptions } from '../../src/gophermart/poller.j
 import { RateGate } from '../../src/gophermart/rate-gate.js';
 import { GophermartStore } from '../../src/gophermart/store.js';
 import { FakeAccrual, type FakeReply, orderNumber, processed, type SeenRequest, tooMany } from '../support/fake-accrual.js';
-import { openPollerStore, Reports } from '../support/poller.js';
+import { eventually, openPollerStore, Reports } from '../support/poller.js';
 import { type FreshDatabase, freshDatabase } from '../support/postgres.js';
 
 const RETRY_AFTER_S = 3;
@@ -92,9 +92,7 @@ describe('accrual poller: a 429 pause shared through the database', () => {
 
   /** Polls `check` (bounded): a rate gate reports nothing when its limit changes. */
   async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-    for (const deadline = Date.now() + timeoutMs; !check(); await new Promise((r) => setTimeout(r, 20))) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
+    await eventually(what, async () => (check() ? true : undefined), timeoutMs, 20);
   }
 
   before(async () => {
