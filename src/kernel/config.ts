@@ -287,6 +287,9 @@ export function loadConfig<S extends SettingSpecs>(
   if (configPath) refuseUnknownKeys(configPath, file, specs);
 
   const config: Record<string, unknown> = {};
+  // every required setting that is missing is named, in the one line: a start without
+  // SHARD_TOKEN must say so even when the shard addresses are missing too
+  const missingRequired: string[] = [];
   for (const [key, s] of Object.entries(specs)) {
     const fromEnv = (s.numbered ? numberedValue(s.numbered, env) : undefined) ?? env[s.env];
     const fromFlag = flags[camel(longName(s.flag))];
@@ -297,10 +300,11 @@ export function loadConfig<S extends SettingSpecs>(
     const missing = raw === undefined || (Array.isArray(value) && value.length === 0);
     if (missing && s.required) {
       const names = s.numbered ? `${s.numbered}_1..N must be set (or ${s.env}, --${longName(s.flag)})` : `${s.env} must be set (or --${longName(s.flag)})`;
-      throw new ConfigError(`${names}: ${s.description}`);
+      missingRequired.push(`${names}: ${s.description}`);
     }
     config[key] = value;
   }
+  if (missingRequired.length > 0) throw new ConfigError(missingRequired.join('; '));
   return { kind: 'config', config: config as ConfigOf<S> };
 }
 

@@ -41,6 +41,11 @@ test('SHARD_TOKEN has no built-in value: unset or blank is a configuration error
       () => loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, [], { SHARD_ADDRESS_1: 'a:1', ...env }),
       (err: unknown) => err instanceof ConfigError && /^SHARD_TOKEN must be set/.test(err.message),
     );
+  // with the shard addresses missing as well, the one line still names SHARD_TOKEN
+  assert.throws(
+    () => loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, [], {}),
+    (err: unknown) => err instanceof ConfigError && /^SHARD_ADDRESS_1\.\.N must be set/.test(err.message) && /; SHARD_TOKEN must be set/.test(err.message),
+  );
   const r = loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, ['--shard-token', 'from-the-flag'], { SHARD_ADDRESS_1: 'a:1' });
   assert.equal(r.kind === 'config' && r.config.shardToken, 'from-the-flag');
 });

@@ -197,11 +197,28 @@ export class Coordinator {
     }
   }
 
-  /** Records the decision (compare-and-set) and returns the one that stands, which may be another run's. */
+  /**
+   * Records the decision (compare-and-set) and returns the one that stands, which may be another
+   * run's. While the ledger database is away the write is tried again until it is back (or we
+   * stop): handed to the sweep instead, a transfer both shards have reserved would be found
+   * PROCESSING without a decision and aborted — FAILED for an outage of our own database, not of
+   * a shard. Holding the decision unwritten meanwhile is safe: a crash still means no decision
+   * (abort), and another instance that took the transaction over decides first and wins the
+   * compare-and-set.
+   */
   private async decideOnce(txId: string, decision: Decision): Promise<Decision> {
-    const stands = await this.store.recordDecision(txId, decision);
-    this.emit({ type: 'decided', txId, decision: stands });
-    return stands;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const stands = await this.store.recordDecision(txId, decision);
+        this.emit({ type: 'decided', txId, decision: stands });
+        return stands;
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || this.stopping) throw err;
+        // at most a second apart, so the decision is written within the 5 s SPEC allows after the return
+        await sleep(Math.min(1_000, backoffMs(attempt)), this.stopSignal.signal);
+        if (this.stopping) throw err;
+      }
+    }
   }
 
   /** Writes the final status (see OrchestratorStore.finish); false when `onlyIfHeld` held it back. */
