@@ -112,8 +112,7 @@ function httpLimits(config: BaseServiceConfig): HttpLimits {
  * timed out, starting up) the process does not exit (SPEC: "a process never exits because of
  * it"): it answers on its address as during an outage (standby-server.ts) and tries again
  * every START_RETRY_MS. Anything else (a missing database, a refused login) ends the start.
- * The stand-in is handed back still listening: it gives the address up only just before the
- * service listens on it.
+ * The stand-in is handed back still listening: the service listens on its socket.
  */
 async function openOwnDatabase(
   config: BaseServiceConfig,
@@ -190,9 +189,8 @@ export async function startService<E extends object>(config: BaseServiceConfig, 
       app: server,
       logger: deps.logger,
     });
-    await standby?.close();
+    const url = await listen(server, config.address, standby?.handOver());
     standby = undefined;
-    const url = await listen(server, config.address);
     built.start?.();
     deps.logger.info({ url, database: db.kind, ...built.describe }, `${blueprint.name} listening`);
     const service = built;

@@ -61,6 +61,9 @@ test('an IPv4 client on a dual-stack socket is one client, however it is spelled
   assert.equal(normaliseClientAddress('2001:DB8::1'), '2001:db8::1');
   assert.equal(normaliseClientAddress('2001:db8:0:0:0:0:0:1'), '2001:db8::1');
   assert.equal(normaliseClientAddress('::1'), '::1');
+  // a link-local address with its zone: canonical before the zone, which tells interfaces apart
+  assert.equal(normaliseClientAddress('FE80:0::1%eth0'), 'fe80::1%eth0');
+  assert.notEqual(normaliseClientAddress('fe80::1%eth0'), normaliseClientAddress('fe80::1%eth1'));
   // what a misbehaving proxy forwards is kept short, and never mistaken for an address
   assert.equal(normaliseClientAddress(`x${'y'.repeat(5000)}`), `unparsed:x${'y'.repeat(63)}`);
 });

@@ -149,6 +149,17 @@ for (const target of targets) {
       assertThrottled(await attempt(a, login, 'after-tabs-10', from));
     });
 
+    test('a client forwarded as a link-local IPv6 address with its zone is counted as any other (it was a 500)', async () => {
+      const { b } = await started();
+      const login = uniqueLogin('zoned');
+      await register(b, login, 'zoned-password');
+      const from = `fe80::${++addressCounter}%eth0`;
+      for (let i = 0; i < 10; i++) assert.equal((await attempt(b, login, `zoned-guess-${i}`, from)).status, 401, `failure ${i + 1}`);
+      assertThrottled(await attempt(b, login, 'zoned-password', from));
+      // the same address on another interface is another client
+      assert.equal((await attempt(b, login, 'zoned-password', from.replace('%eth0', '%eth1'))).status, 200);
+    });
+
     test('without TRUST_PROXY a forged X-Forwarded-For changes nothing: the client is the socket peer', async () => {
       const { c } = await started();
       const login = uniqueLogin('forger');

@@ -57,6 +57,39 @@ test('started while PostgreSQL is down: /healthz 200, the rest 503 within 2 s; n
   assert.match(gm.stdout(), /PostgreSQL unreachable at start-up/);
 });
 
+test('back under load at start-up: the service takes the address over, no connection refused or reset', { timeout: 90_000 }, async () => {
+  await cluster.stop('fast');
+  const gm = await startBin('gophermart', { DATABASE_URI: gophermartUrl, ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:1' });
+  const failures: string[] = [];
+  let normal = 0;
+  let loading = true;
+  // every answer of the stand-in closes its connection, so each of its requests opens a new one:
+  // the hand-over to the real server is crossed by connections at every stage
+  const client = async (path: string): Promise<void> => {
+    while (loading) {
+      try {
+        const res = await fetch(gm.url + path);
+        await res.arrayBuffer();
+        if (path === '/readyz' && res.status === 200) normal += 1;
+      } catch (err) {
+        failures.push(`${path}: ${String((err as Error).cause ?? err)}`);
+      }
+    }
+  };
+  try {
+    const load = Array.from({ length: 16 }, (_, i) => client(i % 2 ? '/healthz' : '/readyz'));
+    await cluster.start();
+    // the load goes on until the real server has answered a good many requests of its own
+    await msUntil('gophermart ready under load', RECOVER_WITHIN_MS, async () => normal >= 200);
+    loading = false;
+    await Promise.all(load);
+    assert.deepEqual(failures.slice(0, 5), [], `${failures.length} requests got no answer`);
+  } finally {
+    loading = false;
+    assert.equal(await gm.stop('SIGTERM'), 0);
+  }
+});
+
 test('stopped while still waiting for PostgreSQL: SIGTERM exits 0 at once', { timeout: 60_000 }, async () => {
   await cluster.stop('fast');
   const gm = await startBin('gophermart', { DATABASE_URI: gophermartUrl, ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:1' });

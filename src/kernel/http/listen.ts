@@ -2,10 +2,18 @@ import type { AddressInfo } from 'node:net';
 import { parseListenAddress } from '../address.js';
 import type { HttpApp } from './server.js';
 
-/** Listens on a SPEC-style address and returns the base URL clients can use. */
-export async function listen(app: HttpApp, address: string): Promise<string> {
+/**
+ * Listens on a SPEC-style address and returns the base URL clients can use. `handle`, a socket
+ * already listening on that address (the stand-in's), is listened on instead of binding anew.
+ */
+export async function listen(app: HttpApp, address: string, handle?: object): Promise<string> {
   const { host, port } = parseListenAddress(address);
-  await app.listen({ host, port });
+  const options = { host, port };
+  // Node's listen takes `handle` in its options too, and Fastify passes its options on. Not
+  // enumerable: for `localhost` Fastify binds its other addresses with copies of the options
+  // (Object.assign), and a copy holding the handle would take the socket from the main server.
+  if (handle) Object.defineProperty(options, 'handle', { value: handle });
+  await app.listen(options);
   const info = app.server.address() as AddressInfo;
   const printable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : info.family === 'IPv6' ? `[${info.address}]` : info.address;
   return `http://${host === 'localhost' ? 'localhost' : printable}:${info.port}`;

@@ -4,8 +4,14 @@ import { lacksRequiredHost, limitOptions, type HttpLimits } from './limits.js';
 import { kernelOutcomes } from './outcome.js';
 import { answerConnect } from './unrouted-answer.js';
 
-/** A listening stand-in for a service that cannot start yet; `close` frees the address for it. */
+/** A listening stand-in for a service that cannot start yet. */
 export interface StandbyServer {
+  /**
+   * Gives up its listening socket, still listening, for the service to listen on (`listen`'s
+   * `handle`); it goes on answering the requests it has taken, each closing its connection.
+   */
+  handOver(): object;
+  /** Stops listening and cuts its connections off: the start is given up. */
   close(): Promise<void>;
 }
 
@@ -44,9 +50,26 @@ export async function startStandbyServer(address: string, limits: HttpLimits): P
       resolve();
     });
   });
+  let handedOver = false;
   return {
+    // Closing the socket and listening anew left the address unanswered in between: connections
+    // refused, and the ones waiting in the backlog, or whose request the stand-in was reading,
+    // reset — under load, for ≈ 200 ms of the database's return. Handed over, the socket never
+    // stops listening: connections the kernel holds are accepted by the service. What the
+    // stand-in has taken keeps its limits (its timer goes on) and is cut off past the request limit.
+    handOver: () => {
+      const listening = server as unknown as { _handle: object | null };
+      const handle = listening._handle;
+      if (!handle) throw new Error('the stand-in is not listening');
+      listening._handle = null;
+      handedOver = true;
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), limits.requestTimeoutMs).unref();
+      return handle;
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        if (handedOver) return resolve();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

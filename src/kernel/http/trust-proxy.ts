@@ -43,6 +43,10 @@ export function normaliseClientAddress(address: string): string {
   const family = isIP(address);
   if (family === 4) return address;
   if (family !== 6) return `unparsed:${address.slice(0, UNPARSED_MAX)}`;
+  // isIP takes a zone (fe80::1%eth0, a link-local address) that the URL parser refuses, which
+  // made a login forwarded for one a 500; the zone tells interfaces apart, so it stays (short)
+  const zoneAt = address.indexOf('%');
+  if (zoneAt !== -1) return `${normaliseClientAddress(address.slice(0, zoneAt))}${address.slice(zoneAt, zoneAt + UNPARSED_MAX)}`;
   const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
   // the URL parser writes an IPv4-mapped address in hex (::ffff:a00:1 for ::ffff:10.0.0.1)
   const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
