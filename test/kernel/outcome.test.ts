@@ -121,6 +121,25 @@ test('a route that does not exist is answered 404 in the {"error"} shape, gzippe
   assert.deepEqual([undecodable.status, undecodable.headers.get('content-encoding')], [400, 'gzip']);
 });
 
+test('a request with a body to a path or method no route serves is 404 whatever the body, never a 400 for a body nobody reads', async () => {
+  const bodies: [string, string | Buffer, Record<string, string>][] = [
+    ['a form', 'a=1&b=2', { 'content-type': 'application/x-www-form-urlencoded' }],
+    ['text', 'hello', { 'content-type': 'text/plain' }],
+    ['bad JSON', '{"a":', { 'content-type': 'application/json' }],
+    ['bytes that are not UTF-8', Buffer.from([0xff, 0xfe, 0x00]), { 'content-type': 'application/octet-stream' }],
+    ['an unsupported encoding', 'x', { 'content-encoding': 'br' }],
+  ];
+  for (const [what, body, headers] of bodies) {
+    for (const [method, path] of [
+      ['POST', '/no-such-route'],
+      ['PUT', '/refuse'],
+    ] as const) {
+      const r = await call(url, method, path, { body, headers });
+      assert.deepEqual([r.status, r.json], [404, { error: 'not found' }], `${method} ${path} with ${what}`);
+    }
+  }
+});
+
 test('a request that comes on an open connection after the stop began: 503 `shutting down` in the {"error"} shape, connection closed', async () => {
   const closingApp = await createHttpServer({
     logger: createLogger('test', 'silent'),

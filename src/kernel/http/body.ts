@@ -71,7 +71,9 @@ export function registerBodyParsers(app: FastifyInstance, bodyLimit: number): vo
   app.decorateRequest(NUMBER_LITERALS, undefined);
   app.removeAllContentTypeParsers();
   const parse = (request: FastifyRequest, body: Buffer): unknown => {
-    if (body.length === 0) return undefined;
+    // A request no route serves is a 404 whatever it carries: the not-found handler reads no
+    // body, so one that is not JSON (a form, text, unknown bytes) must not turn it into a 400
+    if (body.length === 0 || request.is404) return undefined;
     const text = decodeUtf8(body);
     const config = request.routeOptions.config;
     if (config.textBody) return text;
