@@ -22,7 +22,8 @@ export const orchestratorSettings = {
     numbered: 'SHARD_ADDRESS',
     env: 'SHARD_ADDRESSES',
     flag: '--shards <list>',
-    description: 'shard addresses, shard 0 first: SHARD_ADDRESS_1, SHARD_ADDRESS_2, … (all that are set, in order), or one comma-separated list',
+    description:
+      'shard addresses, shard 0 first: SHARD_ADDRESS_1, SHARD_ADDRESS_2, … (numbered 1..N without gaps; a gap stops the start), or one comma-separated list',
     parseItem: shardAddress,
   }),
   shardToken: shardTokenSetting,
