@@ -269,6 +269,19 @@ if (missing) {
     assert.equal(await pay.isDisabled(), true);
     await page.getByLabel('Points to spend').fill('   ');
     await waitForText(page.locator('#withdraw-sum-note'), /A positive amount with at most two decimals/);
+    // the same amount again is a repeat the API answers without charging: said so before and after
+    await page.getByLabel('Points to spend').fill('100.25');
+    await pay.click();
+    const repeat = await waitForText(
+      page.getByTestId('withdraw-confirm'),
+      /already paid 100\.25 points for order .*charges nothing: your balance stays 400\.25 points/,
+    );
+    assert.doesNotMatch(repeat, /will be|cannot be undone/);
+    await page.getByRole('button', { name: 'Confirm payment' }).click();
+    await waitForText(page.getByTestId('withdraw-message'), /already paid with 100\.25 points\. Nothing more was charged/);
+    assert.doesNotMatch((await page.getByTestId('withdraw-message').textContent()) ?? '', /Done/);
+    await waitForText(page.getByTestId('header-balance'), /400\.25/);
+    assert.equal(await page.locator(`tr[data-withdrawal="${spendOn}"]`).count(), 1);
     await ctx.close();
   });
 
