@@ -469,6 +469,18 @@ if (missing) {
     // an old message goes as soon as the inputs change
     await pb.getByLabel('Password').fill('wrong-pass-2');
     await waitForText(pb.getByTestId('signin-message'), /^$/);
+    // throttled after 10 failures for one login (another login than alice's, which signs in below):
+    // how long to wait comes from the answer's Retry-After, not "a few minutes"
+    await pb.getByLabel('Login').fill(uniqueLogin('guessed'));
+    for (let i = 0; i < 10; i++) {
+      await pb.getByLabel('Password').fill(`guess-${i}`);
+      await pb.locator('form').getByRole('button', { name: 'Sign in' }).click();
+      await waitForText(pb.getByTestId('signin-message'), /Wrong login or password/);
+    }
+    await pb.getByLabel('Password').fill('guess-10');
+    await pb.locator('form').getByRole('button', { name: 'Sign in' }).click();
+    await waitForText(pb.getByTestId('signin-message'), /^Too many failed sign-ins from here\. Wait 15 minutes, then try again\.$/);
+    await pb.getByLabel('Login').fill(alice);
     // spaces around the login are not part of it: the account signs in by the name it shows
     const c = await chrome.context();
     const pc = await c.newPage();
