@@ -338,6 +338,35 @@ if (missing) {
     await ctx.close();
   });
 
+  test('a session that ends by itself is said so on the sign-in page, which leads back to the page; signing out says nothing of the kind', {
+    timeout: 30_000,
+  }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    const login = uniqueLogin('ended');
+    await signUpInBrowser(page, svc.url, login, 'ended-pass-1');
+    await page.getByRole('link', { name: 'Spend', exact: true }).click();
+    await page.waitForURL(/\/withdraw$/);
+    // the token expires (or is refused): the next call is a 401
+    await ctx.clearCookies();
+    await page.getByRole('link', { name: 'Orders', exact: true }).click();
+    await page.getByLabel('Order number').fill(number());
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.waitForURL(/\/signin$/);
+    await waitForText(page.getByTestId('signin-message'), /Your session has ended, so you were signed out\. Sign in again/);
+    await page.getByLabel('Login').fill(login);
+    await waitForText(page.getByTestId('signin-message'), /^$/);
+    await page.getByLabel('Password').fill('ended-pass-1');
+    await page.locator('form').getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/orders$/);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/signin$/);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.equal(await page.getByTestId('signin-message').textContent(), '', 'the member signed out on purpose');
+    await ctx.close();
+  });
+
   test('a member with weeks of history: round ticks, readable dates, nothing clipped, point details by tap and keyboard', { timeout: 60_000 }, async () => {
     const ctx = await chrome.context();
     const page = await ctx.newPage();

@@ -26,12 +26,15 @@ export function waitInWords(seconds: number | undefined): string {
   return minutes <= 1 ? 'a minute' : `${minutes} minutes`;
 }
 
-export function SignIn(props: { onSignedIn: (login: string) => void }) {
+/** Said when the service signed the member out, so the sign-in page is not a silent surprise. */
+export const SESSION_ENDED = 'Your session has ended, so you were signed out. Sign in again to carry on.';
+
+export function SignIn(props: { onSignedIn: (login: string) => void; ended?: boolean | undefined }) {
   const [mode, setMode] = useState<'signin' | 'signup'>('signin');
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
-  const [notice, setNotice] = useState<Notice | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(props.ended ? { tone: 'info', text: SESSION_ENDED } : null);
 
   async function submit(e: Event): Promise<void> {
     e.preventDefault();
