@@ -312,6 +312,21 @@ if (missing) {
     await ctx.close();
   });
 
+  test('the wallets page cannot ask whether the ledger is connected: it says so and asks again, not "connect to the ledger"', { timeout: 30_000 }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    await signUpInBrowser(page, svc.url, uniqueLogin('offline'), 'offline-pass-1');
+    await page.route('**/ledger/session', (route) => route.abort('internetdisconnected'));
+    await page.getByRole('link', { name: 'Wallets' }).click();
+    await waitForText(page.getByTestId('wallets-problem'), /We could not open your wallets: this device cannot reach Gophermart/);
+    assert.equal(await page.getByText('Connect to the wallet ledger').count(), 0);
+    await page.unroute('**/ledger/session');
+    // this file runs without a ledger, so the member is not connected: the form comes once that is known
+    await page.getByText('Connect to the wallet ledger').waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByTestId('wallets-problem').count(), 0);
+    await ctx.close();
+  });
+
   test('a signed-out member sent to sign in from a page lands on that page once signed in', { timeout: 30_000 }, async () => {
     const ctx = await chrome.context();
     const page = await ctx.newPage();

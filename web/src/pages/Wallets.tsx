@@ -37,6 +37,8 @@ interface Ledger {
 
 export function Wallets(props: { member: string }) {
   const [connected, setConnected] = useState<boolean | undefined>(undefined);
+  // the session question itself failed: whether the member is connected is unknown, which is not "not connected"
+  const [sessionProblem, setSessionProblem] = useState<string | null>(null);
   // the ledger refused the member's ledger token (expired): the connect form says why it is back
   const [ended, setEnded] = useState(false);
   const [state, setState] = useState<Ledger>({ wallets: null, history: {}, problem: null });
@@ -45,9 +47,21 @@ export function Wallets(props: { member: string }) {
     setConnected(false);
   }, []);
 
-  useEffect(() => {
-    void ledger.session().then((r) => setConnected(r.data?.connected ?? false));
+  const checkSession = useCallback(async () => {
+    const r = await ledger.session();
+    if (r.status === 200 && r.data) {
+      setSessionProblem(null);
+      setConnected(r.data.connected);
+    } else setSessionProblem(failure(r, 'open your wallets'));
   }, []);
+  useEffect(() => {
+    void checkSession();
+  }, [checkSession]);
+  useEffect(() => {
+    if (sessionProblem === null) return;
+    const timer = setInterval(() => void checkSession(), RETRY_MS);
+    return () => clearInterval(timer);
+  }, [sessionProblem, checkSession]);
 
   const load = useCallback(async () => {
     const list = await ledger.wallets();
@@ -83,7 +97,13 @@ export function Wallets(props: { member: string }) {
     <>
       <h1 tabIndex={-1}>Wallets</h1>
       {connected === undefined ? (
-        <p class="muted">Checking your ledger session…</p>
+        sessionProblem ? (
+          <p class="message message-bad" role="alert" data-testid="wallets-problem">
+            {sessionProblem}
+          </p>
+        ) : (
+          <p class="muted">Checking your ledger session…</p>
+        )
       ) : !connected ? (
         <Connect
           member={props.member}
