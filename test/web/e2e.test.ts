@@ -381,4 +381,18 @@ test('wallet pages: a member made through the API gets a ledger account at sign-
   await waitForText(second.getByTestId('connect-message'), /Choose a ledger password of 8 to 1024 characters/);
   assert.equal(sent, 0, 'a password the ledger would refuse is not sent');
   await second.context().close();
+
+  // the ledger token expires (here: refused) while the page is open: the connect form says why it is back
+  const third = await signInAs(fresh, 'api-made-pass');
+  await third.getByRole('button', { name: 'Create wallet' }).waitFor();
+  const cookie = (await third.context().cookies()).find((c) => c.name === 'ledger_token');
+  assert.ok(cookie, 'signed in to the ledger');
+  await third.context().addCookies([{ ...cookie, value: `${cookie.value.slice(0, -4)}AAAA` }]);
+  await third.getByLabel('Wallet id', { exact: true }).fill(String(Date.now()));
+  await third.getByRole('button', { name: 'Create wallet' }).click();
+  await waitForText(third.getByTestId('connect-message'), /Your wallet ledger session has ended\. Sign in to the ledger again/);
+  await third.getByLabel('Ledger password').fill('api-made-pass');
+  await third.getByRole('button', { name: 'Sign in to the ledger' }).click();
+  await third.getByRole('button', { name: 'Create wallet' }).waitFor();
+  await third.context().close();
 });

@@ -269,6 +269,19 @@ if (missing) {
     assert.equal(await pay.isDisabled(), true);
     await page.getByLabel('Points to spend').fill('   ');
     await waitForText(page.locator('#withdraw-sum-note'), /A positive amount with at most two decimals/);
+    // the same amount again is a repeat the API answers without charging: said so before and after
+    await page.getByLabel('Points to spend').fill('100.25');
+    await pay.click();
+    const repeat = await waitForText(
+      page.getByTestId('withdraw-confirm'),
+      /already paid 100\.25 points for order .*charges nothing: your balance stays 400\.25 points/,
+    );
+    assert.doesNotMatch(repeat, /will be|cannot be undone/);
+    await page.getByRole('button', { name: 'Confirm payment' }).click();
+    await waitForText(page.getByTestId('withdraw-message'), /already paid with 100\.25 points\. Nothing more was charged/);
+    assert.doesNotMatch((await page.getByTestId('withdraw-message').textContent()) ?? '', /Done/);
+    await waitForText(page.getByTestId('header-balance'), /400\.25/);
+    assert.equal(await page.locator(`tr[data-withdrawal="${spendOn}"]`).count(), 1);
     await ctx.close();
   });
 
@@ -299,6 +312,21 @@ if (missing) {
     await ctx.close();
   });
 
+  test('the wallets page cannot ask whether the ledger is connected: it says so and asks again, not "connect to the ledger"', { timeout: 30_000 }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    await signUpInBrowser(page, svc.url, uniqueLogin('offline'), 'offline-pass-1');
+    await page.route('**/ledger/session', (route) => route.abort('internetdisconnected'));
+    await page.getByRole('link', { name: 'Wallets' }).click();
+    await waitForText(page.getByTestId('wallets-problem'), /We could not open your wallets: this device cannot reach Gophermart/);
+    assert.equal(await page.getByText('Connect to the wallet ledger').count(), 0);
+    await page.unroute('**/ledger/session');
+    // this file runs without a ledger, so the member is not connected: the form comes once that is known
+    await page.getByText('Connect to the wallet ledger').waitFor({ timeout: 15_000 });
+    assert.equal(await page.getByTestId('wallets-problem').count(), 0);
+    await ctx.close();
+  });
+
   test('a signed-out member sent to sign in from a page lands on that page once signed in', { timeout: 30_000 }, async () => {
     const ctx = await chrome.context();
     const page = await ctx.newPage();
@@ -322,6 +350,35 @@ if (missing) {
     await untilInPage(page, `document.title === 'Balance · Gophermart'`);
     // on the way no "page not found" was ever shown for the sign-in path
     assert.equal(notFoundSeen, false, 'the sign-in path flashed as a page that does not exist');
+    await ctx.close();
+  });
+
+  test('a session that ends by itself is said so on the sign-in page, which leads back to the page; signing out says nothing of the kind', {
+    timeout: 30_000,
+  }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    const login = uniqueLogin('ended');
+    await signUpInBrowser(page, svc.url, login, 'ended-pass-1');
+    await page.getByRole('link', { name: 'Spend', exact: true }).click();
+    await page.waitForURL(/\/withdraw$/);
+    // the token expires (or is refused): the next call is a 401
+    await ctx.clearCookies();
+    await page.getByRole('link', { name: 'Orders', exact: true }).click();
+    await page.getByLabel('Order number').fill(number());
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.waitForURL(/\/signin$/);
+    await waitForText(page.getByTestId('signin-message'), /Your session has ended, so you were signed out\. Sign in again/);
+    await page.getByLabel('Login').fill(login);
+    await waitForText(page.getByTestId('signin-message'), /^$/);
+    await page.getByLabel('Password').fill('ended-pass-1');
+    await page.locator('form').getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/orders$/);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/signin$/);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.equal(await page.getByTestId('signin-message').textContent(), '', 'the member signed out on purpose');
     await ctx.close();
   });
 
@@ -456,6 +513,18 @@ if (missing) {
     // an old message goes as soon as the inputs change
     await pb.getByLabel('Password').fill('wrong-pass-2');
     await waitForText(pb.getByTestId('signin-message'), /^$/);
+    // throttled after 10 failures for one login (another login than alice's, which signs in below):
+    // how long to wait comes from the answer's Retry-After, not "a few minutes"
+    await pb.getByLabel('Login').fill(uniqueLogin('guessed'));
+    for (let i = 0; i < 10; i++) {
+      await pb.getByLabel('Password').fill(`guess-${i}`);
+      await pb.locator('form').getByRole('button', { name: 'Sign in' }).click();
+      await waitForText(pb.getByTestId('signin-message'), /Wrong login or password/);
+    }
+    await pb.getByLabel('Password').fill('guess-10');
+    await pb.locator('form').getByRole('button', { name: 'Sign in' }).click();
+    await waitForText(pb.getByTestId('signin-message'), /^Too many failed sign-ins from here\. Wait 15 minutes, then try again\.$/);
+    await pb.getByLabel('Login').fill(alice);
     // spaces around the login are not part of it: the account signs in by the name it shows
     const c = await chrome.context();
     const pc = await c.newPage();

@@ -10,6 +10,8 @@ export interface Reply<T> {
   data?: T;
   /** The API's `{"error": "..."}` text, or a network failure in words. */
   error?: string;
+  /** A 429's `Retry-After` in seconds, when it gave one. */
+  retryAfter?: number;
 }
 
 // The loyalty service's own contract: types only, so no server code reaches the bundle.
@@ -54,7 +56,8 @@ async function send<T>(method: string, path: string, body?: string | object, ext
     typeof json === 'object' && json !== null && typeof (json as { error?: unknown }).error === 'string'
       ? (json as { error: string }).error
       : text || res.statusText;
-  return { status: res.status, error };
+  const retryAfter = Number(res.headers.get('retry-after') ?? Number.NaN);
+  return Number.isFinite(retryAfter) && retryAfter > 0 ? { status: res.status, error, retryAfter } : { status: res.status, error };
 }
 
 const list = <T>(r: Reply<T[]>): Reply<T[]> => (r.status === 204 ? { status: 204, data: [] } : r);

@@ -91,7 +91,8 @@ function Member(props: { login: string; path: string; onSignOut: () => void; onE
 /** How often the app asks again for the session while the service is unavailable. */
 const SESSION_RETRY_MS = 3000;
 
-type SessionView = { state: 'checking' } | { state: 'failed'; problem: string } | { state: 'out' } | { state: 'in'; login: string };
+/** `ended`: signed out by the service (the token expired or was refused), not by the member. */
+type SessionView = { state: 'checking' } | { state: 'failed'; problem: string } | { state: 'out'; ended?: boolean } | { state: 'in'; login: string };
 
 function App() {
   // 'checking' while the session is being asked: nothing flashes before we know
@@ -157,13 +158,13 @@ function App() {
           <img src="/favicon.svg" alt="" width="32" height="32" />
           Gophermart
         </p>
-        {page === undefined ? <NotFound signedIn={false} /> : <SignIn onSignedIn={(login) => setSession({ state: 'in', login })} />}
+        {page === undefined ? <NotFound signedIn={false} /> : <SignIn ended={session.ended} onSignedIn={(login) => setSession({ state: 'in', login })} />}
       </main>
     );
   // just signed in on /signin (or at /): the effect above moves on to the page; nothing is shown
   // for that one render, or the sign-in path would flash as a page that does not exist
   if (page === '/signin' || page === '/') return <p class="loading">Loading…</p>;
-  return <Member login={session.login} path={path} onSignOut={() => void signOut()} onExpired={() => setSession({ state: 'out' })} />;
+  return <Member login={session.login} path={path} onSignOut={() => void signOut()} onExpired={() => setSession({ state: 'out', ended: true })} />;
 }
 
 const root = document.getElementById('app');

@@ -16,12 +16,25 @@ async function connectLedger(mode: 'signin' | 'signup', login: string, password:
   if (mode === 'signin' && first.status === 401) await ledger.register(login, password);
 }
 
-export function SignIn(props: { onSignedIn: (login: string) => void }) {
+/**
+ * How long the throttle asks to wait: "a few minutes" was read as two or three, and every attempt
+ * before the window ends is refused again.
+ */
+export function waitInWords(seconds: number | undefined): string {
+  if (seconds === undefined) return 'a few minutes';
+  const minutes = Math.ceil(seconds / 60);
+  return minutes <= 1 ? 'a minute' : `${minutes} minutes`;
+}
+
+/** Said when the service signed the member out, so the sign-in page is not a silent surprise. */
+export const SESSION_ENDED = 'Your session has ended, so you were signed out. Sign in again to carry on.';
+
+export function SignIn(props: { onSignedIn: (login: string) => void; ended?: boolean | undefined }) {
   const [mode, setMode] = useState<'signin' | 'signup'>('signin');
   const [login, setLogin] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
-  const [notice, setNotice] = useState<Notice | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(props.ended ? { tone: 'info', text: SESSION_ENDED } : null);
 
   async function submit(e: Event): Promise<void> {
     e.preventDefault();
@@ -48,7 +61,7 @@ export function SignIn(props: { onSignedIn: (login: string) => void }) {
     setBusy(false);
     if (r.status === 409) setNotice({ tone: 'bad', text: `The login “${name}” is already taken. Choose another one, or sign in if it is yours.` });
     else if (r.status === 401) setNotice({ tone: 'bad', text: 'Wrong login or password.' });
-    else if (r.status === 429) setNotice({ tone: 'bad', text: 'Too many failed sign-ins from here. Wait a few minutes, then try again.' });
+    else if (r.status === 429) setNotice({ tone: 'bad', text: `Too many failed sign-ins from here. Wait ${waitInWords(r.retryAfter)}, then try again.` });
     else if (r.status === 400) setNotice({ tone: 'bad', text: `Check the form: ${r.error ?? 'bad request'}.` });
     else setNotice({ tone: 'bad', text: failure(r, signup ? 'create your account' : 'sign you in') });
   }

@@ -37,19 +37,39 @@ interface Ledger {
 
 export function Wallets(props: { member: string }) {
   const [connected, setConnected] = useState<boolean | undefined>(undefined);
+  // the session question itself failed: whether the member is connected is unknown, which is not "not connected"
+  const [sessionProblem, setSessionProblem] = useState<string | null>(null);
+  // the ledger refused the member's ledger token (expired): the connect form says why it is back
+  const [ended, setEnded] = useState(false);
   const [state, setState] = useState<Ledger>({ wallets: null, history: {}, problem: null });
-
-  useEffect(() => {
-    void ledger.session().then((r) => setConnected(r.data?.connected ?? false));
+  const expire = useCallback(() => {
+    setEnded(true);
+    setConnected(false);
   }, []);
+
+  const checkSession = useCallback(async () => {
+    const r = await ledger.session();
+    if (r.status === 200 && r.data) {
+      setSessionProblem(null);
+      setConnected(r.data.connected);
+    } else setSessionProblem(failure(r, 'open your wallets'));
+  }, []);
+  useEffect(() => {
+    void checkSession();
+  }, [checkSession]);
+  useEffect(() => {
+    if (sessionProblem === null) return;
+    const timer = setInterval(() => void checkSession(), RETRY_MS);
+    return () => clearInterval(timer);
+  }, [sessionProblem, checkSession]);
 
   const load = useCallback(async () => {
     const list = await ledger.wallets();
-    if (list.status === 401) return setConnected(false);
+    if (list.status === 401) return expire();
     if (!list.data) return setState((s) => ({ ...s, problem: ledgerProblem(list, 'load your wallets') }));
     const wallets = list.data;
     const histories = await Promise.all(wallets.map((w) => (w.status === 'ACTIVE' ? ledger.transactions(w.wallet_id) : Promise.resolve(null))));
-    if (histories.some((h) => h?.status === 401)) return setConnected(false);
+    if (histories.some((h) => h?.status === 401)) return expire();
     const failed = histories.find((h) => h?.error !== undefined);
     const history: Record<string, WalletTx[]> = {};
     wallets.forEach((w, i) => {
@@ -57,7 +77,7 @@ export function Wallets(props: { member: string }) {
       history[w.wallet_id] = h?.data ?? [];
     });
     setState({ wallets, history, problem: failed ? ledgerProblem(failed, 'load a wallet history') : null });
-  }, []);
+  }, [expire]);
 
   useEffect(() => {
     if (connected) void load();
@@ -77,9 +97,22 @@ export function Wallets(props: { member: string }) {
     <>
       <h1 tabIndex={-1}>Wallets</h1>
       {connected === undefined ? (
-        <p class="muted">Checking your ledger session…</p>
+        sessionProblem ? (
+          <p class="message message-bad" role="alert" data-testid="wallets-problem">
+            {sessionProblem}
+          </p>
+        ) : (
+          <p class="muted">Checking your ledger session…</p>
+        )
       ) : !connected ? (
-        <Connect member={props.member} onConnected={() => setConnected(true)} />
+        <Connect
+          member={props.member}
+          ended={ended}
+          onConnected={() => {
+            setEnded(false);
+            setConnected(true);
+          }}
+        />
       ) : (
         <>
           {state.problem ? (
@@ -104,8 +137,8 @@ export function Wallets(props: { member: string }) {
             ))}
           </Card>
           <div class="grid2">
-            <Transfer wallets={wallets} loaded={state.wallets !== null} onSettled={() => void load()} onUnauthorized={() => setConnected(false)} />
-            <CreateWallet wallets={wallets} onCreated={() => void load()} onUnauthorized={() => setConnected(false)} />
+            <Transfer wallets={wallets} loaded={state.wallets !== null} onSettled={() => void load()} onUnauthorized={expire} />
+            <CreateWallet wallets={wallets} onCreated={() => void load()} onUnauthorized={expire} />
           </div>
         </>
       )}
@@ -113,10 +146,12 @@ export function Wallets(props: { member: string }) {
   );
 }
 
-function Connect(props: { member: string; onConnected: () => void }) {
+function Connect(props: { member: string; ended: boolean; onConnected: () => void }) {
   const [login, setLogin] = useState(props.member);
   const [password, setPassword] = useState('');
-  const [notice, setNotice] = useState<Notice | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(
+    props.ended ? { tone: 'info', text: 'Your wallet ledger session has ended. Sign in to the ledger again to see and use your wallets.' } : null,
+  );
 
   async function go(mode: 'signin' | 'signup'): Promise<void> {
     const name = login.trim();

@@ -10,6 +10,8 @@ import { Link } from '../router';
 interface Pending {
   order: string;
   amount: number;
+  /** The same order and amount as an earlier payment: the API answers it without charging again. */
+  repeat: boolean;
 }
 
 export function WithdrawPage(props: { data: MemberData }) {
@@ -65,7 +67,7 @@ export function WithdrawPage(props: { data: MemberData }) {
       return;
     }
     setNotice(null);
-    setConfirming({ order: number, amount });
+    setConfirming({ order: number, amount, repeat: paidBefore !== undefined });
   }
 
   async function pay(p: Pending): Promise<void> {
@@ -75,7 +77,11 @@ export function WithdrawPage(props: { data: MemberData }) {
     setConfirming(null);
     switch (r.status) {
       case 200:
-        setNotice({ tone: 'ok', text: `Done: ${money(p.amount)} points paid towards order ${p.order}.` });
+        setNotice(
+          p.repeat
+            ? { tone: 'info', text: `Order ${p.order} was already paid with ${money(p.amount)} points. Nothing more was charged.` }
+            : { tone: 'ok', text: `Done: ${money(p.amount)} points paid towards order ${p.order}.` },
+        );
         setOrder('');
         setSum('');
         break;
@@ -144,10 +150,17 @@ export function WithdrawPage(props: { data: MemberData }) {
         {confirming ? (
           <fieldset class="confirm" data-testid="withdraw-confirm">
             <legend class="sr-only">Confirm the payment</legend>
-            <p>
-              Pay <strong>{money(confirming.amount)} points</strong> for order <span class="mono">{confirming.order}</span>? Your balance will be{' '}
-              {money((Math.round((available ?? 0) * 100) - Math.round(confirming.amount * 100)) / 100)} points. This cannot be undone.
-            </p>
+            {confirming.repeat ? (
+              <p>
+                You already paid <strong>{money(confirming.amount)} points</strong> for order <span class="mono">{confirming.order}</span>. Paying again charges
+                nothing: your balance stays {money(available)} points.
+              </p>
+            ) : (
+              <p>
+                Pay <strong>{money(confirming.amount)} points</strong> for order <span class="mono">{confirming.order}</span>? Your balance will be{' '}
+                {money((Math.round((available ?? 0) * 100) - Math.round(confirming.amount * 100)) / 100)} points. This cannot be undone.
+              </p>
+            )}
             <div class="actions">
               <button ref={confirmButton} class="primary" type="button" disabled={busy} onClick={() => void pay(confirming)}>
                 {busy ? 'Paying…' : 'Confirm payment'}
