@@ -1,11 +1,24 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { acquireDirLock } from '../../src/kernel/db/dir-lock.js';
-import { openEmbedded } from '../../src/kernel/db/pglite.js';
+import { CREATING_MARK, openEmbedded } from '../../src/kernel/db/pglite.js';
 import { StartupError } from '../../src/kernel/startup.js';
 import { ROOT } from '../support/process.js';
 
@@ -83,6 +96,46 @@ test('a damaged database: bin/gophermart exits 2 with one line naming the direct
   const lines = run.stderr.split('\n').filter((l) => l !== '');
   assert.equal(lines.length, 1, run.stderr);
   assert.match(lines[0] ?? '', new RegExp(`embedded database in ${dir} cannot be opened .*: a damaged data directory\\?`));
+});
+
+test('a first start killed while it makes the database: the next start makes it again', { timeout: 120_000 }, async () => {
+  const dir = join(root, 'killed-while-created');
+  mkdirSync(dir);
+  const script = `
+    import { openEmbedded } from ${JSON.stringify(resolve(ROOT, 'src/kernel/db/pglite.ts'))};
+    await openEmbedded(${JSON.stringify(dir)});
+    console.log('opened');`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const exited = new Promise<void>((res) => child.on('exit', () => res()));
+  // killed as soon as PGlite has written the first file of the new cluster: the creation is then surely unfinished
+  await new Promise<void>((res) => {
+    const watcher = watch(dir, () => {
+      if (readdirSync(dir).some((name) => !name.startsWith('gophermart.'))) {
+        watcher.close();
+        child.kill('SIGKILL');
+        res();
+      }
+    });
+  });
+  await exited;
+  assert.equal(out, '', 'killed before the database was made');
+  assert.ok(!existsSync(join(dir, 'PG_VERSION')), 'the creation was cut short');
+
+  const db = await openEmbedded(dir);
+  try {
+    await db.exec('create table kept (n int); insert into kept values (7)');
+  } finally {
+    await db.close();
+  }
+  assert.ok(!existsSync(join(dir, CREATING_MARK)), 'a made database carries no mark');
+  const again = await openEmbedded(dir);
+  try {
+    assert.deepEqual(await again.query('select n from kept'), [{ n: 7 }]);
+  } finally {
+    await again.close();
+  }
 });
 
 /** A process that stays alive until killed; its pid and start time (from /proc). */

@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, readdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
 import { StartupError } from '../startup.js';
@@ -23,15 +23,43 @@ export function restrictToOwner(path: string): void {
 }
 
 /**
+ * Present while a database is being made in a directory that held nothing else. PGlite's
+ * initdb writes a few dozen files over seconds, PG_VERSION not first; a process killed in
+ * between left a directory that every later start refused (files but no PG_VERSION) or could
+ * not open, so a first start cut short by a kill -9 needed someone to empty the directory by
+ * hand. With the mark, the next start knows those files are an unfinished creation that holds
+ * nothing yet, clears them and makes the database again.
+ */
+export const CREATING_MARK = 'gophermart.creating';
+
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Clears what an unfinished creation left (the lock and the mark stay). */
+function clearUnfinishedCreation(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith(LOCK_PREFIX) || name === CREATING_MARK) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+/**
  * What a data directory may hold before a database is made in it: nothing but the lock. A
  * directory with other files and no `PG_VERSION` is not a database of ours, or a damaged one:
  * PGlite would make a fresh, empty database over it (every user, order and wallet gone, yet a
  * normal start), and restrictToOwner would take the group's and others' access to every file
- * in it. Refused, with nothing changed.
+ * in it. Refused, with nothing changed. Returns whether the database is still to be made.
  */
-function checkDataDir(dir: string): void {
+function checkDataDir(dir: string): boolean {
   const names = readdirSync(dir).filter((name) => !name.startsWith(LOCK_PREFIX));
-  if (names.length === 0 || names.includes('PG_VERSION')) return;
+  if (names.length === 0) return true;
+  if (names.includes('PG_VERSION')) return false;
   throw new StartupError(
     `${dir} holds files but no embedded database (no PG_VERSION): not a data directory of this platform, or a damaged one; nothing was changed (choose an empty or new DATA_DIR, or restore the directory)`,
   );
@@ -69,11 +97,25 @@ function wrap(pg: Pick<PGlite, 'query' | 'exec'>): Queryable {
 export async function openEmbedded(dataDir: string): Promise<Database> {
   const release = dataDir === IN_MEMORY ? () => undefined : acquireDirLock(dataDir);
   let pg: PGlite;
+  const mark = join(dataDir, CREATING_MARK);
+  let creating = false;
   try {
-    if (dataDir !== IN_MEMORY) checkDataDir(dataDir);
+    if (dataDir !== IN_MEMORY) {
+      // the mark is written only into an otherwise empty directory, so whatever stands beside it is PGlite's unfinished work
+      if (existsSync(mark)) clearUnfinishedCreation(dataDir);
+      else if (checkDataDir(dataDir)) {
+        closeSync(openSync(mark, 'w', 0o600));
+        syncDir(dataDir);
+      }
+      creating = existsSync(mark);
+    }
     pg = await PGlite.create(dataDir === IN_MEMORY ? undefined : dataDir, {
       parsers: { [types.INT8]: (v: string) => parseInt8(v) },
     });
+    if (creating) {
+      rmSync(mark);
+      syncDir(dataDir);
+    }
   } catch (err) {
     release();
     throw openFailure(err, dataDir);
