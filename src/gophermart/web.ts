@@ -153,6 +153,31 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
   );
 }
 
+/**
+ * A silent orchestrator (frozen, or a network cut) is given up on after this long, 502: undici's
+ * own limits are 300 s for the headers and again for the body, so each /ledger request hung for
+ * minutes. The orchestrator answers within 2 s even while its database is away (SPEC), and
+ * everything slow it does happens after its 202.
+ */
+export const LEDGER_TIMEOUT_MS = 10_000;
+/**
+ * The largest orchestrator answer passed on. It is held whole in memory before it is sent
+ * (lazy-app.ts answers through inject), so without a bound one long wallet history asked for by
+ * many clients at once, or a faulty upstream, grew the process without limit (a 300 MB answer:
+ * 1.3 GB resident). A bigger answer is the 502.
+ */
+export const LEDGER_MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+
+/** Client-written headers that would tell the orchestrator where the request came from; only X-Forwarded-For, set here, does. */
+const CLIENT_ADDRESSING_HEADERS = ['forwarded', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip', 'proxy-authorization'] as const;
+
+/** What the proxy's callbacks need of a reply (reply-from types it for HTTP/2 servers too). */
+interface UpstreamReply {
+  getHeaders(): Record<string, unknown>;
+  removeHeader(name: string): unknown;
+  code(status: number): { send(payload: unknown): unknown };
+}
+
 /** What @fastify/http-proxy registers under its prefix (its defaultRoutes and defaultHttpMethods). */
 const PROXY_ROUTES = ['/', '/*'] as const;
 const PROXY_METHODS = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT', 'OPTIONS'] as const;
@@ -201,6 +226,13 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
   // @fastify/http-proxy (with undici, ws and @fastify/reply-from) is imported on the first
   // /ledger request, not at start-up (lazy-app.ts): the routes it registers are registered here,
   // each answered by it; the body travels as the bytes the client sent
+  // a callback outside the request's promise: answered here, from the same table, with none of
+  // the upstream headers already copied onto the reply (its length, encoding, cookies)
+  const unavailable = (reply: UpstreamReply, fields: Record<string, unknown>, message: string): void => {
+    options.logger.warn({ ...fields, upstream: options.orchestratorUrl }, message);
+    for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
+    void reply.code(gophermartOutcomes.ledger_unavailable.status).send({ error: gophermartOutcomes.ledger_unavailable.message });
+  };
   const proxy = lazyApp(async () => {
     const { default: fastifyHttpProxy } = await import('@fastify/http-proxy');
     const inner = innerApp();
@@ -217,6 +249,7 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
         rewriteRequestHeaders: (request, headers) => {
           const out: IncomingHttpHeaders = { ...headers };
           delete out.cookie;
+          for (const name of CLIENT_ADDRESSING_HEADERS) delete out[name];
           const cookie = ledgerRequestCookies(request.headers.cookie);
           if (cookie) out.cookie = cookie;
           // the orchestrator counts failed logins per client: it is told who the client is (this
@@ -236,11 +269,36 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
           delete out.authorization;
           return out;
         },
-        onError: (reply, { error }) => {
-          options.logger.warn({ err: error, upstream: options.orchestratorUrl }, 'ledger proxy: orchestrator unreachable');
-          // a callback outside the request's promise: answered here, from the same table
-          void reply.code(gophermartOutcomes.ledger_unavailable.status).send({ error: gophermartOutcomes.ledger_unavailable.message });
+        timeout: LEDGER_TIMEOUT_MS,
+        // read here rather than streamed on: the whole answer is held anyway, and counting it as it
+        // arrives is what lets a too-large one be refused before it is all in memory
+        onResponse: (_request, reply, res) => {
+          const chunks: Buffer[] = [];
+          let bytes = 0;
+          let settled = false;
+          res.stream.on('data', (chunk: Buffer) => {
+            if (settled) return;
+            bytes += chunk.length;
+            if (bytes > LEDGER_MAX_ANSWER_BYTES) {
+              settled = true;
+              res.stream.destroy();
+              unavailable(reply, { bytes, limit: LEDGER_MAX_ANSWER_BYTES }, 'ledger proxy: orchestrator answer too large');
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.stream.on('end', () => {
+            if (settled) return;
+            settled = true;
+            void reply.send(Buffer.concat(chunks));
+          });
+          res.stream.on('error', (err: Error) => {
+            if (settled) return;
+            settled = true;
+            unavailable(reply, { err }, 'ledger proxy: orchestrator answer cut off');
+          });
         },
+        onError: (reply, { error }) => unavailable(reply, { err: error }, 'ledger proxy: orchestrator unreachable'),
       },
     });
     return inner;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { after, before, test } from 'node:test';
-import { ledgerRequestCookies, ledgerResponseCookie } from '../../src/gophermart/web.js';
+import { LEDGER_MAX_ANSWER_BYTES, LEDGER_TIMEOUT_MS, ledgerRequestCookies, ledgerResponseCookie } from '../../src/gophermart/web.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 import { freePort, startBin, type ServiceProcess } from '../support/process.js';
@@ -43,6 +43,26 @@ before(async () => {
       res.setHeader('authorization', 'Bearer ledger-jwt');
       res.setHeader('content-type', 'application/json');
       res.end('{"login":"a"}');
+      return;
+    }
+    // an orchestrator that took the request and went silent (frozen, a network cut)
+    if (req.url === '/silent') return;
+    // an answer bigger than the proxy passes on, sent in pieces as a long history would be
+    if (req.url?.startsWith('/huge')) {
+      const bytes = Number(new URL(req.url, 'http://x').searchParams.get('bytes'));
+      res.setHeader('content-type', 'application/json');
+      res.setHeader('set-cookie', 'token=from-huge; Path=/');
+      const piece = Buffer.alloc(64 * 1024, 0x20);
+      let sent = 0;
+      const more = (): void => {
+        while (sent < bytes) {
+          const part = piece.subarray(0, Math.min(piece.length, bytes - sent));
+          sent += part.length;
+          if (!res.write(part)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
       return;
     }
     res.setHeader('content-type', 'application/json');
@@ -143,6 +163,41 @@ test('an unreachable orchestrator is a 502 with words, not a hang or a 500', asy
   } finally {
     await lonely.stop();
   }
+});
+
+test('a silent orchestrator is a 502 once the proxy gives up on it, not a request held for minutes', async () => {
+  const started = performance.now();
+  const r = await call(svc.url, 'GET', '/ledger/silent', { contract: false });
+  const ms = performance.now() - started;
+  assert.equal(r.status, 502, r.text);
+  assert.deepEqual(r.json, { error: 'wallet ledger unavailable' });
+  assert.ok(ms >= LEDGER_TIMEOUT_MS - 500 && ms < LEDGER_TIMEOUT_MS + 5_000, `answered after ${Math.round(ms)} ms`);
+});
+
+test('an orchestrator answer over the limit is a 502 with none of its headers; one under it passes whole', async () => {
+  const big = await call(svc.url, 'GET', `/ledger/huge?bytes=${LEDGER_MAX_ANSWER_BYTES + 1}`, { contract: false });
+  assert.equal(big.status, 502, big.text.slice(0, 200));
+  assert.deepEqual(big.json, { error: 'wallet ledger unavailable' });
+  assert.equal(big.headers.get('set-cookie'), null, 'no cookie of the refused answer');
+  const fits = await call(svc.url, 'GET', `/ledger/huge?bytes=${1024 * 1024}`, { contract: false, headers: { 'accept-encoding': 'identity' } });
+  assert.equal(fits.status, 200);
+  assert.equal(fits.text.length, 1024 * 1024);
+  assert.match(fits.headers.get('set-cookie') ?? '', /^ledger_token=from-huge; Path=\/ledger/);
+});
+
+test('the proxy passes on no client-written addressing header: only its own X-Forwarded-For tells the orchestrator who asks', async () => {
+  const spoofed = {
+    'x-forwarded-for': '203.0.113.9',
+    forwarded: 'for=203.0.113.9',
+    'x-forwarded-host': 'evil.example',
+    'x-forwarded-proto': 'https',
+    'x-real-ip': '203.0.113.9',
+    'proxy-authorization': 'Basic c2VjcmV0',
+  };
+  assert.equal((await call(svc.url, 'GET', '/ledger/api/user/balance/7', { headers: spoofed })).status, 200);
+  const headers = seen.at(-1)?.headers ?? {};
+  assert.equal(headers['x-forwarded-for'], '127.0.0.1');
+  for (const name of Object.keys(spoofed).filter((n) => n !== 'x-forwarded-for')) assert.equal(headers[name], undefined, name);
 });
 
 test('the app: index.html for app paths, JSON 404 for API-like misses, long-lived hashed assets', async () => {
