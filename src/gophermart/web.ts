@@ -168,7 +168,7 @@ export const LEDGER_TIMEOUT_MS = 10_000;
  */
 export const LEDGER_MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
-/** Client-written headers that would tell the orchestrator where the request came from; only X-Forwarded-For, set here, does. */
+/** Client-written headers that would tell the orchestrator where the request came from; the proxy sets its own X-Forwarded-For/-Host/-Proto instead. */
 const CLIENT_ADDRESSING_HEADERS = ['forwarded', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip', 'proxy-authorization'] as const;
 
 /** What the proxy's callbacks need of a reply (reply-from types it for HTTP/2 servers too). */
@@ -250,6 +250,10 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
           const out: IncomingHttpHeaders = { ...headers };
           delete out.cookie;
           for (const name of CLIENT_ADDRESSING_HEADERS) delete out[name];
+          // the host and scheme the browser asked for, so an orchestrator that trusts this proxy
+          // checks a request's Origin against them (cross-site.ts), not against its own address
+          out['x-forwarded-host'] = request.host;
+          out['x-forwarded-proto'] = request.protocol;
           const cookie = ledgerRequestCookies(request.headers.cookie);
           if (cookie) out.cookie = cookie;
           // the orchestrator counts failed logins per client: it is told who the client is (this

@@ -185,7 +185,7 @@ test('an orchestrator answer over the limit is a 502 with none of its headers; o
   assert.match(fits.headers.get('set-cookie') ?? '', /^ledger_token=from-huge; Path=\/ledger/);
 });
 
-test('the proxy passes on no client-written addressing header: only its own X-Forwarded-For tells the orchestrator who asks', async () => {
+test('the proxy passes on no client-written addressing header: its own X-Forwarded-For/-Host/-Proto tell the orchestrator who asks', async () => {
   const spoofed = {
     'x-forwarded-for': '203.0.113.9',
     forwarded: 'for=203.0.113.9',
@@ -196,8 +196,42 @@ test('the proxy passes on no client-written addressing header: only its own X-Fo
   };
   assert.equal((await call(svc.url, 'GET', '/ledger/api/user/balance/7', { headers: spoofed })).status, 200);
   const headers = seen.at(-1)?.headers ?? {};
+  // the proxy's own view: the peer, and the host and scheme the request came to
   assert.equal(headers['x-forwarded-for'], '127.0.0.1');
-  for (const name of Object.keys(spoofed).filter((n) => n !== 'x-forwarded-for')) assert.equal(headers[name], undefined, name);
+  assert.equal(headers['x-forwarded-host'], new URL(svc.url).host);
+  assert.equal(headers['x-forwarded-proto'], 'http');
+  for (const name of ['forwarded', 'x-real-ip', 'proxy-authorization']) assert.equal(headers[name], undefined, name);
+});
+
+test('a state-changing request a browser sends for another origin is refused; same-origin ones and non-browser clients are not', async () => {
+  const refused = { error: 'cross-origin request refused' };
+  const login = uniqueLogin('csrf');
+  const token = await signUp(svc.url, login, 'csrf-password');
+  const cookie = `token=${token}`;
+  const host = new URL(svc.url).host;
+  // a form on any site signing the visitor in as the attacker: text/plain carries the JSON
+  const form = { 'content-type': 'text/plain', 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' };
+  const signIn = await call(svc.url, 'POST', '/api/user/login', { body: `{"login":"${login}","password":"csrf-password","x":"="}`, headers: form });
+  assert.deepEqual([signIn.status, signIn.json], [403, refused]);
+  assert.equal(signIn.headers.get('set-cookie'), null, 'no session handed to the visitor');
+  // a sibling subdomain is the same site (the Lax cookie goes along) but not the same origin
+  const upload = (headers: Record<string, string>) =>
+    call(svc.url, 'POST', '/api/user/orders', { body: '79927398713', headers: { 'content-type': 'text/plain', cookie, ...headers } });
+  assert.equal((await upload({ 'sec-fetch-site': 'same-site' })).status, 403);
+  // a browser without Sec-Fetch-Site: its Origin decides
+  assert.equal((await upload({ origin: 'https://shop.example' })).status, 403);
+  assert.equal((await upload({ origin: 'null' })).status, 403);
+  assert.equal((await call(svc.url, 'GET', '/api/user/orders', { token })).status, 204, 'nothing was uploaded');
+  // through the proxy too, before anything reaches the orchestrator
+  const before = seen.length;
+  const ledger = await call(svc.url, 'POST', '/ledger/auth/login', { body: '{"login":"a","password":"b"}', headers: form, contract: false });
+  assert.deepEqual([ledger.status, ledger.json], [403, refused]);
+  assert.equal(seen.length, before);
+  // the app's own requests, reads from anywhere, and clients that are not browsers are served
+  assert.equal((await upload({ 'sec-fetch-site': 'same-origin', origin: svc.url })).status, 202);
+  assert.equal((await upload({ origin: `http://${host}` })).status, 200);
+  assert.equal((await upload({})).status, 200);
+  assert.equal((await call(svc.url, 'GET', '/api/user/balance', { headers: { cookie, 'sec-fetch-site': 'cross-site' } })).status, 200);
 });
 
 test('the app: index.html for app paths, JSON 404 for API-like misses, long-lived hashed assets', async () => {
