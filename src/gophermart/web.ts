@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { join, posix, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
+import { cameOverTls } from '../kernel/http/auth.js';
 import { innerApp, lazyApp } from '../kernel/http/lazy-app.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../kernel/http/outcome.js';
 import { gophermartOutcomes } from './contract.js';
@@ -62,9 +63,11 @@ export function ledgerRequestCookies(cookieHeader: string | undefined): string |
  * Orchestrator → browser: `token=…; Path=/; …` becomes `ledger_token=…; Path=/ledger; …`.
  * Domain is dropped (the browser only ever sees this origin); every other attribute is kept.
  */
-export function ledgerResponseCookie(setCookie: string): string {
+export function ledgerResponseCookie(setCookie: string, secure = false): string {
   const [pair = '', ...attributes] = setCookie.split(';').map((s) => s.trim());
   const kept = attributes.filter((a) => a !== '' && !/^(path|domain)(=|$)/i.test(a));
+  // the orchestrator behind us may speak plain HTTP; what counts is how the browser reached us
+  if (secure && !kept.some((a) => /^secure$/i.test(a))) kept.push('Secure');
   return [`${LEDGER_COOKIE_PREFIX}${pair}`, `Path=${LEDGER_PREFIX}`, ...kept].join('; ');
 }
 
@@ -168,8 +171,8 @@ export const LEDGER_TIMEOUT_MS = 10_000;
  */
 export const LEDGER_MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
-/** Client-written headers that would tell the orchestrator where the request came from; the proxy sets its own X-Forwarded-For/-Host/-Proto instead. */
-const CLIENT_ADDRESSING_HEADERS = ['forwarded', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip', 'proxy-authorization'] as const;
+/** Client-written headers that would tell the orchestrator where the request came from; it hears X-Forwarded-For/-Host/-Proto of this service's own view instead. */
+const CLIENT_ADDRESSING_HEADERS = ['forwarded', 'x-forwarded-port', 'x-real-ip', 'proxy-authorization'] as const;
 
 /** What the proxy's callbacks need of a reply (reply-from types it for HTTP/2 servers too). */
 interface UpstreamReply {
@@ -215,8 +218,8 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
   app.delete(
     `${LEDGER_PREFIX}/session`,
     { schema: { tags: ['web'], summary: 'Forget the ledger session cookie', response: { 200: { ...Session, description: 'the ledger cookie is cleared' } } } },
-    async (_request, reply) => {
-      reply.clearCookie(cookieName, { httpOnly: true, sameSite: 'lax', path: LEDGER_PREFIX });
+    async (request, reply) => {
+      reply.clearCookie(cookieName, { httpOnly: true, sameSite: 'lax', path: LEDGER_PREFIX, secure: cameOverTls(request) });
       return { connected: false };
     },
   );
@@ -249,11 +252,14 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
         rewriteRequestHeaders: (request, headers) => {
           const out: IncomingHttpHeaders = { ...headers };
           delete out.cookie;
+          // X-Forwarded-Host and -Proto stay: lazy-app.ts set them to the outer app's view of the
+          // host and scheme the browser asked for, so an orchestrator that trusts this proxy checks
+          // a request's Origin against them (cross-site.ts), not against its own address
           for (const name of CLIENT_ADDRESSING_HEADERS) delete out[name];
-          // the host and scheme the browser asked for, so an orchestrator that trusts this proxy
-          // checks a request's Origin against them (cross-site.ts), not against its own address
-          out['x-forwarded-host'] = request.host;
-          out['x-forwarded-proto'] = request.protocol;
+          // checked against this host already (cross-site.ts, before the route ran): passed on, it
+          // would be compared with the orchestrator's own address, and a browser that sends no
+          // Sec-Fetch-Site refused there unless the orchestrator trusts this proxy
+          delete out.origin;
           const cookie = ledgerRequestCookies(request.headers.cookie);
           if (cookie) out.cookie = cookie;
           // the orchestrator counts failed logins per client: it is told who the client is (this
@@ -262,12 +268,14 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
           out['x-forwarded-for'] = request.ip;
           return out;
         },
-        rewriteHeaders: (headers) => {
+        rewriteHeaders: (headers, request) => {
           const out: IncomingHttpHeaders = { ...headers };
           const raw = out['set-cookie'];
           if (raw !== undefined) {
             const list = Array.isArray(raw) ? raw : [String(raw)];
-            out['set-cookie'] = list.map(ledgerResponseCookie);
+            // the inner request's scheme is its injection's; the outer one's came as X-Forwarded-Proto (lazy-app.ts)
+            const secure = request?.headers['x-forwarded-proto'] === 'https';
+            out['set-cookie'] = list.map((cookie) => ledgerResponseCookie(cookie, secure));
           }
           // the cookie is the browser's credential; the app's script never needs to see the token
           delete out.authorization;

@@ -16,6 +16,7 @@ interface Seen {
   body: string;
 }
 let upstream: Server;
+let upstreamAddress: string;
 const seen: Seen[] = [];
 let db: FreshDatabase;
 let svc: ServiceProcess;
@@ -71,7 +72,8 @@ before(async () => {
   const port = await freePort();
   await new Promise<void>((r) => upstream.listen(port, '127.0.0.1', r));
   db = await freshDatabase('gm_web');
-  svc = await startBin('gophermart', { DATABASE_URI: db.url, ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:9', ORCHESTRATOR_ADDRESS: `127.0.0.1:${port}` });
+  upstreamAddress = `127.0.0.1:${port}`;
+  svc = await startBin('gophermart', { DATABASE_URI: db.url, ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:9', ORCHESTRATOR_ADDRESS: upstreamAddress });
 });
 after(async () => {
   await svc?.stop();
@@ -201,6 +203,11 @@ test('the proxy passes on no client-written addressing header: its own X-Forward
   assert.equal(headers['x-forwarded-host'], new URL(svc.url).host);
   assert.equal(headers['x-forwarded-proto'], 'http');
   for (const name of ['forwarded', 'x-real-ip', 'proxy-authorization']) assert.equal(headers[name], undefined, name);
+  // a same-origin browser write: checked here, then passed on without the Origin the orchestrator
+  // would compare with its own address
+  const origin = { origin: svc.url, 'content-type': 'application/json' };
+  assert.equal((await call(svc.url, 'POST', '/ledger/auth/login', { body: '{"login":"a","password":"b"}', headers: origin, contract: false })).status, 200);
+  assert.equal(seen.at(-1)?.headers.origin, undefined);
 });
 
 test('a state-changing request a browser sends for another origin is refused; same-origin ones and non-browser clients are not', async () => {
@@ -232,6 +239,27 @@ test('a state-changing request a browser sends for another origin is refused; sa
   assert.equal((await upload({ origin: `http://${host}` })).status, 200);
   assert.equal((await upload({})).status, 200);
   assert.equal((await call(svc.url, 'GET', '/api/user/balance', { headers: { cookie, 'sec-fetch-site': 'cross-site' } })).status, 200);
+});
+
+test('behind a TLS proxy it trusts, the session cookies are Secure; reached over plain HTTP, they are not', async () => {
+  const behindTls = await startBin('gophermart', { DATABASE_URI: db.url, ORCHESTRATOR_ADDRESS: upstreamAddress, TRUST_PROXY: 'loopback' });
+  try {
+    const login = uniqueLogin('tls');
+    const over = (proto: string) => ({ 'x-forwarded-proto': proto });
+    const register = await call(behindTls.url, 'POST', '/api/user/register', { body: { login, password: 'tls-password' }, headers: over('https') });
+    assert.equal(register.status, 200);
+    assert.match(register.headers.get('set-cookie') ?? '', /^token=.*; Secure/);
+    const plain = await call(behindTls.url, 'POST', '/api/user/login', { body: { login, password: 'tls-password' }, headers: over('http') });
+    assert.equal(plain.status, 200);
+    assert.doesNotMatch(plain.headers.get('set-cookie') ?? '', /Secure/);
+    assert.match((await call(behindTls.url, 'POST', '/api/user/logout', { headers: over('https') })).headers.get('set-cookie') ?? '', /^token=;.*Secure/);
+    // the orchestrator speaks plain HTTP behind us; the browser reached us over TLS
+    const ledger = await call(behindTls.url, 'POST', '/ledger/auth/login', { body: { login: 'a', password: 'b' }, headers: over('https') });
+    assert.match(ledger.headers.getSetCookie().find((c) => c.startsWith('ledger_token=')) ?? '', /; Secure$/);
+    assert.match((await call(behindTls.url, 'DELETE', '/ledger/session', { headers: over('https') })).headers.get('set-cookie') ?? '', /Secure/);
+  } finally {
+    await behindTls.stop();
+  }
 });
 
 test('the app: index.html for app paths, JSON 404 for API-like misses, long-lived hashed assets', async () => {

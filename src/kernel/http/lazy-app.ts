@@ -92,12 +92,15 @@ export function lazyApp(build: () => Promise<FastifyInstance>): LazyApp {
   };
   return async (request, reply, options = {}) => {
     const app = await ready();
+    // the inner app trusts no proxy: it is told the outer app's view of the host and scheme the
+    // client asked for (behind a trusted proxy, what that proxy said), never the client's own words
+    const headers = { ...forwardedHeaders(request.headers), 'x-forwarded-host': request.host, 'x-forwarded-proto': request.protocol };
     const answer = await app.inject({
       // a HEAD is asked as the GET it stands for: the outer app then sends the headers (with the
       // length) of that answer without its body, as for its own routes
       method: request.method === 'HEAD' ? 'GET' : (request.method as 'GET'),
       url: options.url ?? request.url,
-      headers: forwardedHeaders(request.headers),
+      headers,
       payload: Buffer.isBuffer(request.body) ? request.body : undefined,
       remoteAddress: request.ip,
     });
