@@ -147,11 +147,11 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
     },
     async (request, reply) => {
       const path = request.url.split('?')[0] ?? '/';
-      if (appPage(path) !== undefined) return files(request, reply, { url: '/index.html' });
+      if (appPage(path) !== undefined) return files(request, reply, { url: '/index.html', whole: true });
       // an unknown page: a browser gets the app's "page not found" page, anything else the API's JSON 404
       const browser = /\btext\/html\b/i.test(request.headers.accept ?? '');
       if (!browser || NO_FALLBACK.test(path) || FILE_LIKE.test(path)) fail(kernelOutcomes.not_found);
-      return files(request, reply, { url: '/index.html', status: 404 });
+      return files(request, reply, { url: '/index.html', status: 404, whole: true });
     },
   );
 }

@@ -282,6 +282,17 @@ test('the app: index.html for app paths, JSON 404 for API-like misses, long-live
     assert.equal(api.status, 404, path);
     assert.deepEqual(api.json, { error: 'not found' }, path);
   }
+  // a Range does not make a page a 206 (or a 416): the route serves the whole page, 200 or 404
+  for (const [path, status] of [
+    ['/orders', 200],
+    ['/some/deep/link', 404],
+  ] as const) {
+    for (const range of ['bytes=0-9', 'bytes=99999-']) {
+      const r = await call(svc.url, 'GET', path, { headers: { ...browser, range } });
+      assert.equal(r.status, status, `${path} ${range}`);
+      assert.match(r.text, /<div id="app">/, `${path} ${range}`);
+    }
+  }
   assert.equal((await call(svc.url, 'GET', '/robots.txt', { headers: browser })).status, 404);
   assert.deepEqual((await call(svc.url, 'GET', '/robots.txt', { headers: browser })).json, { error: 'not found' }, 'a missing file is never the page');
   for (const path of ['/api/nope', '/api/user/nope', '/assets/missing.js', '/docs/missing', '/robots.txt', '/img/logo.png']) {
