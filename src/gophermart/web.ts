@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { join, posix, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
+import { cameOverTls } from '../kernel/http/auth.js';
 import { innerApp, lazyApp } from '../kernel/http/lazy-app.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../kernel/http/outcome.js';
 import { gophermartOutcomes } from './contract.js';
@@ -62,9 +63,11 @@ export function ledgerRequestCookies(cookieHeader: string | undefined): string |
  * Orchestrator → browser: `token=…; Path=/; …` becomes `ledger_token=…; Path=/ledger; …`.
  * Domain is dropped (the browser only ever sees this origin); every other attribute is kept.
  */
-export function ledgerResponseCookie(setCookie: string): string {
+export function ledgerResponseCookie(setCookie: string, secure = false): string {
   const [pair = '', ...attributes] = setCookie.split(';').map((s) => s.trim());
   const kept = attributes.filter((a) => a !== '' && !/^(path|domain)(=|$)/i.test(a));
+  // the orchestrator behind us may speak plain HTTP; what counts is how the browser reached us
+  if (secure && !kept.some((a) => /^secure$/i.test(a))) kept.push('Secure');
   return [`${LEDGER_COOKIE_PREFIX}${pair}`, `Path=${LEDGER_PREFIX}`, ...kept].join('; ');
 }
 
@@ -144,13 +147,38 @@ export async function registerWebApp(app: HttpApp, options: WebAppOptions): Prom
     },
     async (request, reply) => {
       const path = request.url.split('?')[0] ?? '/';
-      if (appPage(path) !== undefined) return files(request, reply, { url: '/index.html' });
+      if (appPage(path) !== undefined) return files(request, reply, { url: '/index.html', whole: true });
       // an unknown page: a browser gets the app's "page not found" page, anything else the API's JSON 404
       const browser = /\btext\/html\b/i.test(request.headers.accept ?? '');
       if (!browser || NO_FALLBACK.test(path) || FILE_LIKE.test(path)) fail(kernelOutcomes.not_found);
-      return files(request, reply, { url: '/index.html', status: 404 });
+      return files(request, reply, { url: '/index.html', status: 404, whole: true });
     },
   );
+}
+
+/**
+ * A silent orchestrator (frozen, or a network cut) is given up on after this long, 502: undici's
+ * own limits are 300 s for the headers and again for the body, so each /ledger request hung for
+ * minutes. The orchestrator answers within 2 s even while its database is away (SPEC), and
+ * everything slow it does happens after its 202.
+ */
+export const LEDGER_TIMEOUT_MS = 10_000;
+/**
+ * The largest orchestrator answer passed on. It is held whole in memory before it is sent
+ * (lazy-app.ts answers through inject), so without a bound one long wallet history asked for by
+ * many clients at once, or a faulty upstream, grew the process without limit (a 300 MB answer:
+ * 1.3 GB resident). A bigger answer is the 502.
+ */
+export const LEDGER_MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+
+/** Client-written headers that would tell the orchestrator where the request came from; it hears X-Forwarded-For/-Host/-Proto of this service's own view instead. */
+const CLIENT_ADDRESSING_HEADERS = ['forwarded', 'x-forwarded-port', 'x-real-ip', 'proxy-authorization'] as const;
+
+/** What the proxy's callbacks need of a reply (reply-from types it for HTTP/2 servers too). */
+interface UpstreamReply {
+  getHeaders(): Record<string, unknown>;
+  removeHeader(name: string): unknown;
+  code(status: number): { send(payload: unknown): unknown };
 }
 
 /** What @fastify/http-proxy registers under its prefix (its defaultRoutes and defaultHttpMethods). */
@@ -190,8 +218,8 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
   app.delete(
     `${LEDGER_PREFIX}/session`,
     { schema: { tags: ['web'], summary: 'Forget the ledger session cookie', response: { 200: { ...Session, description: 'the ledger cookie is cleared' } } } },
-    async (_request, reply) => {
-      reply.clearCookie(cookieName, { httpOnly: true, sameSite: 'lax', path: LEDGER_PREFIX });
+    async (request, reply) => {
+      reply.clearCookie(cookieName, { httpOnly: true, sameSite: 'lax', path: LEDGER_PREFIX, secure: cameOverTls(request) });
       return { connected: false };
     },
   );
@@ -201,6 +229,13 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
   // @fastify/http-proxy (with undici, ws and @fastify/reply-from) is imported on the first
   // /ledger request, not at start-up (lazy-app.ts): the routes it registers are registered here,
   // each answered by it; the body travels as the bytes the client sent
+  // a callback outside the request's promise: answered here, from the same table, with none of
+  // the upstream headers already copied onto the reply (its length, encoding, cookies)
+  const unavailable = (reply: UpstreamReply, fields: Record<string, unknown>, message: string): void => {
+    options.logger.warn({ ...fields, upstream: options.orchestratorUrl }, message);
+    for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
+    void reply.code(gophermartOutcomes.ledger_unavailable.status).send({ error: gophermartOutcomes.ledger_unavailable.message });
+  };
   const proxy = lazyApp(async () => {
     const { default: fastifyHttpProxy } = await import('@fastify/http-proxy');
     const inner = innerApp();
@@ -217,6 +252,14 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
         rewriteRequestHeaders: (request, headers) => {
           const out: IncomingHttpHeaders = { ...headers };
           delete out.cookie;
+          // X-Forwarded-Host and -Proto stay: lazy-app.ts set them to the outer app's view of the
+          // host and scheme the browser asked for, so an orchestrator that trusts this proxy checks
+          // a request's Origin against them (cross-site.ts), not against its own address
+          for (const name of CLIENT_ADDRESSING_HEADERS) delete out[name];
+          // checked against this host already (cross-site.ts, before the route ran): passed on, it
+          // would be compared with the orchestrator's own address, and a browser that sends no
+          // Sec-Fetch-Site refused there unless the orchestrator trusts this proxy
+          delete out.origin;
           const cookie = ledgerRequestCookies(request.headers.cookie);
           if (cookie) out.cookie = cookie;
           // the orchestrator counts failed logins per client: it is told who the client is (this
@@ -225,22 +268,49 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
           out['x-forwarded-for'] = request.ip;
           return out;
         },
-        rewriteHeaders: (headers) => {
+        rewriteHeaders: (headers, request) => {
           const out: IncomingHttpHeaders = { ...headers };
           const raw = out['set-cookie'];
           if (raw !== undefined) {
             const list = Array.isArray(raw) ? raw : [String(raw)];
-            out['set-cookie'] = list.map(ledgerResponseCookie);
+            // the inner request's scheme is its injection's; the outer one's came as X-Forwarded-Proto (lazy-app.ts)
+            const secure = request?.headers['x-forwarded-proto'] === 'https';
+            out['set-cookie'] = list.map((cookie) => ledgerResponseCookie(cookie, secure));
           }
           // the cookie is the browser's credential; the app's script never needs to see the token
           delete out.authorization;
           return out;
         },
-        onError: (reply, { error }) => {
-          options.logger.warn({ err: error, upstream: options.orchestratorUrl }, 'ledger proxy: orchestrator unreachable');
-          // a callback outside the request's promise: answered here, from the same table
-          void reply.code(gophermartOutcomes.ledger_unavailable.status).send({ error: gophermartOutcomes.ledger_unavailable.message });
+        timeout: LEDGER_TIMEOUT_MS,
+        // read here rather than streamed on: the whole answer is held anyway, and counting it as it
+        // arrives is what lets a too-large one be refused before it is all in memory
+        onResponse: (_request, reply, res) => {
+          const chunks: Buffer[] = [];
+          let bytes = 0;
+          let settled = false;
+          res.stream.on('data', (chunk: Buffer) => {
+            if (settled) return;
+            bytes += chunk.length;
+            if (bytes > LEDGER_MAX_ANSWER_BYTES) {
+              settled = true;
+              res.stream.destroy();
+              unavailable(reply, { bytes, limit: LEDGER_MAX_ANSWER_BYTES }, 'ledger proxy: orchestrator answer too large');
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.stream.on('end', () => {
+            if (settled) return;
+            settled = true;
+            void reply.send(Buffer.concat(chunks));
+          });
+          res.stream.on('error', (err: Error) => {
+            if (settled) return;
+            settled = true;
+            unavailable(reply, { err }, 'ledger proxy: orchestrator answer cut off');
+          });
         },
+        onError: (reply, { error }) => unavailable(reply, { err: error }, 'ledger proxy: orchestrator unreachable'),
       },
     });
     return inner;

@@ -97,6 +97,10 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
           '*.headers.cookie',
           'secret',
           '*.secret',
+          // Node's ERR_INVALID_URL carries the whole string it could not parse: a DATABASE_URI
+          // with a typo in its port, password and all, in the debug line of a failed start
+          '*.input',
+          '*.cause.input',
         ],
         censor: '[redacted]',
       },

@@ -99,6 +99,18 @@ function throttleSuite(name: string, open: () => Promise<{ db: Database; close()
       assert.equal(full.admitted, false);
     });
 
+    test('a sweep takes every row that left the window, not one batch of them', async () => {
+      // more than one sweep batch (10 000): failures from many addresses can come faster than that a minute
+      await db.query(
+        `insert into ${SCHEMA}.login_failures (address, login_key, failed_at_ms) select '203.0.113.' || (i % 250), 'k', $1::bigint from generate_series(1, 25000) i`,
+        [nowMs - WINDOW - 1],
+      );
+      nowMs += 61_000; // past the once-a-minute spacing of sweeps
+      assert.equal((await wrong('sweeper', address())).admitted, true);
+      const left = await db.query<{ n: number }>(`select count(*)::int as n from ${SCHEMA}.login_failures where failed_at_ms <= $1`, [nowMs - WINDOW]);
+      assert.equal(Number(left[0]?.n), 0);
+    });
+
     test('an abandoned attempt (a fault, not a wrong password) is not a failure', async () => {
       const from = address();
       for (let i = 0; i < 20; i++) {

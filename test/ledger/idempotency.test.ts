@@ -223,3 +223,15 @@ test('keys are kept for the retention, then swept; a swept key starts a new requ
   assert.equal(fresh.status, 202);
   assert.notDeepEqual(fresh.json, first.json);
 });
+
+test('a sweep takes every expired key, not one chunk of them, however many were written', async () => {
+  // more expired keys than a chunk: a caller can write keys faster than one chunk a minute
+  await sql.unsafe(
+    `insert into ledger.idempotency_keys (scope, key, fingerprint, created_at)
+     select 'user:sweep-test', 'expired-' || i, 'f', now() - $1 * interval '1 millisecond' from generate_series(1, 250) i`,
+    [IDEMPOTENCY_RETENTION_MS + 60_000],
+  );
+  assert.equal(await ledger.orchestrator.store.keys.sweep(IDEMPOTENCY_RETENTION_MS, 100), 250);
+  const left = await sql.unsafe(`select count(*)::int as n from ledger.idempotency_keys where scope = 'user:sweep-test'`);
+  assert.equal(Number(left[0]?.n), 0);
+});

@@ -96,6 +96,15 @@ for (const [name, extra] of Object.entries(needs)) {
     assert.doesNotMatch(exit.stderr, /pw-never-shown/);
   });
 
+  test(`bin/${name} on a DATABASE_URI it cannot parse: exit 2, and its password in no line, debug included`, async () => {
+    // a typo in the port: the URL parser's error carries the whole string it was given
+    const uri = 'postgresql://gm:pw-never-logged@127.0.0.1:54x32/gophermart';
+    const exit = await runBin(name, { ...extra, DATABASE_URI: uri, RUN_ADDRESS: '127.0.0.1:0', LOG_LEVEL: 'debug', LOG_FORMAT: 'json' });
+    assertRefused(exit, /cannot start/);
+    assert.match(exit.stdout, /start-up failed/, 'the debug line is written');
+    assert.doesNotMatch(exit.stdout + exit.stderr, /pw-never-logged/);
+  });
+
   test(`bin/${name} with a bad setting: exit 2, one line naming it`, async () => {
     assertRefused(await runBin(name, { ...extra, DATABASE_URI: db.url, LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of/);
     // refused with the settings, before the database is opened (a missing one would be named instead)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { after, before, test } from 'node:test';
-import { ledgerRequestCookies, ledgerResponseCookie } from '../../src/gophermart/web.js';
+import { LEDGER_MAX_ANSWER_BYTES, LEDGER_TIMEOUT_MS, ledgerRequestCookies, ledgerResponseCookie } from '../../src/gophermart/web.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 import { freePort, startBin, type ServiceProcess } from '../support/process.js';
@@ -16,6 +16,7 @@ interface Seen {
   body: string;
 }
 let upstream: Server;
+let upstreamAddress: string;
 const seen: Seen[] = [];
 let db: FreshDatabase;
 let svc: ServiceProcess;
@@ -45,13 +46,34 @@ before(async () => {
       res.end('{"login":"a"}');
       return;
     }
+    // an orchestrator that took the request and went silent (frozen, a network cut)
+    if (req.url === '/silent') return;
+    // an answer bigger than the proxy passes on, sent in pieces as a long history would be
+    if (req.url?.startsWith('/huge')) {
+      const bytes = Number(new URL(req.url, 'http://x').searchParams.get('bytes'));
+      res.setHeader('content-type', 'application/json');
+      res.setHeader('set-cookie', 'token=from-huge; Path=/');
+      const piece = Buffer.alloc(64 * 1024, 0x20);
+      let sent = 0;
+      const more = (): void => {
+        while (sent < bytes) {
+          const part = piece.subarray(0, Math.min(piece.length, bytes - sent));
+          sent += part.length;
+          if (!res.write(part)) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+      return;
+    }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ wallet_id: '7', balance: 0, reserved: 0 }));
   });
   const port = await freePort();
   await new Promise<void>((r) => upstream.listen(port, '127.0.0.1', r));
   db = await freshDatabase('gm_web');
-  svc = await startBin('gophermart', { DATABASE_URI: db.url, ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:9', ORCHESTRATOR_ADDRESS: `127.0.0.1:${port}` });
+  upstreamAddress = `127.0.0.1:${port}`;
+  svc = await startBin('gophermart', { DATABASE_URI: db.url, ACCRUAL_SYSTEM_ADDRESS: 'http://127.0.0.1:9', ORCHESTRATOR_ADDRESS: upstreamAddress });
 });
 after(async () => {
   await svc?.stop();
@@ -145,6 +167,101 @@ test('an unreachable orchestrator is a 502 with words, not a hang or a 500', asy
   }
 });
 
+test('a silent orchestrator is a 502 once the proxy gives up on it, not a request held for minutes', async () => {
+  const started = performance.now();
+  const r = await call(svc.url, 'GET', '/ledger/silent', { contract: false });
+  const ms = performance.now() - started;
+  assert.equal(r.status, 502, r.text);
+  assert.deepEqual(r.json, { error: 'wallet ledger unavailable' });
+  assert.ok(ms >= LEDGER_TIMEOUT_MS - 500 && ms < LEDGER_TIMEOUT_MS + 5_000, `answered after ${Math.round(ms)} ms`);
+});
+
+test('an orchestrator answer over the limit is a 502 with none of its headers; one under it passes whole', async () => {
+  const big = await call(svc.url, 'GET', `/ledger/huge?bytes=${LEDGER_MAX_ANSWER_BYTES + 1}`, { contract: false });
+  assert.equal(big.status, 502, big.text.slice(0, 200));
+  assert.deepEqual(big.json, { error: 'wallet ledger unavailable' });
+  assert.equal(big.headers.get('set-cookie'), null, 'no cookie of the refused answer');
+  const fits = await call(svc.url, 'GET', `/ledger/huge?bytes=${1024 * 1024}`, { contract: false, headers: { 'accept-encoding': 'identity' } });
+  assert.equal(fits.status, 200);
+  assert.equal(fits.text.length, 1024 * 1024);
+  assert.match(fits.headers.get('set-cookie') ?? '', /^ledger_token=from-huge; Path=\/ledger/);
+});
+
+test('the proxy passes on no client-written addressing header: its own X-Forwarded-For/-Host/-Proto tell the orchestrator who asks', async () => {
+  const spoofed = {
+    'x-forwarded-for': '203.0.113.9',
+    forwarded: 'for=203.0.113.9',
+    'x-forwarded-host': 'evil.example',
+    'x-forwarded-proto': 'https',
+    'x-real-ip': '203.0.113.9',
+    'proxy-authorization': 'Basic c2VjcmV0',
+  };
+  assert.equal((await call(svc.url, 'GET', '/ledger/api/user/balance/7', { headers: spoofed })).status, 200);
+  const headers = seen.at(-1)?.headers ?? {};
+  // the proxy's own view: the peer, and the host and scheme the request came to
+  assert.equal(headers['x-forwarded-for'], '127.0.0.1');
+  assert.equal(headers['x-forwarded-host'], new URL(svc.url).host);
+  assert.equal(headers['x-forwarded-proto'], 'http');
+  for (const name of ['forwarded', 'x-real-ip', 'proxy-authorization']) assert.equal(headers[name], undefined, name);
+  // a same-origin browser write: checked here, then passed on without the Origin the orchestrator
+  // would compare with its own address
+  const origin = { origin: svc.url, 'content-type': 'application/json' };
+  assert.equal((await call(svc.url, 'POST', '/ledger/auth/login', { body: '{"login":"a","password":"b"}', headers: origin, contract: false })).status, 200);
+  assert.equal(seen.at(-1)?.headers.origin, undefined);
+});
+
+test('a state-changing request a browser sends for another origin is refused; same-origin ones and non-browser clients are not', async () => {
+  const refused = { error: 'cross-origin request refused' };
+  const login = uniqueLogin('csrf');
+  const token = await signUp(svc.url, login, 'csrf-password');
+  const cookie = `token=${token}`;
+  const host = new URL(svc.url).host;
+  // a form on any site signing the visitor in as the attacker: text/plain carries the JSON
+  const form = { 'content-type': 'text/plain', 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' };
+  const signIn = await call(svc.url, 'POST', '/api/user/login', { body: `{"login":"${login}","password":"csrf-password","x":"="}`, headers: form });
+  assert.deepEqual([signIn.status, signIn.json], [403, refused]);
+  assert.equal(signIn.headers.get('set-cookie'), null, 'no session handed to the visitor');
+  // a sibling subdomain is the same site (the Lax cookie goes along) but not the same origin
+  const upload = (headers: Record<string, string>) =>
+    call(svc.url, 'POST', '/api/user/orders', { body: '79927398713', headers: { 'content-type': 'text/plain', cookie, ...headers } });
+  assert.equal((await upload({ 'sec-fetch-site': 'same-site' })).status, 403);
+  // a browser without Sec-Fetch-Site: its Origin decides
+  assert.equal((await upload({ origin: 'https://shop.example' })).status, 403);
+  assert.equal((await upload({ origin: 'null' })).status, 403);
+  assert.equal((await call(svc.url, 'GET', '/api/user/orders', { token })).status, 204, 'nothing was uploaded');
+  // through the proxy too, before anything reaches the orchestrator
+  const before = seen.length;
+  const ledger = await call(svc.url, 'POST', '/ledger/auth/login', { body: '{"login":"a","password":"b"}', headers: form, contract: false });
+  assert.deepEqual([ledger.status, ledger.json], [403, refused]);
+  assert.equal(seen.length, before);
+  // the app's own requests, reads from anywhere, and clients that are not browsers are served
+  assert.equal((await upload({ 'sec-fetch-site': 'same-origin', origin: svc.url })).status, 202);
+  assert.equal((await upload({ origin: `http://${host}` })).status, 200);
+  assert.equal((await upload({})).status, 200);
+  assert.equal((await call(svc.url, 'GET', '/api/user/balance', { headers: { cookie, 'sec-fetch-site': 'cross-site' } })).status, 200);
+});
+
+test('behind a TLS proxy it trusts, the session cookies are Secure; reached over plain HTTP, they are not', async () => {
+  const behindTls = await startBin('gophermart', { DATABASE_URI: db.url, ORCHESTRATOR_ADDRESS: upstreamAddress, TRUST_PROXY: 'loopback' });
+  try {
+    const login = uniqueLogin('tls');
+    const over = (proto: string) => ({ 'x-forwarded-proto': proto });
+    const register = await call(behindTls.url, 'POST', '/api/user/register', { body: { login, password: 'tls-password' }, headers: over('https') });
+    assert.equal(register.status, 200);
+    assert.match(register.headers.get('set-cookie') ?? '', /^token=.*; Secure/);
+    const plain = await call(behindTls.url, 'POST', '/api/user/login', { body: { login, password: 'tls-password' }, headers: over('http') });
+    assert.equal(plain.status, 200);
+    assert.doesNotMatch(plain.headers.get('set-cookie') ?? '', /Secure/);
+    assert.match((await call(behindTls.url, 'POST', '/api/user/logout', { headers: over('https') })).headers.get('set-cookie') ?? '', /^token=;.*Secure/);
+    // the orchestrator speaks plain HTTP behind us; the browser reached us over TLS
+    const ledger = await call(behindTls.url, 'POST', '/ledger/auth/login', { body: { login: 'a', password: 'b' }, headers: over('https') });
+    assert.match(ledger.headers.getSetCookie().find((c) => c.startsWith('ledger_token=')) ?? '', /; Secure$/);
+    assert.match((await call(behindTls.url, 'DELETE', '/ledger/session', { headers: over('https') })).headers.get('set-cookie') ?? '', /Secure/);
+  } finally {
+    await behindTls.stop();
+  }
+});
+
 test('the app: index.html for app paths, JSON 404 for API-like misses, long-lived hashed assets', async () => {
   for (const path of ['/', '/signin', '/orders', '/orders/', '/balance', '/withdraw', '/wallets']) {
     const r = await call(svc.url, 'GET', path);
@@ -164,6 +281,17 @@ test('the app: index.html for app paths, JSON 404 for API-like misses, long-live
     const api = await call(svc.url, 'GET', path);
     assert.equal(api.status, 404, path);
     assert.deepEqual(api.json, { error: 'not found' }, path);
+  }
+  // a Range does not make a page a 206 (or a 416): the route serves the whole page, 200 or 404
+  for (const [path, status] of [
+    ['/orders', 200],
+    ['/some/deep/link', 404],
+  ] as const) {
+    for (const range of ['bytes=0-9', 'bytes=99999-']) {
+      const r = await call(svc.url, 'GET', path, { headers: { ...browser, range } });
+      assert.equal(r.status, status, `${path} ${range}`);
+      assert.match(r.text, /<div id="app">/, `${path} ${range}`);
+    }
   }
   assert.equal((await call(svc.url, 'GET', '/robots.txt', { headers: browser })).status, 404);
   assert.deepEqual((await call(svc.url, 'GET', '/robots.txt', { headers: browser })).json, { error: 'not found' }, 'a missing file is never the page');

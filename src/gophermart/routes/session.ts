@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { TOKEN_COOKIE, requestUserId } from '../../kernel/http/auth.js';
+import { TOKEN_COOKIE, cameOverTls, requestUserId } from '../../kernel/http/auth.js';
 import { registerAuthRoutes } from '../../kernel/http/auth-routes.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
 import { LoggedOut, Session, SessionState } from '../contract.js';
@@ -70,8 +70,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<GophermartRouteOptions> = 
         },
       },
     },
-    async (_request, reply) => {
-      reply.clearCookie(TOKEN_COOKIE, { httpOnly: true, sameSite: 'lax', path: '/' });
+    async (request, reply) => {
+      reply.clearCookie(TOKEN_COOKIE, { httpOnly: true, sameSite: 'lax', path: '/', secure: cameOverTls(request) });
       return { status: 'signed out' as const };
     },
   );

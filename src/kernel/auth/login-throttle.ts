@@ -16,6 +16,13 @@ type Decision = Admission | { admitted: 'later' };
 /** Old rows are swept at most this often per process. */
 const SWEEP_EVERY_MS = 60_000;
 const SWEEP_BATCH = 10_000;
+/**
+ * …batch after batch while they come back full, up to this many a sweep. One batch a minute was
+ * fewer than a machine with a few more cores checks failed passwords from many addresses (each
+ * address holds at most 100 rows, but an IPv6 client has a /64 of them): the table grew for as
+ * long as that went on.
+ */
+const SWEEP_MAX_BATCHES = 100;
 /** An attempt held only by this process's own checks in flight looks again when one ends, or after this long. */
 const RECHECK_MS = 250;
 /** …and gives up (429) after this long: the checks ahead of it are taking far longer than a hash. */
@@ -181,9 +188,13 @@ export class LoginThrottle {
     if (nowMs - this.lastSweepMs < SWEEP_EVERY_MS) return;
     this.lastSweepMs = nowMs;
     try {
-      await this.db.query(`delete from ${this.table} where id in (select id from ${this.table} where failed_at_ms <= $1 limit ${SWEEP_BATCH})`, [
-        nowMs - this.limits.windowMs,
-      ]);
+      for (let i = 0; i < SWEEP_MAX_BATCHES; i++) {
+        const gone = await this.db.query(
+          `delete from ${this.table} where id in (select id from ${this.table} where failed_at_ms <= $1 limit ${SWEEP_BATCH}) returning 1`,
+          [nowMs - this.limits.windowMs],
+        );
+        if (gone.length < SWEEP_BATCH) break;
+      }
     } catch {
       // expired rows never count (every read is limited to the window): the next sweep takes them
       this.lastSweepMs = Number.NEGATIVE_INFINITY;

@@ -25,7 +25,10 @@ export type Session = Static<typeof Session>;
 /** The headers that carry a fresh token on a successful register or login. */
 export const TokenHeaders = {
   Authorization: Type.String({ description: '`Bearer <token>`: the user token to send back as `Authorization: Bearer <token>`' }),
-  'Set-Cookie': Type.String({ description: 'the same token as the HttpOnly cookie `token` (Path=/, SameSite=Lax, Max-Age = the token lifetime)' }),
+  'Set-Cookie': Type.String({
+    description:
+      'the same token as the HttpOnly cookie `token` (Path=/, SameSite=Lax, Max-Age = the token lifetime; Secure when the request came over TLS through a proxy TRUST_PROXY names)',
+  }),
 };
 
 /** A successful register or login as its document shows it: the session and the token headers. */

@@ -74,10 +74,20 @@ export function authGuard(tokens: TokenService) {
   });
 }
 
+/**
+ * Whether the client reached us over TLS (`X-Forwarded-Proto: https` from a proxy `TRUST_PROXY`
+ * names, since the services themselves speak plain HTTP): its session cookies are then `Secure`,
+ * so a browser never sends them over a plain-HTTP request to the same host (a link, an
+ * injected redirect), where anyone on the path would read them.
+ */
+export function cameOverTls(request: FastifyRequest): boolean {
+  return request.protocol === 'https';
+}
+
 /** Hands a fresh token to the client both ways: header and HttpOnly cookie. */
 export function issueToken(reply: FastifyReply, tokens: TokenService, subject: string): string {
   const token = tokens.sign(subject);
   reply.header('authorization', `Bearer ${token}`);
-  reply.setCookie(TOKEN_COOKIE, token, { httpOnly: true, sameSite: 'lax', path: '/', maxAge: tokens.ttlSeconds });
+  reply.setCookie(TOKEN_COOKIE, token, { httpOnly: true, sameSite: 'lax', path: '/', maxAge: tokens.ttlSeconds, secure: cameOverTls(reply.request) });
   return token;
 }

@@ -10,6 +10,12 @@ export interface ForwardOptions {
   url?: string;
   /** Status of the outer answer when the inner one is 200 (a page served as a 404). */
   status?: number;
+  /**
+   * Answer the whole file whatever `Range` asks: a page served for a route that is not its own
+   * file (the app's page for a deep link, or as a 404) would otherwise be a 206 of its bytes, or a
+   * 416 — statuses that route neither means nor documents (an unknown page with a Range was a 206).
+   */
+  whole?: boolean;
 }
 
 /** Answers an outer request from the inner app. */
@@ -92,12 +98,23 @@ export function lazyApp(build: () => Promise<FastifyInstance>): LazyApp {
   };
   return async (request, reply, options = {}) => {
     const app = await ready();
+    // the inner app trusts no proxy: it is told the outer app's view of the host and scheme the
+    // client asked for (behind a trusted proxy, what that proxy said), never the client's own words
+    const headers: Record<string, string | string[]> = {
+      ...forwardedHeaders(request.headers),
+      'x-forwarded-host': request.host,
+      'x-forwarded-proto': request.protocol,
+    };
+    if (options.whole) {
+      delete headers.range;
+      delete headers['if-range'];
+    }
     const answer = await app.inject({
       // a HEAD is asked as the GET it stands for: the outer app then sends the headers (with the
       // length) of that answer without its body, as for its own routes
       method: request.method === 'HEAD' ? 'GET' : (request.method as 'GET'),
       url: options.url ?? request.url,
-      headers: forwardedHeaders(request.headers),
+      headers,
       payload: Buffer.isBuffer(request.body) ? request.body : undefined,
       remoteAddress: request.ip,
     });

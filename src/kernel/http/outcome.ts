@@ -33,6 +33,7 @@ export const kernelOutcomes = outcomes({
   host_missing: { status: 400, message: 'Host header required' },
   too_many_pipelined: { status: 400, message: 'too many pipelined requests' },
   unauthorized: { status: 401, message: 'missing, invalid or expired token' },
+  cross_origin: { status: 403, message: 'cross-origin request refused' },
   not_found: { status: 404, message: 'not found' },
   internal: { status: 500, message: 'internal server error' },
   database_unavailable: { status: 503, message: 'database unavailable' },

@@ -21,6 +21,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { requestLogger, type Logger } from '../logger.js';
 import { createHttpMetrics } from '../metrics.js';
 import { decorateUserId } from './auth.js';
+import { SAFE_METHODS, crossOriginBrowserRequest } from './cross-site.js';
 import { registerDocs } from './docs.js';
 import { registerBodyParsers } from './body.js';
 import { HttpError } from './errors.js';
@@ -114,6 +115,9 @@ function refuseConnection(request: FastifyRequest, reply: FastifyReply, message:
 /** How every route's 503 documents the answer a request gets while the service stops. */
 const STOPPING = `\`${kernelOutcomes.shutting_down.message}\`: the service is stopping`;
 
+/** How every state-changing route's 403 documents the refusal of a cross-origin browser request. */
+const CROSS_ORIGIN = `\`${kernelOutcomes.cross_origin.message}\`: a browser sent it for a page of another origin (Sec-Fetch-Site / Origin)`;
+
 /** Routes polled by health checkers and Prometheus; their request lines are logged at debug. */
 const SCRAPE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -197,6 +201,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     response[431] ??= errorResponse('request headers too large');
     // a path parameter may not be valid percent-encoding
     if (route.url.includes(':') || route.url.includes('*')) response[400] ??= errorResponse(kernelOutcomes.url_malformed.message);
+    // a state-changing request a browser sends for a page of another origin (cross-site.ts)
+    if (methods.some((m) => !SAFE_METHODS.has(m))) {
+      const forbidden = (response[403] as { description?: string } | undefined)?.description;
+      if (!forbidden?.includes(CROSS_ORIGIN)) response[403] = errorResponse(forbidden ? `${forbidden} · ${CROSS_ORIGIN}` : CROSS_ORIGIN);
+    }
     if (!readsBody) return;
     response[400] ??= errorResponse('malformed request: not valid UTF-8 / JSON, or fails the schema');
     response[413] ??= errorResponse('request body too large');
@@ -286,6 +295,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     }
     if (lacksRequiredHost(request.raw)) {
       return void refuseConnection(request, reply, kernelOutcomes.host_missing.message);
+    }
+    if (crossOriginBrowserRequest(request)) {
+      reply.code(kernelOutcomes.cross_origin.status).send({ error: kernelOutcomes.cross_origin.message });
+      return;
     }
     // Content-Encoding names are case-insensitive and `identity` means none (RFC 9110 §8.4);
     // the compression plugin compares them as written
