@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Registry } from 'prom-client';
-import { isDatabaseUnavailable } from '../kernel/db/unavailable.js';
+import { isDatabaseUnavailable, retryWhileUnavailable } from '../kernel/db/unavailable.js';
 import { Wakeup, sleep } from '../kernel/lifecycle.js';
 import type { Logger } from '../kernel/logger.js';
 import type { AccrualAnswer } from './accrual-client.js';
@@ -470,15 +470,8 @@ export class AccrualPoller {
    * second. Stopping abandons it (the error is rethrown): the lease expires and the order is
    * asked again, which credits once, since applyAccrualResult changes only orders not final.
    */
-  private async persist<T>(write: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await write();
-      } catch (err) {
-        if (!isDatabaseUnavailable(err) || this.abort.signal.aborted) throw err;
-      }
-      await sleep(heldWriteDelay(attempt), this.abort.signal);
-    }
+  private persist<T>(write: () => Promise<T>): Promise<T> {
+    return retryWhileUnavailable(write, heldWriteDelay, this.abort.signal);
   }
 
   /**

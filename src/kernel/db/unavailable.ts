@@ -1,3 +1,5 @@
+import { sleep } from '../lifecycle.js';
+
 /**
  * The database could not be reached (refused, reset, timed out, shutting down). Thrown by the
  * kernel's Database instead of the driver's error so that every caller sees one kind of
@@ -54,4 +56,21 @@ export function isConnectionFault(err: unknown): boolean {
   // several addresses tried at once (localhost → ::1 and 127.0.0.1): every one failed
   const errors = (err as { errors?: unknown }).errors;
   return Array.isArray(errors) && errors.length > 0 && errors.every(isConnectionFault);
+}
+
+/**
+ * Runs `write` until it goes through, trying again `delayMs(attempt)` after each failure that
+ * is an outage: for a write that carries something the process must not drop at the first
+ * outage (an accrual answer, a commit decision). Any other error is thrown at once; once
+ * `signal` aborts, the outage's error is (after the try in progress or one last try).
+ */
+export async function retryWhileUnavailable<T>(write: () => Promise<T>, delayMs: (attempt: number) => number, signal: AbortSignal): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (!isDatabaseUnavailable(err) || signal.aborted) throw err;
+    }
+    await sleep(delayMs(attempt), signal);
+  }
 }

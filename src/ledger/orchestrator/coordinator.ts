@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { isDatabaseUnavailable } from '../../kernel/db/unavailable.js';
+import { isDatabaseUnavailable, retryWhileUnavailable } from '../../kernel/db/unavailable.js';
 import { sleep } from '../../kernel/lifecycle.js';
 import type { Logger } from '../../kernel/logger.js';
 import type { CancelResult, ConfirmResult } from '../protocol.js';
@@ -207,18 +207,14 @@ export class Coordinator {
    * compare-and-set.
    */
   private async decideOnce(txId: string, decision: Decision): Promise<Decision> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const stands = await this.store.recordDecision(txId, decision);
-        this.emit({ type: 'decided', txId, decision: stands });
-        return stands;
-      } catch (err) {
-        if (!isDatabaseUnavailable(err) || this.stopping) throw err;
-        // at most a second apart, so the decision is written within the 5 s SPEC allows after the return
-        await sleep(Math.min(1_000, backoffMs(attempt)), this.stopSignal.signal);
-        if (this.stopping) throw err;
-      }
-    }
+    // at most a second apart, so the decision is written within the 5 s SPEC allows after the return
+    const stands = await retryWhileUnavailable(
+      () => this.store.recordDecision(txId, decision),
+      (attempt) => Math.min(1_000, backoffMs(attempt)),
+      this.stopSignal.signal,
+    );
+    this.emit({ type: 'decided', txId, decision: stands });
+    return stands;
   }
 
   /** Writes the final status (see OrchestratorStore.finish); false when `onlyIfHeld` held it back. */
