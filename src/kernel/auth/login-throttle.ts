@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Database } from '../db/database.js';
+import { type Database, deleteInChunks } from '../db/database.js';
 import { DEFAULT_LOGIN_LIMITS, lockedForMs, type LoginLimits, type RecordedFailure } from './login-window.js';
 
 /** An attempt the throttle let through: its slot is already counted as a failure until it succeeds. */
@@ -188,13 +188,14 @@ export class LoginThrottle {
     if (nowMs - this.lastSweepMs < SWEEP_EVERY_MS) return;
     this.lastSweepMs = nowMs;
     try {
-      for (let i = 0; i < SWEEP_MAX_BATCHES; i++) {
-        const gone = await this.db.query(
-          `delete from ${this.table} where id in (select id from ${this.table} where failed_at_ms <= $1 limit ${SWEEP_BATCH}) returning 1`,
-          [nowMs - this.limits.windowMs],
-        );
-        if (gone.length < SWEEP_BATCH) break;
-      }
+      const deleteBatch = async (): Promise<number> =>
+        (
+          await this.db.query(
+            `delete from ${this.table} where id in (select id from ${this.table} where failed_at_ms <= $1 limit ${SWEEP_BATCH}) returning 1`,
+            [nowMs - this.limits.windowMs],
+          )
+        ).length;
+      await deleteInChunks(deleteBatch, SWEEP_BATCH, SWEEP_MAX_BATCHES);
     } catch {
       // expired rows never count (every read is limited to the window): the next sweep takes them
       this.lastSweepMs = Number.NEGATIVE_INFINITY;

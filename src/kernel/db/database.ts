@@ -50,3 +50,19 @@ export function parseInt8(text: string): number {
   if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${text} exceeds the safe integer range`);
   return n;
 }
+
+/**
+ * Deletes a backlog of expired rows chunk by chunk: `deleteChunk` deletes at most `chunk` rows
+ * and says how many went; the chunks go on until one comes back short, or `maxChunks` went so
+ * that one pass never holds its caller for ever. Returns how many rows went in all. (One chunk a
+ * pass, once a minute, was outgrown by a single client writing rows faster.)
+ */
+export async function deleteInChunks(deleteChunk: () => Promise<number>, chunk: number, maxChunks: number): Promise<number> {
+  let deleted = 0;
+  for (let i = 0; i < maxChunks; i++) {
+    const gone = await deleteChunk();
+    deleted += gone;
+    if (gone < chunk) break;
+  }
+  return deleted;
+}

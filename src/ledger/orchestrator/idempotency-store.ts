@@ -1,4 +1,4 @@
-import type { Database } from '../../kernel/db/database.js';
+import { type Database, deleteInChunks } from '../../kernel/db/database.js';
 
 /** An Idempotency-Key as the store keeps it: whose it is, the key, and what the request was. */
 export interface IdempotencyClaim {
@@ -53,18 +53,16 @@ export class IdempotencyStore {
    * each time, ≈ 700/s here, against 10 000 a minute swept): the table grew for as long as that
    * went on. The cap keeps one pass from holding the recovery loop for ever.
    */
-  async sweep(retentionMs: number, chunk = 10_000, maxChunks = 100): Promise<number> {
-    let swept = 0;
-    for (let i = 0; i < maxChunks; i++) {
-      const rows = await this.db.query(
-        `delete from ledger.idempotency_keys where (scope, key) in (
-           select scope, key from ledger.idempotency_keys where created_at < now() - $1 * interval '1 millisecond' limit $2
-         ) returning 1`,
-        [retentionMs, chunk],
-      );
-      swept += rows.length;
-      if (rows.length < chunk) break;
-    }
-    return swept;
+  sweep(retentionMs: number, chunk = 10_000, maxChunks = 100): Promise<number> {
+    const deleteChunk = async (): Promise<number> =>
+      (
+        await this.db.query(
+          `delete from ledger.idempotency_keys where (scope, key) in (
+             select scope, key from ledger.idempotency_keys where created_at < now() - $1 * interval '1 millisecond' limit $2
+           ) returning 1`,
+          [retentionMs, chunk],
+        )
+      ).length;
+    return deleteInChunks(deleteChunk, chunk, maxChunks);
   }
 }
