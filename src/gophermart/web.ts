@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { join, posix, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import { cameOverTls } from '../kernel/http/auth.js';
+import { sessionCookie } from '../kernel/http/auth.js';
 import { innerApp, lazyApp } from '../kernel/http/lazy-app.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../kernel/http/outcome.js';
 import { gophermartOutcomes } from './contract.js';
@@ -219,7 +219,7 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
     `${LEDGER_PREFIX}/session`,
     { schema: { tags: ['web'], summary: 'Forget the ledger session cookie', response: { 200: { ...Session, description: 'the ledger cookie is cleared' } } } },
     async (request, reply) => {
-      reply.clearCookie(cookieName, { httpOnly: true, sameSite: 'lax', path: LEDGER_PREFIX, secure: cameOverTls(request) });
+      reply.clearCookie(cookieName, sessionCookie(request, LEDGER_PREFIX));
       return { connected: false };
     },
   );

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { TOKEN_COOKIE, cameOverTls, requestUserId } from '../../kernel/http/auth.js';
+import { TOKEN_COOKIE, requestUserId, sessionCookie } from '../../kernel/http/auth.js';
 import { registerAuthRoutes } from '../../kernel/http/auth-routes.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
 import { LoggedOut, Session, SessionState } from '../contract.js';
@@ -71,7 +71,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<GophermartRouteOptions> = 
       },
     },
     async (request, reply) => {
-      reply.clearCookie(TOKEN_COOKIE, { httpOnly: true, sameSite: 'lax', path: '/', secure: cameOverTls(request) });
+      reply.clearCookie(TOKEN_COOKIE, sessionCookie(request, '/'));
       return { status: 'signed out' as const };
     },
   );

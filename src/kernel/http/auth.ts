@@ -75,19 +75,20 @@ export function authGuard(tokens: TokenService) {
 }
 
 /**
- * Whether the client reached us over TLS (`X-Forwarded-Proto: https` from a proxy `TRUST_PROXY`
- * names, since the services themselves speak plain HTTP): its session cookies are then `Secure`,
- * so a browser never sends them over a plain-HTTP request to the same host (a link, an
- * injected redirect), where anyone on the path would read them.
+ * The attributes of a session cookie, set or cleared, at `path`: HttpOnly, SameSite=Lax, and
+ * Secure when the client reached us over TLS (`X-Forwarded-Proto: https` from a proxy
+ * `TRUST_PROXY` names, since the services themselves speak plain HTTP), so a browser never sends
+ * it over a plain-HTTP request to the same host (a link, an injected redirect), where anyone on
+ * the path would read it. A clearing must name the same attributes as the setting.
  */
-export function cameOverTls(request: FastifyRequest): boolean {
-  return request.protocol === 'https';
+export function sessionCookie(request: FastifyRequest, path: string): { httpOnly: true; sameSite: 'lax'; path: string; secure: boolean } {
+  return { httpOnly: true, sameSite: 'lax', path, secure: request.protocol === 'https' };
 }
 
 /** Hands a fresh token to the client both ways: header and HttpOnly cookie. */
 export function issueToken(reply: FastifyReply, tokens: TokenService, subject: string): string {
   const token = tokens.sign(subject);
   reply.header('authorization', `Bearer ${token}`);
-  reply.setCookie(TOKEN_COOKIE, token, { httpOnly: true, sameSite: 'lax', path: '/', maxAge: tokens.ttlSeconds, secure: cameOverTls(reply.request) });
+  reply.setCookie(TOKEN_COOKIE, token, { ...sessionCookie(reply.request, '/'), maxAge: tokens.ttlSeconds });
   return token;
 }
