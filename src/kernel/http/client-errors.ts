@@ -1,6 +1,7 @@
-import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { answeredEarly, stopReading } from './linger.js';
+import { rawErrorAnswer } from './unrouted-answer.js';
 
 /**
  * How long the answers already due on a connection may take to go out before the refusal of a
@@ -49,11 +50,6 @@ function answerFor(code: string | undefined): { status: number; error: string } 
   return { status: 400, error: 'bad request' };
 }
 
-function rawAnswer(status: number, error: string): string {
-  const body = JSON.stringify({ error });
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
-}
-
 /**
  * The answer that must go out before the refusal, if any: one for an earlier request (complete,
  * pipelined before the one that failed), or the failing request's own answer, already started
@@ -95,7 +91,7 @@ function refuseInTurn(socket: ServerSocket, refusal: Refusal | undefined, deadli
   // answeredEarly: the failing request was answered before its body had arrived (linger.ts); a
   // second answer (a 408 as the rest of the body trickles in) would be read as the next one's
   if (!first && refusal && socket.writable && !answeredEarly(socket)) {
-    socket.write(rawAnswer(refusal.status, refusal.error));
+    socket.write(rawErrorAnswer(refusal.status, refusal.error));
     answered(refusal.status, refusal.method, refusal.path);
   }
   socket.destroy();

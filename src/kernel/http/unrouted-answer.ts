@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import negotiate from '@fastify/accept-negotiator';
@@ -20,8 +21,16 @@ export function sendUnroutedError(request: FastifyRequest, reply: FastifyReply, 
   return reply.send(body);
 }
 
-const NOT_FOUND = JSON.stringify({ error: kernelOutcomes.not_found.message });
-const CONNECT_ANSWER = `HTTP/1.1 404 Not Found\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(NOT_FOUND)}\r\nconnection: close\r\n\r\n${NOT_FOUND}`;
+/**
+ * A whole HTTP/1.1 answer `{"error": error}` as bytes to write on a connection Node handles
+ * outside any server response (a refused request, a CONNECT); it closes the connection.
+ */
+export function rawErrorAnswer(status: number, error: string): string {
+  const body = JSON.stringify({ error });
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+const CONNECT_ANSWER = rawErrorAnswer(kernelOutcomes.not_found.status, kernelOutcomes.not_found.message);
 
 /**
  * A CONNECT request (a client taking the service for a proxy): Node hands its connection over
