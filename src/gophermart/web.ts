@@ -236,6 +236,24 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
     for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
     void reply.code(gophermartOutcomes.ledger_unavailable.status).send({ error: gophermartOutcomes.ledger_unavailable.message });
   };
+  /** Sends the orchestrator's answer once it is all here, or the 502 once it passes LEDGER_MAX_ANSWER_BYTES or breaks off. */
+  const passOnBounded = async (reply: UpstreamReply & { send(payload: Buffer): unknown }, stream: Readable): Promise<void> => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        bytes += chunk.length;
+        if (bytes > LEDGER_MAX_ANSWER_BYTES) {
+          stream.destroy();
+          return unavailable(reply, { bytes, limit: LEDGER_MAX_ANSWER_BYTES }, 'ledger proxy: orchestrator answer too large');
+        }
+        chunks.push(chunk);
+      }
+    } catch (err) {
+      return unavailable(reply, { err }, 'ledger proxy: orchestrator answer cut off');
+    }
+    void reply.send(Buffer.concat(chunks));
+  };
   const proxy = lazyApp(async () => {
     const { default: fastifyHttpProxy } = await import('@fastify/http-proxy');
     const inner = innerApp();
@@ -284,32 +302,7 @@ async function registerLedgerProxy(app: HttpApp, options: WebAppOptions): Promis
         timeout: LEDGER_TIMEOUT_MS,
         // read here rather than streamed on: the whole answer is held anyway, and counting it as it
         // arrives is what lets a too-large one be refused before it is all in memory
-        onResponse: (_request, reply, res) => {
-          const chunks: Buffer[] = [];
-          let bytes = 0;
-          let settled = false;
-          res.stream.on('data', (chunk: Buffer) => {
-            if (settled) return;
-            bytes += chunk.length;
-            if (bytes > LEDGER_MAX_ANSWER_BYTES) {
-              settled = true;
-              res.stream.destroy();
-              unavailable(reply, { bytes, limit: LEDGER_MAX_ANSWER_BYTES }, 'ledger proxy: orchestrator answer too large');
-              return;
-            }
-            chunks.push(chunk);
-          });
-          res.stream.on('end', () => {
-            if (settled) return;
-            settled = true;
-            void reply.send(Buffer.concat(chunks));
-          });
-          res.stream.on('error', (err: Error) => {
-            if (settled) return;
-            settled = true;
-            unavailable(reply, { err }, 'ledger proxy: orchestrator answer cut off');
-          });
-        },
+        onResponse: (_request, reply, res) => void passOnBounded(reply, res.stream),
         onError: (reply, { error }) => unavailable(reply, { err: error }, 'ledger proxy: orchestrator unreachable'),
       },
     });
