@@ -102,12 +102,14 @@ export async function openEmbedded(dataDir: string): Promise<Database> {
   try {
     if (dataDir !== IN_MEMORY) {
       // the mark is written only into an otherwise empty directory, so whatever stands beside it is PGlite's unfinished work
-      if (existsSync(mark)) clearUnfinishedCreation(dataDir);
-      else if (checkDataDir(dataDir)) {
+      if (existsSync(mark)) {
+        clearUnfinishedCreation(dataDir);
+        creating = true;
+      } else if (checkDataDir(dataDir)) {
         closeSync(openSync(mark, 'w', 0o600));
         syncDir(dataDir);
+        creating = true;
       }
-      creating = existsSync(mark);
     }
     pg = await PGlite.create(dataDir === IN_MEMORY ? undefined : dataDir, {
       parsers: { [types.INT8]: (v: string) => parseInt8(v) },
