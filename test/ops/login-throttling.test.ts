@@ -59,6 +59,8 @@ for (const target of targets) {
         [8, 200],
         [1024, 200],
         [1025, 400],
+        // far beyond the other routes' 64 KiB body limit: still the password rule, not a 413
+        [1_000_000, 400],
       ] as const) {
         const r = await call(a.url, 'POST', target.register, {
           body: { login: `${base}-${length}`, password: 'p'.repeat(length) },
@@ -69,12 +71,15 @@ for (const target of targets) {
       }
       // a short password that was never allowed is still just a wrong pair, and so is one over the limit
       const from = clientAddress();
-      for (const password of ['p', 'p'.repeat(7), 'q'.repeat(1025)]) {
+      for (const password of ['p', 'p'.repeat(7), 'q'.repeat(1025), 'q'.repeat(1_000_000)]) {
         const r = await attempt(a, `${base}-8`, password, from);
         assert.equal(r.status, 401, r.text);
         assert.deepEqual(r.json, { error: 'wrong login or password' });
       }
       assert.equal((await attempt(a, `${base}-1024`, 'p'.repeat(1024), from)).status, 200);
+      // the credentials routes' own limit is 1 MiB
+      const huge = await attempt(a, `${base}-8`, 'q'.repeat(1024 * 1024), from);
+      assert.equal(huge.status, 413, huge.text);
     });
 
     test('the 11th failed login of a pair is 429 with Retry-After, even with the right password, on every instance; another address signs in', async () => {

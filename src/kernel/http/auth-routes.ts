@@ -11,6 +11,14 @@ import { normaliseClientAddress } from './trust-proxy.js';
 export { Session } from './auth-contract.js';
 
 /**
+ * Register and login take bodies up to 1 MiB (after decompression), not the 64 KiB of other
+ * routes: an over-long password is a 400 at registration and a wrong pair at login, whatever its
+ * length, so a client that sends a long one gets that answer and not a 413. A hash of a 1 MiB
+ * password costs no more than of a short one (argon2 reduces it to 64 bytes first).
+ */
+const CREDENTIALS_BODY_LIMIT = 1024 * 1024;
+
+/**
  * Register and login, identical in every service that has users: 200 with the token in the
  * `Authorization` header and the HttpOnly cookie, 400 bad format, 409 login taken, 401 wrong
  * pair, 429 while failed logins from the client's address are throttled.
@@ -32,6 +40,7 @@ export function registerAuthRoutes(
   app.post(
     paths.register,
     {
+      bodyLimit: CREDENTIALS_BODY_LIMIT,
       schema: {
         tags: ['auth'],
         summary: 'Register a user and sign in',
@@ -56,6 +65,7 @@ export function registerAuthRoutes(
   app.post(
     paths.login,
     {
+      bodyLimit: CREDENTIALS_BODY_LIMIT,
       schema: {
         tags: ['auth'],
         summary: 'Sign in',
