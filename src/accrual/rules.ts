@@ -2,8 +2,8 @@
  * Reward rules and the accrual arithmetic (SPEC §2). Pure: no I/O.
  *
  * Prices and rewards arrive as JSON numbers with any number of fraction digits (12.5, 147.5,
- * 47399.99, 0.005). They are held as exact decimal rationals built from the number's shortest
- * decimal text, so 0.1 is exactly one tenth and never the binary 0.1000000000000000055…;
+ * 47399.99, 0.005). They are held as exact decimal rationals built from the number's text as
+ * the request wrote it, so 0.1 is exactly one tenth and never the binary 0.1000000000000000055…;
  * every sum and product is BigInt arithmetic and the order total is rounded once, half-up.
  */
 import type { Decimal } from '../kernel/decimal.js';

@@ -1,7 +1,7 @@
 import { MAX_AMOUNT_HUNDREDTHS } from '../kernel/money.js';
 import { ORDER_NUMBER_MAX_DIGITS, isDigits, isValidLuhn } from '../kernel/luhn.js';
 import { MATCH_MAX } from './migrations.js';
-import { decimalFromNumber, type Decimal } from '../kernel/decimal.js';
+import { decimalFromNumber, parseDecimal, type Decimal } from '../kernel/decimal.js';
 import { decimalExceeds, type Good, type RewardType } from './rules.js';
 import type { AccrualStore, OrderView } from './store.js';
 
@@ -30,35 +30,60 @@ export interface RuleInput {
   rewardType: RewardType;
 }
 
-function checkAmount<P>(value: number, problems: { nan: P; negative: P; large: P }): Checked<Decimal, P> {
+/**
+ * Fraction digits kept exactly from a number's literal: far past any real price or reward, and
+ * inside what the rules table's numeric column stores. A longer literal is read as its double.
+ */
+const EXACT_SCALE_MAX = 400;
+
+/**
+ * A price or reward as the exact decimal the client wrote (`literal`, the JSON text of the
+ * number) — JSON.parse's double has lost every digit past the 17th significant one, and half-up
+ * rounding of the total can turn on them. Without a literal, the double's shortest text.
+ */
+function checkAmount<P>(value: number, literal: string | undefined, problems: { nan: P; negative: P; large: P }): Checked<Decimal, P> {
   if (!Number.isFinite(value)) return { ok: false, problem: problems.nan };
   if (value < 0) return { ok: false, problem: problems.negative };
-  const d = decimalFromNumber(value);
+  let d = decimalFromNumber(value);
+  if (literal !== undefined) {
+    const negative = literal.startsWith('-');
+    const written = parseDecimal(negative ? literal.slice(1) : literal);
+    // -1e-400 is read as the double -0, yet it is a negative number
+    if (written && negative && written.digits !== 0n) return { ok: false, problem: problems.negative };
+    if (written && written.scale <= EXACT_SCALE_MAX) d = written;
+  }
   if (!d) return { ok: false, problem: problems.nan };
   if (decimalExceeds(d, MAX_UNITS)) return { ok: false, problem: problems.large };
   return { ok: true, value: d };
 }
 
-export function checkRule(match: string, reward: number, rewardType: RewardType): Checked<RuleInput, RuleProblem> {
+/** `rewardLiteral`: the reward's JSON text as written, for the exact decimal. */
+export function checkRule(match: string, reward: number, rewardType: RewardType, rewardLiteral?: string): Checked<RuleInput, RuleProblem> {
   if (match === '') return { ok: false, problem: 'empty_match' };
   if ([...match].length > MATCH_MAX) return { ok: false, problem: 'match_too_long' };
   if (UNSTORABLE.test(match)) return { ok: false, problem: 'match_unstorable' };
-  const amount = checkAmount<RuleProblem>(reward, { nan: 'reward_not_a_number', negative: 'reward_negative', large: 'reward_too_large' });
+  const amount = checkAmount<RuleProblem>(reward, rewardLiteral, { nan: 'reward_not_a_number', negative: 'reward_negative', large: 'reward_too_large' });
   if (!amount.ok) return amount;
   return { ok: true, value: { match, reward: amount.value, rewardType } };
 }
 
+/** `priceLiteral(i)`: the JSON text of good i's price as written, for the exact decimal. */
 export function checkOrder(
   number: string,
   goods: ReadonlyArray<{ description: string; price: number }>,
+  priceLiteral: (index: number) => string | undefined = () => undefined,
 ): Checked<{ number: string; goods: Good[] }, OrderProblem> {
   if (!isDigits(number)) return { ok: false, problem: 'number_not_digits' };
   if (number.length > ORDER_NUMBER_MAX_DIGITS) return { ok: false, problem: 'number_too_long' };
   if (!isValidLuhn(number)) return { ok: false, problem: 'number_fails_luhn' };
   const checked: Good[] = [];
-  for (const good of goods) {
+  for (const [index, good] of goods.entries()) {
     if (UNSTORABLE.test(good.description)) return { ok: false, problem: 'description_unstorable' };
-    const price = checkAmount<OrderProblem>(good.price, { nan: 'price_not_a_number', negative: 'price_negative', large: 'price_too_large' });
+    const price = checkAmount<OrderProblem>(good.price, priceLiteral(index), {
+      nan: 'price_not_a_number',
+      negative: 'price_negative',
+      large: 'price_too_large',
+    });
     if (!price.ok) return price;
     checked.push({ description: good.description, price: price.value });
   }

@@ -7,15 +7,15 @@
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
-const COLON = 0x3a;
 const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACE = 0x7d;
 const CLOSE_BRACKET = 0x5d;
-
-function isJsonSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
+const MINUS = 0x2d;
+// the first letters of true, false and null
+const LETTER_T = 0x74;
+const LETTER_F = 0x66;
+const LETTER_N = 0x6e;
 
 /** Digits, sign, point and exponent: every character a JSON number literal may hold. */
 function isNumberChar(c: number): boolean {
@@ -35,51 +35,96 @@ function stringEnd(json: string, open: number): number {
   }
 }
 
-/** Whether the string token json[open..close] names `member` (escapes decoded, as JSON.parse does). */
-function names(json: string, open: number, close: number, member: string): boolean {
+/** The member name of the string token json[open..close], escapes decoded as JSON.parse does. */
+function memberName(json: string, open: number, close: number): string {
   for (let i = open + 1; i < close; i++) {
-    if (json.charCodeAt(i) === BACKSLASH) return JSON.parse(json.slice(open, close + 1)) === member;
+    if (json.charCodeAt(i) === BACKSLASH) return JSON.parse(json.slice(open, close + 1)) as string;
   }
-  return close - open - 1 === member.length && json.startsWith(member, open + 1);
+  return json.slice(open + 1, close);
 }
 
+/** Where a value sits in a document: member names and array indexes from the top. */
+export type JsonPath = ReadonlyArray<string | number>;
+
+/** The numbers of a document by where they sit: a tree shaped like JSON.parse's result. */
+interface LiteralNode {
+  literal?: string;
+  children?: Map<string | number | symbol, LiteralNode>;
+}
+
+/** The number literals of one document (numberLiterals). */
+export interface NumberLiterals {
+  /** The literal of the number at `path`, as written; undefined where no number is. */
+  at(path: JsonPath): string | undefined;
+}
+
+const ROOT = Symbol('root');
+
 /**
- * The literal of top-level member `member` when its value is a number (`"1e2"`, `"-0.5"`),
- * else undefined. `json` must be text JSON.parse has accepted as an object: the scan checks no
- * syntax, it only skips strings and counts brackets. A repeated member gives its last
- * occurrence, the one JSON.parse keeps.
+ * Every number literal of `json` by its path: in `{"goods":[{"price":1.10}]}` the one at
+ * `['goods', 0, 'price']` is `1.10`. `json` must be text JSON.parse has accepted: the scan
+ * checks no syntax, it only skips strings and follows brackets. Each value replaces what an
+ * earlier occurrence of its member left, as in JSON.parse (the last of a repeated member wins).
+ * Linear in the text whatever its nesting: no step looks at the whole path.
  */
-export function topLevelNumberLiteral(json: string, member: string): string | undefined {
-  let found: string | undefined;
-  let depth = 0;
-  // at depth 1 (inside the top-level object) the string after `{` or `,` is a member name
+export function numberLiterals(json: string): NumberLiterals {
+  const top: LiteralNode = { children: new Map() };
+  // per open container: its node, whether it is an object, and the member or index being read
+  const stack: Array<{ node: LiteralNode; inObject: boolean; at: string | number | typeof ROOT }> = [{ node: top, inObject: false, at: ROOT }];
+  const place = (value: LiteralNode | undefined): void => {
+    const container = stack[stack.length - 1];
+    if (!container?.node.children) return;
+    if (value) container.node.children.set(container.at, value);
+    else container.node.children.delete(container.at);
+  };
+  // inside an object, the string after `{` or `,` is a member name
   let nameNext = false;
   for (let i = 0; i < json.length; i++) {
     const c = json.charCodeAt(i);
     if (c === QUOTE) {
-      const open = i;
-      const close = stringEnd(json, open);
+      const close = stringEnd(json, i);
+      const container = stack[stack.length - 1];
+      if (nameNext && container) {
+        container.at = memberName(json, i, close);
+        nameNext = false;
+      } else {
+        place(undefined);
+      }
       i = close;
-      if (!nameNext) continue;
-      nameNext = false;
-      if (!names(json, open, close, member)) continue;
-      let j = close + 1;
-      while (isJsonSpace(json.charCodeAt(j)) || json.charCodeAt(j) === COLON) j++;
-      const start = j;
-      while (j < json.length && isNumberChar(json.charCodeAt(j))) j++;
-      found = j > start ? json.slice(start, j) : undefined;
-      // resume at the value: a string, object or array there is skipped like any other
-      i = start - 1;
-      continue;
-    }
-    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      depth++;
-      nameNext = depth === 1 && c === OPEN_BRACE;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      const node: LiteralNode = { children: new Map() };
+      place(node);
+      stack.push({ node, inObject: c === OPEN_BRACE, at: c === OPEN_BRACE ? '' : 0 });
+      nameNext = c === OPEN_BRACE;
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      depth--;
-    } else if (c === COMMA && depth === 1) {
-      nameNext = true;
+      stack.pop();
+    } else if (c === COMMA) {
+      const container = stack[stack.length - 1];
+      if (container?.inObject) nameNext = true;
+      else if (container) container.at = (container.at as number) + 1;
+    } else if (c === MINUS || (c >= 0x30 && c <= 0x39)) {
+      let j = i + 1;
+      while (j < json.length && isNumberChar(json.charCodeAt(j))) j++;
+      place({ literal: json.slice(i, j) });
+      i = j - 1;
+    } else if (c === LETTER_T || c === LETTER_F || c === LETTER_N) {
+      place(undefined);
     }
   }
-  return found;
+  return {
+    at(path) {
+      let node = top.children?.get(ROOT);
+      for (const step of path) node = node?.children?.get(step);
+      return node?.literal;
+    },
+  };
+}
+
+/**
+ * The literal of top-level member `member` when its value is a number (`"1e2"`, `"-0.5"`),
+ * else undefined. `json` must be text JSON.parse has accepted as an object. A repeated member
+ * gives its last occurrence, the one JSON.parse keeps.
+ */
+export function topLevelNumberLiteral(json: string, member: string): string | undefined {
+  return numberLiterals(json).at([member]);
 }

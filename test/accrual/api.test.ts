@@ -169,6 +169,37 @@ test('SPEC worked example 2 end to end: 729.98', async () => {
   assert.deepEqual(await waitFinal(base, number), { order: number, status: 'PROCESSED', accrual: 729.98 });
 });
 
+test('prices and rewards are read as written, past the digits a double keeps: the half-up rounding turns on them', async () => {
+  const json = { 'content-type': 'application/json' };
+  // 0.00499999999999999999 and 0.005 are the same double; only the first is below a half hundredth
+  for (const [match, reward, type] of [
+    ['Exact100', '100', '%'],
+    ['ExactHalf', '0.5', '%'],
+    ['ExactPt', '0.00499999999999999999999', 'pt'],
+  ] as const) {
+    const r = await call(base, 'POST', '/api/goods', { body: `{"match":"${match}","reward":${reward},"reward_type":"${type}"}`, headers: json });
+    assert.equal(r.status, 200, r.text);
+  }
+  const cases: Array<[string, string, number | undefined]> = [
+    ['Exact100', '0.00499999999999999999', undefined],
+    ['Exact100', '0.0050000000000000000001', 0.01],
+    ['ExactHalf', '0.99999999999999999999', undefined],
+    ['ExactHalf', '1.0000000000000000001', 0.01],
+    ['ExactPt', '7000', undefined],
+  ];
+  for (const [match, price, accrual] of cases) {
+    const number = orderNumber();
+    const r = await call(base, 'POST', '/api/orders', { body: `{"order":"${number}","goods":[{"description":"a ${match}","price":${price}}]}`, headers: json });
+    assert.equal(r.status, 202, r.text);
+    const expected = { order: number, status: 'PROCESSED', ...(accrual === undefined ? {} : { accrual }) };
+    assert.deepEqual(await waitFinal(base, number), expected, `${match} × ${price}`);
+  }
+  // a negative written below the smallest double is still negative, not the double's -0
+  const neg = await call(base, 'POST', '/api/orders', { body: `{"order":"${orderNumber()}","goods":[{"description":"a","price":-1e-400}]}`, headers: json });
+  assert.equal(neg.status, 400);
+  assert.deepEqual(neg.json, { error: 'price must not be negative' });
+});
+
 test('no matching good, or no goods at all: PROCESSED without accrual', async () => {
   const none = orderNumber();
   await postOrder(base, none, [{ description: 'молоко', price: 80 }]);

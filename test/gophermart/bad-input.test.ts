@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { request as httpRequest } from 'node:http';
+import { assertAnswerConforms } from '../support/contract.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
 import { orderNumber } from './api-suite.js';
 import { postgresTarget, type GophermartTarget } from './targets.js';
@@ -128,4 +130,46 @@ test('bad input sweep: every probe gets its exact 4xx with a JSON error and chan
   assert.deepEqual(await snapshot(token), before);
   assert.equal(await countUsers(), true);
   assert.equal((await call(t.url, 'GET', '/readyz')).status, 200);
+});
+
+/** A GET that carries a body (fetch cannot send one), answered as text. */
+function getWithBody(
+  base: string,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; contentType: string | null; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${base}${path}`, { method: 'GET', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'] ?? null, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('a GET is answered as without its body, whatever Content-Encoding that body claims', async () => {
+  const token = await signUp(t.url, uniqueLogin('getbody'));
+  for (const encoding of ['br', 'gzip', 'compress']) {
+    for (const [path, auth, status] of [
+      ['/api/user/balance', true, 200],
+      ['/api/user/orders', true, 204],
+      ['/api/user/balance', false, 401],
+      ['/healthz', false, 200],
+    ] as const) {
+      const headers: Record<string, string> = {
+        'content-type': 'text/plain',
+        'content-encoding': encoding,
+        ...(auth ? { authorization: `Bearer ${token}` } : {}),
+      };
+      const r = await getWithBody(t.url, path, headers, 'not compressed at all');
+      assert.equal(r.status, status, `GET ${path} with a ${encoding} body: ${r.status} ${r.text}`);
+      let json: unknown;
+      if (r.text !== '') json = JSON.parse(r.text);
+      await assertAnswerConforms(t.url, { method: 'GET', path, status: r.status, contentType: r.contentType, text: r.text, json });
+    }
+  }
 });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { decimalToNumber } from '../../kernel/decimal.js';
+import { numberLiteralAt } from '../../kernel/http/body.js';
 import { errorResponse, fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
 import { GoodsRule, accrualOutcomes, ruleOutcome } from '../contract.js';
 import { checkRule } from '../service.js';
@@ -10,6 +11,7 @@ export const goodsRoutes: FastifyPluginAsyncTypebox<AccrualRouteOptions> = async
   app.post(
     '/api/goods',
     {
+      config: { numberText: true },
       schema: {
         tags: ['rules'],
         summary: 'Register a reward rule',
@@ -28,7 +30,7 @@ export const goodsRoutes: FastifyPluginAsyncTypebox<AccrualRouteOptions> = async
     },
     async (request) => {
       const { match, reward, reward_type } = request.body;
-      const checked = checkRule(match, reward, reward_type);
+      const checked = checkRule(match, reward, reward_type, numberLiteralAt(request, ['reward']));
       if (!checked.ok) fail(ruleOutcome[checked.problem]);
       const outcome = await service.registerRule(checked.value);
       if (outcome === 'exists') fail(accrualOutcomes.rule_exists);

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { numberLiteralAt } from '../../kernel/http/body.js';
 import { errorResponse, fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
 import { sendNoContent } from '../../kernel/http/lists.js';
 import { hundredthsToNumber } from '../../kernel/money.js';
@@ -15,6 +16,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<AccrualRouteOptions> = async
   app.post(
     '/api/orders',
     {
+      config: { numberText: true },
       schema: {
         tags: ['orders'],
         summary: 'Register an order for calculation',
@@ -32,7 +34,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<AccrualRouteOptions> = async
       },
     },
     async (request, reply) => {
-      const checked = checkOrder(request.body.order, request.body.goods);
+      const checked = checkOrder(request.body.order, request.body.goods, (i) => numberLiteralAt(request, ['goods', i, 'price']));
       if (!checked.ok) fail(orderOutcome[checked.problem]);
       const outcome = await service.registerOrder(checked.value.number, checked.value.goods);
       if (outcome === 'exists') fail(accrualOutcomes.order_exists);

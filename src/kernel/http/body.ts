@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { topLevelNumberLiteral } from '../json-literal.js';
+import { type JsonPath, type NumberLiterals, numberLiterals } from '../json-literal.js';
 import { fail, kernelOutcomes } from './outcome.js';
 
 const NUMBER_LITERALS = Symbol('numberLiterals');
 
 declare module 'fastify' {
   interface FastifyRequest {
-    [NUMBER_LITERALS]?: Map<string, string>;
+    [NUMBER_LITERALS]?: NumberLiterals;
   }
   interface FastifyContextConfig {
     /** The route reads its body as text (e.g. a plain order number), whatever the content type. */
@@ -16,27 +16,36 @@ declare module 'fastify' {
      * (read it with `numberLiteral`): the double JSON.parse makes of it has lost digits.
      */
     moneyFields?: readonly string[];
+    /**
+     * Every number of the JSON body keeps its text as written (read it with `numberLiteralAt`),
+     * for amounts below the top level, such as the prices in a list of goods.
+     */
+    numberText?: boolean;
   }
 }
 
 /** The text of the JSON number in money field `field` of the request's body, as the client wrote it. */
 export function numberLiteral(request: FastifyRequest, field: string): string | undefined {
-  return request[NUMBER_LITERALS]?.get(field);
+  return request[NUMBER_LITERALS]?.at([field]);
+}
+
+/**
+ * The text of the JSON number at `path` of the request's body, as the client wrote it (routes
+ * with `config.numberText`); undefined where the body holds no number.
+ */
+export function numberLiteralAt(request: FastifyRequest, path: JsonPath): string | undefined {
+  return request[NUMBER_LITERALS]?.at(path);
 }
 
 /**
  * JSON.parse stays the parser of every body (its speed, its errors, its last-wins repeated
- * members); the literal is looked up afterwards, and only for a money field that is a number.
+ * members); the literals are looked up afterwards, only for routes that declare they need them.
  */
 function keepNumberLiterals(request: FastifyRequest, text: string, body: Record<string, unknown>, fields: readonly string[]): void {
+  request[NUMBER_LITERALS] = numberLiterals(text);
   for (const field of fields) {
     const value = body[field];
     if (typeof value !== 'number') continue;
-    const literal = topLevelNumberLiteral(text, field);
-    if (literal === undefined) continue;
-    const literals = request[NUMBER_LITERALS] ?? new Map<string, string>();
-    request[NUMBER_LITERALS] = literals;
-    literals.set(field, literal);
     // `1e400` is a JSON number, but the schema's validator refuses the Infinity JSON.parse makes
     // of it (a schema 400): a finite stand-in lets the route judge the literal like any amount
     if (!Number.isFinite(value)) body[field] = value > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
@@ -78,8 +87,8 @@ export function registerBodyParsers(app: FastifyInstance, bodyLimit: number): vo
     const config = request.routeOptions.config;
     if (config.textBody) return text;
     const value = parseJsonText(text);
-    if (config.moneyFields && typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      keepNumberLiterals(request, text, value as Record<string, unknown>, config.moneyFields);
+    if ((config.moneyFields || config.numberText) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      keepNumberLiterals(request, text, value as Record<string, unknown>, config.moneyFields ?? []);
     }
     return value;
   };

@@ -303,7 +303,11 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // Content-Encoding names are case-insensitive and `identity` means none (RFC 9110 §8.4);
     // the compression plugin compares them as written
     const encoding = request.headers['content-encoding'];
-    if (encoding !== undefined) {
+    // Fastify never reads the body of a GET or HEAD, so its encoding is as irrelevant as its
+    // bytes: the compression plugin would refuse one it cannot decode (415), which no GET has
+    if (encoding !== undefined && (request.method === 'GET' || request.method === 'HEAD')) {
+      delete request.headers['content-encoding'];
+    } else if (encoding !== undefined) {
       const normal = encoding.trim().toLowerCase();
       if (normal === 'identity' || normal === '') delete request.headers['content-encoding'];
       // `x-gzip` is gzip's old name, to be read as gzip (RFC 9110 §8.4.1.3)
