@@ -26,7 +26,7 @@ export function startGophermart(config: GophermartConfig, deps: GophermartDeps):
     description: 'Accounts, order numbers, points balance and withdrawals.',
     schema: SCHEMA,
     migrations,
-    async build({ db, metrics, app, logger }) {
+    async build({ db, metrics, app, logger, startupStep }) {
       // every instance on PostgreSQL announces its users' changes, whether or not it keeps a read
       // model itself: other instances may
       const publisher = db.kind === 'postgres' ? channelPublisher(db, USER_CHANGED_CHANNEL) : undefined;
@@ -46,7 +46,7 @@ export function startGophermart(config: GophermartConfig, deps: GophermartDeps):
       registerGophermartRoutes(
         app,
         new GophermartService(store, { orderAccepted: () => poller.wake() }, cache?.readModel),
-        await tokenServiceFor(db, SCHEMA, config, 'gophermart'),
+        await startupStep(() => tokenServiceFor(db, SCHEMA, config, 'gophermart')),
         new LoginThrottle(db, SCHEMA, loginLimits(config)),
       );
       await registerWebApp(app, { logger, orchestratorUrl: parseServiceUrl(config.orchestratorAddress) });

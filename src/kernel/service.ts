@@ -39,6 +39,13 @@ export interface ServiceContext {
   metrics: Registry;
   app: HttpApp;
   logger: Logger;
+  /**
+   * Runs a start-up step that needs the database (a setting read or written, functions
+   * installed), again every START_RETRY_MS while the database is unavailable: it may go away
+   * between the migrations and the service's own steps, and a start that ended there would make
+   * the process exit because of an outage.
+   */
+  startupStep<T>(step: () => Promise<T>): Promise<T>;
 }
 
 export interface BuiltService<E> {
@@ -155,6 +162,23 @@ async function migrateLogged(db: Database, deps: ServiceDeps, blueprint: Service
   if (applied.length > 0) deps.logger.info({ applied, schema: blueprint.schema }, 'migrations applied');
 }
 
+/** startupStep (see ServiceContext) for one service's start. */
+function startupSteps(config: BaseServiceConfig, deps: ServiceDeps): ServiceContext['startupStep'] {
+  let warned = false;
+  return async (step) => {
+    for (;;) {
+      try {
+        return await step();
+      } catch (err) {
+        if (config.databaseUri === undefined || !isConnectionFault(err)) throw err;
+        if (!warned) deps.logger.warn({ err }, 'PostgreSQL went away during start-up: trying again until it is back');
+        warned = true;
+      }
+      await sleep(START_RETRY_MS);
+    }
+  };
+}
+
 /**
  * The start-up every service shares: open (or share) the database, migrate its schema, create
  * metrics and the HTTP server, let the service add its routes and workers, listen. Stopping
@@ -188,6 +212,7 @@ export async function startService<E extends object>(config: BaseServiceConfig, 
       metrics,
       app: server,
       logger: deps.logger,
+      startupStep: startupSteps(config, deps),
     });
     const url = await listen(server, config.address, standby?.handOver());
     standby = undefined;

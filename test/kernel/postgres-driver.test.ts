@@ -29,7 +29,7 @@ test('postgres.js survives its socket closing around a buffered write, and the c
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as Outcome);
-  const [inTransaction, pendingWrite] = outcomes;
+  const [inTransaction, pendingWrite, endRefused] = outcomes;
   // a statement after the close is rejected (not thrown from a timer), the transaction fails, the client reconnects
   assert.deepEqual(inTransaction, {
     scenario: 'statement in a transaction after its socket closed',
@@ -42,4 +42,8 @@ test('postgres.js survives its socket closing around a buffered write, and the c
   assert.equal(pendingWrite?.outcome, 'CONNECTION_CLOSED');
   assert.equal(pendingWrite?.late, 'CONNECTION_CLOSED');
   assert.equal(pendingWrite?.again, 3);
+  // end() returns once the refused connect settled its statement, not after its 5 s timeout
+  assert.equal(endRefused?.scenario, 'end while the connect is refused');
+  assert.equal(endRefused?.statement, 'ECONNREFUSED');
+  assert.ok(Number(endRefused?.ms) < 2_000, `end() took ${String(endRefused?.ms)} ms`);
 });

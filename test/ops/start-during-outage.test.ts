@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
+import postgres from 'postgres';
 import { call } from '../support/http.js';
 import { ANSWER_WITHIN_MS, RECOVER_WITHIN_MS, UNAVAILABLE_BODY, msUntil } from '../support/outage.js';
 import { createPgCluster, type PgCluster } from '../support/pg-cluster.js';
-import { startBin } from '../support/process.js';
+import { freePort, ROOT, startBin, waitForHealthy } from '../support/process.js';
 
 // SPEC: while PostgreSQL is unreachable a process never exits because of it. That includes one
 // started during the outage: it answers as a running service does then, and starts for real
@@ -15,12 +18,14 @@ const HAND_OVER_WITHIN_MS = 30_000;
 let cluster: PgCluster;
 let gophermartUrl: string;
 let accrualUrl: string;
+let shardUrl: string;
 
 before(async () => {
   cluster = await createPgCluster();
   await cluster.start();
   gophermartUrl = await cluster.createDatabase('start_gm');
   accrualUrl = await cluster.createDatabase('start_acc');
+  shardUrl = await cluster.createDatabase('start_shard');
   await cluster.stop('fast');
 });
 
@@ -104,4 +109,42 @@ test('stopped while still waiting for PostgreSQL: SIGTERM exits 0 at once', { ti
   const asked = performance.now();
   assert.equal(await gm.stop('SIGTERM'), 0);
   assert.ok(performance.now() - asked < 2_000);
+});
+
+test('PostgreSQL gone after the migrations, in a start-up step of the service itself: it waits, then starts once it is back', { timeout: 90_000 }, async () => {
+  await cluster.start();
+  // the shard installs its functions under this advisory lock right after its migrations: held
+  // here, it keeps the shard inside that step until the stop below ends this session
+  const holder = postgres(shardUrl, { max: 1, onnotice: () => undefined });
+  await holder`select pg_advisory_lock(hashtext(${'functions:shard'})::bigint)`;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const shard = spawn(resolve(ROOT, 'bin', 'shard'), [], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', RUN_ADDRESS: `127.0.0.1:${port}`, DATABASE_URI: shardUrl, SHARD_TOKEN: 'start-outage-token' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  shard.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  shard.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((res) => shard.once('exit', (code) => res(code)));
+  try {
+    await msUntil('the shard waits for the functions lock', 30_000, async () => {
+      const [row] = await holder<{ n: number }[]>`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`;
+      return (row?.n ?? 0) > 0;
+    });
+    await cluster.stop('fast');
+    await holder.end({ timeout: 0 }).catch(() => undefined);
+    // it exited 2 here ("cannot start: ... CONNECTION_CLOSED") before start-up steps waited out an outage
+    await msUntil('the shard says it waits for PostgreSQL', 10_000, async () => {
+      assert.equal(shard.exitCode, null, `the shard exited:\n${out}`);
+      return /PostgreSQL went away during start-up/.test(out);
+    });
+    await cluster.start();
+    await waitForHealthy(url, RECOVER_WITHIN_MS, shard, () => out);
+    await msUntil('shard ready', RECOVER_WITHIN_MS, async () => (await call(url, 'GET', '/readyz')).status === 200);
+  } finally {
+    await holder.end({ timeout: 0 }).catch(() => undefined);
+    if (shard.exitCode === null) shard.kill('SIGTERM');
+  }
+  assert.equal(await exited, 0);
 });

@@ -1,6 +1,7 @@
 // Run as its own process by test/kernel/postgres-driver.test.ts: on an unpatched postgres.js a
 // scenario below throws from a setImmediate and the process exits 1 with a TypeError, which no
 // try/catch here could stop. Prints one JSON line per scenario and exits 0 when all settle.
+import { createServer } from 'node:net';
 import postgres from 'postgres';
 import { ADMIN_URL } from './postgres.js';
 import { startTcpProxy } from './tcp-proxy.js';
@@ -87,7 +88,32 @@ async function resetWithWritePending(): Promise<Record<string, unknown>> {
   return { scenario: 'reset with a write pending', outcome, late: settled, again, ms: Math.round(performance.now() - started) };
 }
 
-for (const run of [afterCloseInTransaction, resetWithWritePending]) {
+/** A port nothing listens on: connections to it are refused, as to a stopped PostgreSQL. */
+async function refusingPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * end() called while a connection's first attempt is still to be refused (a stopped database):
+ * the refusal settles its statement, after which (unpatched) the connection never reported
+ * itself ended and end() waited for its whole timeout, holding a service's stop for seconds.
+ */
+async function endWhileConnectRefused(): Promise<Record<string, unknown>> {
+  const sql = postgres(`postgres://postgres@127.0.0.1:${await refusingPort()}/postgres`, { max: 1, connect_timeout: 2, onnotice: () => undefined });
+  const statement = sql`select 1`.then(
+    () => 'answered',
+    (err: unknown) => codeOf(err),
+  );
+  const started = performance.now();
+  await sql.end({ timeout: 5 });
+  return { scenario: 'end while the connect is refused', statement: await statement, ms: Math.round(performance.now() - started) };
+}
+
+for (const run of [afterCloseInTransaction, resetWithWritePending, endWhileConnectRefused]) {
   console.log(JSON.stringify(await run()));
 }
 await proxy.close();

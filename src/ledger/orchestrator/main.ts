@@ -26,14 +26,14 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
     description: 'Users, wallets and transfers between wallets on N shards.',
     schema: SCHEMA,
     migrations,
-    async build({ db, metrics, app, logger }) {
-      await checkShardLayout(db, config.shards.length);
+    async build({ db, metrics, app, logger, startupStep }) {
+      await startupStep(() => checkShardLayout(db, config.shards.length));
       const ledgerMetrics = createOrchestratorMetrics(metrics);
       // a fresh id per start: a restarted instance takes its old leases over like any other once they run out
       const instanceId = randomUUID();
       const store: OrchestratorStore = new MeteredOrchestratorStore(db, { owner: instanceId, ms: config.leaseMs }, ledgerMetrics);
       const leases = new LeaseKeeper(store, logger);
-      await leases.begin();
+      await startupStep(() => leases.begin());
       const shards = new MeteredShardClient(
         config.shards,
         config.shardToken,
@@ -51,7 +51,7 @@ export function startOrchestrator(config: OrchestratorConfig, deps: Orchestrator
       registerOrchestratorRoutes(
         app,
         new OrchestratorService(store, shards, coordinator),
-        await tokenServiceFor(db, SCHEMA, config, 'orchestrator'),
+        await startupStep(() => tokenServiceFor(db, SCHEMA, config, 'orchestrator')),
         new LoginThrottle(db, SCHEMA, loginLimits(config)),
         config.adminToken,
       );

@@ -16,8 +16,8 @@ export function startShard(config: ShardConfig, deps: ShardDeps): Promise<ShardR
     description: 'Internal API of one ledger shard: wallets, holds, confirm/cancel, local transfers. Bearer SHARD_TOKEN only.',
     schema: config.schema,
     migrations: shardMigrations(config.schema),
-    async build({ db, metrics, app }) {
-      await installShardFunctions(db, config.schema);
+    async build({ db, metrics, app, startupStep }) {
+      await startupStep(() => installShardFunctions(db, config.schema));
       const store: ShardStore = new MeteredShardStore(db, config.schema, createShardMetrics(metrics));
       registerShardRoutes(app, store, config.shardToken);
       return { extras: { store }, describe: { schema: config.schema } };
