@@ -162,8 +162,12 @@ async function migrateLogged(db: Database, deps: ServiceDeps, blueprint: Service
   if (applied.length > 0) deps.logger.info({ applied, schema: blueprint.schema }, 'migrations applied');
 }
 
-/** startupStep (see ServiceContext) for one service's start. */
-function startupSteps(config: BaseServiceConfig, deps: ServiceDeps): ServiceContext['startupStep'] {
+/**
+ * startupStep (see ServiceContext) for one service's start. `standIn` is called at the first
+ * outage: until the service listens, its address is answered as during an outage (503) rather
+ * than refusing connections.
+ */
+function startupSteps(config: BaseServiceConfig, deps: ServiceDeps, standIn: () => Promise<void>): ServiceContext['startupStep'] {
   let warned = false;
   return async (step) => {
     for (;;) {
@@ -171,7 +175,8 @@ function startupSteps(config: BaseServiceConfig, deps: ServiceDeps): ServiceCont
         return await step();
       } catch (err) {
         if (config.databaseUri === undefined || !isConnectionFault(err)) throw err;
-        if (!warned) deps.logger.warn({ err }, 'PostgreSQL went away during start-up: trying again until it is back');
+        await standIn();
+        if (!warned) deps.logger.warn({ err }, 'PostgreSQL went away during start-up: answering 503 and trying again until it is back');
         warned = true;
       }
       await sleep(START_RETRY_MS);
@@ -212,7 +217,9 @@ export async function startService<E extends object>(config: BaseServiceConfig, 
       metrics,
       app: server,
       logger: deps.logger,
-      startupStep: startupSteps(config, deps),
+      startupStep: startupSteps(config, deps, async () => {
+        standby ??= await startStandbyServer(config.address, httpLimits(config));
+      }),
     });
     const url = await listen(server, config.address, standby?.handOver());
     standby = undefined;

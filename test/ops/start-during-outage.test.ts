@@ -139,6 +139,11 @@ test('PostgreSQL gone after the migrations, in a start-up step of the service it
       assert.equal(shard.exitCode, null, `the shard exited:\n${out}`);
       return /PostgreSQL went away during start-up/.test(out);
     });
+    // meanwhile its address is answered as during any outage, not refused
+    assert.equal((await call(url, 'GET', '/healthz')).status, 200);
+    const ready = await call(url, 'GET', '/readyz');
+    assert.equal(ready.status, 503, ready.text);
+    assert.deepEqual(ready.json, { error: 'database unavailable' });
     await cluster.start();
     await waitForHealthy(url, RECOVER_WITHIN_MS, shard, () => out);
     await msUntil('shard ready', RECOVER_WITHIN_MS, async () => (await call(url, 'GET', '/readyz')).status === 200);
