@@ -28,13 +28,16 @@ export class LeaseStore {
    * Leases to this instance the unfinished transactions (oldest first) whose owner's lease has
    * run out — it stopped renewing: it is gone — or that have no owner. A transaction another
    * live instance holds is never returned. Rows locked by a write in progress are skipped (the
-   * next sweep sees them).
+   * next sweep sees them). `onlyUnowned`: just the ones without an owner, given up by a clean
+   * stop — nobody drives those, so they may be taken even while leases that look run out may
+   * still be live (see LeaseContinuity).
    */
-  async takeOverExpired(limit: number, afterSeq = 0): Promise<Array<{ seq: number; record: TxRecord }>> {
+  async takeOverExpired(limit: number, afterSeq = 0, onlyUnowned = false): Promise<Array<{ seq: number; record: TxRecord }>> {
     const rows = await this.db.query<TxRow & { seq: number }>(
       `with expired as (
          select t.tx_id from ledger.transactions t left join ledger.instances i on i.id = t.lease_owner
-         where t.${OPEN} and t.seq > $2 and (t.lease_owner is null or (t.lease_owner <> $3 and (i.id is null or i.alive_until < now())))
+         where t.${OPEN} and t.seq > $2
+           and (t.lease_owner is null or (not $4 and t.lease_owner <> $3 and (i.id is null or i.alive_until < now())))
          order by t.seq limit $1
          for update of t skip locked
        )
@@ -42,7 +45,7 @@ export class LeaseStore {
        returning t.seq, ${TX_COLUMNS.split(', ')
          .map((c) => `t.${c}`)
          .join(', ')}`,
-      [limit, afterSeq, this.terms.owner],
+      [limit, afterSeq, this.terms.owner, onlyUnowned],
     );
     return rows.map((r) => ({ seq: Number(r.seq), record: toRecord(r) })).sort((a, b) => a.seq - b.seq);
   }
@@ -59,11 +62,15 @@ export class LeaseStore {
     );
   }
 
-  /** On a clean stop: this instance's transactions become free to take at once; returns how many it held. */
+  /**
+   * On a clean stop, once this instance drives nothing: its unfinished transactions lose their
+   * owner, so any instance takes them at its next sweep — also one just started, which takes no
+   * run-out lease over for a while (see LeaseContinuity); returns how many it held.
+   */
   async release(): Promise<number> {
     await this.db.query('update ledger.instances set alive_until = now() where id = $1', [this.terms.owner]);
-    const rows = await this.db.query(`select count(*)::int as n from ledger.transactions where lease_owner = $1 and ${OPEN}`, [this.terms.owner]);
-    return Number(rows[0]?.n ?? 0);
+    const rows = await this.db.query(`update ledger.transactions set lease_owner = null where lease_owner = $1 and ${OPEN} returning 1`, [this.terms.owner]);
+    return rows.length;
   }
 
   /** Forgets instances whose lease ran out long ago (nothing refers to them once their transactions are final). */

@@ -56,10 +56,14 @@ export class Recovery {
     if (stillCreating === undefined) return 0;
     let submitted = 0;
     // first what this instance owns but does not run (handed back, or beyond its backlog), then
-    // what instances that are gone left behind; not right after this instance's own lease lapsed,
-    // when a live instance's lease may look the same until its next heartbeat
-    const pages = [(after: number) => this.store.leases.ownUnfinished(BATCH, after)];
-    if (this.mayTakeOver()) pages.push((after: number) => this.store.leases.takeOverExpired(BATCH, after));
+    // what instances that are gone left behind; right after this instance's own lease lapsed,
+    // when a live instance's lease may look run out until its next heartbeat, only what a clean
+    // stop gave up
+    const onlyUnowned = !this.mayTakeOver();
+    const pages = [
+      (after: number) => this.store.leases.ownUnfinished(BATCH, after),
+      (after: number) => this.store.leases.takeOverExpired(BATCH, after, onlyUnowned),
+    ];
     for (const page of pages) {
       let afterSeq = 0;
       for (;;) {
