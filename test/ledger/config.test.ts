@@ -35,6 +35,15 @@ test('a gap in the numbering or no shard at all is a configuration error', () =>
   assert.throws(() => resolve([], { SHARD_ADDRESS_1: 'not an address' }), ConfigError);
 });
 
+test('a shard address whose host no URL can carry is a configuration error, not a crash', () => {
+  for (const address of ['a b:80', '127.0.0.1:1;127.0.0.1:2'])
+    assert.throws(
+      () => resolve([], { SHARD_ADDRESS_1: address }),
+      (err: unknown) => err instanceof ConfigError && err.message.includes(`shard address "${address}" is not host:port`),
+      address,
+    );
+});
+
 test('SHARD_TOKEN has no built-in value: unset or blank is a configuration error naming it', () => {
   for (const env of [{}, { SHARD_TOKEN: '' }, { SHARD_TOKEN: ' ' }])
     assert.throws(

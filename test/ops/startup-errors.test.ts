@@ -114,6 +114,21 @@ for (const [name, extra] of Object.entries(needs)) {
   });
 }
 
+const shardless = (): Record<string, string> => ({ DATABASE_URI: db.url, RUN_ADDRESS: '127.0.0.1:0', SHARD_TOKEN: 'startup-test-shard-token' });
+
+test('bin/orchestrator with a shard address whose host is no host name: exit 2, one line naming it', async () => {
+  const env = shardless();
+  // a space typed into the host, and a list separated by semicolons: both were an uncaught TypeError, exit 1
+  assertRefused(
+    await runBin('orchestrator', { ...env, SHARD_ADDRESS_1: 'shard zero:9001' }),
+    /^orchestrator: shard address "shard zero:9001" is not host:port/,
+  );
+  assertRefused(
+    await runBin('orchestrator', { ...env, SHARD_ADDRESSES: '127.0.0.1:9001;127.0.0.1:9002' }),
+    /^orchestrator: shard address "127\.0\.0\.1:9001;127\.0\.0\.1:9002" is not host:port/,
+  );
+});
+
 test('bin/stack on a port in use, and on a data directory another process holds: exit 2, one line', async () => {
   const stackDir = join(dir, 'stack');
   const exit = await runBin('stack', {
