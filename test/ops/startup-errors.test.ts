@@ -129,6 +129,15 @@ test('bin/orchestrator with a shard address whose host is no host name: exit 2, 
   );
 });
 
+test('bin/orchestrator with an empty entry in its shard list: exit 2, one line naming it', async () => {
+  const env = shardless();
+  // an empty entry started the orchestrator on one shard fewer, placing every wallet by the wrong N
+  assertRefused(
+    await runBin('orchestrator', { ...env, SHARD_ADDRESSES: '127.0.0.1:9001,,127.0.0.1:9003' }),
+    /^orchestrator: SHARD_ADDRESSES \(--shards\): entry 2 of .* is empty/,
+  );
+});
+
 test('bin/stack on a port in use, and on a data directory another process holds: exit 2, one line', async () => {
   const stackDir = join(dir, 'stack');
   const exit = await runBin('stack', {
