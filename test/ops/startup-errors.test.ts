@@ -87,6 +87,16 @@ for (const [name, extra] of Object.entries(needs)) {
     assertRefused(exit, new RegExp(`^${name}: cannot start: address 127\\.0\\.0\\.1:${busyPort} is already in use`));
   });
 
+  test(`bin/${name} on a listen host that does not resolve: exit 2, one line naming the address, not the database`, async () => {
+    // getaddrinfo's ENOTFOUND was read as the database's: "cannot reach PostgreSQL … is DATABASE_URI right?"
+    const exit = await runBin(name, { ...extra, DATABASE_URI: db.url, RUN_ADDRESS: 'no-such-host.invalid:0' });
+    assertRefused(
+      exit,
+      new RegExp(`^${name}: cannot start: cannot listen on no-such-host\\.invalid:0: the host name "no-such-host\\.invalid" does not resolve`),
+    );
+    assert.doesNotMatch(exit.stderr, /PostgreSQL/);
+  });
+
   test(`bin/${name} on a database that does not exist: exit 2, one line naming it, no password`, async () => {
     const url = new URL(db.url);
     url.password = 'pw-never-shown';
