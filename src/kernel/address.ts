@@ -40,5 +40,9 @@ export function parseServiceUrl(value: string): string {
   }
   const { host, port } = parseListenAddress(text);
   const printableHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-  return `http://${printableHost}:${port}`;
+  const url = `http://${printableHost}:${port}`;
+  // a host no URL can carry (`a b:80`, or `a:1;b:2` read as host `a:1;b` and port 2) is refused
+  // here, with the settings, not by the first request made to it (or as an uncaught TypeError)
+  if (!URL.canParse(url)) throw new Error(`address "${value}" has no valid host name`);
+  return url;
 }

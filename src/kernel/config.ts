@@ -62,12 +62,15 @@ export function numberedListSetting(spec: {
     defaultLabel: 'none (required)',
     numbered: spec.numbered,
     required: true,
-    parse: (raw) =>
-      raw
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item !== '')
-        .map(spec.parseItem),
+    parse: (raw) => {
+      const items = raw.split(',').map((item) => item.trim());
+      // an empty entry (`a,,c`, a trailing comma) was dropped before: N, the count the entries
+      // are numbered by, came out one less without a word — refused like a gap in the numbering
+      const empty = items.indexOf('');
+      if (empty >= 0)
+        throw new ConfigError(`${spec.env} (--${longName(spec.flag)}): entry ${empty + 1} of "${raw}" is empty: every entry is needed, their number counts`);
+      return items.map(spec.parseItem);
+    },
   };
 }
 
@@ -84,6 +87,8 @@ function numberedValue(prefix: string, env: Readonly<Record<string, string | und
     .sort((a, b) => a - b);
   numbers.forEach((n, i) => {
     if (n !== i + 1) throw new ConfigError(`${prefix}_${i + 1} is missing while ${prefix}_${n} is set: they are numbered 1..N without gaps`);
+    // joined with the others, its comma would make it two entries, and N one more than the variables set
+    if (env[`${prefix}_${n}`]?.includes(',')) throw new ConfigError(`${prefix}_${n} holds a comma: each ${prefix}_<n> names one entry`);
   });
   return numbers.length > 0 ? numbers.map((n) => env[`${prefix}_${n}`]).join(',') : undefined;
 }

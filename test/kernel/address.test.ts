@@ -16,6 +16,10 @@ test('service URLs', () => {
   assert.equal(parseServiceUrl('localhost:8081'), 'http://localhost:8081');
   assert.equal(parseServiceUrl(':8081'), 'http://localhost:8081');
   assert.equal(parseServiceUrl('http://accrual:8081/'), 'http://accrual:8081');
+  assert.equal(parseServiceUrl('[::1]:8081'), 'http://[::1]:8081');
+  // hosts no URL can carry: refused here rather than by the first request (or a TypeError)
+  assert.throws(() => parseServiceUrl('a b:8081'), /has no valid host name/);
+  assert.throws(() => parseServiceUrl('127.0.0.1:1;127.0.0.1:2'), /has no valid host name/);
 });
 
 test('RFC 3339 with numeric offset', () => {

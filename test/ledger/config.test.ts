@@ -35,6 +35,29 @@ test('a gap in the numbering or no shard at all is a configuration error', () =>
   assert.throws(() => resolve([], { SHARD_ADDRESS_1: 'not an address' }), ConfigError);
 });
 
+test('an empty entry in the list, or a comma in a numbered address, is a configuration error: N is what was written', () => {
+  for (const list of ['a:1,,c:3', 'a:1,b:2,', ',a:1'])
+    for (const env of [{ SHARD_ADDRESSES: list }, {}] as Record<string, string>[])
+      assert.throws(
+        () => resolve(['--shards', list], env),
+        (err: unknown) => err instanceof ConfigError && /^SHARD_ADDRESSES \(--shards\): entry \d of ".*" is empty/.test(err.message),
+        `${list} (${Object.keys(env).join() || 'flag'})`,
+      );
+  assert.throws(
+    () => resolve([], { SHARD_ADDRESS_1: 'a:1,b:2', SHARD_ADDRESS_2: 'c:3' }),
+    (err: unknown) => err instanceof ConfigError && /^SHARD_ADDRESS_1 holds a comma/.test(err.message),
+  );
+});
+
+test('a shard address whose host no URL can carry is a configuration error, not a crash', () => {
+  for (const address of ['a b:80', '127.0.0.1:1;127.0.0.1:2'])
+    assert.throws(
+      () => resolve([], { SHARD_ADDRESS_1: address }),
+      (err: unknown) => err instanceof ConfigError && err.message.includes(`shard address "${address}" is not host:port`),
+      address,
+    );
+});
+
 test('SHARD_TOKEN has no built-in value: unset or blank is a configuration error naming it', () => {
   for (const env of [{}, { SHARD_TOKEN: '' }, { SHARD_TOKEN: ' ' }])
     assert.throws(

@@ -87,6 +87,16 @@ for (const [name, extra] of Object.entries(needs)) {
     assertRefused(exit, new RegExp(`^${name}: cannot start: address 127\\.0\\.0\\.1:${busyPort} is already in use`));
   });
 
+  test(`bin/${name} on a listen host that does not resolve: exit 2, one line naming the address, not the database`, async () => {
+    // getaddrinfo's ENOTFOUND was read as the database's: "cannot reach PostgreSQL … is DATABASE_URI right?"
+    const exit = await runBin(name, { ...extra, DATABASE_URI: db.url, RUN_ADDRESS: 'no-such-host.invalid:0' });
+    assertRefused(
+      exit,
+      new RegExp(`^${name}: cannot start: cannot listen on no-such-host\\.invalid:0: the host name "no-such-host\\.invalid" does not resolve`),
+    );
+    assert.doesNotMatch(exit.stderr, /PostgreSQL/);
+  });
+
   test(`bin/${name} on a database that does not exist: exit 2, one line naming it, no password`, async () => {
     const url = new URL(db.url);
     url.password = 'pw-never-shown';
@@ -113,6 +123,30 @@ for (const [name, extra] of Object.entries(needs)) {
     assertRefused(await runBin(name, { ...extra, DATABASE_URI: nowhere.toString(), RUN_ADDRESS: '127.0.0.1:99999' }), /RUN_ADDRESS \(-a\): invalid port/);
   });
 }
+
+const shardless = (): Record<string, string> => ({ DATABASE_URI: db.url, RUN_ADDRESS: '127.0.0.1:0', SHARD_TOKEN: 'startup-test-shard-token' });
+
+test('bin/orchestrator with a shard address whose host is no host name: exit 2, one line naming it', async () => {
+  const env = shardless();
+  // a space typed into the host, and a list separated by semicolons: both were an uncaught TypeError, exit 1
+  assertRefused(
+    await runBin('orchestrator', { ...env, SHARD_ADDRESS_1: 'shard zero:9001' }),
+    /^orchestrator: shard address "shard zero:9001" is not host:port/,
+  );
+  assertRefused(
+    await runBin('orchestrator', { ...env, SHARD_ADDRESSES: '127.0.0.1:9001;127.0.0.1:9002' }),
+    /^orchestrator: shard address "127\.0\.0\.1:9001;127\.0\.0\.1:9002" is not host:port/,
+  );
+});
+
+test('bin/orchestrator with an empty entry in its shard list: exit 2, one line naming it', async () => {
+  const env = shardless();
+  // an empty entry started the orchestrator on one shard fewer, placing every wallet by the wrong N
+  assertRefused(
+    await runBin('orchestrator', { ...env, SHARD_ADDRESSES: '127.0.0.1:9001,,127.0.0.1:9003' }),
+    /^orchestrator: SHARD_ADDRESSES \(--shards\): entry 2 of .* is empty/,
+  );
+});
 
 test('bin/stack on a port in use, and on a data directory another process holds: exit 2, one line', async () => {
   const stackDir = join(dir, 'stack');

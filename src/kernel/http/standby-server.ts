@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { parseListenAddress } from '../address.js';
 import { lacksRequiredHost, limitOptions, type HttpLimits } from './limits.js';
+import { listenFailure } from './listen.js';
 import { kernelOutcomes } from './outcome.js';
 import { answerConnect } from './unrouted-answer.js';
 
@@ -44,9 +45,10 @@ export async function startStandbyServer(address: string, limits: HttpLimits): P
   server.on('connect', (_request, socket) => answerConnect(socket));
   const { host, port } = parseListenAddress(address);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error) => reject(listenFailure(err, address));
+    server.once('error', failed);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

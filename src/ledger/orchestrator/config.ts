@@ -23,7 +23,7 @@ export const orchestratorSettings = {
     env: 'SHARD_ADDRESSES',
     flag: '--shards <list>',
     description:
-      'shard addresses, shard 0 first: SHARD_ADDRESS_1, SHARD_ADDRESS_2, … (numbered 1..N without gaps; a gap stops the start), or one comma-separated list',
+      'shard addresses, shard 0 first: SHARD_ADDRESS_1, SHARD_ADDRESS_2, … (numbered 1..N without gaps; a gap stops the start), or one comma-separated list (an empty entry stops the start too)',
     parseItem: shardAddress,
   }),
   shardToken: shardTokenSetting,
