@@ -5,7 +5,7 @@ import type { Database } from '../../src/kernel/db/database.js';
 import { openDatabase } from '../../src/kernel/db/open.js';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
 import { GophermartStore } from '../../src/gophermart/store.js';
-import { uniqueLogin } from '../support/http.js';
+import { call, uniqueLogin } from '../support/http.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 import { startBin, type ServiceProcess } from '../support/process.js';
 import { browserMissing, launchHeadless, type Headless } from './browser.js';
@@ -282,6 +282,35 @@ if (missing) {
     assert.doesNotMatch((await page.getByTestId('withdraw-message').textContent()) ?? '', /Done/);
     await waitForText(page.getByTestId('header-balance'), /400\.25/);
     assert.equal(await page.locator(`tr[data-withdrawal="${spendOn}"]`).count(), 1);
+    await ctx.close();
+  });
+
+  test('a payment refused because points were spent elsewhere meanwhile names the balance as it now is, not as the page loaded it', {
+    timeout: 30_000,
+  }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    const login = uniqueLogin('stale');
+    await signUpInBrowser(page, svc.url, login, 'stale-pass-1');
+    const earned = number();
+    await upload(page, earned);
+    await store.applyAccrualResult(earned, 'PROCESSED', 50050);
+    await waitForText(page.getByTestId('header-balance'), /500\.50/);
+    await page.getByRole('link', { name: 'Spend', exact: true }).click();
+    await waitForText(page.getByTestId('withdraw-available'), /^500\.50$/);
+
+    // another device of the same member spends 400 of the 500.50 the page still shows
+    const login2 = await call(svc.url, 'POST', '/api/user/login', { body: { login, password: 'stale-pass-1' } });
+    const token = (login2.headers.get('authorization') ?? '').replace(/^Bearer /, '');
+    assert.equal((await call(svc.url, 'POST', '/api/user/balance/withdraw', { token, body: { order: number(), sum: 400 } })).status, 200);
+
+    await page.getByLabel('Order number to pay for').fill(number());
+    await page.getByLabel('Points to spend').fill('300');
+    await page.getByRole('button', { name: 'Pay with points…' }).click();
+    await page.getByRole('button', { name: 'Confirm payment' }).click();
+    const said = await waitForText(page.getByTestId('withdraw-message'), /^Not enough points/);
+    assert.equal(said, 'Not enough points: you now have 100.50 points, the payment needs 300.00. Nothing was charged.');
+    await waitForText(page.getByTestId('withdraw-available'), /^100\.50$/);
     await ctx.close();
   });
 

@@ -85,12 +85,14 @@ export function WithdrawPage(props: { data: MemberData }) {
         setOrder('');
         setSum('');
         break;
-      case 402:
-        setNotice({
-          tone: 'bad',
-          text: `Not enough points: you have ${available !== undefined ? money(available) : 'fewer'} points, the payment needs ${money(p.amount)}. Nothing was charged.`,
-        });
+      case 402: {
+        // the balance on the page is the one it was loaded with: spent meanwhile elsewhere (another
+        // tab, the API), it would read "you have 700, the payment needs 500"
+        const now = await loyalty.balance();
+        const have = now.data ? `you now have ${money(now.data.current)} points` : 'you have fewer points than that';
+        setNotice({ tone: 'bad', text: `Not enough points: ${have}, the payment needs ${money(p.amount)}. Nothing was charged.` });
         break;
+      }
       case 422:
         setNotice({ tone: 'bad', text: `The payment was refused: ${r.error ?? 'invalid order number or amount'}. Nothing was charged.` });
         break;
