@@ -228,9 +228,7 @@ function refuseUnknownKeys(path: string, file: Record<string, unknown>, specs: S
   const known = new Set(Object.entries(specs).flatMap(([key, s]) => fileNames(key, s)));
   const unknown = Object.keys(file).filter((k) => !known.has(fileKey(k)));
   if (unknown.length > 0) {
-    throw new ConfigError(
-      `config file ${path}: unknown setting${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `"${k}"`).join(', ')} (--help lists the settings)`,
-    );
+    throw new ConfigError(`config file ${path}: unknown setting${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `"${k}"`).join(', ')}`);
   }
 }
 

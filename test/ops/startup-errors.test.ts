@@ -112,6 +112,13 @@ for (const [name, extra] of Object.entries(needs)) {
     nowhere.pathname = '/no_such_database_here';
     assertRefused(await runBin(name, { ...extra, DATABASE_URI: nowhere.toString(), RUN_ADDRESS: '127.0.0.1:99999' }), /RUN_ADDRESS \(-a\): invalid port/);
   });
+
+  test(`bin/${name} with a config file key that names no setting: exit 2, one line naming the key and pointing to --help once`, async () => {
+    const file = join(dir, `${name}-typo.yaml`);
+    writeFileSync(file, 'run_adress: "127.0.0.1:0"\n');
+    const exit = await runBin(name, { ...extra, DATABASE_URI: db.url, CONFIG: file });
+    assertRefused(exit, new RegExp(`^${name}: config file .*: unknown setting "run_adress" \\(see bin/${name} --help\\)$`));
+  });
 }
 
 test('bin/stack on a port in use, and on a data directory another process holds: exit 2, one line', async () => {
