@@ -603,6 +603,25 @@ if (missing) {
     await ctx.close();
   });
 
+  test('320 px wide (a small phone, or 400 % zoom): every page link of the header is in view, none scrolled out of its bar', { timeout: 30_000 }, async () => {
+    const ctx = await chrome.context({ width: 320, height: 640 });
+    const page = await ctx.newPage();
+    await signUpInBrowser(page, svc.url, uniqueLogin('small'), 'small-pass-1');
+    const bar = await inPage<{ scroll: number; client: number; right: number; links: Array<{ text: string; left: number; right: number }> }>(
+      page,
+      `(() => { const n = document.querySelector('.top nav'); const b = n.getBoundingClientRect();
+        return { scroll: n.scrollWidth, client: n.clientWidth, right: b.right,
+          links: [...n.querySelectorAll('a')].map((a) => { const r = a.getBoundingClientRect(); return { text: a.textContent, left: r.left, right: r.right }; }) }; })()`,
+    );
+    assert.deepEqual(
+      bar.links.map((l) => l.text),
+      ['Orders', 'Balance', 'Spend', 'Wallets'],
+    );
+    assert.ok(bar.scroll <= bar.client, `the links need ${bar.scroll}px in a ${bar.client}px bar`);
+    for (const l of bar.links) assert.ok(l.left >= 0 && l.right <= bar.right + 0.5, `"${l.text}" ends at ${l.right}px, past the bar's ${bar.right}px`);
+    await ctx.close();
+  });
+
   test('phone width: no sideways scrolling, tables become cards; the keyboard reaches the form', { timeout: 30_000 }, async () => {
     const ctx = await chrome.context({ width: 375, height: 740 });
     const page = await ctx.newPage();
