@@ -244,6 +244,16 @@ test('wallet pages: wallets come from the ledger in a fresh browser, a transfer 
   await waitForText(walletBalance(p2, even), /^69\.50$/, 15_000);
   await waitForText(walletBalance(p2, odd), /^30\.50$/);
   assert.deepEqual(await inPage<string>(p2, 'JSON.stringify(localStorage)'), '{}', 'nothing kept in the browser');
+  // money that arrives while the member is in another tab shows when they come back, without "Refresh balances"
+  await deposit(odd, '5');
+  const ledgerToken = (await call(orchestrator.url, 'POST', '/auth/login', { body: { login, password } })).headers.get('authorization') ?? '';
+  for (let settled = false; !settled; ) {
+    settled = (await history(ledgerToken.replace(/^Bearer /, ''), odd)).some((t) => t.kind === 'deposit' && t.status === 'SUCCESSFUL');
+    if (!settled) await new Promise((r) => setTimeout(r, 50));
+  }
+  // a headless page is always visible: only the event of the tab being shown again is sent
+  await inPage(p2, `document.dispatchEvent(new Event('visibilitychange'))`);
+  await waitForText(walletBalance(p2, odd), /^35\.50$/, 5000);
 
   // a second member gets nothing of the first one's
   const other = await chrome.context();

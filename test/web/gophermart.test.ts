@@ -314,6 +314,29 @@ if (missing) {
     await ctx.close();
   });
 
+  test('back to the tab after using another device: orders and balance changed there show at once, with nothing left to poll for', {
+    timeout: 30_000,
+  }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    const login = uniqueLogin('away');
+    await signUpInBrowser(page, svc.url, login, 'away-pass-1');
+    await waitForText(page.locator('#orders'), /No orders yet/);
+
+    // meanwhile on the phone: an order uploaded there is credited
+    const other = await call(svc.url, 'POST', '/api/user/login', { body: { login, password: 'away-pass-1' } });
+    const token = (other.headers.get('authorization') ?? '').replace(/^Bearer /, '');
+    const elsewhere = number();
+    assert.equal((await call(svc.url, 'POST', '/api/user/orders', { token, body: elsewhere, headers: { 'content-type': 'text/plain' } })).status, 202);
+    assert.equal(await store.applyAccrualResult(elsewhere, 'PROCESSED', 1234), 'applied');
+
+    // the tab was hidden and is shown again (a headless page is always visible: only the event is sent)
+    await inPage(page, `document.dispatchEvent(new Event('visibilitychange'))`);
+    await waitForText(page.getByTestId('header-balance'), /12\.34/, 5000);
+    await page.locator(`tr[data-order="${elsewhere}"]`).waitFor({ timeout: 5000 });
+    await ctx.close();
+  });
+
   test('an API failure reads as a sentence and heals by itself', { timeout: 30_000 }, async () => {
     const ctx = await chrome.context();
     const page = await ctx.newPage();

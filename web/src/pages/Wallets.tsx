@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ledger, type Reply, type Wallet, type WalletTx } from '../api';
 import { Badge, Card, Field, Message, type Notice } from '../components/ui';
-import { POLL_MS, RETRY_MS } from '../data';
+import { POLL_MS, RETRY_MS, useWhenShownAgain } from '../data';
 import { hundredths, money, parseAmount, when } from '../format';
 import { useIdempotencyKey } from '../idempotency';
 import { PASSWORD_RULE, newPasswordFits } from '../password';
@@ -82,6 +82,8 @@ export function Wallets(props: { member: string }) {
   useEffect(() => {
     if (connected) void load();
   }, [connected, load]);
+  // money sent to the member's wallets from elsewhere shows when they come back to the tab
+  useWhenShownAgain(useCallback(() => (connected ? load() : undefined), [connected, load]));
 
   const creating = state.wallets?.some((w) => w.status === 'CREATING') ?? false;
   const moving = Object.values(state.history).some((txs) => txs.some(pendingTx));
