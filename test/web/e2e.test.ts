@@ -197,18 +197,27 @@ test('wallet pages: wallets come from the ledger in a fresh browser, a transfer 
   const [even, odd] = [String(base), String(base + 1)];
   for (const id of [even, odd]) {
     await page.getByLabel('Wallet id', { exact: true }).fill(id);
-    await page.getByRole('button', { name: 'Create wallet' }).click();
+    if (id === even) await page.getByRole('button', { name: 'Create wallet' }).click();
+    else {
+      // from the keyboard: the button, disabled while it sends, gives the focus back to the field, not to the page
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Enter');
+    }
     await waitForText(page.getByTestId('create-wallet-message'), new RegExp(`Wallet ${id} is (being created|ready)`));
     await waitForText(walletBalance(page, id), /^0\.00$/, 15_000);
   }
+  assert.equal(await inPage<string>(page, 'document.activeElement?.id'), 'wallet-id');
   await waitForText(page.locator(`[data-wallet="${odd}"]`), /No money has moved yet/, 15_000);
   await deposit(even, '100');
   await refreshUntil(page, even, /^100\.00$/);
   await waitForText(page.locator(`[data-wallet="${even}"] tbody tr`).first(), /Deposit.*\+100\.00.*Received/s);
 
   await send(page, even, odd, '30.50');
-  await page.getByRole('button', { name: 'Send' }).click();
+  // from the keyboard too: Tab from the amount to Send, Enter; the focus comes back to the form
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
   await waitForText(page.getByTestId('transfer-message'), new RegExp(`^Sent: 30\\.50 to wallet ${odd}\\.$`), 30_000);
+  assert.equal(await inPage<string>(page, 'document.activeElement?.id'), 'transfer-from');
   assert.doesNotMatch((await page.getByTestId('transfer-message').textContent()) ?? '', /[0-9a-f]{8}-[0-9a-f]{4}/, 'no raw transaction id');
   await waitForText(walletBalance(page, even), /^69\.50$/, 10_000);
   await waitForText(walletBalance(page, odd), /^30\.50$/, 10_000);

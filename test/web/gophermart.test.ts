@@ -314,6 +314,44 @@ if (missing) {
     await ctx.close();
   });
 
+  test('keyboard only, the focus is never dropped to the page: an upload gives it back to its field, Cancel to "Pay with points…", a payment to the order field', {
+    timeout: 30_000,
+  }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    await signUpInBrowser(page, svc.url, uniqueLogin('keys'), 'keys-pass-1');
+    const focused = () => inPage<string>(page, `document.activeElement?.id || document.activeElement?.textContent || document.activeElement?.tagName`);
+    // Upload pressed from the keyboard is disabled while it sends: the focus comes back to the field, for the next number
+    const earned = number();
+    await page.getByLabel('Order number').fill(earned);
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'Upload');
+    await page.keyboard.press('Enter');
+    await waitForText(page.getByTestId('upload-message'), /uploaded\. Its points are being calculated/);
+    await untilInPage(page, `document.activeElement?.id === 'order-number'`).catch(async () => assert.fail(`focus after uploading: ${await focused()}`));
+    await store.applyAccrualResult(earned, 'PROCESSED', 5000);
+    await waitForText(page.getByTestId('header-balance'), /50\.00/);
+    await page.getByRole('link', { name: 'Spend', exact: true }).click();
+    await waitForText(page.getByTestId('withdraw-available'), /^50\.00$/);
+
+    await page.getByLabel('Order number to pay for').fill(number());
+    await page.getByLabel('Points to spend').fill('10');
+    await page.keyboard.press('Enter');
+    await untilInPage(page, `document.activeElement?.textContent === 'Confirm payment'`);
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'Cancel');
+    await page.keyboard.press('Enter');
+    await untilInPage(page, `document.activeElement?.textContent === 'Pay with points…'`).catch(async () =>
+      assert.fail(`focus after Cancel: ${await focused()}`),
+    );
+    await page.keyboard.press('Enter');
+    await untilInPage(page, `document.activeElement?.textContent === 'Confirm payment'`);
+    await page.keyboard.press('Enter');
+    await waitForText(page.getByTestId('withdraw-message'), /Done: 10\.00 points paid/);
+    await untilInPage(page, `document.activeElement?.id === 'withdraw-order'`).catch(async () => assert.fail(`focus after paying: ${await focused()}`));
+    await ctx.close();
+  });
+
   test('back to the tab after using another device: orders and balance changed there show at once, with nothing left to poll for', {
     timeout: 30_000,
   }, async () => {

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ledger, type Reply, type Wallet, type WalletTx } from '../api';
-import { Badge, Card, Field, Message, type Notice } from '../components/ui';
+import { Badge, Card, Field, focusKeeper, Message, type Notice } from '../components/ui';
 import { POLL_MS, RETRY_MS, useWhenShownAgain } from '../data';
 import { hundredths, money, parseAmount, when } from '../format';
 import { useIdempotencyKey } from '../idempotency';
@@ -234,10 +234,12 @@ function CreateWallet(props: { wallets: Wallet[]; onCreated: () => void; onUnaut
     if (inFlight.current) return;
     if (!/^\d+$/.test(id)) return setNotice({ tone: 'bad', text: 'A wallet id is a string of digits.' });
     inFlight.current = true;
+    const restoreFocus = focusKeeper();
     setBusy(true);
     const r = await ledger.createWallet(id, idempotency.keyFor(id));
     inFlight.current = false;
     setBusy(false);
+    restoreFocus();
     if (r.status === 0 || r.status >= 500) return setNotice({ tone: 'bad', text: `${ledgerProblem(r, 'create the wallet')} Sending again is safe.` });
     idempotency.settle();
     if (r.status === 202 || r.status === 200 || r.status === 201) {
@@ -354,6 +356,7 @@ function Transfer(props: { wallets: Wallet[]; loaded: boolean; onSettled: () => 
     const fromId = source.wallet_id;
     const sum = (cents / 100).toFixed(2);
     inFlight.current = true;
+    const restoreFocus = focusKeeper();
     setBusy('sending');
     setNotice(null);
     try {
@@ -383,7 +386,10 @@ function Transfer(props: { wallets: Wallet[]; loaded: boolean; onSettled: () => 
       else setNotice({ tone: 'bad', text: ledgerProblem(r, 'send the transfer') });
     } finally {
       inFlight.current = false;
-      if (mounted.current) setBusy(null);
+      if (mounted.current) {
+        setBusy(null);
+        restoreFocus();
+      }
     }
   }
 
