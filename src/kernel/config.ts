@@ -275,7 +275,8 @@ export function loadConfig<S extends SettingSpecs>(
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') return { kind: 'help', text: cmd.helpInformation() };
-      throw new ConfigError(err.message.replace(/^error: /, ''));
+      // commander puts its suggestion on a line of its own; a refusal to start is one line
+      throw new ConfigError(err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '));
     }
     throw err;
   }
