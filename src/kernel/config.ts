@@ -233,9 +233,7 @@ function refuseUnknownKeys(path: string, file: Record<string, unknown>, specs: S
   const known = new Set(Object.entries(specs).flatMap(([key, s]) => fileNames(key, s)));
   const unknown = Object.keys(file).filter((k) => !known.has(fileKey(k)));
   if (unknown.length > 0) {
-    throw new ConfigError(
-      `config file ${path}: unknown setting${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `"${k}"`).join(', ')} (--help lists the settings)`,
-    );
+    throw new ConfigError(`config file ${path}: unknown setting${unknown.length === 1 ? '' : 's'} ${unknown.map((k) => `"${k}"`).join(', ')}`);
   }
 }
 
@@ -282,7 +280,8 @@ export function loadConfig<S extends SettingSpecs>(
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') return { kind: 'help', text: cmd.helpInformation() };
-      throw new ConfigError(err.message.replace(/^error: /, ''));
+      // commander puts its suggestion on a line of its own; a refusal to start is one line
+      throw new ConfigError(err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' '));
     }
     throw err;
   }

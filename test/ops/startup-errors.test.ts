@@ -19,9 +19,9 @@ interface Exit {
 }
 
 /** Runs bin/<name> with only these variables; it must end by itself within the deadline. */
-function runBin(name: string, env: Record<string, string>, deadlineMs = 60_000): Promise<Exit> {
+function runBin(name: string, env: Record<string, string>, deadlineMs = 60_000, args: string[] = []): Promise<Exit> {
   return new Promise((res, rej) => {
-    const proc = spawn(resolve(ROOT, 'bin', name), [], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(resolve(ROOT, 'bin', name), args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -121,6 +121,20 @@ for (const [name, extra] of Object.entries(needs)) {
     const nowhere = new URL(db.url);
     nowhere.pathname = '/no_such_database_here';
     assertRefused(await runBin(name, { ...extra, DATABASE_URI: nowhere.toString(), RUN_ADDRESS: '127.0.0.1:99999' }), /RUN_ADDRESS \(-a\): invalid port/);
+  });
+
+  test(`bin/${name} with a mistyped flag: exit 2, one line with commander's suggestion in it`, async () => {
+    assertRefused(
+      await runBin(name, { ...extra, DATABASE_URI: db.url }, 60_000, ['--hlep']),
+      /unknown option '--hlep' \(Did you mean --help\?\) \(see bin\/\w+ --help\)$/,
+    );
+  });
+
+  test(`bin/${name} with a config file key that names no setting: exit 2, one line naming the key and pointing to --help once`, async () => {
+    const file = join(dir, `${name}-typo.yaml`);
+    writeFileSync(file, 'run_adress: "127.0.0.1:0"\n');
+    const exit = await runBin(name, { ...extra, DATABASE_URI: db.url, CONFIG: file });
+    assertRefused(exit, new RegExp(`^${name}: config file .*: unknown setting "run_adress" \\(see bin/${name} --help\\)$`));
   });
 }
 

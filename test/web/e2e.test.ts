@@ -197,18 +197,27 @@ test('wallet pages: wallets come from the ledger in a fresh browser, a transfer 
   const [even, odd] = [String(base), String(base + 1)];
   for (const id of [even, odd]) {
     await page.getByLabel('Wallet id', { exact: true }).fill(id);
-    await page.getByRole('button', { name: 'Create wallet' }).click();
+    if (id === even) await page.getByRole('button', { name: 'Create wallet' }).click();
+    else {
+      // from the keyboard: the button, disabled while it sends, gives the focus back to the field, not to the page
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Enter');
+    }
     await waitForText(page.getByTestId('create-wallet-message'), new RegExp(`Wallet ${id} is (being created|ready)`));
     await waitForText(walletBalance(page, id), /^0\.00$/, 15_000);
   }
+  assert.equal(await inPage<string>(page, 'document.activeElement?.id'), 'wallet-id');
   await waitForText(page.locator(`[data-wallet="${odd}"]`), /No money has moved yet/, 15_000);
   await deposit(even, '100');
   await refreshUntil(page, even, /^100\.00$/);
   await waitForText(page.locator(`[data-wallet="${even}"] tbody tr`).first(), /Deposit.*\+100\.00.*Received/s);
 
   await send(page, even, odd, '30.50');
-  await page.getByRole('button', { name: 'Send' }).click();
+  // from the keyboard too: Tab from the amount to Send, Enter; the focus comes back to the form
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
   await waitForText(page.getByTestId('transfer-message'), new RegExp(`^Sent: 30\\.50 to wallet ${odd}\\.$`), 30_000);
+  assert.equal(await inPage<string>(page, 'document.activeElement?.id'), 'transfer-from');
   assert.doesNotMatch((await page.getByTestId('transfer-message').textContent()) ?? '', /[0-9a-f]{8}-[0-9a-f]{4}/, 'no raw transaction id');
   await waitForText(walletBalance(page, even), /^69\.50$/, 10_000);
   await waitForText(walletBalance(page, odd), /^30\.50$/, 10_000);
@@ -244,6 +253,16 @@ test('wallet pages: wallets come from the ledger in a fresh browser, a transfer 
   await waitForText(walletBalance(p2, even), /^69\.50$/, 15_000);
   await waitForText(walletBalance(p2, odd), /^30\.50$/);
   assert.deepEqual(await inPage<string>(p2, 'JSON.stringify(localStorage)'), '{}', 'nothing kept in the browser');
+  // money that arrives while the member is in another tab shows when they come back, without "Refresh balances"
+  await deposit(odd, '5');
+  const ledgerToken = (await call(orchestrator.url, 'POST', '/auth/login', { body: { login, password } })).headers.get('authorization') ?? '';
+  for (let settled = false; !settled; ) {
+    settled = (await history(ledgerToken.replace(/^Bearer /, ''), odd)).some((t) => t.kind === 'deposit' && t.status === 'SUCCESSFUL');
+    if (!settled) await new Promise((r) => setTimeout(r, 50));
+  }
+  // a headless page is always visible: only the event of the tab being shown again is sent
+  await inPage(p2, `document.dispatchEvent(new Event('visibilitychange'))`);
+  await waitForText(walletBalance(p2, odd), /^35\.50$/, 5000);
 
   // a second member gets nothing of the first one's
   const other = await chrome.context();

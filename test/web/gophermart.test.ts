@@ -5,7 +5,7 @@ import type { Database } from '../../src/kernel/db/database.js';
 import { openDatabase } from '../../src/kernel/db/open.js';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
 import { GophermartStore } from '../../src/gophermart/store.js';
-import { uniqueLogin } from '../support/http.js';
+import { call, uniqueLogin } from '../support/http.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 import { startBin, type ServiceProcess } from '../support/process.js';
 import { browserMissing, launchHeadless, type Headless } from './browser.js';
@@ -282,6 +282,96 @@ if (missing) {
     assert.doesNotMatch((await page.getByTestId('withdraw-message').textContent()) ?? '', /Done/);
     await waitForText(page.getByTestId('header-balance'), /400\.25/);
     assert.equal(await page.locator(`tr[data-withdrawal="${spendOn}"]`).count(), 1);
+    await ctx.close();
+  });
+
+  test('a payment refused because points were spent elsewhere meanwhile names the balance as it now is, not as the page loaded it', {
+    timeout: 30_000,
+  }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    const login = uniqueLogin('stale');
+    await signUpInBrowser(page, svc.url, login, 'stale-pass-1');
+    const earned = number();
+    await upload(page, earned);
+    await store.applyAccrualResult(earned, 'PROCESSED', 50050);
+    await waitForText(page.getByTestId('header-balance'), /500\.50/);
+    await page.getByRole('link', { name: 'Spend', exact: true }).click();
+    await waitForText(page.getByTestId('withdraw-available'), /^500\.50$/);
+
+    // another device of the same member spends 400 of the 500.50 the page still shows
+    const login2 = await call(svc.url, 'POST', '/api/user/login', { body: { login, password: 'stale-pass-1' } });
+    const token = (login2.headers.get('authorization') ?? '').replace(/^Bearer /, '');
+    assert.equal((await call(svc.url, 'POST', '/api/user/balance/withdraw', { token, body: { order: number(), sum: 400 } })).status, 200);
+
+    await page.getByLabel('Order number to pay for').fill(number());
+    await page.getByLabel('Points to spend').fill('300');
+    await page.getByRole('button', { name: 'Pay with points…' }).click();
+    await page.getByRole('button', { name: 'Confirm payment' }).click();
+    const said = await waitForText(page.getByTestId('withdraw-message'), /^Not enough points/);
+    assert.equal(said, 'Not enough points: you now have 100.50 points, the payment needs 300.00. Nothing was charged.');
+    await waitForText(page.getByTestId('withdraw-available'), /^100\.50$/);
+    await ctx.close();
+  });
+
+  test('keyboard only, the focus is never dropped to the page: an upload gives it back to its field, Cancel to "Pay with points…", a payment to the order field', {
+    timeout: 30_000,
+  }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    await signUpInBrowser(page, svc.url, uniqueLogin('keys'), 'keys-pass-1');
+    const focused = () => inPage<string>(page, `document.activeElement?.id || document.activeElement?.textContent || document.activeElement?.tagName`);
+    // Upload pressed from the keyboard is disabled while it sends: the focus comes back to the field, for the next number
+    const earned = number();
+    await page.getByLabel('Order number').fill(earned);
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'Upload');
+    await page.keyboard.press('Enter');
+    await waitForText(page.getByTestId('upload-message'), /uploaded\. Its points are being calculated/);
+    await untilInPage(page, `document.activeElement?.id === 'order-number'`).catch(async () => assert.fail(`focus after uploading: ${await focused()}`));
+    await store.applyAccrualResult(earned, 'PROCESSED', 5000);
+    await waitForText(page.getByTestId('header-balance'), /50\.00/);
+    await page.getByRole('link', { name: 'Spend', exact: true }).click();
+    await waitForText(page.getByTestId('withdraw-available'), /^50\.00$/);
+
+    await page.getByLabel('Order number to pay for').fill(number());
+    await page.getByLabel('Points to spend').fill('10');
+    await page.keyboard.press('Enter');
+    await untilInPage(page, `document.activeElement?.textContent === 'Confirm payment'`);
+    await page.keyboard.press('Tab');
+    assert.equal(await focused(), 'Cancel');
+    await page.keyboard.press('Enter');
+    await untilInPage(page, `document.activeElement?.textContent === 'Pay with points…'`).catch(async () =>
+      assert.fail(`focus after Cancel: ${await focused()}`),
+    );
+    await page.keyboard.press('Enter');
+    await untilInPage(page, `document.activeElement?.textContent === 'Confirm payment'`);
+    await page.keyboard.press('Enter');
+    await waitForText(page.getByTestId('withdraw-message'), /Done: 10\.00 points paid/);
+    await untilInPage(page, `document.activeElement?.id === 'withdraw-order'`).catch(async () => assert.fail(`focus after paying: ${await focused()}`));
+    await ctx.close();
+  });
+
+  test('back to the tab after using another device: orders and balance changed there show at once, with nothing left to poll for', {
+    timeout: 30_000,
+  }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    const login = uniqueLogin('away');
+    await signUpInBrowser(page, svc.url, login, 'away-pass-1');
+    await waitForText(page.locator('#orders'), /No orders yet/);
+
+    // meanwhile on the phone: an order uploaded there is credited
+    const other = await call(svc.url, 'POST', '/api/user/login', { body: { login, password: 'away-pass-1' } });
+    const token = (other.headers.get('authorization') ?? '').replace(/^Bearer /, '');
+    const elsewhere = number();
+    assert.equal((await call(svc.url, 'POST', '/api/user/orders', { token, body: elsewhere, headers: { 'content-type': 'text/plain' } })).status, 202);
+    assert.equal(await store.applyAccrualResult(elsewhere, 'PROCESSED', 1234), 'applied');
+
+    // the tab was hidden and is shown again (a headless page is always visible: only the event is sent)
+    await inPage(page, `document.dispatchEvent(new Event('visibilitychange'))`);
+    await waitForText(page.getByTestId('header-balance'), /12\.34/, 5000);
+    await page.locator(`tr[data-order="${elsewhere}"]`).waitFor({ timeout: 5000 });
     await ctx.close();
   });
 
@@ -571,6 +661,25 @@ if (missing) {
     await waitForText(page.getByTestId('signin-message'), /Choose a password of 8 to 1024 characters/);
     assert.deepEqual(sent, [], 'a too short password was sent');
     assert.match(page.url(), /\/signin$/);
+    await ctx.close();
+  });
+
+  test('320 px wide (a small phone, or 400 % zoom): every page link of the header is in view, none scrolled out of its bar', { timeout: 30_000 }, async () => {
+    const ctx = await chrome.context({ width: 320, height: 640 });
+    const page = await ctx.newPage();
+    await signUpInBrowser(page, svc.url, uniqueLogin('small'), 'small-pass-1');
+    const bar = await inPage<{ scroll: number; client: number; right: number; links: Array<{ text: string; left: number; right: number }> }>(
+      page,
+      `(() => { const n = document.querySelector('.top nav'); const b = n.getBoundingClientRect();
+        return { scroll: n.scrollWidth, client: n.clientWidth, right: b.right,
+          links: [...n.querySelectorAll('a')].map((a) => { const r = a.getBoundingClientRect(); return { text: a.textContent, left: r.left, right: r.right }; }) }; })()`,
+    );
+    assert.deepEqual(
+      bar.links.map((l) => l.text),
+      ['Orders', 'Balance', 'Spend', 'Wallets'],
+    );
+    assert.ok(bar.scroll <= bar.client, `the links need ${bar.scroll}px in a ${bar.client}px bar`);
+    for (const l of bar.links) assert.ok(l.left >= 0 && l.right <= bar.right + 0.5, `"${l.text}" ends at ${l.right}px, past the bar's ${bar.right}px`);
     await ctx.close();
   });
 

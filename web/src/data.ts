@@ -16,6 +16,17 @@ export const POLL_MS = 2000;
 /** After a failed load the lists are tried again this often, so the page heals by itself. */
 export const RETRY_MS = 5000;
 
+/** Calls `again` each time the page becomes visible again after being hidden. */
+export function useWhenShownAgain(again: () => void | Promise<void>): void {
+  useEffect(() => {
+    const on = (): void => {
+      if (document.visibilityState === 'visible') void again();
+    };
+    document.addEventListener('visibilitychange', on);
+    return () => document.removeEventListener('visibilitychange', on);
+  }, [again]);
+}
+
 export const isFinal = (o: Order): boolean => o.status === 'PROCESSED' || o.status === 'INVALID';
 
 /**
@@ -46,6 +57,9 @@ export function useMemberData(onUnauthorized: () => void): MemberData {
   useEffect(() => {
     void refresh();
   }, [refresh]);
+  // back to this tab after using another one (or the phone): what changed there shows at once,
+  // not only at the next poll — with every order final there is none
+  useWhenShownAgain(refresh);
 
   const pending = orders?.some((o) => !isFinal(o)) ?? false;
   const every = problem !== null ? RETRY_MS : pending ? POLL_MS : 0;

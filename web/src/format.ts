@@ -1,4 +1,4 @@
-import { isValidLuhn } from '../../src/kernel/luhn.js';
+import { isValidLuhn, ORDER_NUMBER_MAX_DIGITS } from '../../src/kernel/luhn.js';
 
 const points = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
@@ -21,12 +21,12 @@ export function when(iso: string, now = new Date()): string {
 
 export type NumberCheck = { ok: true } | { ok: false; problem: string };
 
-/** The same rule as the server (digits, Luhn), told as the member types. */
+/** The same rule as the server (digits, its length bound, Luhn), told as the member types. */
 export function checkOrderNumber(text: string): NumberCheck {
   const v = text.trim();
   if (v === '') return { ok: false, problem: '' };
   if (!/^[0-9]+$/.test(v)) return { ok: false, problem: 'Digits only, please.' };
-  if (v.length > 255) return { ok: false, problem: 'That is longer than any order number.' };
+  if (v.length > ORDER_NUMBER_MAX_DIGITS) return { ok: false, problem: 'That is longer than any order number.' };
   if (!isValidLuhn(v)) return { ok: false, problem: 'This number fails the Luhn check — probably a typo.' };
   return { ok: true };
 }

@@ -57,3 +57,21 @@ export function Card(props: { title: string; children: ComponentChildren; id?: s
     </section>
   );
 }
+
+/**
+ * Taken when a submission starts; called when it has been answered. A button disabled while
+ * busy loses the focus, which falls to the page (the next Tab starts again at the header): put it
+ * back on the form's first field, or on `target`. Only for a submission made from the keyboard
+ * (a button focused by Tab, or Enter in a field): a tap leaves the focus alone, so a phone does not
+ * open its keyboard by itself.
+ */
+export function focusKeeper(target?: () => HTMLElement | null): () => void {
+  const from = document.activeElement;
+  const byKeyboard = from instanceof HTMLElement && from.matches(':focus-visible');
+  const form = from instanceof HTMLElement ? from.closest('form') : null;
+  return () => {
+    if (!byKeyboard || (document.activeElement !== null && document.activeElement !== document.body)) return;
+    const to = target ? target() : form?.querySelector<HTMLElement>('input:not([disabled]), select:not([disabled])');
+    to?.focus();
+  };
+}

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { loyalty } from '../api';
-import { Badge, Card, Field, Message, type Notice } from '../components/ui';
+import { Badge, Card, Field, focusKeeper, Message, type Notice } from '../components/ui';
 import { isFinal, type MemberData } from '../data';
 import { checkOrderNumber, money, when } from '../format';
 import { failure } from '../problems';
@@ -23,6 +23,7 @@ export function Orders(props: { data: MemberData }) {
       setNotice({ tone: 'bad', text: check.problem || 'Type an order number first.' });
       return;
     }
+    const restoreFocus = focusKeeper();
     setBusy(true);
     const r = await loyalty.upload(n);
     setBusy(false);
@@ -44,6 +45,7 @@ export function Orders(props: { data: MemberData }) {
       default:
         setNotice({ tone: 'bad', text: `${failure(r, 'upload the order')} Nothing was uploaded.` });
     }
+    restoreFocus();
     await refresh();
   }
 

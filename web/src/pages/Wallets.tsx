@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ledger, type Reply, type Wallet, type WalletTx } from '../api';
-import { Badge, Card, Field, Message, type Notice } from '../components/ui';
-import { POLL_MS, RETRY_MS } from '../data';
+import { Badge, Card, Field, focusKeeper, Message, type Notice } from '../components/ui';
+import { POLL_MS, RETRY_MS, useWhenShownAgain } from '../data';
 import { hundredths, money, parseAmount, when } from '../format';
 import { useIdempotencyKey } from '../idempotency';
 import { PASSWORD_RULE, newPasswordFits } from '../password';
@@ -82,6 +82,8 @@ export function Wallets(props: { member: string }) {
   useEffect(() => {
     if (connected) void load();
   }, [connected, load]);
+  // money sent to the member's wallets from elsewhere shows when they come back to the tab
+  useWhenShownAgain(useCallback(() => (connected ? load() : undefined), [connected, load]));
 
   const creating = state.wallets?.some((w) => w.status === 'CREATING') ?? false;
   const moving = Object.values(state.history).some((txs) => txs.some(pendingTx));
@@ -232,10 +234,12 @@ function CreateWallet(props: { wallets: Wallet[]; onCreated: () => void; onUnaut
     if (inFlight.current) return;
     if (!/^\d+$/.test(id)) return setNotice({ tone: 'bad', text: 'A wallet id is a string of digits.' });
     inFlight.current = true;
+    const restoreFocus = focusKeeper();
     setBusy(true);
     const r = await ledger.createWallet(id, idempotency.keyFor(id));
     inFlight.current = false;
     setBusy(false);
+    restoreFocus();
     if (r.status === 0 || r.status >= 500) return setNotice({ tone: 'bad', text: `${ledgerProblem(r, 'create the wallet')} Sending again is safe.` });
     idempotency.settle();
     if (r.status === 202 || r.status === 200 || r.status === 201) {
@@ -352,6 +356,7 @@ function Transfer(props: { wallets: Wallet[]; loaded: boolean; onSettled: () => 
     const fromId = source.wallet_id;
     const sum = (cents / 100).toFixed(2);
     inFlight.current = true;
+    const restoreFocus = focusKeeper();
     setBusy('sending');
     setNotice(null);
     try {
@@ -381,7 +386,10 @@ function Transfer(props: { wallets: Wallet[]; loaded: boolean; onSettled: () => 
       else setNotice({ tone: 'bad', text: ledgerProblem(r, 'send the transfer') });
     } finally {
       inFlight.current = false;
-      if (mounted.current) setBusy(null);
+      if (mounted.current) {
+        setBusy(null);
+        restoreFocus();
+      }
     }
   }
 

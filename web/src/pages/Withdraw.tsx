@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { loyalty } from '../api';
-import { Card, Field, Message, type Notice } from '../components/ui';
+import { Card, Field, focusKeeper, Message, type Notice } from '../components/ui';
 import type { MemberData } from '../data';
 import { checkOrderNumber, hundredths, money, parseAmount, when } from '../format';
 import { failure } from '../problems';
@@ -22,6 +22,9 @@ export function WithdrawPage(props: { data: MemberData }) {
   const [confirming, setConfirming] = useState<Pending | null>(null);
   const [notice, setNotice] = useState<Notice | null>(null);
   const confirmButton = useRef<HTMLButtonElement>(null);
+  const payButton = useRef<HTMLButtonElement>(null);
+  // Cancel takes its buttons away: the focus goes back to the one that opened them, not to the page
+  const [refocus, setRefocus] = useState(false);
 
   const number = order.trim();
   const luhn = checkOrderNumber(order);
@@ -52,6 +55,11 @@ export function WithdrawPage(props: { data: MemberData }) {
   useEffect(() => {
     if (confirming) confirmButton.current?.focus();
   }, [confirming]);
+  useEffect(() => {
+    if (!refocus) return;
+    setRefocus(false);
+    payButton.current?.focus();
+  }, [refocus]);
 
   function edit(set: (v: string) => void, value: string): void {
     set(value);
@@ -71,6 +79,7 @@ export function WithdrawPage(props: { data: MemberData }) {
   }
 
   async function pay(p: Pending): Promise<void> {
+    const restoreFocus = focusKeeper(() => document.getElementById('withdraw-order'));
     setBusy(true);
     const r = await loyalty.withdraw(p.order, p.amount);
     setBusy(false);
@@ -85,12 +94,14 @@ export function WithdrawPage(props: { data: MemberData }) {
         setOrder('');
         setSum('');
         break;
-      case 402:
-        setNotice({
-          tone: 'bad',
-          text: `Not enough points: you have ${available !== undefined ? money(available) : 'fewer'} points, the payment needs ${money(p.amount)}. Nothing was charged.`,
-        });
+      case 402: {
+        // the balance on the page is the one it was loaded with: spent meanwhile elsewhere (another
+        // tab, the API), it would read "you have 700, the payment needs 500"
+        const now = await loyalty.balance();
+        const have = now.data ? `you now have ${money(now.data.current)} points` : 'you have fewer points than that';
+        setNotice({ tone: 'bad', text: `Not enough points: ${have}, the payment needs ${money(p.amount)}. Nothing was charged.` });
         break;
+      }
       case 422:
         setNotice({ tone: 'bad', text: `The payment was refused: ${r.error ?? 'invalid order number or amount'}. Nothing was charged.` });
         break;
@@ -100,6 +111,7 @@ export function WithdrawPage(props: { data: MemberData }) {
       default:
         setNotice({ tone: 'bad', text: `${failure(r, 'make the payment')} Nothing was charged.` });
     }
+    restoreFocus();
     await refresh();
   }
 
@@ -142,7 +154,7 @@ export function WithdrawPage(props: { data: MemberData }) {
             problem={sumProblem}
           />
           {confirming ? null : (
-            <button class="primary" type="submit" disabled={busy || !ready}>
+            <button ref={payButton} class="primary" type="submit" disabled={busy || !ready}>
               Pay with points…
             </button>
           )}
@@ -165,7 +177,14 @@ export function WithdrawPage(props: { data: MemberData }) {
               <button ref={confirmButton} class="primary" type="button" disabled={busy} onClick={() => void pay(confirming)}>
                 {busy ? 'Paying…' : 'Confirm payment'}
               </button>
-              <button type="button" disabled={busy} onClick={() => setConfirming(null)}>
+              <button
+                type="button"
+                disabled={busy}
+                onClick={() => {
+                  setConfirming(null);
+                  setRefocus(true);
+                }}
+              >
                 Cancel
               </button>
             </div>
