@@ -174,11 +174,13 @@ test('the lock: a live holder refuses; a dead one (or a zombie), or a pid now us
   writeFileSync(lock, '2147483646 1 x');
   acquireDirLock(dir)();
   // killed, and not yet reaped by its parent (a zombie keeps its pid and start time)
-  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // the child outlives the shell's exec (a `sleep 0` could end first, and the shell reap it):
+  // its parent is then `sleep 30`, which never reaps
+  const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     const zombie = await new Promise<number>((res) => parent.stdout.once('data', (d) => res(Number(String(d).trim()))));
     let stat = '';
-    for (let i = 0; i < 100 && !/\) Z /.test(stat); i++) {
+    for (let i = 0; i < 300 && !/\) Z /.test(stat); i++) {
       stat = readFileSync(`/proc/${zombie}/stat`, 'utf8');
       await new Promise((r) => setTimeout(r, 20));
     }
