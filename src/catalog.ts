@@ -43,9 +43,10 @@ export function configurationMarkdown(): string {
     'anything starts: a config file key that names no setting (a typo would leave the default in',
     'place), a duration of 0 where 0 would spin a loop or wait for ever (only `READ_CACHE_TTL` and',
     '`PROCESSING_DELAY` take 0), a peer address that is not `host:port`, `:port` or an http(s) URL (a',
-    'shard address also without a path), a port above 65535. `bin/<name> --help` lists the same',
-    'settings. `bin/stack` with `DATA_DIR=memory://` keeps its generated tokens in a new private',
-    'temporary directory, which the banner names.',
+    'shard address also without a path), a port above 65535, a `DATABASE_URI` that is not a',
+    '`postgres://` or `postgresql://` URL (the message never repeats the value, which holds the',
+    'password). `bin/<name> --help` lists the same settings. `bin/stack` with `DATA_DIR=memory://`',
+    'keeps its generated tokens in a new private temporary directory, which the banner names.',
   ];
   for (const s of services) {
     out.push('', `## ${s.title}: \`bin/${s.bin}\``, '', settingsTable(s.specs));

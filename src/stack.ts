@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAccrual } from './accrual/main.js';
 import { accrualSettings } from './accrual/config.js';
-import { ConfigError, configWith, parsers, secretSetting, type ConfigOf, type Setting } from './kernel/config.js';
+import { ConfigError, configWith, databaseUriSetting, parsers, secretSetting, type ConfigOf, type Setting } from './kernel/config.js';
 import type { Database } from './kernel/db/database.js';
 import { IN_MEMORY, openDatabase } from './kernel/db/open.js';
 import type { Running } from './kernel/lifecycle.js';
@@ -48,12 +48,7 @@ export const stackSettings = {
       return ports;
     },
   } satisfies Setting<number[]>,
-  databaseUri: secretSetting(
-    'DATABASE_URI',
-    '-d, --database-uri <uri>',
-    'one PostgreSQL database for every service (each in its own schema); without it the embedded database',
-    'embedded',
-  ),
+  databaseUri: databaseUriSetting('one PostgreSQL database for every service (each in its own schema); without it the embedded database', 'embedded'),
   dataDir: {
     env: 'DATA_DIR',
     flag: '--data-dir <dir>',

@@ -37,6 +37,35 @@ export function secretSetting(env: string, flag: string, description: string, wh
   return { env, flag, description, default: undefined, defaultLabel: whenUnset, parse: (raw) => (raw === '' ? undefined : raw), secret: true };
 }
 
+/**
+ * Where the database is: a postgres:// or postgresql:// URL (several hosts comma-separated, as
+ * the driver allows). The driver takes any string and reads whatever it can out of it —
+ * `localhost:5432` became database "432", `mysql://…` a PostgreSQL login, an out-of-range port a
+ * bare "Invalid URL" — so the form is checked with the other settings, naming the setting and
+ * never echoing the value, which holds the password.
+ */
+export function databaseUriSetting(description: string, whenUnset: string): Setting<string | undefined> {
+  const name = 'DATABASE_URI (-d)';
+  return {
+    ...secretSetting('DATABASE_URI', '-d, --database-uri <uri>', description, whenUnset),
+    parse: (raw) => {
+      if (raw === '') return undefined;
+      const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1];
+      if (scheme === undefined) throw new ConfigError(`${name} must be a URL like postgres://user:password@host:5432/database`);
+      if (!/^postgres(ql)?$/i.test(scheme)) throw new ConfigError(`${name} must be a postgres:// or postgresql:// URL, got a ${scheme}:// one`);
+      // The driver keeps only the first of several hosts for this parse; so does the check.
+      try {
+        const hosts = decodeURIComponent(raw.slice(raw.indexOf('://') + 3).split(/[?/]/)[0] ?? '');
+        const hostList = hosts.slice(hosts.indexOf('@') + 1);
+        new URL(raw.replace(hostList, hostList.split(',')[0] ?? ''));
+      } catch {
+        throw new ConfigError(`${name} is not a valid URL (a port is 1 to 65535; characters such as @ : / in the password must be percent-encoded)`);
+      }
+      return raw;
+    },
+  };
+}
+
 /** A credential the program cannot run without and must never invent (there is no built-in value). */
 export function requiredSecretSetting(env: string, flag: string, description: string): Setting<string> {
   return { env, flag, description, default: '', defaultLabel: 'none (required)', parse: (raw) => raw, secret: true, required: true };

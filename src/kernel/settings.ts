@@ -1,4 +1,4 @@
-import { ConfigError, parsers, secretSetting, type Setting } from './config.js';
+import { ConfigError, databaseUriSetting, parsers, secretSetting, type Setting } from './config.js';
 import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './auth/login-window.js';
 import { parseTrustProxy } from './http/trust-proxy.js';
 import type { LogFormat } from './logger.js';
@@ -45,7 +45,7 @@ export function commonSettings(service: string, defaultAddress: string) {
       default: defaultAddress,
       parse: parsers.listenAddress('RUN_ADDRESS (-a)'),
     } satisfies Setting<string>,
-    databaseUri: secretSetting('DATABASE_URI', '-d, --database-uri <uri>', 'PostgreSQL URL; without it the embedded database (PGlite) is used', 'embedded'),
+    databaseUri: databaseUriSetting('PostgreSQL URL; without it the embedded database (PGlite) is used', 'embedded'),
     dataDir: {
       env: 'DATA_DIR',
       flag: '--data-dir <dir>',

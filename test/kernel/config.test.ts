@@ -94,3 +94,20 @@ test('durations that 0 would break are refused at 0; peer addresses are checked 
   for (const good of ['localhost:8081', ':8081', 'http://127.0.0.1:8081/', 'https://accrual.example:443/base'])
     assert.equal(load(['-r', good]).accrualAddress, good);
 });
+
+test('DATABASE_URI must be a postgres:// URL, refused by name without echoing the password', () => {
+  const refused = (uri: string, pattern: RegExp) =>
+    assert.throws(
+      () => load([], { DATABASE_URI: uri }),
+      (err: unknown) => err instanceof ConfigError && pattern.test(err.message) && !err.message.includes('s3cret'),
+    );
+  // The driver read `localhost:5432` as database "432" and `mysql://…` as a PostgreSQL login.
+  refused('localhost:5432', /^DATABASE_URI \(-d\) must be a URL like postgres:/);
+  refused('host=db password=s3cret', /^DATABASE_URI \(-d\) must be a URL/);
+  refused('mysql://app:s3cret@db/app', /^DATABASE_URI \(-d\) must be a postgres:\/\/ or postgresql:\/\/ URL, got a mysql:\/\/ one$/);
+  refused('postgres://app:s3cret@db:99999/app', /^DATABASE_URI \(-d\) is not a valid URL/);
+  for (const ok of ['postgres://app:s3cret@db:5432/app', 'postgresql://db/app?sslmode=disable', 'postgres://app:s3cret@h1:5432,h2:5433/app']) {
+    assert.equal(load([], { DATABASE_URI: ok }).databaseUri, ok);
+  }
+  assert.equal(load(['-d', '']).databaseUri, undefined);
+});

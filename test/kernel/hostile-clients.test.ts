@@ -54,9 +54,9 @@ function holdBumps(count: number): void {
 }
 
 /** Writes `bytes` in one write on a fresh connection; resolves with all the server sent once it closed the connection. */
-function exchange(bytes: string, withinMs = 10_000, to = port): Promise<string> {
+function exchange(bytes: string, withinMs = 10_000, to = port, thenEnd = false): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect(to, '127.0.0.1', () => socket.write(bytes));
+    const socket = connect(to, '127.0.0.1', () => (thenEnd ? socket.end(bytes) : socket.write(bytes)));
     let data = '';
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => {
@@ -258,5 +258,50 @@ test('a 408 is logged with the method and path of a request whose headers arrive
       ['POST', '/bump', 'unmatched', 408],
       ['-', '-', 'unmatched', 408],
     ],
+  );
+});
+
+/** Resolves once `ready` holds, checked after each turn of the event loop (the log is written synchronously). */
+async function until(ready: () => boolean, withinMs = 5_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`not within ${withinMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('a client that hangs up before its answer still gets its one request line, as 499', async () => {
+  logLines.length = 0;
+  const before = bumps;
+  let release = (): void => undefined;
+  bumpGate = new Promise<void>((r) => {
+    release = r;
+  });
+  const arrived = new Promise<void>((r) => app.server.once('request', () => r()));
+  const socket = connect(port, '127.0.0.1', () =>
+    socket.write('POST /bump?x=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}'),
+  );
+  socket.on('error', () => undefined);
+  await arrived;
+  // the handler is running (it changed state) when the client goes; Fastify then never ran onResponse
+  await until(() => bumps === before + 1);
+  socket.destroy();
+  await until(() => logLines.some((l) => l.msg === 'request'));
+  release();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(
+    logLines.filter((l) => l.msg === 'request').map((l) => [l.method, l.path, l.route, l.status]),
+    [['POST', '/bump', '/bump', 499]],
+  );
+});
+
+test('a client that hangs up halfway through its body is logged once, by its refusal', async () => {
+  logLines.length = 0;
+  await exchange('POST /bump HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{"a', 10_000, port, true);
+  await until(() => logLines.some((l) => l.msg === 'request'));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(
+    logLines.filter((l) => l.msg === 'request').map((l) => [l.method, l.path, l.route, l.status]),
+    [['POST', '/bump', 'unmatched', 400]],
   );
 });

@@ -107,12 +107,17 @@ for (const [name, extra] of Object.entries(needs)) {
   });
 
   test(`bin/${name} on a DATABASE_URI it cannot parse: exit 2, and its password in no line, debug included`, async () => {
-    // a typo in the port: the URL parser's error carries the whole string it was given
+    // a typo in the port: the URL parser's error carries the whole string it was given; it is
+    // refused with the other settings, by name, before anything starts
     const uri = 'postgresql://gm:pw-never-logged@127.0.0.1:54x32/gophermart';
     const exit = await runBin(name, { ...extra, DATABASE_URI: uri, RUN_ADDRESS: '127.0.0.1:0', LOG_LEVEL: 'debug', LOG_FORMAT: 'json' });
-    assertRefused(exit, /cannot start/);
-    assert.match(exit.stdout, /start-up failed/, 'the debug line is written');
+    assertRefused(exit, /DATABASE_URI \(-d\) is not a valid URL/);
     assert.doesNotMatch(exit.stdout + exit.stderr, /pw-never-logged/);
+    // not a PostgreSQL URL at all: the driver read `localhost:5432` as a database named "432"
+    assertRefused(
+      await runBin(name, { ...extra, DATABASE_URI: 'localhost:5432', RUN_ADDRESS: '127.0.0.1:0' }),
+      /DATABASE_URI \(-d\) must be a URL like postgres:/,
+    );
   });
 
   test(`bin/${name} with a bad setting: exit 2, one line naming it`, async () => {

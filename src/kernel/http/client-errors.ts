@@ -17,6 +17,14 @@ export type ClientErrorAnswered = (status: number, method: string, path: string)
 
 const HANDLED = Symbol('client error handled');
 
+/** Requests whose headers had arrived and whose refusal here is their answer, line and count. */
+const refusedRequests = new WeakSet<IncomingMessage>();
+
+/** Whether `request` was answered by a client-error refusal (its response never finishes). */
+export function refusedAsClientError(request: IncomingMessage): boolean {
+  return refusedRequests.has(request);
+}
+
 /**
  * What Node keeps on a server connection and its types leave out: the answer it writes now,
  * and its parser, whose `incoming` is the request whose headers it read last.
@@ -28,11 +36,11 @@ type ServerSocket = Socket & {
 };
 
 /** Method and path of the request a client error is about, when its headers had arrived (its body had not). */
-function failingRequest(socket: ServerSocket): { method: string; path: string } {
+function failingRequest(socket: ServerSocket): { method: string; path: string; request?: IncomingMessage } {
   const incoming = socket.parser?.incoming;
   // a complete one is an earlier request: the failing one never got as far as its headers
   if (!incoming || incoming.complete) return { method: '-', path: '-' };
-  return { method: incoming.method ?? '-', path: incoming.url?.split('?')[0] ?? '-' };
+  return { method: incoming.method ?? '-', path: incoming.url?.split('?')[0] ?? '-', request: incoming };
 }
 
 /** A refusal to write, and the request it refuses. */
@@ -41,6 +49,7 @@ interface Refusal {
   error: string;
   method: string;
   path: string;
+  request?: IncomingMessage;
 }
 
 /** What to tell a client whose request Node refused before any route saw it. */
@@ -92,6 +101,7 @@ function refuseInTurn(socket: ServerSocket, refusal: Refusal | undefined, deadli
   // second answer (a 408 as the rest of the body trickles in) would be read as the next one's
   if (!first && refusal && socket.writable && !answeredEarly(socket)) {
     socket.write(rawErrorAnswer(refusal.status, refusal.error));
+    if (refusal.request) refusedRequests.add(refusal.request);
     answered(refusal.status, refusal.method, refusal.path);
   }
   socket.destroy();

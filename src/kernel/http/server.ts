@@ -24,6 +24,7 @@ import { decorateUserId } from './auth.js';
 import { SAFE_METHODS, crossOriginBrowserRequest } from './cross-site.js';
 import { registerDocs } from './docs.js';
 import { registerBodyParsers } from './body.js';
+import { refusedAsClientError } from './client-errors.js';
 import { HttpError } from './errors.js';
 import { DEFAULT_HTTP_LIMITS, lacksRequiredHost, limitOptions, type HttpLimits } from './limits.js';
 import { lingerAfterAnswer, stopReading } from './linger.js';
@@ -119,6 +120,8 @@ const STOPPING = `\`${kernelOutcomes.shutting_down.message}\`: the service is st
 const CROSS_ORIGIN = `\`${kernelOutcomes.cross_origin.message}\`: a browser sent it for a page of another origin (Sec-Fetch-Site / Origin)`;
 
 /** Routes polled by health checkers and Prometheus; their request lines are logged at debug. */
+/** Logged and counted for a request whose client left before its answer: nginx's "client closed request". */
+const CLIENT_CLOSED = 499;
 const SCRAPE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
@@ -244,26 +247,22 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     httpMetrics.observe(method, 'unmatched', status, 0);
     if (logRequests) requestLines.info({ method, path, route: 'unmatched', status, ms: 0 }, 'request');
   };
-  app.addHook('onResponse', async (request, reply) => {
-    const socket = request.raw.socket as CountedSocket | null;
-    if (socket?.[UNANSWERED]) socket[UNANSWERED]--;
+  const accounted = new WeakSet<IncomingMessage>();
+  const accountFor = (request: FastifyRequest, status: number, ms: number): void => {
+    if (accounted.has(request.raw)) return;
+    accounted.add(request.raw);
     const route = refusedForConnection.has(request.raw) ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
-    const seconds = reply.elapsedTime / 1000;
-    httpMetrics.observe(request.method, route, reply.statusCode, seconds);
+    httpMetrics.observe(request.method, route, status, ms / 1000);
     // probes and scrapes come every few seconds from machines: a line each only at debug
     const scrape = SCRAPE_ROUTES.has(route);
     if (!(scrape ? logScrapes : logRequests)) return;
-    requestLines[scrape ? 'debug' : 'info'](
-      {
-        reqId: request.id,
-        method: request.method,
-        path: request.url.split('?')[0],
-        route,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 100) / 100,
-      },
-      'request',
-    );
+    const path = request.url.split('?')[0];
+    requestLines[scrape ? 'debug' : 'info']({ reqId: request.id, method: request.method, path, route, status, ms: Math.round(ms * 100) / 100 }, 'request');
+  };
+  app.addHook('onResponse', async (request, reply) => {
+    const socket = request.raw.socket as CountedSocket | null;
+    if (socket?.[UNANSWERED]) socket[UNANSWERED]--;
+    accountFor(request, reply.statusCode, reply.elapsedTime);
   });
 
   registerBodyParsers(app, bodyLimit);
@@ -278,6 +277,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const socket = request.raw.socket as CountedSocket;
     // read after the connection's refusal (below), which is its last answer: never run, never answered
     if (socket[CUT_OFF]) return void reply.hijack();
+    // A client that hangs up before its answer is written never gets one, and Fastify then never
+    // runs onResponse: the request (which may have changed state) would leave no line and no
+    // count. It is accounted for as CLIENT_CLOSED when its response closes unfinished.
+    const started = performance.now();
+    reply.raw.once('close', () => {
+      // a request refused while its body arrived has had its line, with the refusal's status
+      if (!reply.raw.writableFinished && !refusedAsClientError(request.raw)) accountFor(request, CLIENT_CLOSED, performance.now() - started);
+    });
     if (closing) {
       reply.header('connection', 'close').code(503).send({ error: kernelOutcomes.shutting_down.message });
       return;
