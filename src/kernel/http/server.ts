@@ -37,7 +37,8 @@ const MAX_PIPELINED = 16;
 const UNANSWERED = Symbol('unanswered requests');
 const CUT_OFF = Symbol('refused its pipelined requests');
 
-type CountedSocket = Socket & { [UNANSWERED]?: number; [CUT_OFF]?: true };
+/** A connection with its requests whose answers are not written yet, in arrival order. */
+type CountedSocket = Socket & { [UNANSWERED]?: FastifyReply[]; [CUT_OFF]?: true };
 
 /** Methods whose requests Fastify parses a body for, whether or not the route declares one. */
 const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -119,9 +120,10 @@ const STOPPING = `\`${kernelOutcomes.shutting_down.message}\`: the service is st
 /** How every state-changing route's 403 documents the refusal of a cross-origin browser request. */
 const CROSS_ORIGIN = `\`${kernelOutcomes.cross_origin.message}\`: a browser sent it for a page of another origin (Sec-Fetch-Site / Origin)`;
 
-/** Routes polled by health checkers and Prometheus; their request lines are logged at debug. */
 /** Logged and counted for a request whose client left before its answer: nginx's "client closed request". */
 const CLIENT_CLOSED = 499;
+
+/** Routes polled by health checkers and Prometheus; their request lines are logged at debug. */
 const SCRAPE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
@@ -247,10 +249,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     httpMetrics.observe(method, 'unmatched', status, 0);
     if (logRequests) requestLines.info({ method, path, route: 'unmatched', status, ms: 0 }, 'request');
   };
-  const accounted = new WeakSet<IncomingMessage>();
   const accountFor = (request: FastifyRequest, status: number, ms: number): void => {
-    if (accounted.has(request.raw)) return;
-    accounted.add(request.raw);
     const route = refusedForConnection.has(request.raw) ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
     httpMetrics.observe(request.method, route, status, ms / 1000);
     // probes and scrapes come every few seconds from machines: a line each only at debug
@@ -260,10 +259,25 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     requestLines[scrape ? 'debug' : 'info']({ reqId: request.id, method: request.method, path, route, status, ms: Math.round(ms * 100) / 100 }, 'request');
   };
   app.addHook('onResponse', async (request, reply) => {
-    const socket = request.raw.socket as CountedSocket | null;
-    if (socket?.[UNANSWERED]) socket[UNANSWERED]--;
+    const unanswered = (request.raw.socket as CountedSocket | null)?.[UNANSWERED];
+    const at = unanswered ? unanswered.indexOf(reply) : -1;
+    // not there: accounted for already, when its connection closed before the answer was out
+    if (!unanswered || at < 0) return;
+    // almost always the first (answers leave in arrival order): shift allocates nothing
+    if (at === 0) unanswered.shift();
+    else unanswered.splice(at, 1);
     accountFor(request, reply.statusCode, reply.elapsedTime);
   });
+  // A client that hangs up before its answer is written never gets one, and Fastify then never
+  // runs onResponse: the request (which may have changed state) would leave no line and no
+  // count. The requests still unanswered when their connection closes are accounted for as
+  // CLIENT_CLOSED — one listener per connection, not one per request, on the busiest path.
+  const hungUp = (socket: CountedSocket): void => {
+    for (const reply of socket[UNANSWERED]?.splice(0) ?? []) {
+      // a request refused while its body arrived has had its line, with the refusal's status
+      if (!reply.raw.writableFinished && !refusedAsClientError(reply.request.raw)) accountFor(reply.request, CLIENT_CLOSED, reply.elapsedTime);
+    }
+  };
 
   registerBodyParsers(app, bodyLimit);
   // From the stop on, a request that still arrives on an open connection (keep-alive, pipelined)
@@ -277,14 +291,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const socket = request.raw.socket as CountedSocket;
     // read after the connection's refusal (below), which is its last answer: never run, never answered
     if (socket[CUT_OFF]) return void reply.hijack();
-    // A client that hangs up before its answer is written never gets one, and Fastify then never
-    // runs onResponse: the request (which may have changed state) would leave no line and no
-    // count. It is accounted for as CLIENT_CLOSED when its response closes unfinished.
-    const started = performance.now();
-    reply.raw.once('close', () => {
-      // a request refused while its body arrived has had its line, with the refusal's status
-      if (!reply.raw.writableFinished && !refusedAsClientError(request.raw)) accountFor(request, CLIENT_CLOSED, performance.now() - started);
-    });
+    let unanswered = socket[UNANSWERED];
+    if (!unanswered) {
+      unanswered = socket[UNANSWERED] = [];
+      socket.once('close', () => hungUp(socket));
+    }
+    unanswered.push(reply);
     if (closing) {
       reply.header('connection', 'close').code(503).send({ error: kernelOutcomes.shutting_down.message });
       return;
@@ -295,9 +307,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // read from it, and the request over the limit is refused with the connection's last
     // answer, queued behind those of the requests before it: they may have changed state, so
     // their answers must still arrive (destroying the socket lost them).
-    const unanswered = (socket[UNANSWERED] ?? 0) + 1;
-    socket[UNANSWERED] = unanswered;
-    if (unanswered > MAX_PIPELINED) {
+    if (unanswered.length > MAX_PIPELINED) {
       return void refuseConnection(request, reply, kernelOutcomes.too_many_pipelined.message);
     }
     if (lacksRequiredHost(request.raw)) {
