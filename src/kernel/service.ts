@@ -117,44 +117,32 @@ function httpLimits(config: BaseServiceConfig): HttpLimits {
 /**
  * The service's own database, opened and migrated. While PostgreSQL is unreachable (refused,
  * timed out, starting up) the process does not exit (SPEC: "a process never exits because of
- * it"): it answers on its address as during an outage (standby-server.ts) and tries again
- * every START_RETRY_MS. Anything else (a missing database, a refused login) ends the start.
- * The stand-in is handed back still listening: the service listens on its socket.
+ * it"): `retry` tries again (see whileUnreachable). Anything else (a missing database, a refused
+ * login) ends the start.
  */
 async function openOwnDatabase(
   config: BaseServiceConfig,
   deps: ServiceDeps,
   blueprint: ServiceBlueprint<object>,
-): Promise<{ db: Database; standby: StandbyServer | undefined }> {
-  let standby: StandbyServer | undefined;
-  try {
-    for (;;) {
-      let db: Database | undefined;
-      try {
-        db = await openDatabase({
-          url: config.databaseUri,
-          embeddedDir: config.dataDir,
-          poolSize: config.databasePoolSize,
-          applicationName: blueprint.name,
-          logger: deps.logger,
-        });
-        await migrateLogged(db, deps, blueprint);
-        if (standby) deps.logger.info('PostgreSQL reachable: starting');
-        return { db, standby };
-      } catch (err) {
-        await db?.close().catch(() => undefined);
-        if (config.databaseUri === undefined || !isConnectionFault(err)) throw err;
-        if (!standby) {
-          standby = await startStandbyServer(config.address, httpLimits(config));
-          deps.logger.warn({ err }, 'PostgreSQL unreachable at start-up: answering 503 and trying again until it is back');
-        }
-        await sleep(START_RETRY_MS);
-      }
+  retry: ServiceContext['startupStep'],
+): Promise<Database> {
+  return retry(async () => {
+    let db: Database | undefined;
+    try {
+      db = await openDatabase({
+        url: config.databaseUri,
+        embeddedDir: config.dataDir,
+        poolSize: config.databasePoolSize,
+        applicationName: blueprint.name,
+        logger: deps.logger,
+      });
+      await migrateLogged(db, deps, blueprint);
+      return db;
+    } catch (err) {
+      await db?.close().catch(() => undefined);
+      throw err;
     }
-  } catch (err) {
-    await standby?.close();
-    throw err;
-  }
+  });
 }
 
 async function migrateLogged(db: Database, deps: ServiceDeps, blueprint: ServiceBlueprint<object>): Promise<void> {
@@ -163,11 +151,13 @@ async function migrateLogged(db: Database, deps: ServiceDeps, blueprint: Service
 }
 
 /**
- * startupStep (see ServiceContext) for one service's start. `standIn` is called at the first
- * outage: until the service listens, its address is answered as during an outage (503) rather
- * than refusing connections.
+ * Runs a start-up step that needs PostgreSQL (opening and migrating the database, or a step of
+ * the service's own: see ServiceContext.startupStep) again every START_RETRY_MS while it is
+ * unreachable; anything else ends the start, and so does any fault on the embedded database. At
+ * the first outage `standIn` is called, so that until the service listens its address is
+ * answered as during an outage (503) rather than refusing connections, and `warning` is logged.
  */
-function startupSteps(config: BaseServiceConfig, deps: ServiceDeps, standIn: () => Promise<void>): ServiceContext['startupStep'] {
+function whileUnreachable(config: BaseServiceConfig, deps: ServiceDeps, standIn: () => Promise<void>, warning: string): ServiceContext['startupStep'] {
   let warned = false;
   return async (step) => {
     for (;;) {
@@ -176,7 +166,7 @@ function startupSteps(config: BaseServiceConfig, deps: ServiceDeps, standIn: () 
       } catch (err) {
         if (config.databaseUri === undefined || !isConnectionFault(err)) throw err;
         await standIn();
-        if (!warned) deps.logger.warn({ err }, 'PostgreSQL went away during start-up: answering 503 and trying again until it is back');
+        if (!warned) deps.logger.warn({ err }, warning);
         warned = true;
       }
       await sleep(START_RETRY_MS);
@@ -191,10 +181,27 @@ function startupSteps(config: BaseServiceConfig, deps: ServiceDeps, standIn: () 
  */
 export async function startService<E extends object>(config: BaseServiceConfig, deps: ServiceDeps, blueprint: ServiceBlueprint<E>): Promise<RunningService<E>> {
   const ownsDb = deps.db === undefined;
-  let db: Database;
+  // opened at the first outage of the start; the service listens on its socket (handOver)
   let standby: StandbyServer | undefined;
+  const standIn = async (): Promise<void> => {
+    standby ??= await startStandbyServer(config.address, httpLimits(config));
+  };
+  let db: Database;
   if (deps.db) db = deps.db;
-  else ({ db, standby } = await openOwnDatabase(config, deps, blueprint));
+  else {
+    try {
+      db = await openOwnDatabase(
+        config,
+        deps,
+        blueprint,
+        whileUnreachable(config, deps, standIn, 'PostgreSQL unreachable at start-up: answering 503 and trying again until it is back'),
+      );
+    } catch (err) {
+      await standby?.close();
+      throw err;
+    }
+    if (standby) deps.logger.info('PostgreSQL reachable: starting');
+  }
   let built: BuiltService<E> | undefined;
   let app: HttpApp | undefined;
   try {
@@ -217,9 +224,7 @@ export async function startService<E extends object>(config: BaseServiceConfig, 
       metrics,
       app: server,
       logger: deps.logger,
-      startupStep: startupSteps(config, deps, async () => {
-        standby ??= await startStandbyServer(config.address, httpLimits(config));
-      }),
+      startupStep: whileUnreachable(config, deps, standIn, 'PostgreSQL went away during start-up: answering 503 and trying again until it is back'),
     });
     const url = await listen(server, config.address, standby?.handOver());
     standby = undefined;
