@@ -119,12 +119,3 @@ export function numberLiterals(json: string): NumberLiterals {
     },
   };
 }
-
-/**
- * The literal of top-level member `member` when its value is a number (`"1e2"`, `"-0.5"`),
- * else undefined. `json` must be text JSON.parse has accepted as an object. A repeated member
- * gives its last occurrence, the one JSON.parse keeps.
- */
-export function topLevelNumberLiteral(json: string, member: string): string | undefined {
-  return numberLiterals(json).at([member]);
-}

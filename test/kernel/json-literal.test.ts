@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type NumberLiterals, numberLiterals, topLevelNumberLiteral } from '../../src/kernel/json-literal.js';
+import { type NumberLiterals, numberLiterals } from '../../src/kernel/json-literal.js';
+
+/** The literal of top-level member `member`, as the routes' money fields read it. */
+const topLevelNumberLiteral = (json: string, member: string): string | undefined => numberLiterals(json).at([member]);
 
 test('the literal of a top-level number member, as written', () => {
   assert.equal(topLevelNumberLiteral('{"order":"1","sum":1.100000000000000000001}', 'sum'), '1.100000000000000000001');
