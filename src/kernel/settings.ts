@@ -14,9 +14,11 @@ export function loggingSettings(levelDefault = 'info', levelDefaultLabel?: strin
       description: `log level: ${LOG_LEVELS.join(', ')}`,
       default: levelDefault,
       ...(levelDefaultLabel ? { defaultLabel: levelDefaultLabel } : {}),
+      // in any case, as operators write it (`LOG_LEVEL=INFO`); pino's names are lower case
       parse: (raw: string): string => {
-        if (!LOG_LEVELS.includes(raw)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${raw}"`);
-        return raw;
+        const level = raw.trim().toLowerCase();
+        if (!LOG_LEVELS.includes(level)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}; got "${raw}"`);
+        return level;
       },
     } satisfies Setting<string>,
     logFormat: {
@@ -25,8 +27,9 @@ export function loggingSettings(levelDefault = 'info', levelDefaultLabel?: strin
       description: 'json (one JSON object per line), pretty (readable lines), or auto: pretty when stdout is a terminal, else json',
       default: 'auto',
       parse: (raw: string): LogFormat | 'auto' => {
-        if (raw !== 'json' && raw !== 'pretty' && raw !== 'auto') throw new ConfigError(`LOG_FORMAT must be json, pretty or auto; got "${raw}"`);
-        return raw;
+        const format = raw.trim().toLowerCase();
+        if (format !== 'json' && format !== 'pretty' && format !== 'auto') throw new ConfigError(`LOG_FORMAT must be json, pretty or auto; got "${raw}"`);
+        return format;
       },
     } satisfies Setting<LogFormat | 'auto'>,
   };

@@ -111,3 +111,15 @@ test('DATABASE_URI must be a postgres:// URL, refused by name without echoing th
   }
   assert.equal(load(['-d', '']).databaseUri, undefined);
 });
+
+test('LOG_LEVEL and LOG_FORMAT are read in any case, as operators write them (LOG_LEVEL=INFO), and passed on in the logger’s lower case', () => {
+  const c = load(['--log-format', 'Pretty'], { LOG_LEVEL: 'DEBUG' });
+  assert.equal(c.logLevel, 'debug');
+  assert.equal(c.logFormat, 'pretty');
+  assert.equal(load([], { LOG_FORMAT: 'JSON', LOG_LEVEL: ' Warn ' }).logFormat, 'json');
+  assert.equal(load([], { LOG_LEVEL: ' Warn ' }).logLevel, 'warn');
+  assert.throws(
+    () => load([], { LOG_LEVEL: 'LOUD' }),
+    (e: unknown) => e instanceof ConfigError && /LOG_LEVEL must be one of .*got "LOUD"/.test(e.message),
+  );
+});
