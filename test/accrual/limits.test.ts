@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { getOrder, orderNumber, postOrder, postRule, waitFinal } from '../support/accrual.js';
 import { call } from '../support/http.js';
+import { openRaw, type RawConnection } from '../support/raw-socket.js';
 import type { ServiceProcess } from '../support/process.js';
 import { servicesOnFreshDatabase } from '../support/services.js';
 
@@ -30,6 +31,38 @@ test('RATE_LIMIT: the N+1st GET in the window is 429 text/plain with Retry-After
   assert.equal((await postOrder(svc.url, orderNumber(), [])).status, 202);
   assert.equal((await postRule(svc.url, `Limit-${process.pid}`, 1, 'pt')).status, 200);
   assert.equal((await call(svc.url, 'GET', '/healthz')).status, 200);
+  assert.equal(await svc.stop('SIGTERM'), 0);
+});
+
+/** Resolves once `raw` has received `count` refusals of the rate limit (rejects after 5 s). */
+function refusals(raw: RawConnection, count: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error(`expected ${count} refusals, got ${raw.received()}`)), 5_000);
+    const check = (): void => {
+      if ((raw.received().match(/HTTP\/1\.1 429 /g) ?? []).length < count) return;
+      clearTimeout(deadline);
+      raw.socket.off('data', check);
+      resolve(raw.received());
+    };
+    raw.socket.on('data', check);
+    check();
+  });
+}
+
+test('a 429 keeps the connection open: the requests behind it on that connection are answered too', { timeout: 20_000 }, async () => {
+  const svc = await accrual({ RATE_LIMIT: '1' });
+  const raw = await openRaw(svc.url);
+  const read = `GET /api/orders/${orderNumber()} HTTP/1.1\r\nHost: accrual\r\n\r\n`;
+  // sent together (pipelined): one passes, the three after it are over the limit
+  raw.socket.write(read.repeat(4));
+  const answers = await refusals(raw, 3);
+  assert.equal((answers.match(/HTTP\/1\.1 204 /g) ?? []).length, 1, answers);
+  assert.doesNotMatch(answers, /^connection: close/im, 'no answer closes the connection');
+  // and the connection takes a further request
+  raw.socket.write(read);
+  await refusals(raw, 4);
+  assert.equal(raw.socket.destroyed, false);
+  raw.socket.destroy();
   assert.equal(await svc.stop('SIGTERM'), 0);
 });
 

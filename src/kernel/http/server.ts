@@ -97,6 +97,12 @@ const answerFrameworkError =
     answered(request.method, request.url.split('?')[0] ?? '', 400);
   };
 
+/** Whether a request has a body (RFC 9112 §6.3: framed by Transfer-Encoding or a Content-Length above 0). */
+function carriesBody(request: IncomingMessage): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 /** Requests refused for what their connection did, not for anything their route decides. */
 const refusedForConnection = new WeakSet<IncomingMessage>();
 
@@ -218,9 +224,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   });
 
   // Any answer given before its request's body has all arrived (a guard's 401, a size limit's
-  // 413, a GET that carries a body) ends the connection, lingering (see linger.ts).
+  // 413, a GET that carries a body) ends the connection, lingering (see linger.ts). A request
+  // without a body is not `complete` yet while the hooks its arrival runs are still on the stack
+  // (an answer given there, like the accrual's 429), but nothing of it is left to arrive: its
+  // connection stays open for the next request.
   app.addHook('onSend', (request, reply, payload, done) => {
-    if (!request.raw.complete) {
+    if (!request.raw.complete && carriesBody(request.raw)) {
       reply.header('connection', 'close');
       lingerAfterAnswer(request.raw);
     }
