@@ -46,7 +46,10 @@ export function configurationMarkdown(): string {
     '`PROCESSING_DELAY` take 0), a peer address that is not `host:port`, `:port` or an http(s) URL (a',
     'shard address also without a path), a port above 65535, a `DATABASE_URI` that is not a',
     '`postgres://` or `postgresql://` URL (the message never repeats the value, which holds the',
-    'password). `bin/<name> --help` lists the same settings. `bin/stack` with `DATA_DIR=memory://`',
+    'password), a `SHARD_TOKEN` or `ADMIN_TOKEN` that is not all visible ASCII (a space, a tab, a',
+    'character such as `é`: it travels as `Authorization: Bearer <token>`, where the receiver reads',
+    'one word, so such a token could never be presented; the message names the setting, not the',
+    'value). `bin/<name> --help` lists the same settings. `bin/stack` with `DATA_DIR=memory://`',
     'keeps its generated tokens in a new private temporary directory, which the banner names.',
   ];
   for (const s of services) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAccrual } from './accrual/main.js';
 import { accrualSettings } from './accrual/config.js';
-import { ConfigError, configWith, databaseUriSetting, parsers, secretSetting, type ConfigOf, type Setting } from './kernel/config.js';
+import { ConfigError, bearerToken, configWith, databaseUriSetting, parsers, secretSetting, type ConfigOf, type Setting } from './kernel/config.js';
 import type { Database } from './kernel/db/database.js';
 import { IN_MEMORY, openDatabase } from './kernel/db/open.js';
 import type { Running } from './kernel/lifecycle.js';
@@ -56,17 +56,21 @@ export const stackSettings = {
     default: 'data/platform',
     parse: parsers.string,
   } satisfies Setting<string>,
-  adminToken: secretSetting(
-    'ADMIN_TOKEN',
-    '--admin-token <token>',
-    'operator token of the ledger (POST /api/admin/deposit); without it one is generated and written to <data dir>/admin-token',
-    'generated',
+  adminToken: bearerToken(
+    secretSetting(
+      'ADMIN_TOKEN',
+      '--admin-token <token>',
+      'operator token of the ledger (POST /api/admin/deposit); without it one is generated and written to <data dir>/admin-token',
+      'generated',
+    ),
   ),
-  shardToken: secretSetting(
-    'SHARD_TOKEN',
-    '--shard-token <token>',
-    'secret the orchestrator presents to the shards; without it one is generated and written to <data dir>/shard-token',
-    'generated',
+  shardToken: bearerToken(
+    secretSetting(
+      'SHARD_TOKEN',
+      '--shard-token <token>',
+      'secret the orchestrator presents to the shards; without it one is generated and written to <data dir>/shard-token',
+      'generated',
+    ),
   ),
   processingDelayMs: accrualSettings.processingDelayMs,
   // unset (''): info for JSON logs, warn for a person at a terminal, who has the banner

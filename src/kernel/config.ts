@@ -67,6 +67,27 @@ export function databaseUriSetting(description: string, whenUnset: string): Sett
 }
 
 /** A credential the program cannot run without and must never invent (there is no built-in value). */
+/**
+ * A shared secret that travels as `Authorization: Bearer <token>` (SHARD_TOKEN, ADMIN_TOKEN):
+ * its value must be 1 or more visible ASCII characters. Anything else can never be presented:
+ * the receiver reads the token as one word after `Bearer`, so a space (or one at either end)
+ * makes every request carry a token that does not match, and a character past U+00FF cannot be
+ * written into a header at all. A process started with such a value ran, and refused (or was
+ * refused by) every peer: wallets stuck `CREATING`, transfers waiting for ever, deposits 401.
+ * The message names the setting, never the value.
+ */
+export function bearerToken<T extends string | undefined>(setting: Setting<T>): Setting<T> {
+  return {
+    ...setting,
+    parse: (raw) => {
+      const value = setting.parse(raw);
+      if (value !== undefined && !/^[!-~]+$/.test(value))
+        throw new ConfigError(`${setting.env} must be visible ASCII characters without spaces: it is sent as "Authorization: Bearer <token>"`);
+      return value;
+    },
+  };
+}
+
 export function requiredSecretSetting(env: string, flag: string, description: string): Setting<string> {
   return { env, flag, description, default: '', defaultLabel: 'none (required)', parse: (raw) => raw, secret: true, required: true };
 }

@@ -7,7 +7,7 @@
  */
 
 import { type Static, type TProperties, Type } from '@sinclair/typebox';
-import { requiredSecretSetting } from '../kernel/config.js';
+import { bearerToken, requiredSecretSetting } from '../kernel/config.js';
 import { MAX_AMOUNT_HUNDREDTHS } from '../kernel/money.js';
 import { TX_ID_PATTERN, WALLET_ID_PATTERN } from './ids.js';
 
@@ -118,8 +118,10 @@ export const MAX_BATCH_OPS = 256;
 export const BATCH_BODY_LIMIT = 1024 * 1024;
 
 /** There is no built-in value: a token in the source would let anyone who reads it call the shards. */
-export const shardTokenSetting = requiredSecretSetting(
-  'SHARD_TOKEN',
-  '--shard-token <token>',
-  'shared secret the orchestrator presents to the shards as Bearer token; set the same value on the orchestrator and every shard',
+export const shardTokenSetting = bearerToken(
+  requiredSecretSetting(
+    'SHARD_TOKEN',
+    '--shard-token <token>',
+    'shared secret the orchestrator presents to the shards as Bearer token; set the same value on the orchestrator and every shard',
+  ),
 );

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/kernel/config.js';
 import { orchestratorSettings } from '../../src/ledger/orchestrator/config.js';
+import { shardSettings } from '../../src/ledger/shard/config.js';
+import { stackSettings } from '../../src/stack.js';
 
 function resolve(argv: string[], env: Record<string, string>) {
   const r = loadConfig({ name: 'orchestrator', summary: '' }, orchestratorSettings, argv, { SHARD_TOKEN: 'config-test-shard-token', ...env });
@@ -90,4 +92,25 @@ test('a shard address with a path, or not http(s), is refused with the settings;
       name,
     );
   }
+});
+
+test('SHARD_TOKEN and ADMIN_TOKEN must be visible ASCII (they travel as a Bearer token), for the shard, the orchestrator and the stack alike', () => {
+  const services = [
+    { name: 'shard', specs: shardSettings, tokens: ['SHARD_TOKEN'] },
+    { name: 'orchestrator', specs: orchestratorSettings, tokens: ['SHARD_TOKEN', 'ADMIN_TOKEN'] },
+    { name: 'stack', specs: stackSettings, tokens: ['SHARD_TOKEN', 'ADMIN_TOKEN'] },
+  ];
+  const base = { SHARD_ADDRESS_1: 'a:1', SHARD_TOKEN: 'config-test-shard-token' };
+  for (const { name, specs, tokens } of services)
+    for (const token of tokens) {
+      for (const value of ['zq zq', ' zq', 'zq\t', 'zq\u00e9', 'zq\u043a'])
+        assert.throws(
+          () => loadConfig({ name, summary: '' }, specs, [], { ...base, [token]: value }),
+          (err: unknown) =>
+            err instanceof ConfigError && err.message.startsWith(`${token} must be visible ASCII characters without spaces`) && !err.message.includes('zq'),
+          `${name} ${token}=${JSON.stringify(value)}`,
+        );
+      const r = loadConfig({ name, summary: '' }, specs, [], { ...base, [token]: 'A-z0-9._~+/=!#$%&*' });
+      assert.equal(r.kind, 'config', `${name} ${token}: every visible ASCII character is taken`);
+    }
 });

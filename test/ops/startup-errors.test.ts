@@ -72,7 +72,29 @@ for (const name of ['shard', 'orchestrator']) {
     assertRefused(await runBin(name, env), new RegExp(`^${name}: SHARD_TOKEN must be set`));
     assertRefused(await runBin(name, { ...env, SHARD_TOKEN: '  ' }), /SHARD_TOKEN must be set/);
   });
+
+  test(`bin/${name} refuses a SHARD_TOKEN that cannot travel as a Bearer token: exit 2, one line naming it, not the value`, async () => {
+    // it used to start: "tok en" made every shard refuse every call (wallets stuck CREATING,
+    // transfers waiting for ever), a token past U+00FF could not even be put into the header
+    const env: Record<string, string> = { DATABASE_URI: db.url, RUN_ADDRESS: '127.0.0.1:0' };
+    if (name === 'orchestrator') env.SHARD_ADDRESS_1 = '127.0.0.1:1';
+    for (const token of ['secret with-a-space', ' secret-led-by-a-space', 'secret-\u043a\u043b\u044e\u0447', 'secret-tab\there']) {
+      const exit = await runBin(name, { ...env, SHARD_TOKEN: token });
+      assertRefused(exit, new RegExp(`^${name}: SHARD_TOKEN must be visible ASCII characters without spaces`));
+      assert.doesNotMatch(exit.stderr + exit.stdout, /secret/, 'the value is not echoed');
+    }
+  });
 }
+
+test('bin/orchestrator refuses an ADMIN_TOKEN that cannot travel as a Bearer token: exit 2, one line naming it, not the value', async () => {
+  // it used to start, and no deposit could ever be authorised: "Bearer ops secret" reads as no token (401)
+  const env = { DATABASE_URI: db.url, RUN_ADDRESS: '127.0.0.1:0', SHARD_ADDRESS_1: '127.0.0.1:1', SHARD_TOKEN: 'startup-test-shard-token' };
+  for (const token of ['ops secret', 'ops-\u00e9-secret', '  ']) {
+    const exit = await runBin('orchestrator', { ...env, ADMIN_TOKEN: token });
+    assertRefused(exit, /^orchestrator: ADMIN_TOKEN must be visible ASCII characters without spaces/);
+    assert.doesNotMatch(exit.stderr + exit.stdout, /secret/, 'the value is not echoed');
+  }
+});
 
 const needs: Record<string, Record<string, string>> = {
   gophermart: {},

@@ -1,4 +1,4 @@
-import { ConfigError, numberedListSetting, parsers, secretSetting, type ConfigOf, type Setting } from '../../kernel/config.js';
+import { ConfigError, bearerToken, numberedListSetting, parsers, secretSetting, type ConfigOf, type Setting } from '../../kernel/config.js';
 import { parseServiceUrl } from '../../kernel/address.js';
 import { commonSettings, tokenSettings } from '../../kernel/settings.js';
 import { shardTokenSetting } from '../protocol.js';
@@ -27,11 +27,13 @@ export const orchestratorSettings = {
     parseItem: shardAddress,
   }),
   shardToken: shardTokenSetting,
-  adminToken: secretSetting(
-    'ADMIN_TOKEN',
-    '--admin-token <token>',
-    'operator token for POST /api/admin/deposit; unset disables deposits (403)',
-    'none (deposits disabled)',
+  adminToken: bearerToken(
+    secretSetting(
+      'ADMIN_TOKEN',
+      '--admin-token <token>',
+      'operator token for POST /api/admin/deposit; unset disables deposits (403)',
+      'none (deposits disabled)',
+    ),
   ),
   ...tokenSettings(),
   confirmationLimitMs: {
