@@ -7,7 +7,7 @@ import { openDatabase } from './db/open.js';
 import { isConnectionFault } from './db/unavailable.js';
 import { listen } from './http/listen.js';
 import type { HttpLimits } from './http/limits.js';
-import { createHttpServer, type HttpApp } from './http/server.js';
+import { beginStopping, createHttpServer, type HttpApp } from './http/server.js';
 import { startStandbyServer, type StandbyServer } from './http/standby-server.js';
 import { sleep, type Running } from './lifecycle.js';
 import type { Logger } from './logger.js';
@@ -236,6 +236,7 @@ export async function startService<E extends object>(config: BaseServiceConfig, 
       url,
       app: server,
       async stop() {
+        beginStopping(server);
         await takeWaitingRequests(server.server);
         const cutOff = setTimeout(() => server.server.closeAllConnections(), STOP_DRAIN_MS);
         await server.close();

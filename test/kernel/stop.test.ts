@@ -9,6 +9,7 @@ import { startAccrual } from '../../src/accrual/main.js';
 import { configWith } from '../../src/kernel/config.js';
 import { createLogger } from '../../src/kernel/logger.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
+import { openRaw } from '../support/raw-socket.js';
 
 // A service's stop, as SIGTERM runs it, with requests already sent by clients while the process
 // was too busy to take them: they wait in the kernel (the listen backlog, unread sockets).
@@ -61,4 +62,24 @@ test('a stop answers the requests clients sent while the process was busy, rathe
   assert.equal(got.length, 8);
   // each one answered (the order is unknown: 204), none cut off
   assert.deepEqual(got, Array(8).fill('HTTP/1.1 204 No Content'));
+});
+
+test('an answer given once the stop began ends its connection, so a keep-alive client sends nothing more into the close', { timeout: 60_000 }, async () => {
+  const running = await startAccrual(configWith(accrualSettings, { address: '127.0.0.1:0', databaseUri: db.url, databasePoolSize: 2 }), {
+    logger: createLogger('stop-test', 'silent'),
+  });
+  const conn = await openRaw(running.url);
+  const request = 'GET /api/orders/12345678903 HTTP/1.1\r\nHost: stop\r\n\r\n';
+  conn.socket.write(request);
+  await conn.waitFor('\r\n\r\n', 10_000);
+  assert.match(conn.received(), /^HTTP\/1\.1 204 .*\r\nConnection: keep-alive\r\n/s);
+  // the next request on the same connection, sent in the stop's first moment (while it still
+  // takes the requests clients had sent): answered, and told the connection ends with it
+  const stopped = running.stop();
+  conn.socket.write(request);
+  const { data } = await conn.closed;
+  await stopped;
+  const second = data.slice(data.indexOf('HTTP/1.1', 1));
+  assert.match(second, /^HTTP\/1\.1 204 /);
+  assert.match(second, /\r\nconnection: close\r\n/i);
 });

@@ -138,6 +138,17 @@ const SCRAPE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/met
  * Prometheus metrics, OpenAPI at /openapi.json with a UI at /docs, /healthz and /readyz.
  * Services add their routes to the returned app and then listen.
  */
+/** Each server's switch that makes its answers end their connections (see beginStopping). */
+const stopSignals = new WeakMap<HttpApp, () => void>();
+
+/**
+ * Says the server is about to stop: from now on each answer carries `Connection: close` and ends
+ * its connection, so no client sends another request on a connection the stop is about to close.
+ */
+export function beginStopping(app: HttpApp): void {
+  stopSignals.get(app)?.();
+}
+
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpApp> {
   const bodyLimit = options.bodyLimit ?? 64 * 1024;
   // Answers given before any route runs (Fastify's refusals, Node's 408/431/400) get no
@@ -223,6 +234,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     response[415] ??= errorResponse('unsupported Content-Encoding');
   });
 
+  // From the moment a stop begins (see beginStopping), every answer ends its connection: the
+  // server closes its idle connections a moment later, and a keep-alive client that had its
+  // answer without `Connection: close` sent its next request into that close — it got a reset
+  // or "other side closed" with no answer, in the 250 ms the stop spends taking waiting requests.
+  let stopping = false;
+  stopSignals.set(app, () => {
+    stopping = true;
+  });
   // Any answer given before its request's body has all arrived (a guard's 401, a size limit's
   // 413, a GET that carries a body) ends the connection, lingering (see linger.ts). A request
   // without a body is not `complete` yet while the hooks its arrival runs are still on the stack
@@ -232,7 +251,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (!request.raw.complete && carriesBody(request.raw)) {
       reply.header('connection', 'close');
       lingerAfterAnswer(request.raw);
-    }
+    } else if (stopping) reply.header('connection', 'close');
     done(null, payload);
   });
   app.setErrorHandler((err: FastifyError, request, reply) => {
