@@ -1,4 +1,5 @@
 import type { Pool } from 'undici';
+import { numberLiterals } from '../kernel/json-literal.js';
 import { roundToHundredths } from '../kernel/money.js';
 
 /**
@@ -51,7 +52,8 @@ export function interpretProcessedBody(number: string, body: string): AccrualAns
   let hundredths = 0;
   if (accrual !== undefined && accrual !== null) {
     if (typeof accrual !== 'number') return { kind: 'transient', reason: 'malformed answer: accrual is not a number' };
-    const rounded = roundToHundredths(accrual);
+    // rounded from the text as sent: the double JSON.parse made has been rounded once already
+    const rounded = roundToHundredths(accrual, numberLiterals(body).at(['accrual']));
     if (rounded === null) return { kind: 'transient', reason: 'malformed answer: negative or out-of-range accrual' };
     hundredths = rounded;
   }

@@ -9,7 +9,7 @@ import { startService, type RunningService, type ServiceDeps } from '../kernel/s
 import { AccrualClient } from './accrual-client.js';
 import { registerGophermartRoutes } from './api.js';
 import type { GophermartConfig } from './config.js';
-import { SCHEMA, USER_CHANGED_CHANNEL, migrations } from './migrations.js';
+import { ACCRUAL_PAUSED_CHANNEL, SCHEMA, USER_CHANGED_CHANNEL, migrations } from './migrations.js';
 import { AccrualPoller } from './poller.js';
 import { UserReadModel } from './read-model.js';
 import { GophermartService } from './service.js';
@@ -40,7 +40,23 @@ export function startGophermart(config: GophermartConfig, deps: GophermartDeps):
       });
       const accrualUrl = parseServiceUrl(config.accrualAddress);
       const accrual = new AccrualClient(accrualUrl, { timeoutMs: config.accrualTimeoutMs, connections: Math.max(1, config.pollConcurrency) });
-      const poller = new AccrualPoller(config, { store, client: accrual, logger, metrics, session: db.session });
+      // a 429's pause reaches the other instances' pollers at once, not at their next heartbeat
+      const pausePublisher = db.kind === 'postgres' ? channelPublisher(db, ACCRUAL_PAUSED_CHANNEL) : undefined;
+      const poller = new AccrualPoller(config, {
+        store,
+        client: accrual,
+        logger,
+        metrics,
+        session: db.session,
+        announcedPause: () => void pausePublisher?.publish('paused'),
+      });
+      const pauseListener =
+        db.kind === 'postgres' && config.databaseUri && config.pollConcurrency > 0
+          ? listenOnChannel(
+              { url: config.databaseUri, channel: ACCRUAL_PAUSED_CHANNEL, applicationName: 'gophermart-listener', logger },
+              { onNotify: () => void poller.pauseAnnounced(), onListening: () => undefined, onLost: () => undefined },
+            )
+          : undefined;
       const cache = startReadModel(config, db, store, logger);
       readModel = cache?.readModel;
       registerGophermartRoutes(
@@ -58,6 +74,7 @@ export function startGophermart(config: GophermartConfig, deps: GophermartDeps):
           await poller.stop();
           await accrual.close();
           await cache?.listener.close();
+          await pauseListener?.close();
         },
         describe: { accrual: accrualUrl, pollConcurrency: config.pollConcurrency, readCache: cache ? `${config.readCacheTtlMs}ms` : 'off' },
       };

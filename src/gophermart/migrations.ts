@@ -14,6 +14,9 @@ if (MAX_BALANCE_HUNDREDTHS !== MAX_BALANCE_V10)
 /** The channel of user-change notifications; the payload is user ids, comma-separated. */
 export const USER_CHANGED_CHANNEL = 'gophermart_user_changed';
 
+/** The channel that says a 429's pause was written to `accrual_pause`: every poller reads it at once. */
+export const ACCRUAL_PAUSED_CHANNEL = 'gophermart_accrual_paused';
+
 export const SCHEMA = 'gophermart';
 
 export const migrations: Migration[] = [

@@ -77,6 +77,11 @@ export interface PollerDeps {
    * embedded database, where claims carry the poller's own id.
    */
   session?: string;
+  /**
+   * Called once this poller has written a 429's pause to the database, so that the other
+   * processes on it are told at once (a NOTIFY, main.ts) and call pauseAnnounced.
+   */
+  announcedPause?: () => void;
 }
 
 /** Claimers of the pollers running in this process: their claims are never taken for a dead process's. */
@@ -231,6 +236,20 @@ export class AccrualPoller {
     // taken once per announcement: a lower limit this process adapted to since stands
     if (limitPerMinute !== undefined && limitPerMinute !== this.adoptedLimit) this.gate.setLimitPerMinute(limitPerMinute);
     this.adoptedLimit = limitPerMinute;
+  }
+
+  /**
+   * Another poller on the database wrote a 429's pause: adopt it now, not at the next heartbeat.
+   * The claims already stop for it, but orders this process claimed before it (waiting for their
+   * turn under the rate, or between quick retries) would be asked inside the pause until then.
+   */
+  async pauseAnnounced(): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    try {
+      await this.adoptAnnouncedPause();
+    } catch {
+      // the database is away: the heartbeat adopts the pause once it is back
+    }
   }
 
   /** Orders claimed by a process that is gone (killed, crashed) are due again now, not when their lease ends. */
@@ -482,6 +501,7 @@ export class AccrualPoller {
   private async announcePause(pauseMs: number, announcedPerMinute: number | undefined): Promise<void> {
     try {
       await this.deps.store.announceAccrualPause(pauseMs, announcedPerMinute);
+      this.deps.announcedPause?.();
     } catch (err) {
       if (!isDatabaseUnavailable(err)) this.deps.logger.error({ err }, 'accrual poller: announcing a rate-limit pause failed');
     }

@@ -82,9 +82,18 @@ export function parsePositiveAmount(value: unknown, allowString = false, literal
 /**
  * Converts a non-negative JSON number with any number of fraction digits to hundredths,
  * rounding once, half-up. Returns null for negatives, non-finite or absurdly large values.
+ * Pass the number's `literal` as its document wrote it (`numberLiterals` in json-literal.ts):
+ * the double JSON.parse makes of `0.00499999999999999999` is 0.005's, which would round up
+ * to a hundredth the written value is below. Without it the number's shortest round-trip
+ * text stands in.
  */
-export function roundToHundredths(value: number): number | null {
-  const d = decimalFromNumber(value);
+export function roundToHundredths(value: number, literal?: string): number | null {
+  let d: Decimal | null;
+  if (literal === undefined) d = decimalFromNumber(value);
+  else {
+    const parsed = decimalFromLiteral(literal);
+    d = 'ok' in parsed ? null : parsed;
+  }
   if (!d) return null;
   const h = toHundredths(d, 'half-up');
   if (h === null || h > BigInt(MAX_AMOUNT_HUNDREDTHS)) return null;

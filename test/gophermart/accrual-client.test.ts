@@ -24,6 +24,20 @@ describe('interpretAnswer', () => {
     assert.deepEqual(interpretAnswer(N, 200, undefined, JSON.stringify({ order: N, status: 'PROCESSED', accrual: 0.005 })), { kind: 'processed', accrual: 1 });
     assert.deepEqual(interpretAnswer(N, 200, undefined, `{"order":"${N}","status":"PROCESSED","accrual":500}`), { kind: 'processed', accrual: 50000 });
   });
+  test('PROCESSED accrual is rounded from its text as sent, not from the double JSON.parse made of it', () => {
+    // JSON.parse reads 0.00499999999999999999 as 0.005, which would round up to a hundredth
+    const body = (accrual: string): string => `{"order":"${N}","status":"PROCESSED","accrual":${accrual}}`;
+    assert.deepEqual(interpretAnswer(N, 200, undefined, body('0.00499999999999999999')), { kind: 'processed', accrual: 0 });
+    assert.deepEqual(interpretAnswer(N, 200, undefined, body('1.00500000000000000001')), { kind: 'processed', accrual: 101 });
+    assert.deepEqual(interpretAnswer(N, 200, undefined, body('27.2449999999999999999')), { kind: 'processed', accrual: 2724 });
+    assert.deepEqual(interpretAnswer(N, 200, undefined, body('7.2998e2')), { kind: 'processed', accrual: 72998 });
+    // a repeated member: the last one counts, as JSON.parse reads it
+    assert.deepEqual(interpretAnswer(N, 200, undefined, `{"order":"${N}","accrual":-5,"status":"PROCESSED","accrual":0.125}`), {
+      kind: 'processed',
+      accrual: 13,
+    });
+    assert.equal(interpretAnswer(N, 200, undefined, `{"order":"${N}","accrual":5,"status":"PROCESSED","accrual":-5}`).kind, 'transient');
+  });
   test('PROCESSED without accrual → 0', () => {
     assert.deepEqual(interpretAnswer(N, 200, undefined, JSON.stringify({ order: N, status: 'PROCESSED' })), { kind: 'processed', accrual: 0 });
   });

@@ -14,7 +14,7 @@ import { AccrualClient } from '../../src/gophermart/accrual-client.js';
 import { AccrualPoller, type PollerOptions } from '../../src/gophermart/poller.js';
 import { RateGate } from '../../src/gophermart/rate-gate.js';
 import { GophermartStore } from '../../src/gophermart/store.js';
-import { FakeAccrual, type FakeReply, orderNumber, processed, type SeenRequest, tooMany } from '../support/fake-accrual.js';
+import { FakeAccrual, type FakeReply, orderNumber, processed, type SeenRequest, tooMany, unknown } from '../support/fake-accrual.js';
 import { eventually, openPollerStore, Reports } from '../support/poller.js';
 import { type FreshDatabase, freshDatabase } from '../support/postgres.js';
 
@@ -50,10 +50,17 @@ describe('accrual poller: a 429 pause shared through the database', () => {
   let userId: number;
   const instances: Instance[] = [];
 
-  /** A poller whose fake answers the first request of all 429 Retry-After: 3, limit 600, then PROCESSED. */
-  async function instance(first: { limited: boolean }): Promise<Instance> {
+  /**
+   * A poller whose fake answers the first request of all 429 Retry-After: 3, limit 600, then
+   * PROCESSED (or always `reply`, when given).
+   */
+  async function instance(
+    first: { limited: boolean },
+    more: { reply?: FakeReply; options?: Partial<PollerOptions>; announcedPause?: () => void } = {},
+  ): Promise<Instance> {
     const fake = await FakeAccrual.start();
     fake.intercept = (n): FakeReply => {
+      if (more.reply) return more.reply;
       if (first.limited) return processed(n, 1);
       first.limited = true;
       return tooMany(String(RETRY_AFTER_S), ANNOUNCED_LIMIT);
@@ -61,14 +68,18 @@ describe('accrual poller: a 429 pause shared through the database', () => {
     const client = new AccrualClient(fake.url, { timeoutMs: options.accrualTimeoutMs, connections: options.pollConcurrency });
     const gate = new RateGate();
     const reports = new Reports();
-    const poller = new AccrualPoller(options, {
-      store,
-      client,
-      logger: createLogger('gophermart', 'silent'),
-      metrics: new Registry(),
-      observer: reports,
-      gate,
-    });
+    const poller = new AccrualPoller(
+      { ...options, ...more.options },
+      {
+        store,
+        client,
+        logger: createLogger('gophermart', 'silent'),
+        metrics: new Registry(),
+        observer: reports,
+        gate,
+        announcedPause: more.announcedPause,
+      },
+    );
     const made = { poller, gate, reports, fake, client };
     instances.push(made);
     return made;
@@ -132,6 +143,26 @@ describe('accrual poller: a 429 pause shared through the database', () => {
     const during = requests.filter((r) => r !== limited && r.at < ends);
     assert.deepEqual(during, [], `requests inside the pause, which ended ${ends - limited.at} ms after the 429`);
     await until('both gates at the announced limit', () => pair.every((i) => i.gate.limitPerMinute === ANNOUNCED_LIMIT));
+  });
+
+  test('orders the other instance claimed before the pause wait too, from the moment it is announced', { timeout: 60_000 }, async () => {
+    // the other instance holds four claims it asks about one a second (a known limit of 60/min),
+    // and its heartbeat, which would also adopt the pause, is a minute away
+    const slow = await instance({ limited: true }, { reply: unknown, options: { peerHeartbeatMs: 60_000 } });
+    slow.gate.setLimitPerMinute(60, 1);
+    slow.poller.start();
+    await uploadOrders(4);
+    await until('the first of its requests', () => slow.fake.requests.length >= 1);
+    // what main.ts does through a NOTIFY: the instance that wrote the pause tells the others
+    const refusing = await instance({ limited: false }, { announcedPause: () => void slow.poller.pauseAnnounced() });
+    refusing.poller.start();
+    await uploadOrders(1);
+    await until('the 429', () => refusing.reports.settledOrders.some((o) => o.outcome === 'rate_limited'));
+    const limitedAt = refusing.fake.requests[0]?.at ?? 0;
+    const ends = await pauseEnd();
+    await until('the pause over', () => Date.now() > ends + 200, 10_000);
+    const inside = slow.fake.requests.filter((r) => r.at > limitedAt && r.at < ends);
+    assert.deepEqual(inside, [], `the other instance asked inside the pause (${ends - limitedAt} ms from the 429)`);
   });
 
   test('a poller started afresh while a pause is in force sends nothing until it has passed, and adopts the limit', { timeout: 60_000 }, async () => {

@@ -77,6 +77,12 @@ test('roundToHundredths rounds half-up once', () => {
   assert.equal(roundToHundredths(1.005), 101); // decimal text "1.005", not the binary 1.00499…
   assert.equal(roundToHundredths(0), 0);
   assert.equal(roundToHundredths(-1), null);
+  // with the literal as written: JSON.parse's double of this text is 0.005's
+  assert.equal(roundToHundredths(0.005, '0.00499999999999999999'), 0);
+  assert.equal(roundToHundredths(0.005, '0.005'), 1);
+  assert.equal(roundToHundredths(100, '1e2'), 10000);
+  assert.equal(roundToHundredths(-1, '-1'), null);
+  assert.equal(roundToHundredths(Number.POSITIVE_INFINITY, '1e400'), null);
 });
 
 test('divideRoundHalfUp', () => {
