@@ -24,7 +24,7 @@ import { decorateUserId } from './auth.js';
 import { SAFE_METHODS, crossOriginBrowserRequest } from './cross-site.js';
 import { registerDocs } from './docs.js';
 import { registerBodyParsers } from './body.js';
-import { refusedAsClientError } from './client-errors.js';
+import { answerStalledConnection, refusedAsClientError } from './client-errors.js';
 import { HttpError } from './errors.js';
 import { DEFAULT_HTTP_LIMITS, lacksRequiredHost, limitOptions, type HttpLimits } from './limits.js';
 import { lingerAfterAnswer, stopReading } from './linger.js';
@@ -163,6 +163,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);
+  // a connection on which nothing moved for the stall limit (limits.ts): a listener here replaces
+  // Node's plain destroy, so that a request still arriving gets its 408
+  app.server.on('timeout', (socket: Socket) => answerStalledConnection(socket, (status, method, path) => answeredUnrouted(method, path, status)));
   // An Expect other than 100-continue is answered by Node itself, 417 with an empty body, outside
   // the platform's `{"error"}` shape and the documents; RFC 9110 §10.1.1 lets a server ignore the
   // expectation instead, which is what a client sending one can still use.
