@@ -214,10 +214,17 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       const forbidden = (response[403] as { description?: string } | undefined)?.description;
       if (!forbidden?.includes(CROSS_ORIGIN)) response[403] = errorResponse(forbidden ? `${forbidden} · ${CROSS_ORIGIN}` : CROSS_ORIGIN);
     }
-    if (!readsBody) return;
-    response[400] ??= errorResponse('malformed request: not valid UTF-8 / JSON, or fails the schema');
-    response[413] ??= errorResponse('request body too large');
-    response[415] ??= errorResponse('unsupported Content-Encoding');
+    if (readsBody) {
+      response[400] ??= errorResponse('malformed request: not valid UTF-8 / JSON, or fails the schema');
+      response[413] ??= errorResponse('request body too large');
+      response[415] ??= errorResponse('unsupported Content-Encoding');
+    }
+    // any request may be refused for the message itself, before its route runs (see
+    // refuseConnection and client-errors.ts), as any may be a 408 or a 431: a GET's document
+    // must list it as well
+    response[400] ??= errorResponse(
+      `malformed request: the HTTP message itself (its framing, \`${kernelOutcomes.host_missing.message}\`, \`${kernelOutcomes.too_many_pipelined.message}\`)`,
+    );
   });
 
   // Any answer given before its request's body has all arrived (a guard's 401, a size limit's
