@@ -47,7 +47,9 @@ export function limitOptions(limits: HttpLimits) {
     // client reads nothing of was held, with its connection, for as long as the client kept the
     // connection open (TCP never gives up on a peer that acknowledges with a zero window). It is
     // re-armed by every read and write, O(1); the keep-alive timeout replaces it between
-    // requests, as before. What a stalled connection gets is answerStalledConnection's.
+    // requests, as before. Node holds the timeout back once if the pending write shrank since it
+    // was queued, so a stall is acted on one to two limits after it began. What a stalled
+    // connection gets is answerStalledConnection's.
     connectionTimeout: stalledConnectionMs(limits),
     // an HTTP/1.1 request without Host is refused by the servers themselves (lacksRequiredHost)
     http: { requestTimeout, headersTimeout, connectionsCheckingInterval, requireHostHeader: false },
