@@ -158,6 +158,9 @@ test('an HTTP/1.1 request without Host is refused 400 in the {"error"} shape and
   assert.deepEqual([refused?.status, refused?.body], [400, '{"error":"Host header required"}']);
   assert.match(refused?.headers['content-type'] ?? '', /^application\/json/);
   assert.equal(refused?.headers.connection, 'close');
+  // an answer a GET gets, so its document lists it, as it lists the 408 and the 431
+  const doc = app.swagger() as unknown as { paths: Record<string, Record<string, { responses: Record<string, { description?: string }> }>> };
+  assert.match(doc.paths['/healthz']?.get?.responses['400']?.description ?? '', /Host header required/);
   // a connection-level refusal, as Node's own were: logged with the refusals made before routing
   assert.deepEqual(
     logLines.filter((l) => l.msg === 'request').map((l) => [l.method, l.path, l.route, l.status]),

@@ -126,3 +126,22 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket, an
   stopReading(socket);
   refuseInTurn(s, refusal, Date.now() + PENDING_ANSWERS_MS, answered);
 }
+
+/**
+ * Node's `timeout` on a server connection: nothing moved on it, either way, for the stall limit
+ * (limits.ts). A request still arriving is refused as a request that took too long (408, as the
+ * whole-request limit would); an answer the client has stopped reading is given up, with its
+ * connection — nothing more can reach a client that reads nothing — and its request is logged as
+ * one whose client left (499). An idle keep-alive connection (Node re-arms the same timer with
+ * the keep-alive limit between requests) is closed, as Node itself would.
+ */
+export function answerStalledConnection(socket: Socket, answered: ClientErrorAnswered = () => undefined): void {
+  const incoming = (socket as ServerSocket).parser?.incoming;
+  if (incoming && !incoming.complete) {
+    const stalled: NodeJS.ErrnoException = new Error('request stalled');
+    stalled.code = 'ERR_HTTP_REQUEST_TIMEOUT';
+    answerClientError(stalled, socket, answered);
+    return;
+  }
+  socket.destroy();
+}

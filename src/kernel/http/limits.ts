@@ -6,9 +6,27 @@ export interface HttpLimits {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /**
+   * A connection on which nothing moves, either way, this long while a request is open (an answer
+   * the client has stopped reading, a body that has stopped arriving) is closed. Unset: the
+   * whole-request limit, but never under STALLED_CONNECTION_FLOOR_MS.
+   */
+  stalledConnectionMs?: number;
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 };
+
+/**
+ * The shortest default stall limit: a request's own work (a database outage is answered within
+ * 2 s, the ledger proxy waits 10 s for the orchestrator) moves nothing on its connection, so a
+ * short HTTP_REQUEST_TIMEOUT must not cut a request off while its answer is being made.
+ */
+export const STALLED_CONNECTION_FLOOR_MS = 30_000;
+
+/** How long a connection with a request open may see nothing move before it is closed. */
+export function stalledConnectionMs(limits: HttpLimits): number {
+  return limits.stalledConnectionMs ?? Math.max(limits.requestTimeoutMs, STALLED_CONNECTION_FLOOR_MS);
+}
 
 /**
  * The Fastify options that hold slow or idle clients to the limits. Node only looks at
@@ -25,6 +43,14 @@ export function limitOptions(limits: HttpLimits) {
   return {
     requestTimeout,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // Node's socket inactivity timeout (server.timeout), which is off by default: an answer the
+    // client reads nothing of was held, with its connection, for as long as the client kept the
+    // connection open (TCP never gives up on a peer that acknowledges with a zero window). It is
+    // re-armed by every read and write, O(1); the keep-alive timeout replaces it between
+    // requests, as before. Node holds the timeout back once if the pending write shrank since it
+    // was queued, so a stall is acted on one to two limits after it began. What a stalled
+    // connection gets is answerStalledConnection's.
+    connectionTimeout: stalledConnectionMs(limits),
     // an HTTP/1.1 request without Host is refused by the servers themselves (lacksRequiredHost)
     http: { requestTimeout, headersTimeout, connectionsCheckingInterval, requireHostHeader: false },
     clientErrorHandler: answerClientError,

@@ -24,7 +24,7 @@ import { decorateUserId } from './auth.js';
 import { SAFE_METHODS, crossOriginBrowserRequest } from './cross-site.js';
 import { registerDocs } from './docs.js';
 import { registerBodyParsers } from './body.js';
-import { refusedAsClientError } from './client-errors.js';
+import { answerStalledConnection, refusedAsClientError } from './client-errors.js';
 import { HttpError } from './errors.js';
 import { DEFAULT_HTTP_LIMITS, lacksRequiredHost, limitOptions, type HttpLimits } from './limits.js';
 import { lingerAfterAnswer, stopReading } from './linger.js';
@@ -180,6 +180,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addSchema(ErrorBody);
+  // a connection on which nothing moved for the stall limit (limits.ts): a listener here replaces
+  // Node's plain destroy, so that a request still arriving gets its 408
+  app.server.on('timeout', (socket: Socket) => answerStalledConnection(socket, (status, method, path) => answeredUnrouted(method, path, status)));
   // An Expect other than 100-continue is answered by Node itself, 417 with an empty body, outside
   // the platform's `{"error"}` shape and the documents; RFC 9110 §10.1.1 lets a server ignore the
   // expectation instead, which is what a client sending one can still use.
@@ -228,10 +231,17 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       const forbidden = (response[403] as { description?: string } | undefined)?.description;
       if (!forbidden?.includes(CROSS_ORIGIN)) response[403] = errorResponse(forbidden ? `${forbidden} · ${CROSS_ORIGIN}` : CROSS_ORIGIN);
     }
-    if (!readsBody) return;
-    response[400] ??= errorResponse('malformed request: not valid UTF-8 / JSON, or fails the schema');
-    response[413] ??= errorResponse('request body too large');
-    response[415] ??= errorResponse('unsupported Content-Encoding');
+    if (readsBody) {
+      response[400] ??= errorResponse('malformed request: not valid UTF-8 / JSON, or fails the schema');
+      response[413] ??= errorResponse('request body too large');
+      response[415] ??= errorResponse('unsupported Content-Encoding');
+    }
+    // any request may be refused for the message itself, before its route runs (see
+    // refuseConnection and client-errors.ts), as any may be a 408 or a 431: a GET's document
+    // must list it as well
+    response[400] ??= errorResponse(
+      `malformed request: the HTTP message itself (its framing, \`${kernelOutcomes.host_missing.message}\`, \`${kernelOutcomes.too_many_pipelined.message}\`)`,
+    );
   });
 
   // From the moment a stop begins (see beginStopping), every answer ends its connection: the

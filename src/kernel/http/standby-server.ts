@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { parseListenAddress } from '../address.js';
+import { answerStalledConnection } from './client-errors.js';
 import { lacksRequiredHost, limitOptions, type HttpLimits } from './limits.js';
 import { listenFailure } from './listen.js';
 import { kernelOutcomes } from './outcome.js';
@@ -42,6 +43,9 @@ export async function startStandbyServer(address: string, limits: HttpLimits): P
     response.end(request.method === 'HEAD' ? undefined : body);
   });
   server.on('clientError', options.clientErrorHandler);
+  // an answer its client stops reading is given up after the stall limit, as the service does
+  server.setTimeout(options.connectionTimeout);
+  server.on('timeout', (socket) => answerStalledConnection(socket));
   server.on('connect', (_request, socket) => answerConnect(socket));
   const { host, port } = parseListenAddress(address);
   await new Promise<void>((resolve, reject) => {
