@@ -129,9 +129,6 @@ const CROSS_ORIGIN = `\`${kernelOutcomes.cross_origin.message}\`: a browser sent
 /** Logged and counted for a request whose client left before its answer: nginx's "client closed request". */
 const CLIENT_CLOSED = 499;
 
-/** Routes polled by health checkers and Prometheus; their request lines are logged at debug. */
-const SCRAPE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
-
 /**
  * The HTTP conventions every service shares: JSON errors `{"error": …}` without internals,
  * gzip both ways, strict body parsing with a size limit, one structured log line per request,
@@ -281,7 +278,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const httpMetrics = createHttpMetrics(options.metrics);
   // the level is fixed for the process's life: decided once instead of building a line to drop
   const logRequests = options.logger.isLevelEnabled('info');
-  const logScrapes = options.logger.isLevelEnabled('debug');
   const requestLines = requestLogger(options.logger);
   answeredUnrouted = (method, path, status) => {
     httpMetrics.observe(method, 'unmatched', status, 0);
@@ -290,11 +286,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const accountFor = (request: FastifyRequest, status: number, ms: number): void => {
     const route = refusedForConnection.has(request.raw) ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
     httpMetrics.observe(request.method, route, status, ms / 1000);
-    // probes and scrapes come every few seconds from machines: a line each only at debug
-    const scrape = SCRAPE_ROUTES.has(route);
-    if (!(scrape ? logScrapes : logRequests)) return;
+    // every request, health probes and metrics scrapes included: one line each at info
+    if (!logRequests) return;
     const path = request.url.split('?')[0];
-    requestLines[scrape ? 'debug' : 'info']({ reqId: request.id, method: request.method, path, route, status, ms: Math.round(ms * 100) / 100 }, 'request');
+    requestLines.info({ reqId: request.id, method: request.method, path, route, status, ms: Math.round(ms * 100) / 100 }, 'request');
   };
   app.addHook('onResponse', async (request, reply) => {
     const unanswered = (request.raw.socket as CountedSocket | null)?.[UNANSWERED];
