@@ -54,7 +54,7 @@ export function listenOnChannel(options: ChannelListenerOptions, handlers: Chann
     void current?.end({ timeout: 0 }).catch(() => undefined);
     if (listening) {
       listening = false;
-      options.logger.warn({ channel: options.channel, err: reason }, 'notification connection lost: cache off until it is back');
+      options.logger.warn({ channel: options.channel, err: reason }, 'notification connection lost: what it announces is not heard until it is back');
       handlers.onLost();
     }
   };
@@ -105,7 +105,7 @@ export function listenOnChannel(options: ChannelListenerOptions, handlers: Chann
         await withTimeout(client.unsafe(`listen ${quoted}`));
         if (closed || sql !== client) return;
         listening = true;
-        options.logger.info({ channel: options.channel }, 'listening for change notifications');
+        options.logger.info({ channel: options.channel }, 'listening for notifications');
         handlers.onListening();
       } else {
         await withTimeout((sql as postgres.Sql).unsafe('select 1'));
