@@ -126,7 +126,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<GophermartRouteOptions> = as
         renderedLists.set(rows, body);
       }
       // the body is already the route's 200 schema rendered by its own serialiser
-      return (reply as FastifyReply).type('application/json; charset=utf-8').send(body);
+      return (reply as FastifyReply).type('application/json').send(body);
     },
   );
 };

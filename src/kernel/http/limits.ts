@@ -51,18 +51,27 @@ export function limitOptions(limits: HttpLimits) {
     // was queued, so a stall is acted on one to two limits after it began. What a stalled
     // connection gets is answerStalledConnection's.
     connectionTimeout: stalledConnectionMs(limits),
-    // an HTTP/1.1 request without Host is refused by the servers themselves (lacksRequiredHost)
+    // a request without Host (HTTP/1.1) or with two is refused by the servers themselves (hostFault)
     http: { requestTimeout, headersTimeout, connectionsCheckingInterval, requireHostHeader: false },
     clientErrorHandler: answerClientError,
   };
 }
 
 /**
- * An HTTP/1.1 request without Host, which RFC 9112 §3.2 has a server refuse (1.0 has none to
- * send). Node's own check is off (`requireHostHeader: false` above): its refusal is a bare 400
- * with no body, so the service and its start-up stand-in refuse such requests themselves, in the
- * `{"error"}` shape.
+ * What is wrong with a request's Host, if anything: RFC 9112 §3.2 has a server refuse an
+ * HTTP/1.1 request without one (1.0 has none to send) and any request with more than one.
+ * Node's own check is off (`requireHostHeader: false` above): its refusal is a bare 400 with no
+ * body, and it keeps the first of two Host lines without a word. The service and its start-up
+ * stand-in refuse such requests themselves, in the `{"error"}` shape.
  */
-export function lacksRequiredHost(request: IncomingMessage): boolean {
-  return request.httpVersion === '1.1' && request.headers.host === undefined;
+export function hostFault(request: IncomingMessage): 'host_missing' | 'host_repeated' | undefined {
+  if (request.headers.host === undefined) return request.httpVersion === '1.1' ? 'host_missing' : undefined;
+  // Node keeps only the first Host in `headers`; the lines as received tell whether there were more
+  const raw = request.rawHeaders;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 4 && name.toLowerCase() === 'host' && ++seen > 1) return 'host_repeated';
+  }
+  return undefined;
 }

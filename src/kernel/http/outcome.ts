@@ -31,6 +31,7 @@ export const kernelOutcomes = outcomes({
   body_not_json: { status: 400, message: 'request body is not valid JSON' },
   url_malformed: { status: 400, message: 'malformed request: the path is not valid percent-encoding' },
   host_missing: { status: 400, message: 'Host header required' },
+  host_repeated: { status: 400, message: 'more than one Host header' },
   too_many_pipelined: { status: 400, message: 'too many pipelined requests' },
   unauthorized: { status: 401, message: 'missing, invalid or expired token' },
   cross_origin: { status: 403, message: 'cross-origin request refused' },

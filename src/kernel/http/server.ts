@@ -26,7 +26,7 @@ import { registerDocs } from './docs.js';
 import { registerBodyParsers } from './body.js';
 import { answerStalledConnection, refusedAsClientError } from './client-errors.js';
 import { HttpError } from './errors.js';
-import { DEFAULT_HTTP_LIMITS, lacksRequiredHost, limitOptions, type HttpLimits } from './limits.js';
+import { DEFAULT_HTTP_LIMITS, hostFault, limitOptions, type HttpLimits } from './limits.js';
 import { lingerAfterAnswer, stopReading } from './linger.js';
 import { errorResponse, kernelOutcomes } from './outcome.js';
 import { SECURITY_SCHEMES, routeSecurity, withUsedSecuritySchemes } from './security.js';
@@ -34,6 +34,8 @@ import { answerConnect, sendUnroutedError } from './unrouted-answer.js';
 
 /** Requests on one connection that may wait for their answers at once (pipelining). */
 const MAX_PIPELINED = 16;
+/** The content type Fastify gives every body it serialises itself. */
+const FASTIFY_JSON_TYPE = 'application/json; charset=utf-8';
 const UNANSWERED = Symbol('unanswered requests');
 const CUT_OFF = Symbol('refused its pipelined requests');
 
@@ -237,7 +239,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     // refuseConnection and client-errors.ts), as any may be a 408 or a 431: a GET's document
     // must list it as well
     response[400] ??= errorResponse(
-      `malformed request: the HTTP message itself (its framing, \`${kernelOutcomes.host_missing.message}\`, \`${kernelOutcomes.too_many_pipelined.message}\`)`,
+      `malformed request: the HTTP message itself (its framing, \`${kernelOutcomes.host_missing.message}\`, \`${kernelOutcomes.host_repeated.message}\`, \`${kernelOutcomes.too_many_pipelined.message}\`)`,
     );
   });
 
@@ -255,6 +257,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   // (an answer given there, like the accrual's 429), but nothing of it is left to arrive: its
   // connection stays open for the next request.
   app.addHook('onSend', (request, reply, payload, done) => {
+    // Fastify labels every serialised body `application/json; charset=utf-8`; the contract (and
+    // RFC 8259, which defines no charset for JSON) says `application/json`, and clients compare it
+    if (reply.getHeader('content-type') === FASTIFY_JSON_TYPE) reply.header('content-type', 'application/json');
     if (!request.raw.complete && carriesBody(request.raw)) {
       reply.header('connection', 'close');
       lingerAfterAnswer(request.raw);
@@ -343,9 +348,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (unanswered.length > MAX_PIPELINED) {
       return void refuseConnection(request, reply, kernelOutcomes.too_many_pipelined.message);
     }
-    if (lacksRequiredHost(request.raw)) {
-      return void refuseConnection(request, reply, kernelOutcomes.host_missing.message);
-    }
+    const badHost = hostFault(request.raw);
+    if (badHost) return void refuseConnection(request, reply, kernelOutcomes[badHost].message);
     if (crossOriginBrowserRequest(request)) {
       reply.code(kernelOutcomes.cross_origin.status).send({ error: kernelOutcomes.cross_origin.message });
       return;

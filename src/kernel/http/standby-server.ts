@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { parseListenAddress } from '../address.js';
 import { answerStalledConnection } from './client-errors.js';
-import { lacksRequiredHost, limitOptions, type HttpLimits } from './limits.js';
+import { hostFault, limitOptions, type HttpLimits } from './limits.js';
 import { listenFailure } from './listen.js';
 import { kernelOutcomes } from './outcome.js';
 import { answerConnect } from './unrouted-answer.js';
@@ -19,7 +19,6 @@ export interface StandbyServer {
 
 const UNAVAILABLE = JSON.stringify({ error: kernelOutcomes.database_unavailable.message });
 const ALIVE = JSON.stringify({ status: 'ok' });
-const NO_HOST = JSON.stringify({ error: kernelOutcomes.host_missing.message });
 
 /**
  * What a service answers while it waits for an unreachable PostgreSQL at start-up, on its own
@@ -32,11 +31,11 @@ export async function startStandbyServer(address: string, limits: HttpLimits): P
   // the service's own limits, checked as often, and slow clients answered as the service does
   const options = limitOptions(limits);
   const server: Server = createServer({ ...options.http, keepAliveTimeout: options.keepAliveTimeout }, (request, response) => {
-    const hostless = lacksRequiredHost(request);
+    const badHost = hostFault(request);
     const alive = request.url?.split('?')[0] === '/healthz';
-    const body = hostless ? NO_HOST : alive ? ALIVE : UNAVAILABLE;
-    response.writeHead(hostless ? 400 : alive ? 200 : 503, {
-      'content-type': 'application/json; charset=utf-8',
+    const body = badHost ? JSON.stringify({ error: kernelOutcomes[badHost].message }) : alive ? ALIVE : UNAVAILABLE;
+    response.writeHead(badHost ? 400 : alive ? 200 : 503, {
+      'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
       connection: 'close',
     });

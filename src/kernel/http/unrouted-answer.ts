@@ -13,7 +13,7 @@ import { kernelOutcomes } from './outcome.js';
  */
 export function sendUnroutedError(request: FastifyRequest, reply: FastifyReply, status: number, message: string): FastifyReply {
   const body = JSON.stringify({ error: message });
-  reply.code(status).type('application/json; charset=utf-8').header('vary', 'accept-encoding');
+  reply.code(status).type('application/json').header('vary', 'accept-encoding');
   const accepted = request.headers['accept-encoding'];
   if (typeof accepted === 'string' && negotiate(accepted, ['gzip']) === 'gzip') {
     return reply.header('content-encoding', 'gzip').send(gzipSync(body));
