@@ -7,6 +7,7 @@ import { withLuhnCheckDigit } from '../src/kernel/luhn.js';
 import { shardPaths } from '../src/ledger/protocol.js';
 import { call, signUp, uniqueLogin } from './support/http.js';
 import { freePort, startBin, type ServiceProcess } from './support/process.js';
+import { eventually } from './support/wait.js';
 
 // `npm start` = bin/stack: every service in one process on one embedded database.
 let stack: ServiceProcess;
@@ -41,16 +42,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 test('loyalty + accrual: an uploaded order is calculated, polled and credited', async () => {
   const number = withLuhnCheckDigit(`55${Date.now()}`);
   assert.equal((await call(urls.accrual!, 'POST', '/api/goods', { body: { match: `Bork${process.pid}`, reward: 10, reward_type: '%' } })).status, 200);
@@ -60,10 +51,15 @@ test('loyalty + accrual: an uploaded order is calculated, polled and credited', 
   );
   const token = await signUp(urls.gophermart!, uniqueLogin('stack'));
   assert.equal((await call(urls.gophermart!, 'POST', '/api/user/orders', { token, body: number, headers: { 'content-type': 'text/plain' } })).status, 202);
-  const order = await until('PROCESSED', async () => {
-    const list = (await call(urls.gophermart!, 'GET', '/api/user/orders', { token })).json as Array<{ status: string; accrual?: number }> | undefined;
-    return list?.[0]?.status === 'PROCESSED' ? list[0] : undefined;
-  });
+  const order = await eventually(
+    'PROCESSED',
+    async () => {
+      const list = (await call(urls.gophermart!, 'GET', '/api/user/orders', { token })).json as Array<{ status: string; accrual?: number }> | undefined;
+      return list?.[0]?.status === 'PROCESSED' ? list[0] : undefined;
+    },
+    15_000,
+    100,
+  );
   assert.equal(order.accrual, 700);
   assert.deepEqual((await call(urls.gophermart!, 'GET', '/api/user/balance', { token })).json, { current: 700, withdrawn: 0 });
 });
@@ -81,18 +77,28 @@ test('ledger: a cross-shard transfer between two wallets succeeds; the admin tok
   for (const id of [even, odd])
     assert.equal((await call(urls.orchestrator!, 'POST', '/api/user/create_wallet', { token, body: { wallet_id: id } })).status, 202);
   assert.equal((await call(urls.orchestrator!, 'POST', '/api/admin/deposit', { token: admin, body: { wallet_id: even, amount: '100' } })).status, 202);
-  await until('deposit', async () => {
-    const b = (await call(urls.orchestrator!, 'GET', `/api/user/balance/${even}`, { token })).json as { balance?: number } | undefined;
-    return b?.balance === 100 ? true : undefined;
-  });
+  await eventually(
+    'deposit',
+    async () => {
+      const b = (await call(urls.orchestrator!, 'GET', `/api/user/balance/${even}`, { token })).json as { balance?: number } | undefined;
+      return b?.balance === 100 ? true : undefined;
+    },
+    15_000,
+    100,
+  );
   const tx = await call(urls.orchestrator!, 'POST', '/api/user/do_transaction', { token, body: { from_id: even, to_id: odd, amount: '40.5' } });
   assert.equal(tx.status, 202);
-  const history = await until('SUCCESSFUL', async () => {
-    const list = (await call(urls.orchestrator!, 'GET', `/api/user/transactions/${odd}`, { token })).json as
-      | Array<{ status: string; amount: string }>
-      | undefined;
-    return list?.[0]?.status === 'SUCCESSFUL' ? list : undefined;
-  });
+  const history = await eventually(
+    'SUCCESSFUL',
+    async () => {
+      const list = (await call(urls.orchestrator!, 'GET', `/api/user/transactions/${odd}`, { token })).json as
+        | Array<{ status: string; amount: string }>
+        | undefined;
+      return list?.[0]?.status === 'SUCCESSFUL' ? list : undefined;
+    },
+    15_000,
+    100,
+  );
   assert.equal(history[0]!.amount, '+40.50');
   assert.deepEqual((await call(urls.orchestrator!, 'GET', `/api/user/balance/${even}`, { token })).json, { wallet_id: even, balance: 59.5, reserved: 0 });
 });

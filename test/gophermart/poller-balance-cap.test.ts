@@ -14,7 +14,8 @@ import { MAX_BALANCE_HUNDREDTHS } from '../../src/kernel/money.js';
 import { GophermartStore } from '../../src/gophermart/store.js';
 import { orderNumber, processed } from '../support/fake-accrual.js';
 import { call } from '../support/http.js';
-import { eventually, newUser, startPollerRig, upload, type PollerRig } from '../support/poller.js';
+import { newUser, startPollerRig, upload, type PollerRig } from '../support/poller.js';
+import { eventually } from '../support/wait.js';
 
 const BACKOFF_MAX_MS = 2000;
 /** Room left under the cap: 5.00 points. */

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type FakeReply, orderNumber, processed, status, tooMany, unknown } from '../support/fake-accrual.js';
 import { call } from '../support/http.js';
-import { eventually, newUser, type PollerRig, startPollerRig, upload } from '../support/poller.js';
+import { newUser, type PollerRig, startPollerRig, upload } from '../support/poller.js';
+import { eventually } from '../support/wait.js';
 
 /** The first moment each of `numbers` was seen PROCESSED in the database (checked every 25 ms). */
 async function creditedAt(rig: PollerRig, numbers: readonly string[], timeoutMs: number): Promise<Map<string, number>> {

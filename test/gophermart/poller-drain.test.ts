@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { orderNumber, processed, status } from '../support/fake-accrual.js';
 import { call } from '../support/http.js';
-import { eventually, newUser, type PollerRig, startPollerRig, upload } from '../support/poller.js';
+import { newUser, type PollerRig, startPollerRig, upload } from '../support/poller.js';
+import { eventually } from '../support/wait.js';
 
 // Wall time ≈ 70 s, and it cannot be less: a fixed one-minute window that is hit once stays
 // shut until the minute is over. Mostly idle waiting, bounded by the test's timeout.

@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { orderNumber } from '../support/fake-accrual.js';
 import { call } from '../support/http.js';
-import { eventually, inspect, newUser, upload } from '../support/poller.js';
+import { inspect, newUser, upload } from '../support/poller.js';
+import { eventually } from '../support/wait.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 import { ROOT, startBin, type ServiceProcess } from '../support/process.js';
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FakeAccrual, orderNumber, processed, status } from '../support/fake-accrual.js';
 import { call } from '../support/http.js';
-import { eventually, newUser, upload } from '../support/poller.js';
+import { newUser, upload } from '../support/poller.js';
+import { eventually } from '../support/wait.js';
 import { startBin, type ServiceProcess } from '../support/process.js';
 
 // The zero-set-up run: the same poller SQL on the embedded database (PGlite).

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FakeAccrual, orderNumber, processed, type FakeReply } from '../support/fake-accrual.js';
 import { call } from '../support/http.js';
-import { eventually, inspect, newUser, upload } from '../support/poller.js';
+import { inspect, newUser, upload } from '../support/poller.js';
+import { eventually } from '../support/wait.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 import { startBin, type ServiceProcess } from '../support/process.js';
 

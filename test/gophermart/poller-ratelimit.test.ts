@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { orderNumber, processed, tooMany, type FakeReply } from '../support/fake-accrual.js';
 import type { FakeAccrual } from '../support/fake-accrual.js';
 import { call } from '../support/http.js';
-import { eventually, newUser, startPollerRig, upload, type PollerRig } from '../support/poller.js';
+import { newUser, startPollerRig, upload, type PollerRig } from '../support/poller.js';
+import { eventually } from '../support/wait.js';
 import type { ServiceProcess } from '../support/process.js';
 
 /** Most requests seen in any window of `ms` among `times`. */

@@ -15,7 +15,8 @@ import { AccrualPoller, type PollerOptions } from '../../src/gophermart/poller.j
 import { RateGate } from '../../src/gophermart/rate-gate.js';
 import { GophermartStore } from '../../src/gophermart/store.js';
 import { FakeAccrual, type FakeReply, orderNumber, processed, type SeenRequest, tooMany, unknown } from '../support/fake-accrual.js';
-import { eventually, openPollerStore, Reports } from '../support/poller.js';
+import { openPollerStore, Reports } from '../support/poller.js';
+import { eventually } from '../support/wait.js';
 import { type FreshDatabase, freshDatabase } from '../support/postgres.js';
 
 const RETRY_AFTER_S = 3;

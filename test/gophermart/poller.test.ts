@@ -5,7 +5,8 @@ import { GophermartStore } from '../../src/gophermart/store.js';
 import { orderNumber, processed, status, unknown } from '../support/fake-accrual.js';
 import type { FakeAccrual } from '../support/fake-accrual.js';
 import { call } from '../support/http.js';
-import { eventually, newUser, startPollerRig, upload, type PollerRig } from '../support/poller.js';
+import { newUser, startPollerRig, upload, type PollerRig } from '../support/poller.js';
+import { eventually } from '../support/wait.js';
 import type { FreshDatabase } from '../support/postgres.js';
 import type { ServiceProcess } from '../support/process.js';
 

@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createHttpServer, type HttpApp } from '../../src/kernel/http/server.js';
+import { until } from '../support/wait.js';
 
 // A client that stops reading its answers, or stops sending a body it announced: the connection
 // is given up once nothing has moved on it for the stall limit (1 s here), whatever the other limits.
@@ -57,15 +58,6 @@ function open(): Promise<Opened> {
   });
 }
 
-/** Resolves once `check` holds, polling (log lines are written asynchronously). */
-async function until(check: () => boolean, withinMs = 10_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${withinMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 test('a client that pipelines requests for large answers and reads none of them is cut off once nothing moves for the stall limit', async () => {
   logLines.length = 0;
   const conn = await open();
@@ -75,7 +67,7 @@ test('a client that pipelines requests for large answers and reads none of them 
   // fill the socket buffers, the rest wait in the server
   conn.socket.pause();
   // each request has its line once the server is done with it: given up, it is logged as 499
-  await until(() => logLines.filter((l) => l.msg === 'request').length === 6, STALL_MS + 8_000);
+  await until('six request lines', () => logLines.filter((l) => l.msg === 'request').length === 6, STALL_MS + 8_000, 10);
   const afterMs = performance.now() - sentAt;
   // without the limit the connection (and every answer held for it) stayed for as long as the client liked
   assert.ok(afterMs >= STALL_MS, `given up after ${afterMs} ms, before the stall limit`);

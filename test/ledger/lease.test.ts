@@ -6,6 +6,7 @@ import type { OrchestratorRunning } from '../../src/ledger/orchestrator/main.js'
 import { call, signUp, uniqueLogin } from '../support/http.js';
 import { ADMIN_TOKEN, SHARD_TOKEN, deposit, recordEvents, startLedger, waitFinal, type LedgerUnderTest } from '../support/ledger.js';
 import { startBin } from '../support/process.js';
+import { eventually } from '../support/wait.js';
 
 // Several orchestrator instances on one ledger database: each unfinished transaction is driven
 // by the instance holding its lease; recovery takes over only leases that ran out.
@@ -31,15 +32,6 @@ async function row(txId: string): Promise<LeaseRow> {
   );
   assert.ok(rows[0], `no transaction ${txId}`);
   return rows[0];
-}
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 async function balance(id: string) {
   return (await call(ledger.url, 'GET', `/api/user/balance/${id}`, { token })).json as { balance: number; reserved: number };
@@ -108,10 +100,14 @@ test('the heartbeat keeps the leases of a live instance: nobody takes its transa
     // unfinished while shard 1 is away; its lease moves on well past the first expiry, and the
     // other instance's recovery (every 200 ms) never takes it
     const firstUntil = first.alive_until?.getTime() ?? 0;
-    const renewed = await until('a lease renewed past its first expiry', async () => {
-      const now = await row(txId);
-      return (now.alive_until?.getTime() ?? 0) > firstUntil + WATCHED_LEASE_MS ? now : undefined;
-    });
+    const renewed = await eventually(
+      'a lease renewed past its first expiry',
+      async () => {
+        const now = await row(txId);
+        return (now.alive_until?.getTime() ?? 0) > firstUntil + WATCHED_LEASE_MS ? now : undefined;
+      },
+      20_000,
+    );
     assert.ok(['PENDING', 'PROCESSING'].includes(renewed.status));
     assert.equal(renewed.lease_owner, live.instanceId);
   } finally {

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { loadConfig } from '../../src/kernel/config.js';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
 import { stackSettings, startStack } from '../../src/stack.js';
-import { eventually } from '../support/poller.js';
+import { eventually } from '../support/wait.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 

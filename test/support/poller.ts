@@ -11,17 +11,6 @@ import { call, signUp, uniqueLogin } from './http.js';
 import { freshDatabase, type FreshDatabase } from './postgres.js';
 import { startBin, type ServiceProcess } from './process.js';
 
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000, everyMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 export async function newUser(base: string): Promise<{ login: string; token: string }> {
   const login = uniqueLogin('poll');
   return { login, token: await signUp(base, login) };
