@@ -73,9 +73,6 @@ export const SessionState = Type.Object(
 );
 export type SessionState = Static<typeof SessionState>;
 
-/** What a 204 list answer documents: no body, but `Content-Type: application/json` as clients expect. */
-export const NoItems = Type.Null({ description: 'none yet (no body; Content-Type: application/json)' });
-
 /** Why an order number is refused, in the order it is checked. */
 export type OrderNumberProblem = 'empty' | 'not_digits' | 'too_long' | 'fails_luhn';
 

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { numberLiteral } from '../../kernel/http/body.js';
-import { sendList } from '../../kernel/http/lists.js';
+import { NoItems, sendList } from '../../kernel/http/lists.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../kernel/http/outcome.js';
 import { hundredthsToNumber, parsePositiveAmount } from '../../kernel/money.js';
 import { formatRfc3339 } from '../../kernel/time.js';
-import { NoItems, WithdrawRequest, Withdrawal, gophermartOutcomes, orderNumberOutcome } from '../contract.js';
+import { WithdrawRequest, Withdrawal, gophermartOutcomes, orderNumberOutcome } from '../contract.js';
 import { checkOrderNumber } from '../service.js';
 import type { GophermartRouteOptions } from './options.js';
 

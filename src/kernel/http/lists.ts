@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 
 /**
@@ -25,7 +26,10 @@ function withoutContentLength(raw: ServerResponse): void {
   } as ServerResponse['writeHead'];
 }
 
-/** A list answer: the items, or an empty list as sendNoContent's 204. */
+/** What a 204 list answer documents: no body, but `Content-Type: application/json` as clients expect. */
+export const NoItems = Type.Null({ description: 'none yet (no body; Content-Type: application/json)' });
+
+/** A list answer: the items, or an empty list as sendNoContent's 204 (documented as NoItems). */
 export async function sendList<T>(reply: FastifyReply, items: T[]): Promise<T[] | undefined> {
   return items.length === 0 ? sendNoContent(reply) : items;
 }

@@ -87,9 +87,6 @@ export const IdempotencyHeaders = Type.Object({
   ),
 });
 
-/** What a 204 list answer documents: no body, but `Content-Type: application/json` as clients expect. */
-export const NoItems = Type.Null({ description: 'none yet (no body; Content-Type: application/json)' });
-
 /**
  * The `note` of each status a history entry can show. Where each refusal is decided: the
  * transfer state machine (machine.ts: `decide`, `localOutcome`, `afterCancel`).

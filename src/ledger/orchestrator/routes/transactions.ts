@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { sendList } from '../../../kernel/http/lists.js';
+import { NoItems, sendList } from '../../../kernel/http/lists.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../../kernel/http/outcome.js';
 import { formatHundredths } from '../../../kernel/money.js';
 import { formatRfc3339 } from '../../../kernel/time.js';
-import { HistoryEntry, IdempotencyHeaders, NoItems, TransferRequest, TxAccepted, WalletParams, orchestratorOutcomes } from '../contract.js';
+import { HistoryEntry, IdempotencyHeaders, TransferRequest, TxAccepted, WalletParams, orchestratorOutcomes } from '../contract.js';
 import type { OrchestratorRouteOptions } from './options.js';
 import { amountFrom, idempotencyKey, walletIdFrom, walletIdInPath } from './parse.js';
 

@@ -1,19 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { sendList } from '../../../kernel/http/lists.js';
+import { NoItems, sendList } from '../../../kernel/http/lists.js';
 import { fail, kernelOutcomes, outcomeResponses } from '../../../kernel/http/outcome.js';
 import { hundredthsToNumber } from '../../../kernel/money.js';
 import { formatRfc3339 } from '../../../kernel/time.js';
-import {
-  CreateWalletRequest,
-  IdempotencyHeaders,
-  NoItems,
-  WalletAccepted,
-  WalletBalance,
-  WalletListItem,
-  WalletParams,
-  orchestratorOutcomes,
-} from '../contract.js';
+import { CreateWalletRequest, IdempotencyHeaders, WalletAccepted, WalletBalance, WalletListItem, WalletParams, orchestratorOutcomes } from '../contract.js';
 import type { OrchestratorRouteOptions } from './options.js';
 import { idempotencyKey, walletIdFrom, walletIdInPath } from './parse.js';
 
