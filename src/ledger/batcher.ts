@@ -43,3 +43,40 @@ export class Batcher<I, O> {
       });
   }
 }
+
+type Settled<O> = { ok: true; value: O } | { ok: false; error: unknown };
+
+/**
+ * A Batcher whose batch does not fail for one bad item: when the batch's flush fails, each of
+ * its items is flushed again alone, so only an item that fails by itself reports a fault (its
+ * own) and the others get their answers. A lone item's failure stands as it is.
+ */
+export class IsolatingBatcher<I, O> {
+  private readonly batch: Batcher<I, Settled<O>>;
+
+  constructor(private readonly flush: (items: I[]) => Promise<O[]>) {
+    this.batch = new Batcher((items) => this.flushIsolated(items));
+  }
+
+  async run(item: I): Promise<O> {
+    const settled = await this.batch.run(item);
+    if (!settled.ok) throw settled.error;
+    return settled.value;
+  }
+
+  private async flushIsolated(items: I[]): Promise<Array<Settled<O>>> {
+    try {
+      return (await this.flush(items)).map((value) => ({ ok: true, value }));
+    } catch (error) {
+      if (items.length === 1) return [{ ok: false, error }];
+      return Promise.all(
+        items.map((item) =>
+          this.flush([item]).then(
+            (out): Settled<O> => ({ ok: true, value: out[0] as O }),
+            (e: unknown): Settled<O> => ({ ok: false, error: e }),
+          ),
+        ),
+      );
+    }
+  }
+}

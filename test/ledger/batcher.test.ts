@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Batcher } from '../../src/ledger/batcher.js';
+import { Batcher, IsolatingBatcher } from '../../src/ledger/batcher.js';
 
 /** A flush the test answers when it chooses: records each batch and hands back its resolver. */
 function controlledFlush() {
@@ -53,4 +53,34 @@ test('Batcher: a backlog larger than maxBatch is flushed in parts, in order', as
   }
   assert.deepEqual(batches, [[1], [2, 3], [4, 5]]);
   assert.deepEqual(await Promise.all(calls), [10, 20, 30, 40, 50]);
+});
+
+test('IsolatingBatcher: a failed batch is flushed again item by item; only the item that fails alone is rejected, with its own error', async () => {
+  const batches: number[][] = [];
+  // a statement fails whole when it holds item 3; each item alone answers for itself
+  const flush = async (items: number[]): Promise<number[]> => {
+    batches.push(items);
+    if (items.includes(3)) throw new Error(items.length === 1 ? 'item 3 is bad' : 'batch failed');
+    return items.map((i) => i * 10);
+  };
+  const batcher = new IsolatingBatcher(flush);
+  const first = batcher.run(1);
+  const rest = [2, 3, 4].map((i) => batcher.run(i));
+  assert.equal(await first, 10);
+  const settled = await Promise.allSettled(rest);
+  assert.deepEqual(batches, [[1], [2, 3, 4], [2], [3], [4]]);
+  assert.deepEqual(
+    settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message)),
+    [20, 'item 3 is bad', 40],
+  );
+});
+
+test('IsolatingBatcher: a lone item whose flush fails is rejected with that error, not flushed twice', async () => {
+  let flushes = 0;
+  const batcher = new IsolatingBatcher(async (_items: number[]): Promise<number[]> => {
+    flushes++;
+    throw new Error('database fault');
+  });
+  await assert.rejects(batcher.run(1), /database fault/);
+  assert.equal(flushes, 1);
 });

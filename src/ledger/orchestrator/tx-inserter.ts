@@ -1,5 +1,5 @@
 import type { Database } from '../../kernel/db/database.js';
-import { Batcher } from '../batcher.js';
+import { IsolatingBatcher } from '../batcher.js';
 import type { EarlierRequest, IdempotencyClaim, IdempotencyStore } from './idempotency-store.js';
 import type { Outcome, TxRecord } from './machine.js';
 import { NOTES } from './machine.js';
@@ -19,7 +19,11 @@ type Row = TxRow & { idem_scope: string | null; idem_key: string | null; fingerp
  * key is claimed in that same statement.
  */
 export class TxInserter {
-  private readonly batch = new Batcher<Row, { error: unknown } | { inserted: boolean }>((rows) => this.insertMany(rows));
+  // a bad row must not fail the others: a failed batch is inserted again row by row
+  private readonly batch = new IsolatingBatcher<Row, boolean>(async (rows) => {
+    const logged = await this.insertRows(rows);
+    return rows.map((r) => logged.has(r.tx_id));
+  });
 
   constructor(
     private readonly db: Database,
@@ -47,33 +51,13 @@ export class TxInserter {
       idem_key: idempotency?.key ?? null,
       fingerprint: idempotency?.fingerprint ?? null,
     };
-    const result = await this.batch.run(row);
-    if ('error' in result) throw result.error;
-    if (result.inserted) {
+    if (await this.batch.run(row)) {
       return { fresh: true, record: toRecord(row) };
     }
     if (!idempotency) throw new Error(`transaction ${record.tx_id} was not logged`);
     const earlier = await this.keys.find(idempotency.scope, idempotency.key);
     if (!earlier) throw new Error('idempotency key neither claimed nor found');
     return { fresh: false, earlier };
-  }
-
-  /** Per row: whether it was logged, or the error that row alone met (a bad row must not fail the others). */
-  private async insertMany(rows: Row[]): Promise<Array<{ error: unknown } | { inserted: boolean }>> {
-    try {
-      const logged = await this.insertRows(rows);
-      return rows.map((r) => ({ inserted: logged.has(r.tx_id) }));
-    } catch (error) {
-      if (rows.length === 1) return [{ error }];
-      return Promise.all(
-        rows.map((r) =>
-          this.insertRows([r]).then(
-            (logged) => ({ inserted: logged.has(r.tx_id) }),
-            (e: unknown) => ({ error: e }),
-          ),
-        ),
-      );
-    }
   }
 
   /** The tx ids logged now; a row whose Idempotency-Key was already held is left out. */

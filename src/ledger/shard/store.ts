@@ -1,5 +1,5 @@
 import { SQLSTATE, sqlState, type Database } from '../../kernel/db/database.js';
-import { Batcher } from '../batcher.js';
+import { IsolatingBatcher } from '../batcher.js';
 import type {
   CancelReason,
   CancelResult,
@@ -116,7 +116,13 @@ async function retrying<T>(fn: () => Promise<T>): Promise<T> {
  */
 export class ShardStore {
   private readonly s: string;
-  private readonly ops = new Batcher<Op, FnRow | { error: unknown }>((ops) => this.applyMany(ops));
+  /**
+   * Concurrent operations run as one statement (one round trip, one commit for all), one
+   * batch at a time per shard, so batches never wait on each other's row locks. Each
+   * operation keeps its own semantics (the functions are the single-operation logic). If the
+   * batch fails, each operation runs alone, so only a faulty one reports the fault.
+   */
+  private readonly ops = new IsolatingBatcher<Op, FnRow>((ops) => this.applyRows(ops));
   private readonly w: string;
   private readonly t: string;
 
@@ -198,32 +204,8 @@ export class ShardStore {
   }
 
   /** Runs one operation, batched with the concurrent ones. */
-  private async apply(op: Op): Promise<FnRow> {
-    const row = await this.ops.run(op);
-    if ('error' in row) throw row.error;
-    return row;
-  }
-
-  /**
-   * Concurrent operations run as one statement (one round trip, one commit for all), one
-   * batch at a time per shard, so batches never wait on each other's row locks. Each
-   * operation keeps its own semantics (the functions are the single-operation logic). If the
-   * batch fails, each operation runs alone, so only a faulty one reports the fault.
-   */
-  private async applyMany(ops: Op[]): Promise<Array<FnRow | { error: unknown }>> {
-    try {
-      return await this.applyRows(ops);
-    } catch (error) {
-      if (ops.length === 1) return [{ error }];
-      return Promise.all(
-        ops.map((op) =>
-          this.applyRows([op]).then(
-            (rows) => rows[0] as FnRow,
-            (e: unknown) => ({ error: e }),
-          ),
-        ),
-      );
-    }
+  private apply(op: Op): Promise<FnRow> {
+    return this.ops.run(op);
   }
 
   private async applyRows(ops: Op[]): Promise<FnRow[]> {
