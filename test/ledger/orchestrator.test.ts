@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { createSigner } from 'fast-jwt';
+import postgres from 'postgres';
 import { call, signUp, uniqueLogin } from '../support/http.js';
 import { assertObservedStatusesDocumented, documentedOperations, servedOperations } from '../support/openapi.js';
 import { ADMIN_TOKEN, deposit, recordEvents, startLedger, waitAllFinal, waitFinal, type LedgerUnderTest, type LogItem } from '../support/ledger.js';
@@ -100,6 +102,18 @@ test("create_wallet: 202, 202 again for the caller's own, 409 someone else's, 40
   assert.deepEqual(await balance(alice, big), { wallet_id: big, balance: 0, reserved: 0 });
   const row = await ledger.orchestrator.store.wallet(big);
   assert.equal(row?.shard, 1);
+});
+
+test('create_wallet with a valid token of a user the ledger does not hold: 401, and the id stays free', async () => {
+  // a token signed with the right secret outlives its user when the database is replaced
+  const sql = postgres(ledger.ledgerDb.url, { max: 1, onnotice: () => undefined });
+  const [stored] = await sql<Array<{ value: string }>>`select value from ledger.settings where key = 'jwt_secret'`;
+  await sql.end();
+  assert.ok(stored, 'the generated token secret is stored');
+  const ghost = createSigner({ key: stored.value, expiresIn: 3_600_000, iss: 'orchestrator' })({ sub: '987654321' });
+  const refused = await call(url, 'POST', '/api/user/create_wallet', { token: ghost, body: { wallet_id: '4100' } });
+  assert.deepEqual([refused.status, refused.json], [401, { error: 'missing, invalid or expired token' }]);
+  await wallet(await signUp(url, uniqueLogin('carol'), 'pw-carol-secret', '/auth/register'), '4100');
 });
 
 test('balance and transactions: owner only (403), unknown (404), empty log (204)', async () => {

@@ -1,4 +1,4 @@
-import type { Database } from '../../kernel/db/database.js';
+import { SQLSTATE, sqlState, type Database } from '../../kernel/db/database.js';
 import { Batcher } from '../batcher.js';
 import { type IdempotencyClaim, IdempotencyStore } from './idempotency-store.js';
 import { type LeaseTerms, LeaseStore } from './lease-store.js';
@@ -106,7 +106,7 @@ export class OrchestratorStore {
       if (row.created) return 'created';
       return Number(row.owner_id) === ownerId ? 'mine' : 'taken';
     } catch (err) {
-      if ((err as { code?: string }).code === '23503') return 'unknown_user';
+      if (sqlState(err) === SQLSTATE.foreignKeyViolation) return 'unknown_user';
       throw err;
     }
   }
