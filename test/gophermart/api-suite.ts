@@ -4,16 +4,10 @@ import { gzipSync, gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { createSigner } from 'fast-jwt';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
+import { orderNumber } from '../support/accrual.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
 import { assertObservedStatusesDocumented, documentedOperations, servedOperations, type OpenApiDoc } from '../support/openapi.js';
 import { TEST_JWT_SECRET, type GophermartTarget } from './targets.js';
-
-let counter = 0;
-/** A fresh Luhn-valid order number, unique across processes and runs. */
-export function orderNumber(): string {
-  counter++;
-  return withLuhnCheckDigit(`${Date.now()}${process.pid}${String(counter).padStart(4, '0')}`);
-}
 
 function assertJson(r: { headers: Headers }): void {
   // the contract's letter: `application/json`, no parameters

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { request as httpRequest } from 'node:http';
 import { assertAnswerConforms } from '../support/contract.js';
 import { call, signUp, uniqueLogin } from '../support/http.js';
-import { orderNumber } from './api-suite.js';
+import { orderNumber } from '../support/accrual.js';
 import { postgresTarget, type GophermartTarget } from './targets.js';
 
 let t: GophermartTarget;

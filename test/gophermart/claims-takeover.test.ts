@@ -11,7 +11,7 @@ import { IN_MEMORY, openEmbedded } from '../../src/kernel/db/pglite.js';
 import { openPostgres } from '../../src/kernel/db/postgres.js';
 import { SCHEMA, migrations } from '../../src/gophermart/migrations.js';
 import { GophermartStore } from '../../src/gophermart/store.js';
-import { orderNumber } from '../support/fake-accrual.js';
+import { orderNumber } from '../support/accrual.js';
 import { freshDatabase, type FreshDatabase } from '../support/postgres.js';
 
 async function claimedBy(db: Database, numbers: string[]): Promise<Record<string, string | null>> {

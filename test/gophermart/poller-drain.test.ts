@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { orderNumber, processed, status } from '../support/fake-accrual.js';
+import { orderNumber } from '../support/accrual.js';
+import { processed, status } from '../support/fake-accrual.js';
 import { call } from '../support/http.js';
 import { newUser, type PollerRig, startPollerRig, upload } from '../support/poller.js';
 import { eventually } from '../support/wait.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { orderNumber } from '../support/fake-accrual.js';
+import { orderNumber } from '../support/accrual.js';
 import { call } from '../support/http.js';
 import { inspect, newUser, upload } from '../support/poller.js';
 import { eventually } from '../support/wait.js';

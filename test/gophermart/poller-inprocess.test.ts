@@ -14,7 +14,8 @@ import { AccrualPoller, type PollerOptions } from '../../src/gophermart/poller.j
 import { RATE_HEADROOM, RateGate } from '../../src/gophermart/rate-gate.js';
 import { REASK_SHARE } from '../../src/gophermart/schedule.js';
 import { GophermartStore } from '../../src/gophermart/store.js';
-import { type FakeAccrual, type FakeReply, orderNumber, processed, tooMany, unknown } from '../support/fake-accrual.js';
+import { orderNumber } from '../support/accrual.js';
+import { type FakeAccrual, type FakeReply, processed, tooMany, unknown } from '../support/fake-accrual.js';
 import { type InProcessAccrual, openPollerStore, Reports, startInProcessAccrual } from '../support/poller.js';
 import { type FreshDatabase, freshDatabase } from '../support/postgres.js';
 

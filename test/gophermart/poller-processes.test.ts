@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { FakeAccrual, orderNumber, processed, type FakeReply } from '../support/fake-accrual.js';
+import { orderNumber } from '../support/accrual.js';
+import { FakeAccrual, processed, type FakeReply } from '../support/fake-accrual.js';
 import { call } from '../support/http.js';
 import { inspect, newUser, upload } from '../support/poller.js';
 import { eventually } from '../support/wait.js';

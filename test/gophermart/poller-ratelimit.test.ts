@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { orderNumber, processed, tooMany, type FakeReply } from '../support/fake-accrual.js';
+import { orderNumber } from '../support/accrual.js';
+import { processed, tooMany, type FakeReply } from '../support/fake-accrual.js';
 import type { FakeAccrual } from '../support/fake-accrual.js';
 import { call } from '../support/http.js';
 import { newUser, startPollerRig, upload, type PollerRig } from '../support/poller.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { call, signUp, uniqueLogin } from '../support/http.js';
-import { orderNumber } from './api-suite.js';
+import { orderNumber } from '../support/accrual.js';
 import { postgresTarget, type GophermartTarget } from './targets.js';
 
 let t: GophermartTarget;

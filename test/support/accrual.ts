@@ -3,7 +3,7 @@ import { call, type Reply } from './http.js';
 
 let counter = 0;
 
-/** A fresh Luhn-valid order number, unique across test processes. */
+/** A fresh Luhn-valid order number, unique across test processes: the one source of the tests' order numbers (loyalty and accrual alike). */
 export function orderNumber(): string {
   counter++;
   return withLuhnCheckDigit(`${Date.now()}${process.pid}${String(counter).padStart(4, '0')}${Math.floor(Math.random() * 1000)}`);

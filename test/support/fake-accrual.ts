@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FixedWindowLimiter } from '../../src/accrual/rate-limit.js';
-import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
 
 /**
  * One scripted answer of the fake accrual service: a status with an optional body and headers,
@@ -122,11 +121,4 @@ export class FakeAccrual {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
-}
-
-let counter = 0;
-/** A fresh Luhn-valid order number, unique within the test run. */
-export function orderNumber(): string {
-  counter += 1;
-  return withLuhnCheckDigit(`${Date.now() % 1_000_000_000}${process.pid % 10_000}${String(counter).padStart(6, '0')}`);
 }
