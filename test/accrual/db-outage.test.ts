@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
-import { assertAlive, judge, outage, Recorder, type OutageFigures } from '../support/outage.js';
+import { assertAlive, outageRounds, Recorder } from '../support/outage.js';
 import { createPgCluster, type PgCluster } from '../support/pg-cluster.js';
 import { startBin, type ServiceProcess } from '../support/process.js';
 
@@ -73,19 +73,17 @@ test('accrual: PostgreSQL stopped twice under load; every acknowledged order is 
     return res.status === 204;
   };
   const load = Array.from({ length: WORKERS }, (_, w) => worker(w));
-  const figures: OutageFigures[] = [];
-  try {
-    await new Promise((r) => setTimeout(r, 1500));
-    for (const mode of ['fast', 'immediate'] as const) {
-      const { window, readyz503WithinMs } = await outage({ cluster, mode, services: [accrual], outageMs: 5000, normal });
-      // the load goes on a while after the return, for the answers after recovery
-      await new Promise((r) => setTimeout(r, 1000));
-      figures.push(judge(recorder.samples, window, [200, 202, 204], readyz503WithinMs));
-    }
-  } finally {
-    running = false;
-    await Promise.all(load);
-  }
+  const figures = await outageRounds({
+    cluster,
+    services: [accrual],
+    normal,
+    recorder,
+    normalStatuses: [200, 202, 204],
+    stopLoad: async () => {
+      running = false;
+      await Promise.all(load);
+    },
+  });
   assertAlive([accrual]);
   console.log(JSON.stringify({ service: 'accrual', figures, requests: recorder.samples.length, accepted: accepted.size }));
 

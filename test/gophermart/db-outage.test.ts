@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
 import { FakeAccrual, processed } from '../support/fake-accrual.js';
 import { signUp } from '../support/http.js';
-import { assertAlive, judge, outage, Recorder, type OutageFigures } from '../support/outage.js';
+import { assertAlive, outageRounds, Recorder } from '../support/outage.js';
 import { createPgCluster, type PgCluster } from '../support/pg-cluster.js';
 import { startBin, type ServiceProcess } from '../support/process.js';
 
@@ -98,19 +98,17 @@ test('gophermart: PostgreSQL stopped twice under load; nothing acknowledged is l
     return res.status === 200;
   };
   const load = Array.from({ length: WORKERS }, (_, w) => worker(w));
-  const figures: OutageFigures[] = [];
-  try {
-    await new Promise((r) => setTimeout(r, 1500));
-    for (const mode of ['fast', 'immediate'] as const) {
-      const { window, readyz503WithinMs } = await outage({ cluster, mode, services: [gm], outageMs: 5000, normal });
-      // the load goes on a while after the return, for the answers after recovery
-      await new Promise((r) => setTimeout(r, 1000));
-      figures.push(judge(recorder.samples, window, [200, 202, 204, 402], readyz503WithinMs));
-    }
-  } finally {
-    running = false;
-    await Promise.all(load);
-  }
+  const figures = await outageRounds({
+    cluster,
+    services: [gm],
+    normal,
+    recorder,
+    normalStatuses: [200, 202, 204, 402],
+    stopLoad: async () => {
+      running = false;
+      await Promise.all(load);
+    },
+  });
   assertAlive([gm]);
   console.log(JSON.stringify({ service: 'gophermart', figures, requests: recorder.samples.length }));
 

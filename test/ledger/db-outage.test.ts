@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import postgres from 'postgres';
 import { call, signUp } from '../support/http.js';
-import { assertAlive, judge, outage, Recorder, type OutageFigures } from '../support/outage.js';
+import { assertAlive, outageRounds, Recorder } from '../support/outage.js';
 import { createPgCluster, type PgCluster } from '../support/pg-cluster.js';
 import { freePort, startBin, type ServiceProcess } from '../support/process.js';
 import { assertShardsMatchLog, LOGGED_TRANSACTIONS_SQL, type LoggedTransaction } from '../support/ledger-expectations.js';
@@ -110,19 +110,17 @@ test('ledger: PostgreSQL stopped twice under load; every accepted transaction fi
     return res.status === 200;
   };
   const load = Array.from({ length: WORKERS }, (_, w) => worker(w));
-  const figures: OutageFigures[] = [];
-  try {
-    await new Promise((r) => setTimeout(r, 1500));
-    for (const mode of ['fast', 'immediate'] as const) {
-      const { window, readyz503WithinMs } = await outage({ cluster, mode, services, outageMs: 5000, normal });
-      // the load goes on a while after the return, for the answers after recovery
-      await new Promise((r) => setTimeout(r, 1000));
-      figures.push(judge(recorder.samples, window, [200, 202], readyz503WithinMs));
-    }
-  } finally {
-    running = false;
-    await Promise.all(load);
-  }
+  const figures = await outageRounds({
+    cluster,
+    services,
+    normal,
+    recorder,
+    normalStatuses: [200, 202],
+    stopLoad: async () => {
+      running = false;
+      await Promise.all(load);
+    },
+  });
   assertAlive(services);
   console.log(JSON.stringify({ service: 'ledger', figures, requests: recorder.samples.length, accepted: accepted.size }));
   assert.ok(accepted.size > 50, `too few transfers accepted (${accepted.size})`);

@@ -163,3 +163,33 @@ export function judge(samples: readonly Sample[], window: Window, normalStatuses
     recoveredMs: Math.round(window.recovered - window.up),
   };
 }
+
+/**
+ * The outage protocol of the services' db-outage tests: with the caller's load running, 1.5 s
+ * of normal service, then PostgreSQL stopped for 5 s in each mode (fast, then immediate), the
+ * load going on 1 s after each return for the answers after recovery; each round judged
+ * against `normalStatuses`. `stopLoad` ends the load and waits for it, whatever happened.
+ */
+export async function outageRounds(options: {
+  cluster: PgCluster;
+  services: readonly ServiceProcess[];
+  normal: () => Promise<boolean>;
+  recorder: Recorder;
+  normalStatuses: readonly number[];
+  stopLoad: () => Promise<void>;
+}): Promise<OutageFigures[]> {
+  const { cluster, services, normal } = options;
+  const figures: OutageFigures[] = [];
+  try {
+    await sleep(1500);
+    for (const mode of ['fast', 'immediate'] as const) {
+      const { window, readyz503WithinMs } = await outage({ cluster, mode, services, outageMs: 5000, normal });
+      // the load goes on a while after the return, for the answers after recovery
+      await sleep(1000);
+      figures.push(judge(options.recorder.samples, window, options.normalStatuses, readyz503WithinMs));
+    }
+  } finally {
+    await options.stopLoad();
+  }
+  return figures;
+}
