@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import type { Database } from '../../src/kernel/db/database.js';
 import { openDatabase } from '../../src/kernel/db/open.js';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
@@ -399,6 +399,54 @@ if (missing) {
     await untilInPage(page, `document.title === 'Unavailable · Gophermart'`);
     await page.unroute('**/api/user/session');
     await waitForText(page.locator('#orders'), /No orders yet/, 15_000);
+    await ctx.close();
+  });
+
+  test('an upload or payment whose answer is lost promises neither "nothing happened" nor a retry the app does not make; doing it again is safe', {
+    timeout: 30_000,
+  }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    await signUpInBrowser(page, svc.url, uniqueLogin('lost'), 'lost-pass-1');
+    // the service takes each request, then the connection drops before its answer arrives
+    const takenThenLost = async (route: Route): Promise<void> => {
+      if (route.request().method() !== 'POST') return route.fallback();
+      await route.fetch();
+      await route.abort('connectionreset');
+    };
+
+    const earned = number();
+    await page.route('**/api/user/orders', takenThenLost);
+    await page.getByLabel('Order number').fill(earned);
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const uploadSaid = await waitForText(page.getByTestId('upload-message'), /cannot reach Gophermart/);
+    assert.doesNotMatch(uploadSaid, /Nothing was uploaded|we keep trying/);
+    assert.match(uploadSaid, /Uploading the same number again is safe/);
+    await page.unroute('**/api/user/orders');
+    await upload(page, earned);
+    await waitForText(page.getByTestId('upload-message'), /already uploaded order/);
+    await store.applyAccrualResult(earned, 'PROCESSED', 20000);
+    await waitForText(page.getByTestId('header-balance'), /200\.00/);
+
+    await page.getByRole('link', { name: 'Spend', exact: true }).click();
+    await waitForText(page.getByTestId('withdraw-available'), /^200\.00$/);
+    const spendOn = number();
+    await page.route('**/api/user/balance/withdraw', takenThenLost);
+    await page.getByLabel('Order number to pay for').fill(spendOn);
+    await page.getByLabel('Points to spend').fill('75');
+    await page.getByRole('button', { name: 'Pay with points…' }).click();
+    await page.getByRole('button', { name: 'Confirm payment' }).click();
+    const paySaid = await waitForText(page.getByTestId('withdraw-message'), /cannot reach Gophermart/);
+    // it was charged: "nothing was charged" would be false, and the app does not pay again by itself
+    assert.doesNotMatch(paySaid, /Nothing was charged|we keep trying/);
+    assert.match(paySaid, /may have gone through.*Payments with points.*never charges twice/);
+    await page.unroute('**/api/user/balance/withdraw');
+    // once the page has read the payments again, paying the same again is told as the repeat it is
+    await page.locator(`tr[data-withdrawal="${spendOn}"]`).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Pay with points…' }).click();
+    await page.getByRole('button', { name: 'Confirm payment' }).click();
+    await waitForText(page.getByTestId('withdraw-message'), /already paid with 75\.00 points\. Nothing more was charged/);
+    await waitForText(page.getByTestId('header-balance'), /125\.00/);
     await ctx.close();
   });
 

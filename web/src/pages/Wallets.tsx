@@ -52,7 +52,7 @@ export function Wallets(props: { member: string }) {
     if (r.status === 200 && r.data) {
       setSessionProblem(null);
       setConnected(r.data.connected);
-    } else setSessionProblem(failure(r, 'open your wallets'));
+    } else setSessionProblem(failure(r, 'open your wallets', { retried: true }));
   }, []);
   useEffect(() => {
     void checkSession();
