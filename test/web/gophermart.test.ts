@@ -352,6 +352,31 @@ if (missing) {
     await ctx.close();
   });
 
+  test('times read on one clock: the chart axis, its point detail and the tables all say "20:33", never "8:33 PM"', { timeout: 30_000 }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    await signUpInBrowser(page, svc.url, uniqueLogin('clock'), 'clock-pass-1');
+    const earned = number();
+    await upload(page, earned);
+    await store.applyAccrualResult(earned, 'PROCESSED', 1500);
+    await waitForText(page.getByTestId('header-balance'), /15\.00/);
+    const uploadedAt = (await page.locator(`tr[data-order="${earned}"] time`).textContent()) ?? '';
+    assert.match(uploadedAt, /\b\d{2}:\d{2}$/, `order time: ${uploadedAt}`);
+
+    await page.getByRole('link', { name: 'Balance' }).click();
+    const chart = page.getByTestId('balance-chart');
+    await chart.waitFor();
+    const axisTimes = await inPage<string[]>(
+      page,
+      `[...document.querySelectorAll('[data-testid="balance-chart"] svg text')].map((t) => t.textContent).filter((t) => /:/.test(t))`,
+    );
+    assert.ok(axisTimes.every((t) => /^\d{2}:\d{2}$/.test(t)), `axis times: ${axisTimes}`);
+    const detail = await waitForText(page.getByTestId('chart-detail'), new RegExp(`order ${earned}`));
+    assert.match(detail, /\b\d{2}:\d{2}\b/);
+    assert.doesNotMatch(detail, /\b[AP]M\b/, 'the point detail on the axis clock');
+    await ctx.close();
+  });
+
   test('back to the tab after using another device: orders and balance changed there show at once, with nothing left to poll for', {
     timeout: 30_000,
   }, async () => {

@@ -11,12 +11,16 @@ export function money(value: number | string | undefined, signed = false): strin
   return sign + points.format(Math.abs(n));
 }
 
-/** A date and time, short enough for a table cell on a phone: the year only when it is not this year's. */
+/**
+ * A date and time, short enough for a table cell on a phone: the year only when it is not this
+ * year's. The clock is the chart axis's 24-hour one ("14:30"): with the locale's own, the chart
+ * labelled a change "8:33 PM" under an axis reading "20:30".
+ */
 export function when(iso: string, now = new Date()): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   const year = d.getFullYear() === now.getFullYear() ? undefined : 'numeric';
-  return d.toLocaleString(undefined, { year, month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+  return d.toLocaleString(undefined, { year, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 }
 
 export type NumberCheck = { ok: true } | { ok: false; problem: string };
