@@ -370,7 +370,10 @@ if (missing) {
       page,
       `[...document.querySelectorAll('[data-testid="balance-chart"] svg text')].map((t) => t.textContent).filter((t) => /:/.test(t))`,
     );
-    assert.ok(axisTimes.every((t) => /^\d{2}:\d{2}$/.test(t)), `axis times: ${axisTimes}`);
+    assert.ok(
+      axisTimes.every((t) => /^\d{2}:\d{2}$/.test(t)),
+      `axis times: ${axisTimes}`,
+    );
     const detail = await waitForText(page.getByTestId('chart-detail'), new RegExp(`order ${earned}`));
     assert.match(detail, /\b\d{2}:\d{2}\b/);
     assert.doesNotMatch(detail, /\b[AP]M\b/, 'the point detail on the axis clock');

@@ -35,9 +35,15 @@ export function checkOrderNumber(text: string): NumberCheck {
   return { ok: true };
 }
 
-/** A positive amount with at most two decimals, as the APIs require; null when it is not one. */
+/**
+ * A positive amount with at most two decimals, as the APIs require; null when it is not one.
+ * The pages show amounts grouped ("1,234.56"), so that form is read back as typed or pasted; a
+ * lone comma before one or two digits is a decimal comma ("12,5"). Neither is ambiguous: a
+ * decimal comma is never followed by three digits, and a group always is.
+ */
 export function parseAmount(text: string): number | null {
-  const v = text.trim().replace(',', '.');
+  const t = text.trim();
+  const v = /^\d{1,3}(,\d{3})+(\.\d{1,2})?$/.test(t) ? t.replaceAll(',', '') : t.replace(/^(\d+),(\d{1,2})$/, '$1.$2');
   if (!/^\d+(\.\d{1,2})?$/.test(v)) return null;
   const n = Number(v);
   return n > 0 && Number.isFinite(n) ? n : null;
