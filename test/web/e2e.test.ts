@@ -338,7 +338,10 @@ test('wallet pages: an over-drawing transfer ends with the refusal in words; a d
   });
   await send(page, from, to, '2.50');
   await page.getByRole('button', { name: 'Send' }).click();
-  await waitForText(page.getByTestId('transfer-message'), /Pressing Send again is safe/, 15_000);
+  const lost = await waitForText(page.getByTestId('transfer-message'), /Pressing Send again is safe/, 15_000);
+  // the connection dropped, not the ledger: said as the header's banner says it, with no retry promised
+  assert.match(lost, /^We could not send the transfer: this device cannot reach Gophermart\. Check your connection, then try again\./);
+  assert.doesNotMatch(lost, /ledger is unavailable|we keep trying/);
   await page.getByRole('button', { name: 'Send' }).click();
   await waitForText(page.getByTestId('transfer-message'), /^Sent: 2\.50 to wallet/, 30_000);
   assert.equal(keys.length, 2);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import type { Database } from '../../src/kernel/db/database.js';
 import { openDatabase } from '../../src/kernel/db/open.js';
 import { withLuhnCheckDigit } from '../../src/kernel/luhn.js';
@@ -352,6 +352,34 @@ if (missing) {
     await ctx.close();
   });
 
+  test('times read on one clock: the chart axis, its point detail and the tables all say "20:33", never "8:33 PM"', { timeout: 30_000 }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    await signUpInBrowser(page, svc.url, uniqueLogin('clock'), 'clock-pass-1');
+    const earned = number();
+    await upload(page, earned);
+    await store.applyAccrualResult(earned, 'PROCESSED', 1500);
+    await waitForText(page.getByTestId('header-balance'), /15\.00/);
+    const uploadedAt = (await page.locator(`tr[data-order="${earned}"] time`).textContent()) ?? '';
+    assert.match(uploadedAt, /\b\d{2}:\d{2}$/, `order time: ${uploadedAt}`);
+
+    await page.getByRole('link', { name: 'Balance' }).click();
+    const chart = page.getByTestId('balance-chart');
+    await chart.waitFor();
+    const axisTimes = await inPage<string[]>(
+      page,
+      `[...document.querySelectorAll('[data-testid="balance-chart"] svg text')].map((t) => t.textContent).filter((t) => /:/.test(t))`,
+    );
+    assert.ok(
+      axisTimes.every((t) => /^\d{2}:\d{2}$/.test(t)),
+      `axis times: ${axisTimes}`,
+    );
+    const detail = await waitForText(page.getByTestId('chart-detail'), new RegExp(`order ${earned}`));
+    assert.match(detail, /\b\d{2}:\d{2}\b/);
+    assert.doesNotMatch(detail, /\b[AP]M\b/, 'the point detail on the axis clock');
+    await ctx.close();
+  });
+
   test('back to the tab after using another device: orders and balance changed there show at once, with nothing left to poll for', {
     timeout: 30_000,
   }, async () => {
@@ -399,6 +427,54 @@ if (missing) {
     await untilInPage(page, `document.title === 'Unavailable · Gophermart'`);
     await page.unroute('**/api/user/session');
     await waitForText(page.locator('#orders'), /No orders yet/, 15_000);
+    await ctx.close();
+  });
+
+  test('an upload or payment whose answer is lost promises neither "nothing happened" nor a retry the app does not make; doing it again is safe', {
+    timeout: 30_000,
+  }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    await signUpInBrowser(page, svc.url, uniqueLogin('lost'), 'lost-pass-1');
+    // the service takes each request, then the connection drops before its answer arrives
+    const takenThenLost = async (route: Route): Promise<void> => {
+      if (route.request().method() !== 'POST') return route.fallback();
+      await route.fetch();
+      await route.abort('connectionreset');
+    };
+
+    const earned = number();
+    await page.route('**/api/user/orders', takenThenLost);
+    await page.getByLabel('Order number').fill(earned);
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const uploadSaid = await waitForText(page.getByTestId('upload-message'), /cannot reach Gophermart/);
+    assert.doesNotMatch(uploadSaid, /Nothing was uploaded|we keep trying/);
+    assert.match(uploadSaid, /Uploading the same number again is safe/);
+    await page.unroute('**/api/user/orders');
+    await upload(page, earned);
+    await waitForText(page.getByTestId('upload-message'), /already uploaded order/);
+    await store.applyAccrualResult(earned, 'PROCESSED', 20000);
+    await waitForText(page.getByTestId('header-balance'), /200\.00/);
+
+    await page.getByRole('link', { name: 'Spend', exact: true }).click();
+    await waitForText(page.getByTestId('withdraw-available'), /^200\.00$/);
+    const spendOn = number();
+    await page.route('**/api/user/balance/withdraw', takenThenLost);
+    await page.getByLabel('Order number to pay for').fill(spendOn);
+    await page.getByLabel('Points to spend').fill('75');
+    await page.getByRole('button', { name: 'Pay with points…' }).click();
+    await page.getByRole('button', { name: 'Confirm payment' }).click();
+    const paySaid = await waitForText(page.getByTestId('withdraw-message'), /cannot reach Gophermart/);
+    // it was charged: "nothing was charged" would be false, and the app does not pay again by itself
+    assert.doesNotMatch(paySaid, /Nothing was charged|we keep trying/);
+    assert.match(paySaid, /may have gone through.*Payments with points.*never charges twice/);
+    await page.unroute('**/api/user/balance/withdraw');
+    // once the page has read the payments again, paying the same again is told as the repeat it is
+    await page.locator(`tr[data-withdrawal="${spendOn}"]`).waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Pay with points…' }).click();
+    await page.getByRole('button', { name: 'Confirm payment' }).click();
+    await waitForText(page.getByTestId('withdraw-message'), /already paid with 75\.00 points\. Nothing more was charged/);
+    await waitForText(page.getByTestId('header-balance'), /125\.00/);
     await ctx.close();
   });
 

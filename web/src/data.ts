@@ -51,7 +51,7 @@ export function useMemberData(onUnauthorized: () => void): MemberData {
     if (b.data) setBalance(b.data);
     if (w.data) setWithdrawals(w.data);
     const failed = [o, b, w].find((r) => r.error !== undefined);
-    setProblem(failed ? failure(failed, 'update your orders and balance') : null);
+    setProblem(failed ? failure(failed, 'update your orders and balance', { retried: true }) : null);
   }, []);
 
   useEffect(() => {

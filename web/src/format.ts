@@ -11,12 +11,16 @@ export function money(value: number | string | undefined, signed = false): strin
   return sign + points.format(Math.abs(n));
 }
 
-/** A date and time, short enough for a table cell on a phone: the year only when it is not this year's. */
+/**
+ * A date and time, short enough for a table cell on a phone: the year only when it is not this
+ * year's. The clock is the chart axis's 24-hour one ("14:30"): with the locale's own, the chart
+ * labelled a change "8:33 PM" under an axis reading "20:30".
+ */
 export function when(iso: string, now = new Date()): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   const year = d.getFullYear() === now.getFullYear() ? undefined : 'numeric';
-  return d.toLocaleString(undefined, { year, month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+  return d.toLocaleString(undefined, { year, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 }
 
 export type NumberCheck = { ok: true } | { ok: false; problem: string };
@@ -31,9 +35,15 @@ export function checkOrderNumber(text: string): NumberCheck {
   return { ok: true };
 }
 
-/** A positive amount with at most two decimals, as the APIs require; null when it is not one. */
+/**
+ * A positive amount with at most two decimals, as the APIs require; null when it is not one.
+ * The pages show amounts grouped ("1,234.56"), so that form is read back as typed or pasted; a
+ * lone comma before one or two digits is a decimal comma ("12,5"). Neither is ambiguous: a
+ * decimal comma is never followed by three digits, and a group always is.
+ */
 export function parseAmount(text: string): number | null {
-  const v = text.trim().replace(',', '.');
+  const t = text.trim();
+  const v = /^\d{1,3}(,\d{3})+(\.\d{1,2})?$/.test(t) ? t.replaceAll(',', '') : t.replace(/^(\d+),(\d{1,2})$/, '$1.$2');
   if (!/^\d+(\.\d{1,2})?$/.test(v)) return null;
   const n = Number(v);
   return n > 0 && Number.isFinite(n) ? n : null;

@@ -106,7 +106,7 @@ function App() {
     if (!quiet) setSession({ state: 'checking' });
     const r = await loyalty.session();
     if (r.status === 200 && r.data) setSession(r.data.signed_in && r.data.login ? { state: 'in', login: r.data.login } : { state: 'out' });
-    else setSession({ state: 'failed', problem: failure(r, 'open your account') });
+    else setSession({ state: 'failed', problem: failure(r, 'open your account', { retried: true }) });
   }
   useEffect(() => {
     void check();

@@ -3,7 +3,7 @@ import { loyalty } from '../api';
 import { Badge, Card, Field, focusKeeper, Message, type Notice } from '../components/ui';
 import { isFinal, type MemberData } from '../data';
 import { checkOrderNumber, money, when } from '../format';
-import { failure } from '../problems';
+import { answerLost, failure } from '../problems';
 import { orderStatus } from '../statuses';
 
 /** The last upload's result; `waitingFor` ties a "being calculated" note to its order. */
@@ -43,7 +43,11 @@ export function Orders(props: { data: MemberData }) {
         setNotice({ tone: 'bad', text: `That is not a valid order number (${r.error ?? 'rejected'}). Check it for a typo.` });
         break;
       default:
-        setNotice({ tone: 'bad', text: `${failure(r, 'upload the order')} Nothing was uploaded.` });
+        // an upload whose answer was lost may have been taken: uploading it again only answers "already uploaded"
+        setNotice({
+          tone: 'bad',
+          text: `${failure(r, 'upload the order')} ${answerLost(r) ? 'Uploading the same number again is safe: an order never counts twice.' : 'Nothing was uploaded.'}`,
+        });
     }
     restoreFocus();
     await refresh();

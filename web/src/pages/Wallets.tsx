@@ -18,9 +18,13 @@ function randomWalletId(): string {
   return String(1 + ((a[0] ?? 0) % 9)) + String(a[1] ?? 0).padStart(10, '0');
 }
 
-function ledgerProblem(r: Reply<unknown>, action: string): string {
-  if (r.status === 0 || r.status === 502) return `We could not ${action}: the wallet ledger is unavailable right now. Try again in a moment.`;
-  return failure(r, action);
+/**
+ * A 502 is the ledger behind Gophermart; no answer at all is this device's connection, told as the
+ * header's banner tells it (blaming the ledger there sent members to wait for a ledger that was fine).
+ */
+function ledgerProblem(r: Reply<unknown>, action: string, how: { retried?: boolean } = {}): string {
+  if (r.status === 502) return `We could not ${action}: the wallet ledger is unavailable right now. Try again in a moment.`;
+  return failure(r, action, how);
 }
 
 const pendingTx = (t: WalletTx): boolean => t.status === 'PENDING' || t.status === 'PROCESSING';
@@ -52,7 +56,7 @@ export function Wallets(props: { member: string }) {
     if (r.status === 200 && r.data) {
       setSessionProblem(null);
       setConnected(r.data.connected);
-    } else setSessionProblem(failure(r, 'open your wallets'));
+    } else setSessionProblem(failure(r, 'open your wallets', { retried: true }));
   }, []);
   useEffect(() => {
     void checkSession();
@@ -66,7 +70,7 @@ export function Wallets(props: { member: string }) {
   const load = useCallback(async () => {
     const list = await ledger.wallets();
     if (list.status === 401) return expire();
-    if (!list.data) return setState((s) => ({ ...s, problem: ledgerProblem(list, 'load your wallets') }));
+    if (!list.data) return setState((s) => ({ ...s, problem: ledgerProblem(list, 'load your wallets', { retried: true }) }));
     const wallets = list.data;
     const histories = await Promise.all(wallets.map((w) => (w.status === 'ACTIVE' ? ledger.transactions(w.wallet_id) : Promise.resolve(null))));
     if (histories.some((h) => h?.status === 401)) return expire();
@@ -76,7 +80,7 @@ export function Wallets(props: { member: string }) {
       const h = histories[i];
       history[w.wallet_id] = h?.data ?? [];
     });
-    setState({ wallets, history, problem: failed ? ledgerProblem(failed, 'load a wallet history') : null });
+    setState({ wallets, history, problem: failed ? ledgerProblem(failed, 'load a wallet history', { retried: true }) : null });
   }, [expire]);
 
   useEffect(() => {

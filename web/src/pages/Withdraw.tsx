@@ -3,7 +3,7 @@ import { loyalty } from '../api';
 import { Card, Field, focusKeeper, Message, type Notice } from '../components/ui';
 import type { MemberData } from '../data';
 import { checkOrderNumber, hundredths, money, parseAmount, when } from '../format';
-import { failure } from '../problems';
+import { answerLost, failure } from '../problems';
 import { Link } from '../router';
 
 /** The payment waiting for the member's yes: shown with its consequences before anything is charged. */
@@ -109,7 +109,14 @@ export function WithdrawPage(props: { data: MemberData }) {
         setNotice({ tone: 'bad', text: `Order ${p.order} was already paid with points in a different payment. Nothing was charged.` });
         break;
       default:
-        setNotice({ tone: 'bad', text: `${failure(r, 'make the payment')} Nothing was charged.` });
+        // with the answer lost the payment may have been made: "nothing was charged" could be false,
+        // and the same order and amount again is a repeat the API answers without charging twice
+        setNotice({
+          tone: 'bad',
+          text: answerLost(r)
+            ? `${failure(r, 'confirm the payment')} It may have gone through: once you are connected again, look for order ${p.order} under “Payments with points”. Paying the same amount for it again never charges twice.`
+            : `${failure(r, 'make the payment')} Nothing was charged.`,
+        });
     }
     restoreFocus();
     await refresh();
