@@ -126,6 +126,11 @@ test('bad input sweep: every probe gets its exact 4xx with a JSON error and chan
     const body = r.json as { error?: unknown };
     assert.equal(typeof body?.error, 'string', label);
     assert.doesNotMatch(r.text, /stack|at .*\.js|select |insert |postgres/i, label);
+    if (p.method === 'GET' && p.body === undefined) {
+      // fetch asks for gzip; a client that does not gets the same type on the plain answer
+      const plain = await getWithBody(t.url, p.path, p.headers ?? {}, '');
+      assert.deepEqual([plain.status, plain.contentType], [p.status, 'application/json'], `${label} without Accept-Encoding`);
+    }
   }
   assert.deepEqual(await snapshot(token), before);
   assert.equal(await countUsers(), true);

@@ -18,7 +18,9 @@ export function sendUnroutedError(request: FastifyRequest, reply: FastifyReply, 
   if (typeof accepted === 'string' && negotiate(accepted, ['gzip']) === 'gzip') {
     return reply.header('content-encoding', 'gzip').send(gzipSync(body));
   }
-  return reply.send(body);
+  // as bytes: Fastify appends `; charset=utf-8` to a JSON type sent with a string, and a
+  // framework error's answer passes no onSend hook that would take it off again
+  return reply.send(Buffer.from(body));
 }
 
 /**
