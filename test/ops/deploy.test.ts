@@ -65,7 +65,7 @@ test('service addresses point at services that exist, on the port they listen on
   for (const { name, service } of ours) {
     const env = service.environment ?? {};
     for (const [key, value] of Object.entries(env)) {
-      if (!/^(ACCRUAL_SYSTEM_ADDRESS|SHARD_ADDRESS_\d+)$/.test(key)) continue;
+      if (!/^(ACCRUAL_SYSTEM_ADDRESS|ORCHESTRATOR_ADDRESS|SHARD_ADDRESS_\d+)$/.test(key)) continue;
       const u = new URL(String(value));
       assert.ok(compose.services[u.hostname], `${name}: ${key} names unknown service ${u.hostname}`);
       assert.equal(u.port, port(u.hostname), `${name}: ${key} port`);
@@ -76,6 +76,9 @@ test('service addresses point at services that exist, on the port they listen on
     assert.ok(!databases.has(db), `${name}: database ${db} is shared with another service`);
     databases.add(db);
   }
+  // the web app's wallet pages reach the ledger through the loyalty service: its default
+  // (localhost:8088) would be the gophermart container itself
+  assert.equal(compose.services.gophermart?.environment?.ORCHESTRATOR_ADDRESS, 'http://orchestrator:8088');
   const shardAddresses = Object.keys(compose.services.orchestrator?.environment ?? {}).filter((k) => k.startsWith('SHARD_ADDRESS_'));
   assert.deepEqual(shardAddresses.sort(), ['SHARD_ADDRESS_1', 'SHARD_ADDRESS_2']);
 });
