@@ -127,6 +127,18 @@ const STOPPING = `\`${kernelOutcomes.shutting_down.message}\`: the service is st
 
 /** How every state-changing route's 403 documents the refusal of a cross-origin browser request. */
 const CROSS_ORIGIN = `\`${kernelOutcomes.cross_origin.message}\`: a browser sent it for a page of another origin (Sec-Fetch-Site / Origin)`;
+/** The 400 any request may get for the HTTP message itself (refuseConnection, client-errors.ts). */
+const MALFORMED_MESSAGE = `malformed request: the HTTP message itself (its framing, \`${kernelOutcomes.host_missing.message}\`, \`${kernelOutcomes.host_repeated.message}\`, \`${kernelOutcomes.too_many_pipelined.message}\`)`;
+
+/**
+ * Adds `text` to what a route's document says of `status` (creating the entry if the route has
+ * none): the kernel's own refusals stand beside the route's. A GET and its HEAD twin share one
+ * response object, so the hook meets it twice: a text already there is not added again.
+ */
+function documentAlso(response: Record<string, unknown>, status: number, text: string): void {
+  const described = (response[status] as { description?: string } | undefined)?.description;
+  if (!described?.includes(text)) response[status] = errorResponse(described ? `${described} · ${text}` : text);
+}
 
 /** Logged and counted for a request whose client left before its answer: nginx's "client closed request". */
 const CLIENT_CLOSED = 499;
@@ -218,29 +230,22 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     const response = route.schema.response as Record<string, unknown>;
     // any request may be too slow or carry too much header (answered by Node, see limits.ts)
     response[408] ??= errorResponse('request timeout: headers or body too slow');
-    // any request that comes on an open connection after the stop began (see `closing`); a GET
-    // and its HEAD twin share one response object, so the hook meets it twice
-    const unavailable = (response[503] as { description?: string } | undefined)?.description;
-    if (!unavailable?.includes(STOPPING)) response[503] = errorResponse(unavailable ? `${unavailable} · ${STOPPING}` : STOPPING);
+    // any request that comes on an open connection after the stop began (see `closing`)
+    documentAlso(response, 503, STOPPING);
     response[431] ??= errorResponse('request headers too large');
     // a path parameter may not be valid percent-encoding
-    if (route.url.includes(':') || route.url.includes('*')) response[400] ??= errorResponse(kernelOutcomes.url_malformed.message);
+    if (route.url.includes(':') || route.url.includes('*')) documentAlso(response, 400, kernelOutcomes.url_malformed.message);
     // a state-changing request a browser sends for a page of another origin (cross-site.ts)
-    if (methods.some((m) => !SAFE_METHODS.has(m))) {
-      const forbidden = (response[403] as { description?: string } | undefined)?.description;
-      if (!forbidden?.includes(CROSS_ORIGIN)) response[403] = errorResponse(forbidden ? `${forbidden} · ${CROSS_ORIGIN}` : CROSS_ORIGIN);
-    }
+    if (methods.some((m) => !SAFE_METHODS.has(m))) documentAlso(response, 403, CROSS_ORIGIN);
     if (readsBody) {
-      response[400] ??= errorResponse('malformed request: not valid UTF-8 / JSON, or fails the schema');
+      documentAlso(response, 400, 'malformed request: not valid UTF-8 / JSON, or fails the schema');
       response[413] ??= errorResponse('request body too large');
       response[415] ??= errorResponse('unsupported Content-Encoding');
     }
     // any request may be refused for the message itself, before its route runs (see
     // refuseConnection and client-errors.ts), as any may be a 408 or a 431: a GET's document
-    // must list it as well
-    response[400] ??= errorResponse(
-      `malformed request: the HTTP message itself (its framing, \`${kernelOutcomes.host_missing.message}\`, \`${kernelOutcomes.host_repeated.message}\`, \`${kernelOutcomes.too_many_pipelined.message}\`)`,
-    );
+    // must list it as well, and a route with refusals of its own under 400 lists it beside them
+    documentAlso(response, 400, MALFORMED_MESSAGE);
   });
 
   // From the moment a stop begins (see beginStopping), every answer ends its connection: the
