@@ -129,7 +129,9 @@ test('an instance stopped cleanly gives its leases up: another finishes its tran
     await other.stop();
     const released = await row(txId);
     assert.ok(['PENDING', 'PROCESSING'].includes(released.status), released.status);
-    assert.equal(released.lease_owner, null, 'lease not released');
+    // given up: without an owner, or already taken by the other live instance, whose recovery
+    // (every RECOVERY_MS) may have run between the stop and this read
+    assert.ok([null, ledger.orchestrator.instanceId].includes(released.lease_owner), `lease not released: ${released.lease_owner}`);
   } finally {
     if (!ledger.shards[1]) await ledger.startShardAt(1);
   }
