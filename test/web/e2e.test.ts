@@ -195,10 +195,27 @@ test('wallet pages: wallets come from the ledger in a fresh browser, a transfer 
   // ids of different parity live on different shards (id % 2)
   const base = 2 * (Math.floor(Math.random() * 1e9) + 1e9);
   const [even, odd] = [String(base), String(base + 1)];
+  // the first creation's answer is lost after the ledger took it: creating again is safe, and is
+  // the same submission (the same Idempotency-Key)
+  const createKeys: string[] = [];
+  await page.route('**/ledger/api/user/create_wallet', async (route) => {
+    createKeys.push(route.request().headers()['idempotency-key'] ?? '');
+    if (createKeys.length > 1) return route.fallback();
+    const reached = await route.fetch();
+    assert.equal(reached.status(), 202);
+    await route.abort('connectionreset');
+  });
   for (const id of [even, odd]) {
     await page.getByLabel('Wallet id', { exact: true }).fill(id);
-    if (id === even) await page.getByRole('button', { name: 'Create wallet' }).click();
-    else {
+    if (id === even) {
+      await page.getByRole('button', { name: 'Create wallet' }).click();
+      await waitForText(page.getByTestId('create-wallet-message'), /Creating it again is safe: a wallet id is never created twice\.$/, 15_000);
+      await page.getByRole('button', { name: 'Create wallet' }).click();
+      await waitForText(page.getByTestId('create-wallet-message'), new RegExp(`Wallet ${id} is (being created|ready)`));
+      assert.equal(createKeys.length, 2);
+      assert.equal(createKeys[1], createKeys[0], 'the second creation carried the same Idempotency-Key');
+      await page.unroute('**/ledger/api/user/create_wallet');
+    } else {
       // from the keyboard: the button, disabled while it sends, gives the focus back to the field, not to the page
       await page.keyboard.press('Tab');
       await page.keyboard.press('Enter');
@@ -319,9 +336,16 @@ test('wallet pages: an over-drawing transfer ends with the refusal in words; a d
   // a double click is one submission: one transfer
   const before = (await history(token, from)).length;
   await send(page, from, to, '1.25');
+  let sentRequests = 0;
+  const countSent = (r: { url(): string }): void => {
+    if (r.url().endsWith('/ledger/api/user/do_transaction')) sentRequests++;
+  };
+  page.on('request', countSent);
   await page.getByRole('button', { name: 'Send' }).dblclick();
   await waitForText(page.getByTestId('transfer-message'), /^Sent: 1\.25 to wallet/, 30_000);
-  await new Promise((r) => setTimeout(r, 500));
+  page.off('request', countSent);
+  // a second click's request would have left at once, long before the first was followed to its end
+  assert.equal(sentRequests, 1, 'one request for a double click');
   const afterDouble = await history(token, from);
   assert.equal(afterDouble.length, before + 1, 'one transfer for a double click');
 

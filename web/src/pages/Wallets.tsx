@@ -244,7 +244,8 @@ function CreateWallet(props: { wallets: Wallet[]; onCreated: () => void; onUnaut
     inFlight.current = false;
     setBusy(false);
     restoreFocus();
-    if (r.status === 0 || r.status >= 500) return setNotice({ tone: 'bad', text: `${ledgerProblem(r, 'create the wallet')} Sending again is safe.` });
+    if (r.status === 0 || r.status >= 500)
+      return setNotice({ tone: 'bad', text: `${ledgerProblem(r, 'create the wallet')} Creating it again is safe: a wallet id is never created twice.` });
     idempotency.settle();
     if (r.status === 202 || r.status === 200 || r.status === 201) {
       setNotice({ tone: 'ok', text: `Wallet ${id} is being created. It starts at 0.00.`, created: id });
