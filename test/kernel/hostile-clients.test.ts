@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { connect, createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { createHttpServer, type HttpApp } from '../../src/kernel/http/server.js';
+import type { HttpApp } from '../../src/kernel/http/server.js';
 import { startStandbyServer } from '../../src/kernel/http/standby-server.js';
+import { edgeServer } from '../support/edge-server.js';
 import { until } from '../support/wait.js';
 
 // Clients no HTTP library would be, byte for byte over loopback, against one in-process server
@@ -21,15 +20,7 @@ let bumps = 0;
 let bumpGate: Promise<void> = Promise.resolve();
 
 before(async () => {
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
-  app = await createHttpServer({
-    logger,
-    title: 't',
-    description: 'd',
-    metrics: new Registry(),
-    readiness: async () => {},
-    limits: { headersTimeoutMs: 400, requestTimeoutMs: 600, keepAliveTimeoutMs: 5_000 },
-  });
+  app = await edgeServer({ headersTimeoutMs: 400, requestTimeoutMs: 600, keepAliveTimeoutMs: 5_000 }, logLines);
   app.post('/bump', { schema: { response: { 200: Type.Object({ bump: Type.Number() }) } } }, async () => {
     const bump = ++bumps;
     await bumpGate;

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { createHttpServer, type HttpApp } from '../../src/kernel/http/server.js';
+import type { HttpApp } from '../../src/kernel/http/server.js';
+import { edgeServer } from '../support/edge-server.js';
 import { until } from '../support/wait.js';
 
 // A client that stops reading its answers, or stops sending a body it announced: the connection
@@ -18,16 +17,8 @@ let app: HttpApp;
 let port: number;
 
 before(async () => {
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
-  app = await createHttpServer({
-    logger,
-    title: 't',
-    description: 'd',
-    metrics: new Registry(),
-    readiness: async () => {},
-    // the whole-request limit is far away: only the stall limit can end these connections
-    limits: { headersTimeoutMs: 20_000, requestTimeoutMs: 20_000, keepAliveTimeoutMs: 5_000, stalledConnectionMs: STALL_MS },
-  });
+  // the whole-request limit is far away: only the stall limit can end these connections
+  app = await edgeServer({ headersTimeoutMs: 20_000, requestTimeoutMs: 20_000, keepAliveTimeoutMs: 5_000, stalledConnectionMs: STALL_MS }, logLines);
   app.get('/big', { schema: { response: { 200: Type.Object({ data: Type.String() }) } } }, async () => ({ data: BIG }));
   app.post('/echo', { schema: { response: { 200: Type.Object({}, { additionalProperties: true }) } } }, async (request) => request.body as object);
   port = Number(new URL(await app.listen({ host: '127.0.0.1', port: 0 })).port);
