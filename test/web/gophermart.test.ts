@@ -714,6 +714,22 @@ if (missing) {
     await Promise.all([a.close(), b.close()]);
   });
 
+  test('a ledger that hangs does not hold signing up: the member is in within the few seconds the app gives the ledger', { timeout: 30_000 }, async () => {
+    const ctx = await chrome.context();
+    const page = await ctx.newPage();
+    // the ledger's sign-up and sign-in never answer (a frozen orchestrator, not a dead one)
+    const held: Array<{ abort(): Promise<void> }> = [];
+    await page.route('**/ledger/auth/**', (route) => void held.push(route));
+    const startedAt = Date.now();
+    await signUpInBrowser(page, svc.url, uniqueLogin('frozenledger'), 'frozen-pass-1');
+    const tookMs = Date.now() - startedAt;
+    assert.ok(held.length >= 1, 'the ledger was asked');
+    // LEDGER_PATIENCE_MS (3 s) and the page's own work; without the cap it waited for ever here
+    assert.ok(tookMs < 10_000, `signed up in ${tookMs} ms`);
+    for (const route of held) await route.abort().catch(() => undefined);
+    await ctx.close();
+  });
+
   test('sign-up states the password rule and refuses a short password before sending it', { timeout: 30_000 }, async () => {
     const ctx = await chrome.context();
     const page = await ctx.newPage();

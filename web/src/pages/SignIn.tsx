@@ -17,6 +17,14 @@ async function connectLedger(mode: 'signin' | 'signup', login: string, password:
 }
 
 /**
+ * How long signing in waits for that best-effort ledger sign-in before going on without it: a
+ * ledger that hangs (rather than failing) would otherwise hold "Please wait…" for as long as the
+ * loyalty service's proxy waits for it (10 s). The ledger sign-in goes on in the background; if
+ * it is not done when the Wallets page opens, that page offers to connect by hand.
+ */
+export const LEDGER_PATIENCE_MS = 3000;
+
+/**
  * How long the throttle asks to wait: "a few minutes" was read as two or three, and every attempt
  * before the window ends is refused again.
  */
@@ -53,7 +61,7 @@ export function SignIn(props: { onSignedIn: (login: string) => void; ended?: boo
     setNotice(null);
     const r = mode === 'signup' ? await loyalty.register(name, password) : await loyalty.login(name, password);
     if (r.status === 200 && r.data) {
-      await connectLedger(mode, name, password).catch(() => undefined);
+      await Promise.race([connectLedger(mode, name, password).catch(() => undefined), new Promise<void>((resolve) => setTimeout(resolve, LEDGER_PATIENCE_MS))]);
       setBusy(false);
       props.onSignedIn(r.data.login);
       return;
