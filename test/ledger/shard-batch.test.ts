@@ -417,6 +417,23 @@ test('ShardClient tells the operator once when a shard stops serving and once wh
   }
 });
 
+test('ShardClient with a SHARD_TOKEN the shard refuses says so once, as an error naming the setting, not a warning per call', async () => {
+  const lines: Array<{ level: number; msg: string; shard?: number; status?: number }> = [];
+  const capture = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const client = new ShardClient([new URL(shard.url).host], `${TOKEN}-not-it`, 2_000, capture);
+  try {
+    for (let i = 0; i < 3; i++) assert.deepEqual(await client.cancel(0, `h-token-${i}`), { result: 'error' });
+    assert.deepEqual(await client.createWallet(0, '990001'), { result: 'error' });
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.msg, l.shard, l.status]),
+      [[50, 'shard refuses this orchestrator: SHARD_TOKEN must be the same here and on every shard; its transactions wait for it', 0, 401]],
+    );
+    assert.ok(!lines.some((l) => JSON.stringify(l).includes(TOKEN)), 'the token never appears in the log');
+  } finally {
+    await client.close();
+  }
+});
+
 test('every registered route is documented, and so is every status answered in this file', async () => {
   assert.deepEqual(await documentedOperations(shard.app, shard.url), SHARD_OPERATIONS);
   assert.ok((await assertObservedStatusesDocumented(shard.url)) >= 4);

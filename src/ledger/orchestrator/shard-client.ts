@@ -60,6 +60,17 @@ const MEMBER_WAIT_MS = 1500;
 /** Who waits on a single call: a member's request (bounded by MEMBER_WAIT_MS) or background work. */
 export type Patience = 'member' | 'background';
 
+/** A shard's answers that mean it does not take this orchestrator's SHARD_TOKEN. */
+const TOKEN_REFUSED: ReadonlySet<number> = new Set([401, 403]);
+
+/**
+ * How a shard's refusal is logged per request: its database away (503, which the shard logs
+ * itself, once) and a refused token (told once by `health`) would be a line for every call.
+ */
+function perRequestLevel(status: number): 'debug' | 'warn' {
+  return status === 503 || TOKEN_REFUSED.has(status) ? 'debug' : 'warn';
+}
+
 /**
  * HTTP client of the shards: one keep-alive pool per shard, every call bounded by a timeout.
  * Never throws: a timeout or any failure is an answer (`timeout` / `error`) the state machine
@@ -129,9 +140,8 @@ export class ShardClient {
       });
       const text = await res.body.text();
       if (res.statusCode !== 200) {
-        // 503: the shard's database is away, which the shard logs itself, once
-        this.logger[res.statusCode === 503 ? 'debug' : 'warn']({ shard, path, status: res.statusCode }, 'shard refused a request');
-        this.health(shard, `status ${res.statusCode}`);
+        this.logger[perRequestLevel(res.statusCode)]({ shard, path, status: res.statusCode }, 'shard refused a request');
+        this.health(shard, `status ${res.statusCode}`, res.statusCode);
         if (relayOutage && res.statusCode === 503 && text === SHARD_DATABASE_UNAVAILABLE) throw new DatabaseUnavailable();
         return { result: 'error' };
       }
@@ -151,12 +161,19 @@ export class ShardClient {
   /**
    * Tells the operator when a shard stops serving and when it serves again, once each: the
    * transactions it holds up wait (or end FAILED by CONFIRMATION_LIMIT) meanwhile. `failure`:
-   * why the request just made got no answer; none: it was answered.
+   * why the request just made got no answer; none: it was answered. A shard that refuses the
+   * token is a setting to correct, not an outage to wait out: said once, as an error, naming it.
    */
-  private health(shard: number, failure?: string): void {
+  private health(shard: number, failure?: string, status?: number): void {
     const lane = this.lane(shard);
-    if (failure !== undefined && !lane.failing) this.logger.warn({ shard, reason: failure }, 'shard not serving: its transactions wait for it');
-    else if (failure === undefined && lane.failing) this.logger.info({ shard }, 'shard serving again');
+    if (failure !== undefined && !lane.failing) {
+      if (status !== undefined && TOKEN_REFUSED.has(status))
+        this.logger.error(
+          { shard, status },
+          'shard refuses this orchestrator: SHARD_TOKEN must be the same here and on every shard; its transactions wait for it',
+        );
+      else this.logger.warn({ shard, reason: failure }, 'shard not serving: its transactions wait for it');
+    } else if (failure === undefined && lane.failing) this.logger.info({ shard }, 'shard serving again');
     lane.failing = failure !== undefined;
   }
 
@@ -226,9 +243,9 @@ export class ShardClient {
       const text = await res.body.text();
       const results = res.statusCode === 200 ? (JSON.parse(text) as { results?: unknown }).results : undefined;
       if (!Array.isArray(results) || results.length !== calls.length) {
-        this.logger[res.statusCode === 503 ? 'debug' : 'warn']({ shard, path, status: res.statusCode, ops: calls.length }, 'shard refused a batch');
+        this.logger[perRequestLevel(res.statusCode)]({ shard, path, status: res.statusCode, ops: calls.length }, 'shard refused a batch');
         answers = calls.map(() => ({ result: 'error' }));
-        this.health(shard, `status ${res.statusCode}`);
+        this.health(shard, `status ${res.statusCode}`, res.statusCode);
       } else {
         answers = results as Array<Answer<BatchResult>>;
         this.health(shard);
