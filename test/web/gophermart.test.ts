@@ -46,6 +46,15 @@ if (missing) {
     await page.locator(`tr[data-order="${n}"]`).waitFor();
   }
 
+  /** Uploads a fresh order and credits it `hundredths`, then waits for the header to show `shown`. */
+  async function earn(page: Page, hundredths: number, shown: RegExp): Promise<string> {
+    const earned = number();
+    await upload(page, earned);
+    await store.applyAccrualResult(earned, 'PROCESSED', hundredths);
+    await waitForText(page.getByTestId('header-balance'), shown);
+    return earned;
+  }
+
   before(async () => {
     db = await freshDatabase('gm_webui');
     [svc, chrome] = await Promise.all([
@@ -212,10 +221,7 @@ if (missing) {
     const ctx = await chrome.context();
     const page = await ctx.newPage();
     await signUpInBrowser(page, svc.url, uniqueLogin('spend'), 'spend-pass-1');
-    const earned = number();
-    await upload(page, earned);
-    await store.applyAccrualResult(earned, 'PROCESSED', 50050);
-    await waitForText(page.getByTestId('header-balance'), /500\.50/);
+    const earned = await earn(page, 50050, /500\.50/);
 
     await page.getByRole('link', { name: 'Spend', exact: true }).click();
     await page.waitForURL(/\/withdraw$/);
@@ -292,10 +298,7 @@ if (missing) {
     const page = await ctx.newPage();
     const login = uniqueLogin('stale');
     await signUpInBrowser(page, svc.url, login, 'stale-pass-1');
-    const earned = number();
-    await upload(page, earned);
-    await store.applyAccrualResult(earned, 'PROCESSED', 50050);
-    await waitForText(page.getByTestId('header-balance'), /500\.50/);
+    await earn(page, 50050, /500\.50/);
     await page.getByRole('link', { name: 'Spend', exact: true }).click();
     await waitForText(page.getByTestId('withdraw-available'), /^500\.50$/);
 
@@ -356,10 +359,7 @@ if (missing) {
     const ctx = await chrome.context();
     const page = await ctx.newPage();
     await signUpInBrowser(page, svc.url, uniqueLogin('clock'), 'clock-pass-1');
-    const earned = number();
-    await upload(page, earned);
-    await store.applyAccrualResult(earned, 'PROCESSED', 1500);
-    await waitForText(page.getByTestId('header-balance'), /15\.00/);
+    const earned = await earn(page, 1500, /15\.00/);
     const uploadedAt = (await page.locator(`tr[data-order="${earned}"] time`).textContent()) ?? '';
     assert.match(uploadedAt, /\b\d{2}:\d{2}$/, `order time: ${uploadedAt}`);
 
