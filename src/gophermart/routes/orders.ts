@@ -48,9 +48,11 @@ function orderView(order: OrderRow): Order {
  * Rendered order lists by the rows they were rendered from. A user's rows kept by the read
  * model are one array until the user changes, so a polled list is rendered once per change
  * (mapping, time formatting and serialisation were a third of the read's CPU); rows read from
- * the database are a new array each time and their entry goes with them.
+ * the database are a new array each time and their entry goes with them. Kept as bytes: sent as
+ * a string, each answer would be encoded again, and Fastify would label a JSON string
+ * `; charset=utf-8` for the kernel's onSend hook to take off again.
  */
-const renderedLists = new WeakMap<readonly OrderRow[], string>();
+const renderedLists = new WeakMap<readonly OrderRow[], Buffer>();
 
 /** Upload an order number; list the caller's orders. */
 export const orderRoutes: FastifyPluginAsyncTypebox<GophermartRouteOptions> = async (app, { service, signedIn }) => {
@@ -122,7 +124,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<GophermartRouteOptions> = as
       if (rows.length === 0) return sendList(reply, []);
       let body = renderedLists.get(rows);
       if (body === undefined) {
-        body = String(reply.serialize(rows.map(orderView)));
+        body = Buffer.from(String(reply.serialize(rows.map(orderView))));
         renderedLists.set(rows, body);
       }
       // the body is already the route's 200 schema rendered by its own serialiser
